@@ -1,0 +1,5 @@
+"""Run the feedsvc command line: ``python -m feedsvc``."""
+
+from .cli import main
+
+main()

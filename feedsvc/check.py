@@ -1,0 +1,59 @@
+"""``feedsvc check``: every problem, compiler style, and a summary line.
+
+Besides what the catalog reports, it warns about every published article
+whose date or id exists only in the state store, and says how to pin it.
+The store is copied into memory first, so checking never writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from .catalog import Catalog
+from .errors import warning
+from .normalise import Defaults
+from .site import Site
+from .state import StateStore
+
+
+def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
+    """Print the problems of the configured articles; return the exit status."""
+    now = now or datetime.now(UTC)
+    site = Site.from_config(config)
+    store = StateStore(config["STATE"], now)
+    store.detach()
+    catalog = Catalog(
+        config["ARTICLES"], Defaults(config["AUTHOR"], config["LANGUAGE"], site.zone),
+        store, config["ID_AUTHORITY"] or site.host, config["MAX_ARTICLE_BYTES"],
+        wall=lambda: float("inf"),
+    )
+    snapshot = catalog.scan(now)
+    problems = list(snapshot.problems)
+    for article in snapshot.articles + snapshot.unpublished:
+        if article.draft:
+            continue
+        if not article.date_pinned:
+            problems.append(warning(
+                article.path, f"date {article.published:%Y-%m-%dT%H:%M:%SZ} is only in the state "
+                f"store: pin it with `Date: {article.published:%Y-%m-%d %H:%M:%S} UTC`"))
+        if not article.id_pinned:
+            problems.append(warning(
+                article.path, f"id {article.id} is only in the state store: "
+                f"pin it with `Id: {article.id}`"))
+    problems.sort()
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    read = len(catalog.files)
+    kept = len(snapshot.articles) + len(snapshot.unpublished)
+    click.echo(
+        f"{read} articles read, {len(snapshot.articles)} published, "
+        f"{len(snapshot.unpublished)} unpublished, {read - kept} skipped, "
+        f"{errors} errors, {warnings} warnings"
+    )
+    return 1 if errors else 0

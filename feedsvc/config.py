@@ -1,0 +1,161 @@
+"""Every configuration key, its default, and how a value is found.
+
+Precedence, lowest first: the defaults below; a TOML file (``--config FILE``,
+else ``FEEDSVC_CONFIG``, else ``feedsvc.toml`` in the working directory when
+present); ``FEEDSVC_<KEY>`` environment variables; a test's mapping. Keys in
+the TOML file may be written in any case. A value of the wrong type is a
+``ConfigError`` naming the key and where the value came from. The README's
+configuration table is checked against ``SETTINGS`` by a test.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+ENV_PREFIX = "FEEDSVC_"
+DEFAULT_CONFIG_FILE = "feedsvc.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: Any
+    doc: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.key
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ARTICLES", "articles", "Folder of article files, read recursively."),
+    Setting(
+        "BASE_URL",
+        "http://127.0.0.1:8000/",
+        "Absolute URL the site is served at (may carry a path such as /news/). "
+        "Every absolute link comes from it, never from the request's Host header. "
+        "`feedsvc serve` defaults it to http://HOST:PORT/.",
+    ),
+    Setting("TITLE", "feedsvc", "Site and feed title."),
+    Setting("SUBTITLE", "", "Site and feed subtitle."),
+    Setting("AUTHOR", "Anonymous", "Author of articles that name none."),
+    Setting("LANGUAGE", "en", "Language of the site and of articles without `lang`."),
+    Setting("TIMEZONE", "UTC", "IANA time zone for dates written without one, and for pages."),
+    Setting("FEED_SIZE", 50, "Entries per subscription feed."),
+    Setting(
+        "STATE",
+        "feedsvc-state.sqlite3",
+        "SQLite file keeping first-seen dates, minted ids and deleted slugs.",
+    ),
+    Setting(
+        "ID_AUTHORITY",
+        "",
+        "Authority of minted tag: ids; empty means BASE_URL's host at the time of minting.",
+    ),
+    Setting("FEED_CONTENT", "full", "`full` or `summary`: what feed entries carry."),
+    Setting("FEED_MAX_BYTES", 1048576, "Byte budget of one feed document."),
+    Setting("CACHE_MAX_AGE", 1800, "Seconds in Cache-Control max-age."),
+    Setting("RESCAN_INTERVAL", 1.0, "Seconds between scans of the articles folder."),
+    Setting("MAX_ARTICLE_BYTES", 2097152, "Larger article files are reported and skipped."),
+    Setting("PAGE_SIZE", 20, "Articles per index page."),
+    Setting("THEME", "", "Folder whose templates/ and static/ override the built-in ones."),
+    Setting("TRUSTED_PROXIES", 0, "How many reverse proxies' X-Forwarded-* headers to trust."),
+    Setting("ICON", "", "URL of the feed icon (relative to BASE_URL or absolute)."),
+    Setting("LOGO", "", "URL of the feed logo (relative to BASE_URL or absolute)."),
+)
+
+DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+
+
+def _coerce(key: str, value: Any, source: str) -> Any:
+    """Return VALUE converted to the type of KEY's default."""
+    default = DEFAULTS[key]
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                    raise ValueError(value)
+                return lowered in {"1", "true", "yes", "on"}
+            return bool(value)
+        if isinstance(default, int):
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return value
+    except ValueError:
+        kind = type(default).__name__
+        raise ConfigError(f"{source}: {key} must be {kind}, got {value!r}") from None
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the known keys of the TOML file at PATH, upper-cased and typed."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config file: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    result = {}
+    for name, value in data.items():
+        key = name.upper()
+        if key not in DEFAULTS:
+            raise ConfigError(f"{path}: unknown key {name!r}")
+        result[key] = _coerce(key, value, str(path))
+    return result
+
+
+def load(config_file: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the full configuration from defaults, a TOML file and ENV."""
+    env = os.environ if env is None else env
+    config = dict(DEFAULTS)
+    path = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if path:
+        config.update(read_toml(path))
+    elif Path(DEFAULT_CONFIG_FILE).is_file():
+        config.update(read_toml(DEFAULT_CONFIG_FILE))
+    for setting in SETTINGS:
+        if setting.env in env:
+            config[setting.key] = _coerce(setting.key, env[setting.env], setting.env)
+    return config
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Raise ConfigError when a value is out of its range."""
+    base = urlsplit(config["BASE_URL"])
+    if base.scheme not in {"http", "https"} or not base.netloc:
+        raise ConfigError(f"BASE_URL must be an absolute http(s) URL, got {config['BASE_URL']!r}")
+    if base.query or base.fragment:
+        raise ConfigError("BASE_URL must not carry a query or fragment")
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a known IANA zone") from None
+    if config["FEED_CONTENT"] not in {"full", "summary"}:
+        raise ConfigError("FEED_CONTENT must be 'full' or 'summary'")
+    for key in ("FEED_SIZE", "PAGE_SIZE", "FEED_MAX_BYTES", "MAX_ARTICLE_BYTES"):
+        if config[key] < 1:
+            raise ConfigError(f"{key} must be at least 1")
+    if config["CACHE_MAX_AGE"] < 0 or config["TRUSTED_PROXIES"] < 0:
+        raise ConfigError("CACHE_MAX_AGE and TRUSTED_PROXIES must not be negative")
+    if config["RESCAN_INTERVAL"] <= 0:
+        raise ConfigError("RESCAN_INTERVAL must be positive")
+
+
+def normalise_base_url(url: str) -> str:
+    """Return URL with exactly one trailing slash on its path."""
+    return url.rstrip("/") + "/"

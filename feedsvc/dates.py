@@ -1,0 +1,91 @@
+"""Parse the dates authors write into aware UTC datetimes.
+
+python-dateutil is always called with a fixed default, so "March 2024" is
+March 1st, never today's day of March; a date with no year at all is refused
+(it is parsed with two defaults and refused when the years disagree). Zone
+abbreviations are limited to UTC, GMT and the US ones, whose offsets are
+fixed; any other abbreviation is an error instead of being dropped silently.
+A time without a zone is in the site's TIMEZONE.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from email.utils import parsedate_to_datetime
+
+from dateutil import parser as dateutil_parser
+
+_HOUR = 3600
+TZINFOS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "UT": 0,
+    "EST": -5 * _HOUR, "EDT": -4 * _HOUR, "CST": -6 * _HOUR, "CDT": -5 * _HOUR,
+    "MST": -7 * _HOUR, "MDT": -6 * _HOUR, "PST": -8 * _HOUR, "PDT": -7 * _HOUR,
+}  # fmt: skip
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+MIN_YEAR, MAX_YEAR = 1900, 9998
+MAX_LENGTH = 80
+
+
+class DateError(ValueError):
+    """A date value cannot be understood; the message says why."""
+
+
+def _aware(value: datetime, zone: tzinfo) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
+
+
+def _parse_text(text: str, zone: tzinfo) -> datetime:
+    try:
+        return _aware(datetime.fromisoformat(text), zone)
+    except ValueError:
+        pass
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        parsed = None
+    if parsed is not None:
+        return _aware(parsed, zone)
+    results = []
+    for default in _DEFAULTS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", dateutil_parser.UnknownTimezoneWarning)
+            try:
+                results.append(dateutil_parser.parse(text, default=default, tzinfos=TZINFOS))
+            except dateutil_parser.UnknownTimezoneWarning as e:
+                raise DateError(f"unknown time zone in {text!r}: {e}; write an offset") from None
+            except (ValueError, OverflowError) as e:
+                raise DateError(f"cannot read date {text!r}: {e}") from None
+    if results[0].year != results[1].year:
+        raise DateError(f"date {text!r} has no year")
+    return _aware(results[0], zone)
+
+
+def parse_date(value: object, zone: tzinfo) -> datetime:
+    """Return VALUE (text, date or datetime) as an aware UTC datetime; naive is in ZONE."""
+    if isinstance(value, datetime):
+        result = _aware(value, zone)
+    elif isinstance(value, date):
+        result = _aware(datetime(value.year, value.month, value.day), zone)
+    elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        text = " ".join(str(value).split())
+        if not text:
+            raise DateError("date is empty")
+        if len(text) > MAX_LENGTH:
+            raise DateError(f"date is over {MAX_LENGTH} characters long")
+        try:
+            result = _parse_text(text, zone)
+        except OverflowError:
+            raise DateError(f"date {text!r} is out of range") from None
+    else:
+        raise DateError(f"a date must be text, got {type(value).__name__}")
+    if not MIN_YEAR <= result.year <= MAX_YEAR:
+        raise DateError(f"year {result.year} is out of range ({MIN_YEAR} to {MAX_YEAR})")
+    return result
+
+
+def second(value: datetime) -> datetime:
+    """Return VALUE truncated to the whole second."""
+    return value - timedelta(microseconds=value.microsecond)

@@ -1,0 +1,179 @@
+"""The URL space: every path the site answers, rendered from one snapshot.
+
+``Documents.resolve(path)`` is the single place that maps a path (relative
+to BASE_URL) to what it serves; the web layer and ``feedsvc build`` both call
+it, so a static export serves the same bytes as the server. Each document is
+rendered at most once per snapshot. Paths never touch the file system: they
+are looked up in the snapshot and in the static files loaded at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from math import ceil
+
+from . import feeds
+from .catalog import Snapshot
+from .feeds import FeedInfo
+from .normalise import Article
+from .pages import Pages
+from .site import HTML, FEED_TYPES, Document, Site, article_path, feed_path, tag_path
+
+_PAGE = re.compile(r"^page/([1-9][0-9]{0,6})/$")
+_ARTICLE = re.compile(r"^articles/([a-z0-9-]+)$")
+_TAG = re.compile(r"^tags/([a-z0-9-]+)/$")
+_TAG_FEED = re.compile(r"^tags/([a-z0-9-]+)/feed\.(atom|rss|json)$")
+_ARCHIVE = re.compile(r"^archive/([0-9]{4}-[0-9]{2})\.(atom|rss|json)$")
+
+
+@dataclass(frozen=True)
+class Result:
+    status: int
+    document: Document | None = None
+    location: str | None = None
+
+
+def _month(article: Article) -> str:
+    return f"{article.published:%Y-%m}"
+
+
+class Documents:
+    """Everything one snapshot serves, rendered on demand and kept."""
+
+    def __init__(self, site: Site, snapshot: Snapshot, pages: Pages,
+                 static: Mapping[str, Document], feed_id: str):
+        self.site = site
+        self.snapshot = snapshot
+        self.pages = pages
+        self.static = static
+        self.feed_id = feed_id
+        self._cache: dict[str, Document] = {}
+        self._lock = threading.Lock()
+        months: dict[str, list[Article]] = {}
+        for article in snapshot.articles:
+            months.setdefault(_month(article), []).append(article)
+        self.months = dict(sorted(months.items()))
+        self.page_count = max(1, ceil(len(snapshot.articles) / site.page_size))
+
+    def _cached(self, path: str, make: Callable[[], Document]) -> Document:
+        document = self._cache.get(path)
+        if document is None:
+            document = make()
+            with self._lock:
+                document = self._cache.setdefault(path, document)
+        return document
+
+    def _html(self, body: bytes, articles: tuple[Article, ...] | list[Article]) -> Document:
+        return Document(body, HTML, feeds.newest_update(articles) if articles else None)
+
+    def _feed(self, kind: str, info: FeedInfo, articles: tuple[Article, ...] | list[Article]) -> Document:
+        body = feeds.render(kind, self.site, info, articles)
+        return Document(body, FEED_TYPES[kind], feeds.newest_update(articles))
+
+    def _main_feed(self, kind: str) -> Document:
+        latest = next(reversed(self.months), None)
+        info = FeedInfo(self.feed_id, self.site.title, "feed", current="feed",
+                        prev_archive=f"archive/{latest}" if latest else None)
+        return self._feed(kind, info, self.snapshot.articles[: self.site.feed_size])
+
+    def _tag_feed(self, slug: str, kind: str) -> Document:
+        tag, articles = self.snapshot.tags[slug]
+        info = FeedInfo(f"{self.feed_id}/tags/{slug}", f"{self.site.title}: {tag.name}",
+                        f"tags/{slug}/feed", home_path=tag_path(slug))
+        return self._feed(kind, info, articles[: self.site.feed_size])
+
+    def _archive(self, month: str, kind: str) -> Document:
+        names = list(self.months)
+        index = names.index(month)
+        info = FeedInfo(
+            f"{self.feed_id}/archive/{month}", f"{self.site.title}: {month}", f"archive/{month}",
+            archive=True, current="feed",
+            prev_archive=f"archive/{names[index - 1]}" if index > 0 else None,
+            next_archive=f"archive/{names[index + 1]}" if index + 1 < len(names) else None,
+        )
+        return self._feed(kind, info, self.months[month])
+
+    def _index(self, page: int) -> Document:
+        size = self.site.page_size
+        articles = self.snapshot.articles[(page - 1) * size : page * size]
+        return self._html(self.pages.index(articles, page, self.page_count), articles)
+
+    def error(self, status: int, path: str) -> Document:
+        """Return the error page for STATUS."""
+        return self._cached(f"\0{status}", lambda: self._html(self.pages.error(status, path), []))
+
+    def resolve(self, path: str) -> Result:
+        """Return what PATH (relative to BASE_URL, no leading slash) answers."""
+        snap = self.snapshot
+        if path == "":
+            return Result(200, self._cached(path, lambda: self._index(1)))
+        if path in ("feed.atom", "feed.rss", "feed.json"):
+            kind = path.rsplit(".", 1)[1]
+            return Result(200, self._cached(path, lambda: self._main_feed(kind)))
+        if path.startswith("static/") and path[7:] in self.static:
+            return Result(200, self.static[path[7:]])
+        if match := _ARTICLE.match(path):
+            slug = match.group(1)
+            if slug in snap.by_slug:
+                article = snap.by_slug[slug]
+                return Result(200, self._cached(
+                    path, lambda: self._html(self.pages.article(article), [article])))
+            if slug in snap.redirects:
+                return Result(301, location=self.site.permalink(snap.redirects[slug]))
+            if slug in snap.gone:
+                return Result(410, self.error(410, path))
+        elif match := _PAGE.match(path):
+            page = int(match.group(1))
+            if page == 1:
+                return Result(301, location=self.site.url())
+            if page <= self.page_count:
+                return Result(200, self._cached(path, lambda: self._index(page)))
+        elif match := _TAG.match(path):
+            slug = match.group(1)
+            if slug in snap.tags:
+                tag, articles = snap.tags[slug]
+                return Result(200, self._cached(
+                    path, lambda: self._html(self.pages.tag(tag, articles), articles)))
+        elif match := _TAG_FEED.match(path):
+            slug, kind = match.groups()
+            if slug in snap.tags:
+                return Result(200, self._cached(path, lambda: self._tag_feed(slug, kind)))
+        elif match := _ARCHIVE.match(path):
+            month, kind = match.groups()
+            if month in self.months:
+                return Result(200, self._cached(path, lambda: self._archive(month, kind)))
+        return Result(404, self.error(404, path))
+
+    def paths(self) -> Iterator[str]:
+        """Yield every path this snapshot serves with 200, redirect or 410."""
+        yield ""
+        for kind in FEED_TYPES:
+            yield feed_path(kind)
+        for page in range(2, self.page_count + 1):
+            yield f"page/{page}/"
+        for article in self.snapshot.articles:
+            yield article_path(article.slug)
+        for slug in self.snapshot.redirects:
+            yield article_path(slug)
+        for slug in sorted(self.snapshot.gone):
+            yield article_path(slug)
+        for slug in self.snapshot.tags:
+            yield tag_path(slug)
+            for kind in FEED_TYPES:
+                yield feed_path(kind, slug)
+        for month in self.months:
+            for kind in FEED_TYPES:
+                yield f"archive/{month}.{kind}"
+        for name in sorted(self.static):
+            yield f"static/{name}"
+
+
+def max_age(site: Site, snapshot: Snapshot, now: datetime) -> int:
+    """Return the seconds a response may be cached: never past the next scheduled article."""
+    if snapshot.next_due is None:
+        return site.cache_max_age
+    return max(0, min(site.cache_max_age, int((snapshot.next_due - now).total_seconds())))

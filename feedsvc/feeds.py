@@ -1,0 +1,259 @@
+"""Render a list of articles as Atom 1.0, RSS 2.0 and JSON Feed 1.1.
+
+The only module that imports feedgen. Its traps are closed here: every date
+comes from the articles (feedgen defaults ``updated`` and ``lastBuildDate``
+to now), entries are appended in order (``add_entry`` prepends), entry links
+are rewritten with their ``rel`` (feedgen drops it), the RSS channel link is
+the home page, authors without an email become ``dc:creator`` (feedgen drops
+them from RSS), and content is escaped text, never CDATA. The three formats
+carry the same ids, titles and dates, so switching formats makes no
+duplicates. Output bytes depend only on the articles and the site.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from . import __version__, markup
+from .normalise import Article
+from .site import ATOM, JSON_FEED, RSS, Site
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ATOM_NS = "http://www.w3.org/2005/Atom"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+FH_NS = "http://purl.org/syndication/history/1.0"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+GENERATOR_URI = "https://pypi.org/project/feedsvc/"
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """What distinguishes one feed document from another."""
+
+    id: str
+    title: str
+    self_path: str  # path of this document under BASE_URL, without extension
+    home_path: str = ""
+    archive: bool = False
+    prev_archive: str | None = None  # paths of neighbouring archives, without extension
+    next_archive: str | None = None
+    current: str | None = None
+
+
+def newest_update(articles: Sequence[Article]) -> datetime:
+    """Return the latest ``updated`` of ARTICLES, or the epoch when there are none."""
+    return max((a.updated for a in articles), default=EPOCH)
+
+
+def _content(article: Article, site: Site, full: bool) -> tuple[str, str]:
+    permalink = site.permalink(article.slug)
+    summary = markup.summary(article, permalink)
+    return summary, (markup.body_html(article, permalink) if full else "")
+
+
+def _generator(site: Site, info: FeedInfo, articles: Sequence[Article]) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.id(info.id)
+    fg.title(info.title)
+    fg.subtitle(site.subtitle or site.title)
+    fg.author({"name": site.author})
+    fg.generator("feedsvc", __version__, GENERATOR_URI)
+    fg.language(site.language)
+    fg.link(href=site.url(info.home_path), rel="alternate", type="text/html")
+    updated = newest_update(articles)
+    fg.updated(updated)
+    fg.lastBuildDate(updated)
+    fg.ttl(max(1, site.cache_max_age // 60))
+    if site.icon:
+        fg.icon(site.icon)
+    if site.logo:
+        fg.logo(site.logo)
+        fg.image(site.logo, info.title, site.url(info.home_path))
+    return fg
+
+
+def _add_entries(fg: FeedGenerator, site: Site, articles: Sequence[Article],
+                 full_count: int) -> None:
+    for index, article in enumerate(articles):
+        summary, body = _content(article, site, index < full_count)
+        fe = fg.add_entry(order="append")
+        fe.id(article.id)
+        fe.guid(article.id, permalink=article.id == site.permalink(article.slug))
+        fe.title(article.title)
+        fe.link(href=site.permalink(article.slug), rel="alternate")
+        fe.published(article.published)
+        fe.updated(article.updated)
+        fe.author([{"name": a.name, **({"email": a.email} if a.email else {})}
+                   for a in article.authors])
+        for tag in article.tags:
+            fe.category(term=tag.name)
+        fe.summary(summary or article.title)
+        if body:
+            fe.content(body, type="html")
+        if article.enclosure:
+            fe.enclosure(article.enclosure.url, article.enclosure.length, article.enclosure.type)
+
+
+def _link(parent: etree._Element, ns: str, rel: str, href: str, kind: str | None = None,
+          index: int | None = None, **extra: str) -> None:
+    attrs = {"rel": rel, "href": href, **({"type": kind} if kind else {}), **extra}
+    element = etree.Element(f"{{{ns}}}link" if ns else "link", attrs)
+    if index is None:
+        parent.append(element)
+    else:
+        parent.insert(index, element)
+
+
+def _history(parent: etree._Element, site: Site, info: FeedInfo, ext: str, kind: str,
+             at: int) -> None:
+    """Add RFC 5005 archive links and the fh:archive marker under PARENT at AT."""
+    ns = ATOM_NS
+    links = [("self", info.self_path)]
+    if info.current:
+        links.append(("current", info.current))
+    if info.prev_archive:
+        links.append(("prev-archive", info.prev_archive))
+    if info.next_archive:
+        links.append(("next-archive", info.next_archive))
+    for offset, (rel, path) in enumerate(links):
+        _link(parent, ns, rel, site.url(f"{path}.{ext}"), kind, index=at + offset)
+    if info.archive:
+        parent.insert(at + len(links), etree.Element(f"{{{FH_NS}}}archive"))
+
+
+def _stylesheet(site: Site) -> bytes:
+    href = site.url("static/feed.xsl")
+    return f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'.encode()
+
+
+def _serialise(root: etree._Element, site: Site) -> bytes:
+    body = etree.tostring(root, encoding="unicode").encode()
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + _stylesheet(site) + body + b"\n"
+
+
+def atom(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int) -> bytes:
+    """Return ARTICLES as an Atom 1.0 document; the first FULL_COUNT carry their content."""
+    fg = _generator(site, info, articles)
+    _add_entries(fg, site, articles, full_count)
+    nsmap = {None: ATOM_NS, **({"fh": FH_NS} if info.archive else {})}
+    parsed = etree.fromstring(fg.atom_str())
+    root = etree.Element(parsed.tag, nsmap=nsmap)
+    root.set(XML_LANG, site.language)
+    root.extend(parsed)
+    first_entry = next(iter(root.iterfind(f"{{{ATOM_NS}}}entry")), None)
+    at = root.index(first_entry) if first_entry is not None else len(root)
+    _history(root, site, info, "atom", ATOM, at)
+    for entry, article in zip(root.iterfind(f"{{{ATOM_NS}}}entry"), articles, strict=True):
+        for link in entry.findall(f"{{{ATOM_NS}}}link"):
+            entry.remove(link)
+        entry.set(XML_LANG, article.lang)
+        _link(entry, ATOM_NS, "alternate", site.permalink(article.slug), "text/html")
+        if article.enclosure:
+            _link(entry, ATOM_NS, "enclosure", article.enclosure.url, article.enclosure.type,
+                  length=str(article.enclosure.length))
+    return _serialise(root, site)
+
+
+def rss(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int) -> bytes:
+    """Return ARTICLES as an RSS 2.0 document; the first FULL_COUNT carry their content."""
+    fg = _generator(site, info, articles)
+    _add_entries(fg, site, articles, full_count)
+    parsed = etree.fromstring(fg.rss_str())
+    nsmap = {"atom": ATOM_NS, "content": CONTENT_NS, "dc": DC_NS,
+             **({"fh": FH_NS} if info.archive else {})}
+    root = etree.Element("rss", {"version": "2.0"}, nsmap=nsmap)
+    channel = etree.SubElement(root, "channel")
+    channel.extend(parsed.find("channel"))
+    channel.find("link").text = site.url(info.home_path)
+    for link in channel.findall(f"{{{ATOM_NS}}}link"):
+        channel.remove(link)
+    _history(channel, site, info, "rss", RSS, channel.index(channel.find("link")) + 1)
+    for item, article in zip(channel.iterfind("item"), articles, strict=True):
+        for author in item.findall("author"):
+            item.remove(author)
+        at = item.index(item.find("guid"))
+        for offset, a in enumerate(article.authors):
+            creator = etree.Element(f"{{{DC_NS}}}creator")
+            creator.text = a.name
+            item.insert(at + offset, creator)
+    return _serialise(root, site)
+
+
+def json_feed(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int) -> bytes:
+    """Return ARTICLES as a JSON Feed 1.1 document; the first FULL_COUNT carry their content."""
+    items = []
+    for index, article in enumerate(articles):
+        summary, body = _content(article, site, index < full_count)
+        item = {
+            "id": article.id,
+            "url": site.permalink(article.slug),
+            "title": article.title,
+            "summary": summary,
+            "content_html": body or f"<p>{markup.html.escape(summary)}</p>",
+            "date_published": article.published.isoformat().replace("+00:00", "Z"),
+            "date_modified": article.updated.isoformat().replace("+00:00", "Z"),
+            "authors": [{"name": a.name} for a in article.authors],
+            "tags": [t.name for t in article.tags],
+            "language": article.lang,
+        }
+        if article.enclosure:
+            item["attachments"] = [{
+                "url": article.enclosure.url,
+                "mime_type": article.enclosure.type,
+                "size_in_bytes": article.enclosure.length,
+            }]
+        items.append(item)
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": info.title,
+        "home_page_url": site.url(info.home_path),
+        "feed_url": site.url(f"{info.self_path}.json"),
+        "description": site.subtitle or site.title,
+        "authors": [{"name": site.author}],
+        "language": site.language,
+        **({"icon": site.logo} if site.logo else {}),
+        **({"favicon": site.icon} if site.icon else {}),
+        **({"next_url": site.url(f"{info.prev_archive}.json")} if info.prev_archive else {}),
+        "items": items,
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+RENDERERS = {"atom": (atom, ATOM), "rss": (rss, RSS), "json": (json_feed, JSON_FEED)}
+
+
+def render(kind: str, site: Site, info: FeedInfo, articles: Sequence[Article]) -> bytes:
+    """Return the feed of KIND within the site's byte budget and content setting.
+
+    Over FEED_MAX_BYTES, the oldest entries fall back to their summaries, then
+    the oldest are dropped, until the document fits.
+    """
+    renderer = RENDERERS[kind][0]
+    full = len(articles) if site.feed_content == "full" else 0
+    body = renderer(site, info, articles, full)
+    if len(body) <= site.feed_max_bytes:
+        return body
+    low, high = 0, full  # the most full entries that fit
+    while low < high:
+        mid = (low + high + 1) // 2
+        if len(renderer(site, info, articles, mid)) <= site.feed_max_bytes:
+            low = mid
+        else:
+            high = mid - 1
+    if low > 0 or len(renderer(site, info, articles, 0)) <= site.feed_max_bytes:
+        return renderer(site, info, articles, low)
+    low, high = 0, len(articles)  # the most summary-only entries that fit
+    while low < high:
+        mid = (low + high + 1) // 2
+        if len(renderer(site, info, articles[:mid], 0)) <= site.feed_max_bytes:
+            low = mid
+        else:
+            high = mid - 1
+    return renderer(site, info, articles[:low], 0)

@@ -1,0 +1,133 @@
+"""Find article files under the articles folder and read them safely.
+
+This is the only module that opens article files. Rules a reader would not
+guess: symlinks are followed only while they stay inside the folder (a link
+out is refused, a loop is reported); a file is never read past
+MAX_ARTICLE_BYTES + 1 bytes; a file whose size or mtime moves while it is read
+is reported and read again on the next scan; a file that is not UTF-8 is
+decoded as cp1252 (or Latin-1 where cp1252 has holes), with a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ArticleError, Problem, warning
+from .text import clean
+
+FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md"}
+
+
+@dataclass(frozen=True)
+class Found:
+    """An article file: its path relative to the folder, and what its stat said."""
+
+    path: str
+    real: str
+    signature: tuple[int, ...]
+
+
+def is_ignored(name: str) -> bool:
+    """Say whether NAME is hidden, an editor's backup or lock, or of no known format."""
+    if name.startswith((".", "#")) or name.endswith(("~", ".swp")):
+        return True
+    return Path(name).suffix.lower() not in FORMATS
+
+
+def signature(st: os.stat_result) -> tuple[int, ...]:
+    """Return what tells that a file changed: its inode, size, mtime and ctime."""
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
+    """Return every article file below ROOT, sorted by path, and the problems met."""
+    root_real = os.path.realpath(root)
+    found: list[Found] = []
+    problems: list[Problem] = []
+    seen_dirs: set[str] = set()
+
+    def walk(real_dir: str, rel_dir: str) -> None:
+        if real_dir in seen_dirs:
+            problems.append(warning(rel_dir or ".", "symlink loop: folder already read"))
+            return
+        seen_dirs.add(real_dir)
+        try:
+            entries = sorted(os.scandir(real_dir), key=lambda e: e.name)
+        except OSError as e:
+            problems.append(ArticleError(rel_dir or ".", f"cannot list folder: {e.strerror}").problem)
+            return
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if entry.name.startswith(".") or (not entry.is_dir() and is_ignored(entry.name)):
+                continue
+            real = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
+            if entry.is_symlink():
+                if not (real == root_real or real.startswith(root_real + os.sep)):
+                    problems.append(
+                        ArticleError(rel, "symlink points outside the articles folder").problem
+                    )
+                    continue
+            try:
+                st = os.stat(real)
+            except OSError as e:
+                problems.append(ArticleError(rel, f"cannot stat: {e.strerror}").problem)
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                walk(real, rel)
+            elif stat.S_ISREG(st.st_mode) and not is_ignored(entry.name):
+                found.append(Found(rel, real, signature(st)))
+
+    if not os.path.isdir(root_real):
+        problems.append(ArticleError(str(root), "articles folder does not exist").problem)
+    else:
+        walk(root_real, "")
+    return found, problems
+
+
+def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
+    """Return DATA as cleaned text, and a warning when it was not UTF-8."""
+    try:
+        text = data.decode("utf-8-sig")
+        problems = []
+    except UnicodeDecodeError as e:
+        try:
+            text, encoding = data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            text, encoding = data.decode("latin-1"), "Latin-1"
+        problems = [
+            warning(path, f"not valid UTF-8 (byte {e.start}); read as {encoding}: save it as UTF-8")
+        ]
+    return clean(text), problems
+
+
+def read(found: Found, max_bytes: int) -> tuple[str, list[Problem]]:
+    """Return the text of FOUND and warnings; raise ArticleError when it cannot be used."""
+    path = found.path
+    try:
+        with open(found.real, "rb") as f:
+            before = os.fstat(f.fileno())
+            if before.st_size > max_bytes:
+                raise ArticleError(
+                    path, f"file is {before.st_size} bytes, over MAX_ARTICLE_BYTES ({max_bytes})"
+                )
+            data = f.read(max_bytes + 1)
+            after = os.fstat(f.fileno())
+    except FileNotFoundError:
+        raise ArticleError(path, "file vanished while being read") from None
+    except IsADirectoryError:
+        raise ArticleError(path, "is a folder, not a file") from None
+    except OSError as e:
+        raise ArticleError(path, f"cannot read: {e.strerror}") from None
+    if len(data) > max_bytes:
+        raise ArticleError(path, f"file grew over MAX_ARTICLE_BYTES ({max_bytes}) while read")
+    if signature(before) != signature(after) or signature(before) != found.signature:
+        raise ArticleError(path, "file changed while being read; it is read again on next scan")
+    if b"\x00" in data:
+        raise ArticleError(path, "binary file (contains NUL bytes), not an article")
+    text, problems = decode(data, path)
+    if not text.strip():
+        raise ArticleError(path, "empty file: write a title line and a body")
+    return text, problems

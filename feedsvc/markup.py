@@ -1,0 +1,142 @@
+"""Render article bodies to HTML that is safe in every reader and browser.
+
+Plain text becomes escaped paragraphs. Markdown is rendered by markdown-it-py
+(CommonMark, with tables and strikethrough), then sanitised by nh3 in the same
+pass that makes every URL-bearing attribute (href, src, srcset, poster, cite)
+absolute against the article's permalink, since many readers ignore xml:base.
+Rendering is pure and cached by its inputs, and runs only for what is served.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+
+from .normalise import Article
+from .text import shorten
+
+_md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable(
+    ["table", "strikethrough"]
+)
+
+TAGS = {
+    "a", "abbr", "audio", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd",
+    "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",
+    "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "picture", "pre",
+    "q", "s", "samp", "small", "source", "span", "strong", "sub", "summary", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "video",
+}  # fmt: skip
+ATTRIBUTES = {
+    "*": {"title", "lang", "dir"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "srcset", "alt", "width", "height", "loading"},
+    "source": {"src", "srcset", "type", "media"},
+    "video": {"src", "poster", "controls", "width", "height"},
+    "audio": {"src", "controls"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "del": {"cite", "datetime"},
+    "ins": {"cite", "datetime"},
+    "time": {"datetime"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "ol": {"start", "reversed"},
+    "code": {"class"},
+}
+URL_ATTRIBUTES = {"href", "src", "poster", "cite"}
+SCHEMES = {"http", "https", "mailto", "data"}
+_DATA_IMAGE = re.compile(r"^data:image/(png|gif|jpeg|webp|avif);", re.IGNORECASE)
+
+
+def _absolute(url: str, base: str) -> str | None:
+    url = url.strip()
+    scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+    if scheme == "data":
+        return url if _DATA_IMAGE.match(url) else None
+    if scheme and scheme not in SCHEMES:
+        return None
+    return urljoin(base, url)
+
+
+def _srcset(value: str, base: str) -> str | None:
+    candidates = []
+    for candidate in value.split(","):
+        parts = candidate.split()
+        if not parts:
+            continue
+        url = _absolute(parts[0], base)
+        if url is None or "," in url:
+            return None
+        candidates.append(" ".join([url, *parts[1:]]))
+    return ", ".join(candidates) or None
+
+
+def sanitise(fragment: str, base: str) -> str:
+    """Return FRAGMENT with only safe markup, every URL absolute against BASE."""
+
+    def attribute_filter(element: str, attribute: str, value: str) -> str | None:
+        if attribute in URL_ATTRIBUTES:
+            url = _absolute(value, base)
+            if url and url.startswith("data:") and not (element == "img" and attribute == "src"):
+                return None
+            return url
+        if attribute == "srcset":
+            return _srcset(value, base)
+        return value
+
+    return nh3.clean(
+        fragment,
+        tags=TAGS,
+        clean_content_tags={"script", "style", "template", "noscript", "svg", "math"},
+        attributes=ATTRIBUTES,
+        attribute_filter=attribute_filter,
+        url_schemes=SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def paragraphs(text: str) -> str:
+    """Return TEXT's blank-line separated paragraphs as escaped HTML paragraphs."""
+    return "".join(f"<p>{html.escape(p, quote=False)}</p>\n" for p in text.split("\n\n") if p)
+
+
+@lru_cache(maxsize=4096)
+def _render(fmt: str, body: str, base: str) -> str:
+    if fmt == "md":
+        return sanitise(_md.render(body), base)
+    return paragraphs(body)
+
+
+def body_html(article: Article, base: str) -> str:
+    """Return ARTICLE's body as safe HTML, its URLs absolute against BASE."""
+    return _render(article.format, article.body, base)
+
+
+def bio_html(article: Article, base: str) -> str:
+    """Return ARTICLE's author bio as safe HTML."""
+    return _render(article.format, article.bio, base) if article.bio else ""
+
+
+_TAG = re.compile(r"<[^>]*>")
+_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+
+
+def plain(fragment: str) -> str:
+    """Return the text of an HTML FRAGMENT."""
+    return html.unescape(_TAG.sub("", fragment))
+
+
+def summary(article: Article, base: str) -> str:
+    """Return ARTICLE's summary: as written, else its first paragraph, at most 300 characters."""
+    if article.summary:
+        return shorten(article.summary)
+    if article.format == "txt":
+        return shorten(article.body.split("\n\n", 1)[0])
+    match = _FIRST_PARAGRAPH.search(body_html(article, base))
+    return shorten(plain(match.group(1) if match else body_html(article, base)))

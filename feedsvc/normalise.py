@@ -1,0 +1,228 @@
+"""Give raw metadata its meaning: one frozen ``Article`` per file.
+
+Pure: no file access, no clock. What depends on history (the first-seen
+date, a minted id, when the content first changed) is left ``None`` here and
+filled in by the catalog from the state store. ``content_hash`` covers the
+normalised title, subtitle, body, summary, authors and tags, so touching a
+file or saving it unchanged never looks like an edit. Bodies stay in their
+source form; ``markup`` renders them only when they are served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from email.utils import parseaddr
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from .dates import DateError, parse_date
+from .errors import ArticleError
+from .readers import RawArticle
+from .text import clean, collapse, slugify
+
+_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+MAX_TITLE = 1000
+MAX_TAGS = 100
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    url: str
+    type: str
+    length: int
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What normalisation needs from the site's configuration."""
+
+    author: str
+    language: str
+    zone: tzinfo
+
+
+@dataclass(frozen=True)
+class Article:
+    path: str
+    format: str
+    slug: str
+    title: str
+    subtitle: str
+    body: str
+    bio: str
+    summary: str  # as written; markup.summary() derives one when empty
+    authors: tuple[Author, ...]
+    tags: tuple[Tag, ...]
+    lang: str
+    draft: bool
+    aliases: tuple[str, ...]
+    enclosure: Enclosure | None
+    content_hash: str
+    id: str | None  # pinned or, after the catalog, minted
+    published: datetime | None  # pinned or, after the catalog, first seen
+    updated: datetime | None
+    id_pinned: bool
+    date_pinned: bool
+
+
+def _text(raw: RawArticle, key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        raise ArticleError(raw.path, f"{key} must be text, got a {type(value).__name__}")
+    return collapse(clean(str(value)))
+
+
+def _list(raw: RawArticle, key: str, value: Any, separators: str = ",") -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        items = [_text(raw, key, item) for item in value]
+    elif isinstance(value, dict):
+        raise ArticleError(raw.path, f"{key} must be a list or comma-separated text")
+    else:
+        text = clean(str(value))
+        sep = next((s for s in separators if s in text), separators[-1])
+        items = [collapse(item) for item in text.split(sep)]
+    return [item for item in items if item]
+
+
+def _authors(raw: RawArticle, defaults: Defaults) -> tuple[Author, ...]:
+    value = raw.meta.get("authors", raw.meta.get("author"))
+    authors = []
+    for item in _list(raw, "authors", value, separators=";,"):
+        name, email = parseaddr(item)
+        if "@" in email and "<" in item:
+            authors.append(Author(collapse(name) or email, email))
+        else:
+            authors.append(Author(item))
+    return tuple(authors) or (Author(defaults.author),)
+
+
+def _tags(raw: RawArticle) -> tuple[Tag, ...]:
+    value = raw.meta.get("tags", raw.meta.get("categories"))
+    tags: dict[str, Tag] = {}
+    for name in _list(raw, "tags", value):
+        slug = slugify(name)
+        if slug and name.casefold() not in tags:
+            tags[name.casefold()] = Tag(name[:100], slug)
+    if len(tags) > MAX_TAGS:
+        raise ArticleError(raw.path, f"{len(tags)} tags; at most {MAX_TAGS} are allowed")
+    return tuple(tags.values())
+
+
+def _date(raw: RawArticle, key: str, zone: tzinfo) -> datetime | None:
+    value = raw.meta.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        return parse_date(value, zone)
+    except DateError as e:
+        raise ArticleError(raw.path, f"{key}: {e}") from None
+
+
+def _draft(raw: RawArticle) -> bool:
+    draft = raw.meta.get("draft", False)
+    if isinstance(draft, str):
+        draft = draft.strip().lower() in {"true", "yes", "1", "on"}
+    status = _text(raw, "status", raw.meta.get("status")).lower()
+    if status and status not in {"draft", "published", "publish"}:
+        raise ArticleError(raw.path, f"status must be draft or published, got {status!r}")
+    return bool(draft) or status == "draft"
+
+
+def _id(raw: RawArticle) -> str | None:
+    value = _text(raw, "id", raw.meta.get("id"))
+    if not value:
+        return None
+    if not urlsplit(value).scheme or " " in value:
+        raise ArticleError(
+            raw.path, f"id {value!r} is not an absolute URI: use e.g. tag:example.org,2024:name"
+        )
+    return value
+
+
+def _enclosure(raw: RawArticle) -> Enclosure | None:
+    value = raw.meta.get("enclosure")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value.get("url"):
+        raise ArticleError(raw.path, "enclosure must have url, type and length")
+    try:
+        length = int(value.get("length", 0))
+    except (TypeError, ValueError):
+        raise ArticleError(raw.path, "enclosure length must be a number of bytes") from None
+    kind = _text(raw, "enclosure type", value.get("type", "application/octet-stream"))
+    return Enclosure(_text(raw, "enclosure url", value["url"]), kind, max(length, 0))
+
+
+def content_hash(*fields: Any) -> str:
+    """Return a stable hash of FIELDS."""
+    data = json.dumps(fields, ensure_ascii=False, default=repr, separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def normalise(raw: RawArticle, defaults: Defaults) -> Article:
+    """Return the Article that RAW describes, or raise ArticleError."""
+    meta = raw.meta
+    title = _text(raw, "title", meta.get("title"))
+    if not title:
+        raise ArticleError(raw.path, "title is empty")
+    if len(title) > MAX_TITLE:
+        raise ArticleError(raw.path, f"title is {len(title)} characters; keep it under {MAX_TITLE}")
+    slug = slugify(_text(raw, "slug", meta.get("slug")) or PurePosixPath(raw.path).stem)
+    if not slug:
+        raise ArticleError(raw.path, "no slug can be made from the name: add `slug:`")
+    lang = _text(raw, "lang", meta.get("lang")) or defaults.language
+    if not _LANG.match(lang):
+        raise ArticleError(raw.path, f"lang {lang!r} is not a language tag such as en or pt-BR")
+    subtitle = _text(raw, "subtitle", meta.get("subtitle"))
+    summary = _text(raw, "summary", meta.get("summary"))
+    authors = _authors(raw, defaults)
+    tags = _tags(raw)
+    published = _date(raw, "date", defaults.zone)
+    article_id = _id(raw)
+    return Article(
+        path=raw.path,
+        format=raw.format,
+        slug=slug,
+        title=title,
+        subtitle=subtitle,
+        body=clean(raw.body),
+        bio=clean(str(raw.bio)),
+        summary=summary,
+        authors=authors,
+        tags=tags,
+        lang=lang,
+        draft=_draft(raw),
+        aliases=tuple(
+            s for s in (slugify(a) for a in _list(raw, "aliases", meta.get("aliases"))) if s
+        ),
+        enclosure=_enclosure(raw),
+        content_hash=content_hash(
+            title, subtitle, raw.body, summary,
+            [(a.name, a.email) for a in authors], [t.name for t in tags],
+        ),  # fmt: skip
+        id=article_id,
+        published=published,
+        updated=_date(raw, "updated", defaults.zone),
+        id_pinned=article_id is not None,
+        date_pinned=published is not None,
+    )

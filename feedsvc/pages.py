@@ -1,0 +1,160 @@
+"""Render HTML pages with Jinja templates, a theme's overriding ours.
+
+Templates receive plain values (see the README's template table); every URL
+in them is absolute under BASE_URL. A theme folder's ``templates/`` is
+searched before the package's, so a theme may replace any one template.
+Rendering is pure: the clock never enters, dates are shown in the site's zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from . import __version__, markup
+from .normalise import Article, Tag
+from .site import FEED_FORMATS, Site, article_path, feed_path, tag_path
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An article as templates see it."""
+
+    article: Article
+    url: str
+    title: str
+    subtitle: str
+    summary: str
+    authors: str
+    published: datetime
+    updated: datetime
+    tags: tuple[tuple[str, str], ...]  # (name, url)
+
+    @property
+    def body(self) -> Markup:
+        return Markup(markup.body_html(self.article, self.url))
+
+    @property
+    def bio(self) -> Markup:
+        return Markup(markup.bio_html(self.article, self.url))
+
+
+def environment(theme: str = "") -> Environment:
+    """Return the Jinja environment, THEME's templates first."""
+    loaders = []
+    if theme:
+        loaders.append(FileSystemLoader(str(Path(theme) / "templates")))
+    loaders.append(PackageLoader("feedsvc", "templates"))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["isodate"] = lambda d: d.isoformat(timespec="seconds")
+    return env
+
+
+class Pages:
+    """Render the site's pages."""
+
+    def __init__(self, site: Site, theme: str = ""):
+        self.site = site
+        self.env = environment(theme)
+
+    def entry(self, article: Article) -> Entry:
+        site = self.site
+        url = site.permalink(article.slug)
+        return Entry(
+            article=article,
+            url=url,
+            title=article.title,
+            subtitle=article.subtitle,
+            summary=markup.summary(article, url),
+            authors=", ".join(a.name for a in article.authors),
+            published=article.published.astimezone(site.zone),
+            updated=article.updated.astimezone(site.zone),
+            tags=tuple((t.name, site.url(tag_path(t.slug))) for t in article.tags),
+        )
+
+    def feeds(self, tag: Tag | None = None) -> list[dict[str, str]]:
+        """Return the autodiscovery links: the site's feeds, then TAG's."""
+        links = []
+        for target in ([None, tag] if tag else [None]):
+            for kind, mimetype in FEED_FORMATS:
+                name = f"{self.site.title}: {target.name}" if target else self.site.title
+                links.append({
+                    "href": self.site.url(feed_path(kind, target.slug if target else None)),
+                    "type": mimetype,
+                    "title": f"{name} ({kind.upper() if kind != 'json' else 'JSON Feed'})",
+                    "kind": kind,
+                })
+        return links
+
+    def render(self, template: str, *, canonical: str, description: str, lang: str = "",
+               tag: Tag | None = None, **values: Any) -> bytes:
+        """Return TEMPLATE rendered with the values every page receives."""
+        page = self.env.get_template(template).render(
+            site=self.site,
+            lang=lang or self.site.language,
+            canonical=canonical,
+            description=description,
+            feeds=self.feeds(tag),
+            static=lambda name: self.site.url(f"static/{name}"),
+            home=self.site.url(),
+            version=__version__,
+            tag=tag,
+            **values,
+        )
+        return page.encode()
+
+    def index(self, articles: Sequence[Article], page: int, pages: int) -> bytes:
+        site = self.site
+        canonical = site.url() if page == 1 else site.url(f"page/{page}/")
+        return self.render(
+            "index.html",
+            canonical=canonical,
+            description=site.subtitle or site.title,
+            entries=[self.entry(a) for a in articles],
+            page=page,
+            pages=pages,
+            newer=None if page == 1 else (site.url() if page == 2 else site.url(f"page/{page - 1}/")),
+            older=site.url(f"page/{page + 1}/") if page < pages else None,
+        )
+
+    def article(self, article: Article) -> bytes:
+        entry = self.entry(article)
+        return self.render(
+            "article.html",
+            canonical=entry.url,
+            description=entry.summary,
+            lang=article.lang,
+            entry=entry,
+        )
+
+    def tag(self, tag: Tag, articles: Sequence[Article]) -> bytes:
+        return self.render(
+            "tag.html",
+            canonical=self.site.url(tag_path(tag.slug)),
+            description=f"Articles tagged {tag.name}",
+            tag=tag,
+            entries=[self.entry(a) for a in articles],
+        )
+
+    def error(self, status: int, path: str) -> bytes:
+        return self.render(
+            "error.html",
+            canonical=self.site.url(path),
+            description=f"Error {status}",
+            status=status,
+        )
+
+
+__all__ = ["Pages", "Entry", "article_path"]

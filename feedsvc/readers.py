@@ -1,0 +1,199 @@
+"""Turn the text of an article file into raw metadata and a body, per format.
+
+``.txt`` follows the seed layout: an optional ``Key: value`` header block,
+the title line, an optional one-line subtitle, soft-wrapped paragraphs, then
+an ``Author: NAME`` line whose following paragraphs are the bio and never
+part of the body. ``.md`` takes YAML front matter (safe loading only, no
+aliases, at most FRONT_MATTER_MAX bytes, so a bomb is refused before it is
+built) or the same header block, and a CommonMark body. Values are returned
+as written; ``normalise`` gives them meaning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import ArticleError, Problem, warning
+from .text import collapse_spaces
+
+KNOWN_KEYS = {
+    "title", "subtitle", "date", "updated", "author", "authors", "tags", "categories",
+    "slug", "summary", "lang", "draft", "status", "id", "aliases", "enclosure", "bio",
+}  # fmt: skip
+FRONT_MATTER_MAX = 64 * 1024
+SUBTITLE_MAX = 150
+_HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z_-]*)[ \t]*:[ \t]*(.*)$")
+_AUTHOR_LINE = re.compile(r"^Authors?:\s*(\S.*)$", re.IGNORECASE)
+_ATX_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class RawArticle:
+    path: str
+    format: str
+    meta: dict[str, Any]
+    body: str
+    bio: str = ""
+    warnings: tuple[Problem, ...] = field(default=())
+
+
+@dataclass
+class _Paragraph:
+    line: int
+    lines: list[str]
+
+
+def _paragraphs(lines: list[str], first_line: int) -> list[_Paragraph]:
+    paragraphs: list[_Paragraph] = []
+    current: _Paragraph | None = None
+    for number, line in enumerate(lines, start=first_line):
+        if line.strip():
+            if current is None:
+                current = _Paragraph(number, [])
+                paragraphs.append(current)
+            current.lines.append(line)
+        else:
+            current = None
+    return paragraphs
+
+
+def _joined(paragraph: _Paragraph) -> str:
+    return " ".join(collapse_spaces(line) for line in paragraph.lines)
+
+
+def _header_block(path: str, lines: list[str]) -> tuple[dict[str, Any], int, list[Problem]]:
+    """Return the header block's values and how many lines it took (0 when absent)."""
+    first = _HEADER_LINE.match(lines[0]) if lines else None
+    if not first or first.group(1).lower() not in KNOWN_KEYS:
+        return {}, 0, []
+    meta: dict[str, Any] = {}
+    problems = []
+    count = 0
+    for count, line in enumerate(lines, start=1):  # noqa: B007
+        if not line.strip():
+            break
+        match = _HEADER_LINE.match(line)
+        key = match.group(1).lower() if match else None
+        if key is None or key not in KNOWN_KEYS:
+            problems.append(warning(path, f"header line not understood, ignored: {line!r}", count))
+            continue
+        if key in meta:
+            problems.append(warning(path, f"{key} given twice; the last one is used", count))
+        meta[key] = match.group(2).strip()
+    return meta, count, problems
+
+
+def read_txt(path: str, text: str) -> RawArticle:
+    """Read the seed's plain-text layout, with an optional header block."""
+    lines = text.split("\n")
+    meta, used, problems = _header_block(path, lines)
+    paragraphs = _paragraphs(lines[used:], used + 1)
+    if "title" not in meta:
+        if not paragraphs:
+            raise ArticleError(path, "no title: the first line must be the title", used + 1)
+        head = paragraphs[0]
+        meta["title"] = collapse_spaces(head.lines[0])
+        rest = head.lines[1:]
+        paragraphs[0:1] = [_Paragraph(head.line + 1, rest)] if rest else []
+        if (
+            "subtitle" not in meta
+            and len(paragraphs) > 1
+            and len(paragraphs[0].lines) == 1
+            and not _AUTHOR_LINE.match(paragraphs[0].lines[0])
+            and len(collapse_spaces(paragraphs[0].lines[0])) <= SUBTITLE_MAX
+            and not paragraphs[0].lines[0].rstrip().endswith(".")
+        ):
+            meta["subtitle"] = _joined(paragraphs.pop(0))
+    body: list[str] = []
+    bio: list[str] = []
+    for index, paragraph in enumerate(paragraphs):
+        match = _AUTHOR_LINE.match(paragraph.lines[0].strip())
+        if match:
+            name = collapse_spaces(match.group(1))
+            if "author" in meta or "authors" in meta:
+                given = meta.get("author") or meta.get("authors")
+                if given != name:
+                    problems.append(
+                        warning(path, f"Author line {name!r} differs from header; header used",
+                                paragraph.line)
+                    )
+            else:
+                meta["author"] = name
+            rest = paragraph.lines[1:]
+            tail = ([_Paragraph(paragraph.line + 1, rest)] if rest else []) + paragraphs[index + 1:]
+            bio = [_joined(p) for p in tail]
+            break
+        body.append(_joined(paragraph))
+    if not body:
+        raise ArticleError(path, "no body: write at least one paragraph after the title")
+    return RawArticle(path, "txt", meta, "\n\n".join(body), "\n\n".join(bio), tuple(problems))
+
+
+def _refuse_aliases_and_tags(path: str, source: str) -> None:
+    """Raise ArticleError when SOURCE uses YAML anchors, aliases or non-standard tags."""
+    for event in yaml.parse(source, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ArticleError(path, "YAML anchors and aliases are not allowed in front matter",
+                               event.start_mark.line + 2)
+        tag = getattr(event, "tag", None)
+        if tag and not tag.startswith("tag:yaml.org,2002:"):
+            raise ArticleError(path, f"YAML tag {tag} is not allowed in front matter",
+                               event.start_mark.line + 2)
+
+
+def load_front_matter(path: str, source: str) -> dict[str, Any]:
+    """Return the mapping in YAML SOURCE, loaded safely and within bounds."""
+    if len(source.encode()) > FRONT_MATTER_MAX:
+        raise ArticleError(path, f"front matter is over {FRONT_MATTER_MAX} bytes", 1)
+    try:
+        if "&" in source or "*" in source or "!" in source:
+            _refuse_aliases_and_tags(path, source)
+        data = yaml.load(source, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 2 if e.problem_mark else 1
+        raise ArticleError(path, f"YAML front matter: {e.problem or e}", line) from None
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as e:
+        raise ArticleError(path, f"YAML front matter: {type(e).__name__}: {e}"[:300], 1) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ArticleError(path, "front matter must be a mapping of `key: value` lines", 2)
+    return {str(key).lower(): value for key, value in data.items()}
+
+
+def read_markdown(path: str, text: str) -> RawArticle:
+    """Read Markdown with YAML front matter or a `Key: value` header block."""
+    problems: list[Problem] = []
+    if text.startswith("---"):
+        match = _FRONT_MATTER.match(text)
+        if not match:
+            raise ArticleError(path, "front matter opened with --- is never closed", 1)
+        meta = load_front_matter(path, match.group(1) or "")
+        body = text[match.end():]
+    else:
+        lines = text.split("\n")
+        meta, used, problems = _header_block(path, lines)
+        body = "\n".join(lines[used:])
+    for key in sorted(set(meta) - KNOWN_KEYS):
+        problems.append(warning(path, f"unknown front matter key {key!r} ignored"))
+    if not meta.get("title"):
+        lines = body.lstrip("\n").split("\n")
+        heading = _ATX_H1.match(lines[0]) if lines else None
+        if not heading:
+            raise ArticleError(path, "no title: add `title:` to the front matter or a `# ` heading")
+        meta["title"] = heading.group(1)
+        body = "\n".join(lines[1:])
+    bio = meta.pop("bio", "")
+    if not body.strip():
+        raise ArticleError(path, "no body: write the article below the front matter")
+    return RawArticle(path, "md", meta, body.strip("\n") + "\n", bio if isinstance(bio, str) else "",
+                      tuple(problems))
+
+
+READERS = {"txt": read_txt, "md": read_markdown}

@@ -1,0 +1,52 @@
+"""Run the app under gunicorn: one app per worker, each watching the folder.
+
+Workers are forked before the app is created (no preload), so each worker
+opens its own state store connection and starts its own rescan thread; they
+agree on every id and date through the state store, and render the same
+bytes from the same files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class Server(BaseApplication):
+    """gunicorn running ``create_app()`` with the given options."""
+
+    def __init__(self, options: dict[str, Any]):
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from . import create_app
+
+        app = create_app()
+        app.extensions["feedsvc"].start_watching()
+        return app
+
+
+def run(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve on HOST:PORT until stopped."""
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    Server({
+        "bind": bind,
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "accesslog": "-",
+        "errorlog": "-",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "limit_request_line": 4094,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
+        "proc_name": "feedsvc",
+    }).run()

@@ -1,0 +1,124 @@
+"""The site: its settings as renderers need them, and every URL it serves.
+
+Every absolute URL is BASE_URL joined with a path of ours; nothing here or
+downstream looks at the request, so the Host header never reaches a URL we
+emit. ``Document`` is a rendered response body with its validators, computed
+once per regeneration: the strong ETag hashes the body, the gzip variant is
+compressed once (mtime 0, so the bytes are the same on every machine) and has
+its own ETag.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from .config import normalise_base_url
+
+ATOM = "application/atom+xml"
+RSS = "application/rss+xml"
+JSON_FEED = "application/feed+json"
+HTML = "text/html"
+FEED_FORMATS = (("atom", ATOM), ("rss", RSS), ("json", JSON_FEED))
+
+
+@dataclass(frozen=True)
+class Site:
+    base_url: str
+    title: str
+    subtitle: str
+    author: str
+    language: str
+    zone: tzinfo
+    feed_size: int
+    feed_content: str
+    feed_max_bytes: int
+    page_size: int
+    cache_max_age: int
+    icon: str = ""
+    logo: str = ""
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Site:
+        """Return the Site that CONFIG describes."""
+        base = normalise_base_url(config["BASE_URL"])
+        return cls(
+            base_url=base,
+            title=config["TITLE"],
+            subtitle=config["SUBTITLE"],
+            author=config["AUTHOR"],
+            language=config["LANGUAGE"],
+            zone=ZoneInfo(config["TIMEZONE"]),
+            feed_size=config["FEED_SIZE"],
+            feed_content=config["FEED_CONTENT"],
+            feed_max_bytes=config["FEED_MAX_BYTES"],
+            page_size=config["PAGE_SIZE"],
+            cache_max_age=config["CACHE_MAX_AGE"],
+            icon=config["ICON"] and _join(base, config["ICON"]),
+            logo=config["LOGO"] and _join(base, config["LOGO"]),
+        )
+
+    @property
+    def prefix(self) -> str:
+        """Return the path BASE_URL puts every route under, with a trailing slash."""
+        return urlsplit(self.base_url).path
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
+
+    def url(self, path: str = "") -> str:
+        """Return the absolute URL of PATH, relative to the site's root."""
+        return self.base_url + path.lstrip("/")
+
+    def permalink(self, slug: str) -> str:
+        return self.url(article_path(slug))
+
+
+def _join(base: str, url: str) -> str:
+    return url if urlsplit(url).scheme else base + url.lstrip("/")
+
+
+def article_path(slug: str) -> str:
+    return f"articles/{quote(slug)}"
+
+
+def tag_path(slug: str) -> str:
+    return f"tags/{quote(slug)}/"
+
+
+def feed_path(kind: str, tag: str | None = None) -> str:
+    return (tag_path(tag) if tag else "") + f"feed.{kind}"
+
+
+@dataclass(frozen=True)
+class Document:
+    body: bytes
+    mimetype: str
+    last_modified: datetime | None
+    etag: str = field(init=False)
+    gzip_body: bytes = field(init=False, repr=False)
+    gzip_etag: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        packed = gzip.compress(self.body, compresslevel=9, mtime=0)
+        object.__setattr__(self, "etag", hashlib.sha256(self.body).hexdigest()[:32])
+        object.__setattr__(self, "gzip_body", packed)
+        object.__setattr__(self, "gzip_etag", hashlib.sha256(packed).hexdigest()[:32] + "-gz")
+
+    @property
+    def content_type(self) -> str:
+        if self.mimetype.startswith(("text/", "application/")) and not self.mimetype.endswith(
+            ("gzip", "octet-stream", "woff2", "png")
+        ):
+            return f"{self.mimetype}; charset=utf-8"
+        return self.mimetype
+
+
+FEED_TYPES = dict(FEED_FORMATS)

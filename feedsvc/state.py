@@ -1,0 +1,244 @@
+"""The state store: what must outlive restarts, re-clones and several workers.
+
+SQLite in WAL mode keeps, per published article: the id minted when it was
+first published, the first-seen time (its date when none is written), the
+time its content was first seen to differ, and when it disappeared (so its
+permalink answers 410). A rename keeps the record: a vanished article whose
+path or content reappears under a new slug is the same article, and its old
+slug becomes a redirect. Every change runs in one ``BEGIN IMMEDIATE``
+transaction, so workers that see the same files at once agree. A store that
+cannot be opened is set aside (renamed, never deleted) and rebuilt; one that
+cannot be written is reported and the service carries on from memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .errors import FeedsvcError
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS article (
+    key INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    id TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    changed TEXT,
+    gone TEXT
+);
+CREATE INDEX IF NOT EXISTS article_gone ON article (gone) WHERE gone IS NOT NULL;
+CREATE TABLE IF NOT EXISTS old_slug (slug TEXT PRIMARY KEY, key INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class StateError(FeedsvcError):
+    """The state store cannot be used; the message says what happened to it."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A published article as the catalog sees it now."""
+
+    slug: str
+    path: str
+    hash: str
+    date: datetime | None  # pinned date, for minting
+
+
+@dataclass(frozen=True)
+class Record:
+    slug: str
+    id: str
+    first_seen: datetime
+    changed: datetime | None
+    gone: datetime | None
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def mint_id(authority: str, when: datetime, slug: str) -> str:
+    """Return the RFC 4151 tag URI for SLUG first published WHEN."""
+    return f"tag:{authority},{when.astimezone(UTC):%Y-%m-%d}:{slug}"
+
+
+class StateStore:
+    """Records of published articles in one SQLite file."""
+
+    def __init__(self, path: str, now: datetime):
+        self.path = path
+        self.problems: list[str] = []
+        self._memory: sqlite3.Connection | None = None
+        self.db = self._open(now)
+
+    def _connect(self, path: str) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout = 30000")
+        if path != ":memory:":
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        db.executescript(SCHEMA)
+        return db
+
+    def _open(self, now: datetime) -> sqlite3.Connection:
+        try:
+            if os.path.dirname(self.path):
+                os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            db = self._connect(self.path)
+            row = db.execute("PRAGMA quick_check").fetchone()
+            if row[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {row[0]}")
+            return db
+        except sqlite3.DatabaseError as e:
+            if os.path.exists(self.path) and "readonly" not in str(e) and "unable to open" not in str(e):
+                aside = f"{self.path}.corrupt-{now:%Y%m%dT%H%M%S}"
+                for suffix in ("", "-wal", "-shm"):
+                    if os.path.exists(self.path + suffix):
+                        os.replace(self.path + suffix, aside + suffix)
+                self._report(f"state store {self.path} is unreadable ({e}); set aside as {aside} "
+                             "and rebuilt: dates and ids that are not pinned start anew")
+                try:
+                    return self._connect(self.path)
+                except sqlite3.Error as again:
+                    e = again
+            self._report(f"state store {self.path} cannot be opened ({e}); kept in memory only")
+            return self._connect(":memory:")
+        except OSError as e:
+            self._report(f"state store {self.path} cannot be created ({e}); kept in memory only")
+            return self._connect(":memory:")
+
+    def _report(self, message: str) -> None:
+        log.error("%s", message)
+        self.problems.append(message)
+
+    def authority(self, default: str) -> str:
+        """Return the id authority recorded at the first minting, else DEFAULT."""
+        row = self.db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
+        return row[0] if row else default
+
+    def feed_id(self, authority: str, now: datetime) -> str:
+        """Return the site's feed id, minted once from AUTHORITY and NOW."""
+        minted = mint_id(self.authority(authority), now, "feed")
+        try:
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('feed_id', ?)", (minted,))
+        except sqlite3.Error as e:
+            self._report(f"state store {self.path} cannot be written ({e})")
+        row = self.db.execute("SELECT value FROM meta WHERE name = 'feed_id'").fetchone()
+        return row[0] if row else minted
+
+    def sync(self, seen: Iterable[Seen], gone: Iterable[str], authority: str, now: datetime) -> None:
+        """Record SEEN articles and GONE slugs at NOW, in one transaction."""
+        seen, gone = list(seen), list(gone)
+        if not seen and not gone:
+            return
+        try:
+            self._sync(seen, gone, authority, now)
+        except sqlite3.Error as e:
+            self._report(f"state store {self.path} cannot be written ({e}); "
+                         "serving from memory until it can")
+            if self._memory is None:
+                self._memory = self._copy_to_memory()
+            self.db = self._memory
+            self._sync(seen, gone, authority, now)
+
+    def detach(self) -> None:
+        """Work on an in-memory copy from now on, leaving the file untouched."""
+        self.db = self._copy_to_memory()
+
+    def _copy_to_memory(self) -> sqlite3.Connection:
+        memory = self._connect(":memory:")
+        try:
+            self.db.backup(memory)
+        except sqlite3.Error:
+            pass
+        return memory
+
+    def _sync(self, seen: list[Seen], gone: list[str], authority: str, now: datetime) -> None:
+        db, stamp = self.db, _iso(now)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
+            if row:
+                authority = row[0]
+            else:
+                db.execute("INSERT INTO meta VALUES ('authority', ?)", (authority,))
+            for slug in gone:
+                db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL",
+                           (stamp, slug))
+            for item in seen:
+                self._record(db, item, authority, stamp, now)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _record(db: sqlite3.Connection, item: Seen, authority: str, stamp: str,
+                now: datetime) -> None:
+        row = db.execute("SELECT key, hash, gone FROM article WHERE slug = ?",
+                         (item.slug,)).fetchone()
+        if row is None:
+            # A rename: the same path, else the same content, under a vanished record.
+            row = db.execute(
+                "SELECT key, hash, gone, slug FROM article WHERE gone IS NOT NULL AND "
+                "(path = ? OR hash = ?) ORDER BY path = ? DESC, gone DESC LIMIT 1",
+                (item.path, item.hash, item.path),
+            ).fetchone()
+            if row is not None:
+                db.execute("INSERT OR REPLACE INTO old_slug VALUES (?, ?)", (row[3], row[0]))
+                db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
+        if row is None:
+            minted = mint_id(authority, item.date or now, item.slug)
+            db.execute(
+                "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)",
+                (item.slug, item.path, item.hash, minted, stamp),
+            )
+            db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
+            return
+        key, old_hash, _ = row[:3]
+        if old_hash != item.hash:
+            db.execute("UPDATE article SET hash = ?, changed = ? WHERE key = ?",
+                       (item.hash, stamp, key))
+        db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
+
+    def records(self, slugs: Iterable[str] | None = None) -> dict[str, Record]:
+        """Return the records of SLUGS (else all) by current slug."""
+        query = "SELECT slug, id, first_seen, changed, gone FROM article"
+        if slugs is None:
+            rows = self.db.execute(query).fetchall()
+        else:
+            rows = []
+            slugs = list(slugs)
+            for start in range(0, len(slugs), 500):
+                chunk = slugs[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows += self.db.execute(f"{query} WHERE slug IN ({marks})", chunk).fetchall()
+        return {
+            slug: Record(slug, id_, _dt(first), _dt(changed), _dt(gone))
+            for slug, id_, first, changed, gone in rows
+        }
+
+    def old_slugs(self) -> dict[str, str]:
+        """Return each old slug mapped to the current slug of its article."""
+        rows = self.db.execute(
+            "SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key"
+        )
+        return dict(rows.fetchall())
+
+    def close(self) -> None:
+        self.db.close()

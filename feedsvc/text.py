@@ -1,0 +1,56 @@
+"""Pure text helpers shared by the readers and normalisation.
+
+``clean`` is applied to every decoded file and to every metadata value, so no
+character that XML 1.0 forbids can reach a feed: one such character makes
+lxml (and so feedgen) refuse the whole document.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from anyascii import anyascii
+
+# C0 controls but tab and newline, lone surrogates, U+FFFE and U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+# Every Unicode space (no-break spaces included) and tab, but not newline.
+_SPACES = re.compile(r"[^\S\n]+")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+SLUG_MAX = 80
+
+
+def clean(text: str) -> str:
+    """Return TEXT with LF line ends, in NFC, without XML-illegal characters."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _XML_ILLEGAL.sub("", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def collapse(text: str) -> str:
+    """Return TEXT on one line with every run of white space made one space."""
+    return " ".join(text.split())
+
+
+def collapse_spaces(line: str) -> str:
+    """Return LINE with runs of spaces (no-break ones too) made one space, trimmed."""
+    return _SPACES.sub(" ", line).strip()
+
+
+def slugify(text: str) -> str:
+    """Return a lowercase ASCII slug of TEXT, words joined by hyphens."""
+    slug = _NOT_SLUG.sub("-", anyascii(text).lower()).strip("-")
+    if len(slug) > SLUG_MAX:
+        slug = slug[:SLUG_MAX].rsplit("-", 1)[0] or slug[:SLUG_MAX]
+    return slug
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """Return TEXT cut at a word boundary to at most LIMIT characters, with an ellipsis."""
+    text = collapse(text)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-") + "…"
