@@ -49,4 +49,5 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
         "limit_request_fields": 100,
         "limit_request_field_size": 8190,
         "proc_name": "feedsvc",
+        "control_socket_disable": True,  # several servers may run side by side
     }).run()
