@@ -22,7 +22,8 @@ class Server(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # control_socket_disable is new in gunicorn 25
+                self.cfg.set(key, value)
 
     def load(self):
         from . import create_app
