@@ -93,8 +93,8 @@ class Documents:
             f"{self.feed_id}/archive/{month}", f"{self.site.title}: {month}", f"archive/{month}",
             archive=True, current="feed",
             prev_archive=f"archive/{names[index - 1]}" if index > 0 else None,
-            next_archive=f"archive/{names[index + 1]}" if index + 1 < len(names) else None,
-        )
+        )  # no next-archive (optional in RFC 5005): it would rewrite the newest archive
+        #    when the first article of a new month appears
         return self._feed(kind, info, self.months[month])
 
     def _index(self, page: int) -> Document:

@@ -4,14 +4,17 @@ The only module that imports feedgen. Its traps are closed here: every date
 comes from the articles (feedgen defaults ``updated`` and ``lastBuildDate``
 to now), entries are appended in order (``add_entry`` prepends), entry links
 are rewritten with their ``rel`` (feedgen drops it), the RSS channel link is
-the home page, authors without an email become ``dc:creator`` (feedgen drops
-them from RSS), and content is escaped text, never CDATA. The three formats
-carry the same ids, titles and dates, so switching formats makes no
+the home page, authors become ``dc:creator`` unless an item has exactly one
+author with an email (feedgen drops the others from RSS, and RSS allows one
+``author``), and content is escaped text, never CDATA. RSS ``description``
+is HTML, so the plain-text summary is escaped once more for it. The three
+formats carry the same ids, titles and dates, so switching formats makes no
 duplicates. Output bytes depend only on the articles and the site.
 """
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,14 +45,22 @@ class FeedInfo:
     self_path: str  # path of this document under BASE_URL, without extension
     home_path: str = ""
     archive: bool = False
-    prev_archive: str | None = None  # paths of neighbouring archives, without extension
-    next_archive: str | None = None
+    prev_archive: str | None = None  # path of the next older archive, without extension
     current: str | None = None
 
 
 def newest_update(articles: Sequence[Article]) -> datetime:
     """Return the latest ``updated`` of ARTICLES, or the epoch when there are none."""
     return max((a.updated for a in articles), default=EPOCH)
+
+
+def _enclosure_url(article: Article, site: Site) -> str:
+    assert article.enclosure is not None
+    return markup.absolute_url(article.enclosure.url, site.permalink(article.slug)) or ""
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _content(article: Article, site: Site, full: bool) -> tuple[str, str]:
@@ -75,12 +86,14 @@ def _generator(site: Site, info: FeedInfo, articles: Sequence[Article]) -> FeedG
         fg.icon(site.icon)
     if site.logo:
         fg.logo(site.logo)
-        fg.image(site.logo, info.title, site.url(info.home_path))
+    if site.logo or site.icon:
+        fg.image(site.logo or site.icon, info.title, site.url(info.home_path))
     return fg
 
 
-def _add_entries(fg: FeedGenerator, site: Site, articles: Sequence[Article],
-                 full_count: int) -> None:
+def _add_entries(
+    fg: FeedGenerator, site: Site, articles: Sequence[Article], full_count: int
+) -> None:
     for index, article in enumerate(articles):
         summary, body = _content(article, site, index < full_count)
         fe = fg.add_entry(order="append")
@@ -90,19 +103,31 @@ def _add_entries(fg: FeedGenerator, site: Site, articles: Sequence[Article],
         fe.link(href=site.permalink(article.slug), rel="alternate")
         fe.published(article.published)
         fe.updated(article.updated)
-        fe.author([{"name": a.name, **({"email": a.email} if a.email else {})}
-                   for a in article.authors])
+        fe.author(
+            [{"name": a.name, **({"email": a.email} if a.email else {})} for a in article.authors]
+        )
         for tag in article.tags:
             fe.category(term=tag.name)
         fe.summary(summary or article.title)
         if body:
             fe.content(body, type="html")
-        if article.enclosure:
-            fe.enclosure(article.enclosure.url, article.enclosure.length, article.enclosure.type)
+        if article.enclosure and _enclosure_url(article, site):
+            fe.enclosure(
+                _enclosure_url(article, site),
+                str(article.enclosure.length),
+                article.enclosure.type,
+            )
 
 
-def _link(parent: etree._Element, ns: str, rel: str, href: str, kind: str | None = None,
-          index: int | None = None, **extra: str) -> None:
+def _link(
+    parent: etree._Element,
+    ns: str,
+    rel: str,
+    href: str,
+    kind: str | None = None,
+    index: int | None = None,
+    **extra: str,
+) -> None:
     attrs = {"rel": rel, "href": href, **({"type": kind} if kind else {}), **extra}
     element = etree.Element(f"{{{ns}}}link" if ns else "link", attrs)
     if index is None:
@@ -111,8 +136,9 @@ def _link(parent: etree._Element, ns: str, rel: str, href: str, kind: str | None
         parent.insert(index, element)
 
 
-def _history(parent: etree._Element, site: Site, info: FeedInfo, ext: str, kind: str,
-             at: int) -> None:
+def _history(
+    parent: etree._Element, site: Site, info: FeedInfo, ext: str, kind: str, at: int
+) -> None:
     """Add RFC 5005 archive links and the fh:archive marker under PARENT at AT."""
     ns = ATOM_NS
     links = [("self", info.self_path)]
@@ -120,8 +146,6 @@ def _history(parent: etree._Element, site: Site, info: FeedInfo, ext: str, kind:
         links.append(("current", info.current))
     if info.prev_archive:
         links.append(("prev-archive", info.prev_archive))
-    if info.next_archive:
-        links.append(("next-archive", info.next_archive))
     for offset, (rel, path) in enumerate(links):
         _link(parent, ns, rel, site.url(f"{path}.{ext}"), kind, index=at + offset)
     if info.archive:
@@ -129,7 +153,8 @@ def _history(parent: etree._Element, site: Site, info: FeedInfo, ext: str, kind:
 
 
 def _stylesheet(site: Site) -> bytes:
-    href = site.url("static/feed.xsl")
+    # Root-relative, so a browser always fetches it from the feed's own origin.
+    href = site.prefix + "static/feed.xsl"
     return f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'.encode()
 
 
@@ -155,9 +180,15 @@ def atom(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: in
             entry.remove(link)
         entry.set(XML_LANG, article.lang)
         _link(entry, ATOM_NS, "alternate", site.permalink(article.slug), "text/html")
-        if article.enclosure:
-            _link(entry, ATOM_NS, "enclosure", article.enclosure.url, article.enclosure.type,
-                  length=str(article.enclosure.length))
+        if article.enclosure and _enclosure_url(article, site):
+            _link(
+                entry,
+                ATOM_NS,
+                "enclosure",
+                _enclosure_url(article, site),
+                article.enclosure.type,
+                length=str(article.enclosure.length),
+            )
     return _serialise(root, site)
 
 
@@ -166,8 +197,12 @@ def rss(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int
     fg = _generator(site, info, articles)
     _add_entries(fg, site, articles, full_count)
     parsed = etree.fromstring(fg.rss_str())
-    nsmap = {"atom": ATOM_NS, "content": CONTENT_NS, "dc": DC_NS,
-             **({"fh": FH_NS} if info.archive else {})}
+    nsmap = {
+        "atom": ATOM_NS,
+        "content": CONTENT_NS,
+        "dc": DC_NS,
+        **({"fh": FH_NS} if info.archive else {}),
+    }
     root = etree.Element("rss", {"version": "2.0"}, nsmap=nsmap)
     channel = etree.SubElement(root, "channel")
     channel.extend(parsed.find("channel"))
@@ -176,6 +211,10 @@ def rss(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int
         channel.remove(link)
     _history(channel, site, info, "rss", RSS, channel.index(channel.find("link")) + 1)
     for item, article in zip(channel.iterfind("item"), articles, strict=True):
+        description = item.find("description")
+        description.text = html.escape(description.text or "", quote=False)
+        if len(article.authors) == 1 and article.authors[0].email:
+            continue  # feedgen wrote <author>email (name)</author>
         for author in item.findall("author"):
             item.remove(author)
         at = item.index(item.find("guid"))
@@ -195,20 +234,22 @@ def json_feed(site: Site, info: FeedInfo, articles: Sequence[Article], full_coun
             "id": article.id,
             "url": site.permalink(article.slug),
             "title": article.title,
-            "summary": summary,
-            "content_html": body or f"<p>{markup.html.escape(summary)}</p>",
-            "date_published": article.published.isoformat().replace("+00:00", "Z"),
-            "date_modified": article.updated.isoformat().replace("+00:00", "Z"),
+            **({"summary": summary} if summary else {}),
+            "content_html": body or f"<p>{html.escape(summary or article.title)}</p>",
+            "date_published": _rfc3339(article.published),
+            "date_modified": _rfc3339(article.updated),
             "authors": [{"name": a.name} for a in article.authors],
-            "tags": [t.name for t in article.tags],
+            **({"tags": [t.name for t in article.tags]} if article.tags else {}),
             "language": article.lang,
         }
-        if article.enclosure:
-            item["attachments"] = [{
-                "url": article.enclosure.url,
-                "mime_type": article.enclosure.type,
-                "size_in_bytes": article.enclosure.length,
-            }]
+        if article.enclosure and _enclosure_url(article, site):
+            item["attachments"] = [
+                {
+                    "url": _enclosure_url(article, site),
+                    "mime_type": article.enclosure.type,
+                    "size_in_bytes": article.enclosure.length,
+                }
+            ]
         items.append(item)
     document = {
         "version": "https://jsonfeed.org/version/1.1",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -50,17 +50,33 @@ ATTRIBUTES = {
 }
 URL_ATTRIBUTES = {"href", "src", "poster", "cite"}
 SCHEMES = {"http", "https", "mailto", "data"}
+_SAFE = "/:@!$&'()*+,;=%~?#[]"  # reserved characters and existing %-escapes stay as written
 _DATA_IMAGE = re.compile(r"^data:image/(png|gif|jpeg|webp|avif);", re.IGNORECASE)
 
 
-def _absolute(url: str, base: str) -> str | None:
+def _canonical(url: str) -> str:
+    """Return URL with its scheme and host in lower case and unsafe characters %-encoded."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" not in netloc:  # leave user info as written
+        netloc = netloc.lower()
+    return urlunsplit((
+        parts.scheme.lower(), netloc, quote(parts.path, safe=_SAFE),
+        quote(parts.query, safe=_SAFE), quote(parts.fragment, safe=_SAFE),
+    ))  # fmt: skip
+
+
+def absolute_url(url: str, base: str) -> str | None:
+    """Return URL made absolute against BASE, or None when its scheme is not allowed."""
     url = url.strip()
     scheme = urlsplit(url).scheme.lower() if ":" in url else ""
     if scheme == "data":
         return url if _DATA_IMAGE.match(url) else None
     if scheme and scheme not in SCHEMES:
         return None
-    return urljoin(base, url)
+    if scheme == "mailto":
+        return url
+    return _canonical(urljoin(base, url))
 
 
 def _srcset(value: str, base: str) -> str | None:
@@ -69,7 +85,7 @@ def _srcset(value: str, base: str) -> str | None:
         parts = candidate.split()
         if not parts:
             continue
-        url = _absolute(parts[0], base)
+        url = absolute_url(parts[0], base)
         if url is None or "," in url:
             return None
         candidates.append(" ".join([url, *parts[1:]]))
@@ -81,7 +97,7 @@ def sanitise(fragment: str, base: str) -> str:
 
     def attribute_filter(element: str, attribute: str, value: str) -> str | None:
         if attribute in URL_ATTRIBUTES:
-            url = _absolute(value, base)
+            url = absolute_url(value, base)
             if url and url.startswith("data:") and not (element == "img" and attribute == "src"):
                 return None
             return url
