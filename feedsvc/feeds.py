@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -158,8 +159,14 @@ def _stylesheet(site: Site) -> bytes:
     return f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'.encode()
 
 
-def _serialise(root: etree._Element, site: Site) -> bytes:
+_RSS_ESCAPE = re.compile(rb"&(lt|amp);")
+_HEX = {b"lt": b"&#x3C;", b"amp": b"&#x26;"}
+
+
+def _serialise(root: etree._Element, site: Site, hex_escapes: bool = False) -> bytes:
     body = etree.tostring(root, encoding="unicode").encode()
+    if hex_escapes:  # the RSS Best Practices Profile: "<" and "&" as hexadecimal references
+        body = _RSS_ESCAPE.sub(lambda m: _HEX[m.group(1)], body)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + _stylesheet(site) + body + b"\n"
 
 
@@ -222,7 +229,7 @@ def rss(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int
             creator = etree.Element(f"{{{DC_NS}}}creator")
             creator.text = a.name
             item.insert(at + offset, creator)
-    return _serialise(root, site)
+    return _serialise(root, site, hex_escapes=True)
 
 
 def json_feed(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int) -> bytes:

@@ -154,5 +154,7 @@ def summary(article: Article, base: str) -> str:
         return shorten(article.summary)
     if article.format == "txt":
         return shorten(article.body.split("\n\n", 1)[0])
-    match = _FIRST_PARAGRAPH.search(body_html(article, base))
-    return shorten(plain(match.group(1) if match else body_html(article, base)))
+    rendered = body_html(article, base)
+    match = _FIRST_PARAGRAPH.search(rendered)
+    first = plain(match.group(1)).strip() if match else ""
+    return shorten(first or plain(rendered))  # a body that opens with a list or an image
