@@ -173,7 +173,9 @@ class Catalog:
         tags: dict[str, tuple[Tag, list[Article]]] = {}
         for article in live:
             for tag in article.tags:
-                tags.setdefault(tag.slug, (tag, []))[1].append(article)
+                listed = tags.setdefault(tag.slug, (tag, []))[1]
+                if not listed or listed[-1] is not article:  # C++ and C# share the slug c
+                    listed.append(article)
         version = content_hash(
             [(a.id, a.slug, a.path, a.content_hash, a.published, a.updated, a.lang, a.aliases,
               a.enclosure, a.bio, a.id_pinned, a.date_pinned) for a in live],

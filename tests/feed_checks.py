@@ -99,6 +99,8 @@ def check_atom(root: etree._Element, self_url: str, home_url: str) -> None:
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang")
     updated = rfc3339(root.findtext("a:updated", namespaces=NS))
     entries = root.findall("a:entry", NS)
+    ids = [e.findtext("a:id", namespaces=NS) for e in entries]
+    assert len(ids) == len(set(ids)), "two entries with the same id"
     if entries:
         newest = max(rfc3339(e.findtext("a:updated", namespaces=NS)) for e in entries)
         assert updated == newest, "feed updated must be the newest entry's updated"
@@ -135,6 +137,8 @@ def check_rss(root: etree._Element, self_url: str, home_url: str) -> None:
     for name in ("title", "description", "generator", "language", "ttl"):
         assert (channel.findtext(name) or "").strip(), name
     items = channel.findall("item")
+    guids = [i.findtext("guid") for i in items]
+    assert len(guids) == len(set(guids)), "two items with the same guid"
     built = rfc822(channel.findtext("lastBuildDate"))
     if items:  # lastBuildDate is the newest updated, so never before any pubDate
         assert built >= max(rfc822(i.findtext("pubDate")) for i in items)
