@@ -121,8 +121,9 @@ def validate(url: str) -> tuple[list[str], list[str], list[str]]:
         events = [failure.event]
     events = compatibility.AA(events)
     text = Formatter(events)
-    errors = [text.format(e) for e in events if isinstance(e, Error)]
-    warnings = [text.format(e) for e in events if not isinstance(e, Error)]
+    errors = [f"{type(e).__name__}: {text.format(e)}" for e in events if isinstance(e, Error)]
+    warnings = [f"{type(e).__name__}: {text.format(e)}" for e in events
+                if not isinstance(e, Error)]
     forbidden = [
         f"{type(e).__name__}: {text.format(e)}" for e in events
         if type(e).__name__ in FORBIDDEN or type(e).__name__.startswith("SecurityRisk")
