@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from . import files
-from .errors import ArticleError, Problem
+from .errors import ArticleError, Problem, warning
 from .normalise import Article, Defaults, Tag, content_hash, normalise
 from .readers import READERS
 from .state import Record, Seen, StateStore
@@ -52,7 +52,9 @@ class _File:
     problems: tuple[Problem, ...]
 
 
-def read_article(found: files.Found, defaults: Defaults, max_bytes: int) -> tuple[Article, list[Problem]]:
+def read_article(
+    found: files.Found, defaults: Defaults, max_bytes: int
+) -> tuple[Article, list[Problem]]:
     """Read, parse and normalise one file; raise ArticleError when it cannot be published."""
     text, problems = files.read(found, max_bytes)
     fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
@@ -68,11 +70,14 @@ class Catalog:
     """Scan an articles folder and keep the latest snapshot of it."""
 
     def __init__(self, root: str, defaults: Defaults, store: StateStore, authority: str,
-                 max_bytes: int, wall: Callable[[], float] = time.time):
+                 max_bytes: int, wall: Callable[[], float] = time.time,
+                 authority_pinned: bool = False):
         self.root = root
         self.defaults = defaults
         self.store = store
         self.authority = authority
+        self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
+        self._logged: frozenset[Problem] = frozenset()
         self.max_bytes = max_bytes
         self.wall = wall
         self.files: dict[str, _File] = {}
@@ -135,6 +140,11 @@ class Catalog:
         for name, group in groups.items():
             group.sort(key=lambda a: (str(self._first_date(a) or "~"), a.path))
             winners.append(group[0])
+            if len(group) > 1:
+                others = ", ".join(a.path for a in group[1:])
+                problems.append(warning(
+                    group[0].path, f"{what} {name!r} is also claimed by {others}; this file wins "
+                    "(the earlier date, then the path)"))
             for loser in group[1:]:
                 problems.append(ArticleError(
                     loser.path, f"duplicate {what} {name!r}, also in {group[0].path} which wins "
@@ -151,10 +161,12 @@ class Catalog:
         problems += dupes
         self._sync(winners, now)
         resolved = [self._resolve(a) for a in winners]
-        resolved, dupes = self._winners(resolved, lambda a: a.id or "", "id")
-        problems += dupes
-        for problem in dupes:
+        resolved, id_dupes = self._winners(resolved, lambda a: a.id or "", "id")
+        dupes += id_dupes
+        problems += id_dupes
+        for problem in sorted(set(dupes) - self._logged):  # once per change, not per scan
             log.warning("%s", problem)
+        self._logged = frozenset(dupes)
         live = sorted((a for a in resolved if a.published <= now), key=_sort_key)
         scheduled = sorted((a for a in resolved if a.published > now), key=_sort_key)
         by_slug = {a.slug: a for a in live}
@@ -202,7 +214,7 @@ class Catalog:
         gone += [slug for slug, record in self.records.items()
                  if slug not in current and record.gone is None and slug not in gone]
         if seen or gone:
-            self.store.sync(seen, gone, self.authority, now)
+            self.store.sync(seen, gone, self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([s.slug for s in seen] + gone))
             if any(s.slug not in self.records for s in seen) or gone:
                 self.records = self.store.records()

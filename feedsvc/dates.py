@@ -47,7 +47,8 @@ def _parse_text(text: str, zone: tzinfo) -> datetime:
     except (TypeError, ValueError, IndexError):
         parsed = None
     if parsed is not None:
-        return _aware(parsed, zone)
+        # RFC 2822's -0000 is UTC with no local offset known, never the site's zone.
+        return _aware(parsed, UTC)
     results = []
     for default in _DEFAULTS:
         with warnings.catch_warnings():

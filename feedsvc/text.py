@@ -50,7 +50,7 @@ def shorten(text: str, limit: int = 300) -> str:
     text = collapse(text)
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
-    if " " in cut:
+    cut = text[: limit - 1]  # room for the ellipsis
+    if text[limit - 1] != " " and " " in cut:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:.-") + "…"
