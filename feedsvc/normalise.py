@@ -15,7 +15,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from email.utils import parseaddr
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +24,7 @@ from .errors import ArticleError
 from .readers import RawArticle
 from .text import clean, collapse, slugify
 
+_NAME_EMAIL = re.compile(r"^(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_TITLE = 1000
 MAX_TAGS = 100
@@ -115,9 +115,9 @@ def _author(raw: RawArticle, key: str, item: Any) -> Author | None:
         email = _text(raw, key, item.get("email"))
         return Author(name or email, email) if name or email else None
     text = _text(raw, key, item)
-    name, email = parseaddr(text)
-    if "@" in email and "<" in text:
-        return Author(collapse(name) or email, email)
+    match = _NAME_EMAIL.match(text)
+    if match:
+        return Author(match.group(1).strip("\"' ") or match.group(2), match.group(2))
     return Author(text) if text else None
 
 
