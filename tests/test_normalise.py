@@ -129,7 +129,7 @@ def test_every_text_field_is_free_of_xml_illegal_characters() -> None:
         ("Crème — Brûlée!!", "creme-brulee"),
         ("already-a-slug", "already-a-slug"),
         ("C++ & Python 3.11", "c-python-3-11"),
-        ("Ελληνικά", "ellinika")  # modern Greek reading,
+        ("Ελληνικά", "ellinika"),  # modern Greek reading
         ("!!!", ""),
     ],
 )
