@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from . import files
@@ -26,6 +26,7 @@ from .state import Record, Seen, StateStore
 
 log = logging.getLogger(__name__)
 SETTLE = 0.25
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,8 @@ class Catalog:
             groups.setdefault(key(article), []).append(article)
         winners, problems = [], []
         for name, group in groups.items():
-            group.sort(key=lambda a: (str(self._first_date(a) or "~"), a.path))
+            if len(group) > 1:  # undated and not yet seen sorts last
+                group.sort(key=lambda a: (self._first_date(a) or FAR_FUTURE, a.path))
             winners.append(group[0])
             if len(group) > 1:
                 others = ", ".join(a.path for a in group[1:])
@@ -187,8 +189,9 @@ class Catalog:
             for tag in article.tags:
                 tags.setdefault(tag.slug, (tag, []))[1].append(article)
         version = content_hash(
-            [(a.id, a.slug, a.path, a.content_hash, a.published, a.updated, a.lang, a.aliases,
-              a.enclosure, a.bio, a.id_pinned, a.date_pinned) for a in live],
+            [(a.id, a.slug, a.path, a.content_hash, a.published.timestamp(),
+              a.updated.timestamp(), a.lang, a.aliases, a.enclosure and repr(a.enclosure), a.bio,
+              a.id_pinned, a.date_pinned) for a in live],
             sorted(redirects.items()), sorted(gone),
         )
         return Snapshot(
@@ -215,14 +218,16 @@ class Catalog:
                  if slug not in current and record.gone is None and slug not in gone]
         if seen or gone:
             self.store.sync(seen, gone, self.authority, now, pinned=self.authority_pinned)
-            self.records.update(self.store.records([s.slug for s in seen] + gone))
-            if any(s.slug not in self.records for s in seen) or gone:
-                self.records = self.store.records()
+            if gone or any(s.slug not in self.records for s in seen):
+                self.records = self.store.records()  # renames may move other records
+            else:
+                self.records.update(self.store.records([s.slug for s in seen]))
         self.synced = current
 
     def _resolve(self, article: Article) -> Article:
         record = self.records[article.slug]
         published = article.published or record.first_seen
         updated = article.updated or max(record.changed or published, published)
-        return replace(article, id=article.id or record.id, published=published,
-                       updated=max(updated, published))
+        # Article(**...) rather than dataclasses.replace: this runs for every article.
+        return Article(**{**vars(article), "id": article.id or record.id,
+                          "published": published, "updated": max(updated, published)})

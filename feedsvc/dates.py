@@ -50,7 +50,7 @@ def _parse_text(text: str, zone: tzinfo) -> datetime:
         parsed = None
     if parsed is not None:
         # RFC 2822's -0000 is UTC with no local offset known, never the site's zone.
-        return _aware(parsed, UTC)
+        return _aware(parsed, UTC if text.endswith("-0000") else zone)
     results = []
     for default in _DEFAULTS:
         with warnings.catch_warnings():

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import ArticleError, Problem, warning
 from .text import clean
@@ -34,7 +33,7 @@ def is_ignored(name: str) -> bool:
     """Say whether NAME is hidden, an editor's backup or lock, or of no known format."""
     if name.startswith((".", "#")) or name.endswith(("~", ".swp")):
         return True
-    return Path(name).suffix.lower() not in FORMATS
+    return os.path.splitext(name)[1].lower() not in FORMATS
 
 
 def signature(st: os.stat_result) -> tuple[int, ...]:
@@ -78,7 +77,7 @@ def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
                 continue
             if stat.S_ISDIR(st.st_mode):
                 walk(real, rel)
-            elif stat.S_ISREG(st.st_mode) and not is_ignored(entry.name):
+            elif stat.S_ISREG(st.st_mode):  # its name was checked above
                 found.append(Found(rel, real, signature(st)))
 
     if not os.path.isdir(root_real):

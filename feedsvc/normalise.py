@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import PurePosixPath
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -113,12 +114,15 @@ def _author(raw: RawArticle, key: str, item: Any) -> Author | None:
     if isinstance(item, dict):
         name = _text(raw, key, item.get("name"))
         email = _text(raw, key, item.get("email"))
-        return Author(name or email, email) if name or email else None
+        return _shared_author(name or email, email) if name or email else None
     text = _text(raw, key, item)
     match = _NAME_EMAIL.match(text)
     if match:
-        return Author(match.group(1).strip("\"' ") or match.group(2), match.group(2))
-    return Author(text) if text else None
+        return _shared_author(match.group(1).strip("\"' ") or match.group(2), match.group(2))
+    return _shared_author(text) if text else None
+
+
+_shared_author = lru_cache(maxsize=4096)(Author)
 
 
 def _authors(raw: RawArticle, defaults: Defaults) -> tuple[Author, ...]:
@@ -132,7 +136,13 @@ def _authors(raw: RawArticle, defaults: Defaults) -> tuple[Author, ...]:
         author = _author(raw, key, item)
         if author is not None and author not in authors:
             authors.append(author)
-    return tuple(authors) or (Author(defaults.author),)
+    return tuple(authors) or (_shared_author(defaults.author),)
+
+
+@lru_cache(maxsize=4096)
+def _tag(name: str) -> Tag:
+    """Return the Tag NAME, shared by every article that carries it (memory, not meaning)."""
+    return Tag(name, slugify(name))
 
 
 def _tags(raw: RawArticle) -> tuple[Tag, ...]:
@@ -140,9 +150,9 @@ def _tags(raw: RawArticle) -> tuple[Tag, ...]:
     tags: dict[str, Tag] = {}  # by slug, which also folds case: the first spelling stays
     for name in _list(raw, key, raw.meta.get(key)):
         name = name[:100]
-        slug = slugify(name)
-        if slug and slug not in tags:
-            tags[slug] = Tag(name, slug)
+        tag = _tag(name)
+        if tag.slug and tag.slug not in tags:
+            tags[tag.slug] = tag
     if len(tags) > MAX_TAGS:
         raise _fail(raw, key, f"{len(tags)} tags; at most {MAX_TAGS} are allowed")
     return tuple(tags.values())
@@ -192,9 +202,12 @@ def _enclosure(raw: RawArticle) -> Enclosure | None:
     return Enclosure(_text(raw, "enclosure url", value["url"]), kind, max(length, 0))
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=repr, separators=(",", ":"))
+
+
 def content_hash(*fields: Any) -> str:
     """Return a stable hash of FIELDS."""
-    data = json.dumps(fields, ensure_ascii=False, default=repr, separators=(",", ":"))
+    data = _ENCODER.encode(fields)
     return hashlib.sha256(data.encode()).hexdigest()
 
 
@@ -206,7 +219,8 @@ def normalise(raw: RawArticle, defaults: Defaults) -> Article:
         raise _fail(raw, "title", "title is empty")
     if len(title) > MAX_TITLE:
         raise _fail(raw, "title", f"title is {len(title)} characters; keep it under {MAX_TITLE}")
-    slug = slugify(_text(raw, "slug", meta.get("slug")) or PurePosixPath(raw.path).stem)
+    name = posixpath.splitext(posixpath.basename(raw.path))[0]
+    slug = slugify(_text(raw, "slug", meta.get("slug")) or name)
     if not slug:
         raise _fail(raw, "slug", "no slug can be made from the name: add `slug:`")
     lang = _text(raw, "lang", meta.get("lang")) or defaults.language

@@ -29,10 +29,18 @@ SUBTITLE_MAX = 150
 _HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z_-]*)[ \t]*:[ \t]*(.*)$")
 _AUTHOR_LINE = re.compile(r"^Authors?:\s*(\S.*)$", re.IGNORECASE)
 _ATX_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_CLOSING = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
 _OPENS_FRONT_MATTER = re.compile(r"\A---[ \t]*(?:\n|\Z)")
 _YAML_KEY = re.compile(r"^([A-Za-z][A-Za-z_-]*)[ \t]*:", re.MULTILINE)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# One line `key: value` whose value YAML reads as a plain scalar: no indicator
+# first, no `: ` or ` #` inside, no tab, not ending in `:`.
+_SIMPLE_LINE = re.compile(
+    r"([A-Za-z][A-Za-z_-]*): +([^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^\t#:]|:(?! |$))*?) *$"
+)
+_RESOLVER = yaml.resolver.Resolver()
+_RESOLVER_FIRST = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k)
+_STR, _TIMESTAMP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"
 
 
 @dataclass(frozen=True)
@@ -44,9 +52,12 @@ class RawArticle:
     bio: str = ""
     warnings: tuple[Problem, ...] = field(default=())
     lines: dict[str, int] = field(default_factory=dict)  # key -> line number in the file
+    front_matter: str = ""  # YAML source, whose key lines are found only when asked for
 
     def line(self, key: str) -> int | None:
         """Return the line KEY was written on, when known."""
+        if self.front_matter and not self.lines:
+            self.lines.update(_yaml_lines(self.front_matter))
         return self.lines.get(key)
 
 
@@ -169,10 +180,40 @@ def _refuse_aliases_and_tags(path: str, source: str) -> None:
                                event.start_mark.line + 2)
 
 
+def _simple_front_matter(source: str) -> dict[str, Any] | None:
+    """Return SOURCE's mapping when every line is `key: plain text`, else None.
+
+    Exactly what YAML would return for such lines (each value is checked with
+    YAML's own implicit resolver, so `yes`, `0123` or `~` go to YAML), without
+    YAML's per-node cost, which dominates a cold load of many articles. A
+    timestamp is kept as written for `date` and `updated`: parse_date reads it
+    to the same instant.
+    """
+    meta: dict[str, Any] = {}
+    for line in source.split("\n"):
+        if not line:
+            continue
+        match = _SIMPLE_LINE.match(line)
+        if match is None:
+            return None
+        key, value = match.group(1).lower(), match.group(2)
+        if key not in KNOWN_KEYS:
+            return None
+        if value[0] in _RESOLVER_FIRST:  # else no implicit type can match: a string
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+            if tag != _STR and not (tag == _TIMESTAMP and key in ("date", "updated")):
+                return None
+        meta[key] = value
+    return meta
+
+
 def load_front_matter(path: str, source: str) -> dict[str, Any]:
     """Return the mapping in YAML SOURCE, loaded safely and within bounds."""
     if len(source.encode()) > FRONT_MATTER_MAX:
         raise ArticleError(path, f"front matter is over {FRONT_MATTER_MAX} bytes", 1)
+    simple = _simple_front_matter(source)
+    if simple is not None:
+        return simple
     try:
         if "&" in source or "*" in source or "!" in source:
             _refuse_aliases_and_tags(path, source)
@@ -189,6 +230,15 @@ def load_front_matter(path: str, source: str) -> dict[str, Any]:
     return {str(key).lower(): value for key, value in data.items()}
 
 
+def _front_matter(path: str, text: str) -> tuple[str, int]:
+    """Return the YAML between the opening --- line and the closing --- or ..., and its end."""
+    start = text.find("\n") + 1
+    match = _CLOSING.search(text, start - 1) if start else None
+    if match is None:
+        raise ArticleError(path, "front matter opened with --- is never closed", 1)
+    return text[start : match.start() + 1], match.end()
+
+
 def _yaml_lines(source: str) -> dict[str, int]:
     """Return the line of each top-level key in front matter SOURCE (the file's line 1 is ---)."""
     where: dict[str, int] = {}
@@ -200,19 +250,20 @@ def _yaml_lines(source: str) -> dict[str, int]:
 def read_markdown(path: str, text: str) -> RawArticle:
     """Read Markdown with YAML front matter or a `Key: value` header block."""
     problems: list[Problem] = []
+    source = ""
     if _OPENS_FRONT_MATTER.match(text):
-        match = _FRONT_MATTER.match(text)
-        if not match:
-            raise ArticleError(path, "front matter opened with --- is never closed", 1)
-        source = match.group(1) or ""
+        source, end = _front_matter(path, text)
         meta = load_front_matter(path, source)
-        where = _yaml_lines(source)
-        body = text[match.end():]
+        where = {}
+        body = text[end:]
     else:
         lines = text.split("\n")
         meta, used, problems, where = _header_block(path, lines)
         body = "\n".join(lines[used:])
-    for key in sorted(set(meta) - KNOWN_KEYS):
+    unknown = sorted(set(meta) - KNOWN_KEYS)
+    if unknown and source:
+        where = _yaml_lines(source)
+    for key in unknown:
         problems.append(warning(path, f"unknown front matter key {key!r} ignored", where.get(key)))
     if not meta.get("title"):
         lines = body.lstrip("\n").split("\n")
@@ -227,7 +278,8 @@ def read_markdown(path: str, text: str) -> RawArticle:
     if not body.strip():
         raise ArticleError(path, "no body: write the article below the front matter")
     bio = bio if isinstance(bio, str) else ""
-    return RawArticle(path, "md", meta, body.strip("\n") + "\n", bio, tuple(problems), where)
+    return RawArticle(path, "md", meta, body.strip("\n") + "\n", bio, tuple(problems), where,
+                      source)
 
 
 READERS = {"txt": read_txt, "md": read_markdown}

@@ -187,8 +187,10 @@ class StateStore:
             for slug in gone:
                 db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL",
                            (stamp, slug))
+            renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
+            olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
             for item in seen:
-                self._record(db, item, authority, stamp, now)
+                self._record(db, item, authority, stamp, now, bool(renames), bool(olds))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -196,10 +198,10 @@ class StateStore:
 
     @staticmethod
     def _record(db: sqlite3.Connection, item: Seen, authority: str, stamp: str,
-                now: datetime) -> None:
+                now: datetime, renames: bool = True, olds: bool = True) -> None:
         row = db.execute("SELECT key, hash, gone FROM article WHERE slug = ?",
                          (item.slug,)).fetchone()
-        if row is None:
+        if row is None and renames:
             # A rename: the same path, else the same content, under a vanished record.
             row = db.execute(
                 "SELECT key, hash, gone, slug FROM article WHERE gone IS NOT NULL AND "
@@ -215,7 +217,8 @@ class StateStore:
                 "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)",
                 (item.slug, item.path, item.hash, minted, stamp),
             )
-            db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
+            if olds:
+                db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
             return
         key, old_hash, _ = row[:3]
         if old_hash != item.hash:
