@@ -2,7 +2,7 @@
 
 A scan stats every file and reads only the new and changed ones (a file whose
 mtime is younger than SETTLE seconds is left for the next scan, so a file
-caught half-written is not published). A file that fails after an edit keeps
+caught half-written is not published; the first scan reads everything). A file that fails after an edit keeps
 its last good version until it parses again. Duplicate slugs and ids are
 resolved deterministically: the earlier date wins, then the path. History
 comes from the state store. The clock is passed in as ``now``; a snapshot is
@@ -15,17 +15,18 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from . import files
-from .errors import ArticleError, Problem
+from .errors import ArticleError, Problem, warning
 from .normalise import Article, Defaults, Tag, content_hash, normalise
 from .readers import READERS
 from .state import Record, Seen, StateStore
 
 log = logging.getLogger(__name__)
 SETTLE = 0.25
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ class _File:
     problems: tuple[Problem, ...]
 
 
-def read_article(found: files.Found, defaults: Defaults, max_bytes: int) -> tuple[Article, list[Problem]]:
+def read_article(
+    found: files.Found, defaults: Defaults, max_bytes: int
+) -> tuple[Article, list[Problem]]:
     """Read, parse and normalise one file; raise ArticleError when it cannot be published."""
     text, problems = files.read(found, max_bytes)
     fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
@@ -68,11 +71,14 @@ class Catalog:
     """Scan an articles folder and keep the latest snapshot of it."""
 
     def __init__(self, root: str, defaults: Defaults, store: StateStore, authority: str,
-                 max_bytes: int, wall: Callable[[], float] = time.time):
+                 max_bytes: int, wall: Callable[[], float] = time.time,
+                 authority_pinned: bool = False):
         self.root = root
         self.defaults = defaults
         self.store = store
         self.authority = authority
+        self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
+        self._logged: frozenset[Problem] = frozenset()
         self.max_bytes = max_bytes
         self.wall = wall
         self.files: dict[str, _File] = {}
@@ -103,8 +109,8 @@ class Catalog:
             entry = self.files.get(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
-            if 0 <= wall - item.signature[2] / 1e9 < SETTLE:
-                continue  # still being written: read it on a later scan
+            if self.snapshot is not None and 0 <= wall - item.signature[2] / 1e9 < SETTLE:
+                continue  # maybe still being written: read it on a later scan
             changed = True
             previous = entry.article if entry else None
             try:
@@ -133,8 +139,14 @@ class Catalog:
             groups.setdefault(key(article), []).append(article)
         winners, problems = [], []
         for name, group in groups.items():
-            group.sort(key=lambda a: (str(self._first_date(a) or "~"), a.path))
+            if len(group) > 1:  # undated and not yet seen sorts last
+                group.sort(key=lambda a: (self._first_date(a) or FAR_FUTURE, a.path))
             winners.append(group[0])
+            if len(group) > 1:
+                others = ", ".join(a.path for a in group[1:])
+                problems.append(warning(
+                    group[0].path, f"{what} {name!r} is also claimed by {others}; this file wins "
+                    "(the earlier date, then the path)"))
             for loser in group[1:]:
                 problems.append(ArticleError(
                     loser.path, f"duplicate {what} {name!r}, also in {group[0].path} which wins "
@@ -151,10 +163,12 @@ class Catalog:
         problems += dupes
         self._sync(winners, now)
         resolved = [self._resolve(a) for a in winners]
-        resolved, dupes = self._winners(resolved, lambda a: a.id or "", "id")
-        problems += dupes
-        for problem in dupes:
+        resolved, id_dupes = self._winners(resolved, lambda a: a.id or "", "id")
+        dupes += id_dupes
+        problems += id_dupes
+        for problem in sorted(set(dupes) - self._logged):  # once per change, not per scan
             log.warning("%s", problem)
+        self._logged = frozenset(dupes)
         live = sorted((a for a in resolved if a.published <= now), key=_sort_key)
         scheduled = sorted((a for a in resolved if a.published > now), key=_sort_key)
         by_slug = {a.slug: a for a in live}
@@ -177,8 +191,9 @@ class Catalog:
                 if not listed or listed[-1] is not article:  # C++ and C# share the slug c
                     listed.append(article)
         version = content_hash(
-            [(a.id, a.slug, a.path, a.content_hash, a.published, a.updated, a.lang, a.aliases,
-              a.enclosure, a.bio, a.id_pinned, a.date_pinned) for a in live],
+            [(a.id, a.slug, a.path, a.content_hash, a.published.timestamp(),
+              a.updated.timestamp(), a.lang, a.aliases, a.enclosure and repr(a.enclosure), a.bio,
+              a.id_pinned, a.date_pinned) for a in live],
             sorted(redirects.items()), sorted(gone),
         )
         return Snapshot(
@@ -204,15 +219,17 @@ class Catalog:
         gone += [slug for slug, record in self.records.items()
                  if slug not in current and record.gone is None and slug not in gone]
         if seen or gone:
-            self.store.sync(seen, gone, self.authority, now)
-            self.records.update(self.store.records([s.slug for s in seen] + gone))
-            if any(s.slug not in self.records for s in seen) or gone:
-                self.records = self.store.records()
+            self.store.sync(seen, gone, self.authority, now, pinned=self.authority_pinned)
+            if gone or any(s.slug not in self.records for s in seen):
+                self.records = self.store.records()  # renames may move other records
+            else:
+                self.records.update(self.store.records([s.slug for s in seen]))
         self.synced = current
 
     def _resolve(self, article: Article) -> Article:
         record = self.records[article.slug]
         published = article.published or record.first_seen
         updated = article.updated or max(record.changed or published, published)
-        return replace(article, id=article.id or record.id, published=published,
-                       updated=max(updated, published))
+        # Article(**...) rather than dataclasses.replace: this runs for every article.
+        return Article(**{**vars(article), "id": article.id or record.id,
+                          "published": published, "updated": max(updated, published)})

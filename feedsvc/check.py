@@ -29,6 +29,7 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     catalog = Catalog(
         config["ARTICLES"], Defaults(config["AUTHOR"], config["LANGUAGE"], site.zone),
         store, config["ID_AUTHORITY"] or site.host, config["MAX_ARTICLE_BYTES"],
+        authority_pinned=bool(config["ID_AUTHORITY"]),
         wall=lambda: float("inf"),
     )
     snapshot = catalog.scan(now)

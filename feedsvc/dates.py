@@ -10,12 +10,14 @@ A time without a zone is in the site's TIMEZONE.
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateutil_parser
 
+_TZNAME = re.compile(r"tzname (\S+) identified")
 _HOUR = 3600
 TZINFOS = {
     "UTC": 0, "GMT": 0, "Z": 0, "UT": 0,
@@ -47,7 +49,8 @@ def _parse_text(text: str, zone: tzinfo) -> datetime:
     except (TypeError, ValueError, IndexError):
         parsed = None
     if parsed is not None:
-        return _aware(parsed, zone)
+        # RFC 2822's -0000 is UTC with no local offset known, never the site's zone.
+        return _aware(parsed, UTC if text.endswith("-0000") else zone)
     results = []
     for default in _DEFAULTS:
         with warnings.catch_warnings():
@@ -55,7 +58,12 @@ def _parse_text(text: str, zone: tzinfo) -> datetime:
             try:
                 results.append(dateutil_parser.parse(text, default=default, tzinfos=TZINFOS))
             except dateutil_parser.UnknownTimezoneWarning as e:
-                raise DateError(f"unknown time zone in {text!r}: {e}; write an offset") from None
+                name = _TZNAME.search(str(e))
+                zone_name = repr(name.group(1)) if name else "name"
+                raise DateError(
+                    f"unknown time zone {zone_name} in {text!r}: write an offset such as +01:00 "
+                    "(only UTC, GMT and the US zone abbreviations are understood)"
+                ) from None
             except (ValueError, OverflowError) as e:
                 raise DateError(f"cannot read date {text!r}: {e}") from None
     if results[0].year != results[1].year:

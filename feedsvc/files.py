@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import ArticleError, Problem, warning
 from .text import clean
@@ -34,7 +33,7 @@ def is_ignored(name: str) -> bool:
     """Say whether NAME is hidden, an editor's backup or lock, or of no known format."""
     if name.startswith((".", "#")) or name.endswith(("~", ".swp")):
         return True
-    return Path(name).suffix.lower() not in FORMATS
+    return os.path.splitext(name)[1].lower() not in FORMATS
 
 
 def signature(st: os.stat_result) -> tuple[int, ...]:
@@ -57,19 +56,20 @@ def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
         try:
             entries = sorted(os.scandir(real_dir), key=lambda e: e.name)
         except OSError as e:
-            problems.append(ArticleError(rel_dir or ".", f"cannot list folder: {e.strerror}").problem)
+            where = rel_dir or "."
+            problems.append(ArticleError(where, f"cannot list folder: {e.strerror}").problem)
             return
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if entry.name.startswith(".") or (not entry.is_dir() and is_ignored(entry.name)):
                 continue
             real = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
-            if entry.is_symlink():
-                if not (real == root_real or real.startswith(root_real + os.sep)):
-                    problems.append(
-                        ArticleError(rel, "symlink points outside the articles folder").problem
-                    )
-                    continue
+            inside = real == root_real or real.startswith(root_real + os.sep)
+            if entry.is_symlink() and not inside:
+                problems.append(
+                    ArticleError(rel, "symlink points outside the articles folder").problem
+                )
+                continue
             try:
                 st = os.stat(real)
             except OSError as e:
@@ -77,7 +77,7 @@ def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
                 continue
             if stat.S_ISDIR(st.st_mode):
                 walk(real, rel)
-            elif stat.S_ISREG(st.st_mode) and not is_ignored(entry.name):
+            elif stat.S_ISREG(st.st_mode):  # its name was checked above
                 found.append(Found(rel, real, signature(st)))
 
     if not os.path.isdir(root_real):
@@ -97,9 +97,8 @@ def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
             text, encoding = data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError:
             text, encoding = data.decode("latin-1"), "Latin-1"
-        problems = [
-            warning(path, f"not valid UTF-8 (byte {e.start}); read as {encoding}: save it as UTF-8")
-        ]
+        message = f"not valid UTF-8 (byte {e.start}); read as {encoding}: save it as UTF-8"
+        problems = [warning(path, message)]
     return clean(text), problems
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from email.utils import parseaddr
-from pathlib import PurePosixPath
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from .errors import ArticleError
 from .readers import RawArticle
 from .text import clean, collapse, slugify
 
+_NAME_EMAIL = re.compile(r"^(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_TITLE = 1000
 MAX_TAGS = 100
@@ -82,11 +83,15 @@ class Article:
     date_pinned: bool
 
 
+def _fail(raw: RawArticle, key: str, message: str) -> ArticleError:
+    return ArticleError(raw.path, message, raw.line(key.split()[0]))
+
+
 def _text(raw: RawArticle, key: str, value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, list | dict):
-        raise ArticleError(raw.path, f"{key} must be text, got a {type(value).__name__}")
+    if isinstance(value, list | dict | set):
+        raise _fail(raw, key, f"{key} must be text, got a {type(value).__name__}")
     return collapse(clean(str(value)))
 
 
@@ -95,8 +100,8 @@ def _list(raw: RawArticle, key: str, value: Any, separators: str = ",") -> list[
         return []
     if isinstance(value, list):
         items = [_text(raw, key, item) for item in value]
-    elif isinstance(value, dict):
-        raise ArticleError(raw.path, f"{key} must be a list or comma-separated text")
+    elif isinstance(value, dict | set):
+        raise _fail(raw, key, f"{key} must be a list or comma-separated text")
     else:
         text = clean(str(value))
         sep = next((s for s in separators if s in text), separators[-1])
@@ -104,27 +109,52 @@ def _list(raw: RawArticle, key: str, value: Any, separators: str = ",") -> list[
     return [item for item in items if item]
 
 
+def _author(raw: RawArticle, key: str, item: Any) -> Author | None:
+    """Return the author ITEM names: `Name <email>`, a plain name, or a name/email mapping."""
+    if isinstance(item, dict):
+        name = _text(raw, key, item.get("name"))
+        email = _text(raw, key, item.get("email"))
+        return _shared_author(name or email, email) if name or email else None
+    text = _text(raw, key, item)
+    match = _NAME_EMAIL.match(text)
+    if match:
+        return _shared_author(match.group(1).strip("\"' ") or match.group(2), match.group(2))
+    return _shared_author(text) if text else None
+
+
+_shared_author = lru_cache(maxsize=4096)(Author)
+
+
 def _authors(raw: RawArticle, defaults: Defaults) -> tuple[Author, ...]:
-    value = raw.meta.get("authors", raw.meta.get("author"))
-    authors = []
-    for item in _list(raw, "authors", value, separators=";,"):
-        name, email = parseaddr(item)
-        if "@" in email and "<" in item:
-            authors.append(Author(collapse(name) or email, email))
-        else:
-            authors.append(Author(item))
-    return tuple(authors) or (Author(defaults.author),)
+    key = "authors" if raw.meta.get("authors") not in (None, "") else "author"
+    value = raw.meta.get(key)
+    if isinstance(value, dict):
+        value = [value]
+    items = value if isinstance(value, list) else _list(raw, key, value, separators=";,")
+    authors: list[Author] = []
+    for item in items:
+        author = _author(raw, key, item)
+        if author is not None and author not in authors:
+            authors.append(author)
+    return tuple(authors) or (_shared_author(defaults.author),)
+
+
+@lru_cache(maxsize=4096)
+def _tag(name: str) -> Tag:
+    """Return the Tag NAME, shared by every article that carries it (memory, not meaning)."""
+    return Tag(name, slugify(name))
 
 
 def _tags(raw: RawArticle) -> tuple[Tag, ...]:
-    value = raw.meta.get("tags", raw.meta.get("categories"))
-    tags: dict[str, Tag] = {}
-    for name in _list(raw, "tags", value):
-        slug = slugify(name)
-        if slug and name.casefold() not in tags:
-            tags[name.casefold()] = Tag(name[:100], slug)
+    key = "tags" if raw.meta.get("tags") not in (None, "") else "categories"
+    tags: dict[str, Tag] = {}  # by slug, which also folds case: the first spelling stays
+    for name in _list(raw, key, raw.meta.get(key)):
+        name = name[:100]
+        tag = _tag(name)
+        if tag.slug and tag.slug not in tags:
+            tags[tag.slug] = tag
     if len(tags) > MAX_TAGS:
-        raise ArticleError(raw.path, f"{len(tags)} tags; at most {MAX_TAGS} are allowed")
+        raise _fail(raw, key, f"{len(tags)} tags; at most {MAX_TAGS} are allowed")
     return tuple(tags.values())
 
 
@@ -135,7 +165,7 @@ def _date(raw: RawArticle, key: str, zone: tzinfo) -> datetime | None:
     try:
         return parse_date(value, zone)
     except DateError as e:
-        raise ArticleError(raw.path, f"{key}: {e}") from None
+        raise _fail(raw, key, f"{key}: {e}") from None
 
 
 def _draft(raw: RawArticle) -> bool:
@@ -144,7 +174,7 @@ def _draft(raw: RawArticle) -> bool:
         draft = draft.strip().lower() in {"true", "yes", "1", "on"}
     status = _text(raw, "status", raw.meta.get("status")).lower()
     if status and status not in {"draft", "published", "publish"}:
-        raise ArticleError(raw.path, f"status must be draft or published, got {status!r}")
+        raise _fail(raw, "status", f"status must be draft or published, got {status!r}")
     return bool(draft) or status == "draft"
 
 
@@ -153,9 +183,8 @@ def _id(raw: RawArticle) -> str | None:
     if not value:
         return None
     if not urlsplit(value).scheme or " " in value:
-        raise ArticleError(
-            raw.path, f"id {value!r} is not an absolute URI: use e.g. tag:example.org,2024:name"
-        )
+        raise _fail(raw, "id",
+                    f"id {value!r} is not an absolute URI: use e.g. tag:example.org,2024:name")
     return value
 
 
@@ -164,18 +193,21 @@ def _enclosure(raw: RawArticle) -> Enclosure | None:
     if value is None:
         return None
     if not isinstance(value, dict) or not value.get("url"):
-        raise ArticleError(raw.path, "enclosure must have url, type and length")
+        raise _fail(raw, "enclosure", "enclosure must have url, type and length")
     try:
         length = int(value.get("length", 0))
     except (TypeError, ValueError):
-        raise ArticleError(raw.path, "enclosure length must be a number of bytes") from None
+        raise _fail(raw, "enclosure", "enclosure length must be a number of bytes") from None
     kind = _text(raw, "enclosure type", value.get("type", "application/octet-stream"))
     return Enclosure(_text(raw, "enclosure url", value["url"]), kind, max(length, 0))
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=repr, separators=(",", ":"))
+
+
 def content_hash(*fields: Any) -> str:
     """Return a stable hash of FIELDS."""
-    data = json.dumps(fields, ensure_ascii=False, default=repr, separators=(",", ":"))
+    data = _ENCODER.encode(fields)
     return hashlib.sha256(data.encode()).hexdigest()
 
 
@@ -184,28 +216,30 @@ def normalise(raw: RawArticle, defaults: Defaults) -> Article:
     meta = raw.meta
     title = _text(raw, "title", meta.get("title"))
     if not title:
-        raise ArticleError(raw.path, "title is empty")
+        raise _fail(raw, "title", "title is empty")
     if len(title) > MAX_TITLE:
-        raise ArticleError(raw.path, f"title is {len(title)} characters; keep it under {MAX_TITLE}")
-    slug = slugify(_text(raw, "slug", meta.get("slug")) or PurePosixPath(raw.path).stem)
+        raise _fail(raw, "title", f"title is {len(title)} characters; keep it under {MAX_TITLE}")
+    name = posixpath.splitext(posixpath.basename(raw.path))[0]
+    slug = slugify(_text(raw, "slug", meta.get("slug")) or name)
     if not slug:
-        raise ArticleError(raw.path, "no slug can be made from the name: add `slug:`")
+        raise _fail(raw, "slug", "no slug can be made from the name: add `slug:`")
     lang = _text(raw, "lang", meta.get("lang")) or defaults.language
     if not _LANG.match(lang):
-        raise ArticleError(raw.path, f"lang {lang!r} is not a language tag such as en or pt-BR")
+        raise _fail(raw, "lang", f"lang {lang!r} is not a language tag such as en or pt-BR")
     subtitle = _text(raw, "subtitle", meta.get("subtitle"))
     summary = _text(raw, "summary", meta.get("summary"))
     authors = _authors(raw, defaults)
     tags = _tags(raw)
     published = _date(raw, "date", defaults.zone)
     article_id = _id(raw)
+    body = clean(raw.body)
     return Article(
         path=raw.path,
         format=raw.format,
         slug=slug,
         title=title,
         subtitle=subtitle,
-        body=clean(raw.body),
+        body=body,
         bio=clean(str(raw.bio)),
         summary=summary,
         authors=authors,
@@ -217,7 +251,7 @@ def normalise(raw: RawArticle, defaults: Defaults) -> Article:
         ),
         enclosure=_enclosure(raw),
         content_hash=content_hash(
-            title, subtitle, raw.body, summary,
+            title, subtitle, body, summary,
             [(a.name, a.email) for a in authors], [t.name for t in tags],
         ),  # fmt: skip
         id=article_id,

@@ -71,6 +71,7 @@ class Publisher:
             config["ARTICLES"],
             Defaults(config["AUTHOR"], config["LANGUAGE"], self.site.zone),
             self.store, authority, config["MAX_ARTICLE_BYTES"],
+            authority_pinned=bool(config["ID_AUTHORITY"]),
         )
         self.feed_id = self.store.feed_id(authority, now)
         self.pages = Pages(self.site, config["THEME"])

@@ -29,8 +29,18 @@ SUBTITLE_MAX = 150
 _HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z_-]*)[ \t]*:[ \t]*(.*)$")
 _AUTHOR_LINE = re.compile(r"^Authors?:\s*(\S.*)$", re.IGNORECASE)
 _ATX_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_CLOSING = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
+_OPENS_FRONT_MATTER = re.compile(r"\A---[ \t]*(?:\n|\Z)")
+_YAML_KEY = re.compile(r"^([A-Za-z][A-Za-z_-]*)[ \t]*:", re.MULTILINE)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# One line `key: value` whose value YAML reads as a plain scalar: no indicator
+# first, no `: ` or ` #` inside, no tab, not ending in `:`.
+_SIMPLE_LINE = re.compile(
+    r"([A-Za-z][A-Za-z_-]*): +([^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^\t#:]|:(?! |$))*?) *$"
+)
+_RESOLVER = yaml.resolver.Resolver()
+_RESOLVER_FIRST = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k)
+_STR, _TIMESTAMP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,14 @@ class RawArticle:
     body: str
     bio: str = ""
     warnings: tuple[Problem, ...] = field(default=())
+    lines: dict[str, int] = field(default_factory=dict)  # key -> line number in the file
+    front_matter: str = ""  # YAML source, whose key lines are found only when asked for
+
+    def line(self, key: str) -> int | None:
+        """Return the line KEY was written on, when known."""
+        if self.front_matter and not self.lines:
+            self.lines.update(_yaml_lines(self.front_matter))
+        return self.lines.get(key)
 
 
 @dataclass
@@ -67,32 +85,44 @@ def _joined(paragraph: _Paragraph) -> str:
     return " ".join(collapse_spaces(line) for line in paragraph.lines)
 
 
-def _header_block(path: str, lines: list[str]) -> tuple[dict[str, Any], int, list[Problem]]:
-    """Return the header block's values and how many lines it took (0 when absent)."""
+def _header_block(
+    path: str, lines: list[str]
+) -> tuple[dict[str, Any], int, list[Problem], dict[str, int]]:
+    """Return the header block's values, how many lines it took (0 when absent), and lines.
+
+    The block ends at the first blank line, or at the first line that is not
+    ``Key: value`` shaped (a title written right below the header).
+    """
     first = _HEADER_LINE.match(lines[0]) if lines else None
     if not first or first.group(1).lower() not in KNOWN_KEYS:
-        return {}, 0, []
+        return {}, 0, [], {}
     meta: dict[str, Any] = {}
+    where: dict[str, int] = {}
     problems = []
     count = 0
-    for count, line in enumerate(lines, start=1):  # noqa: B007
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
+            count = number
             break
         match = _HEADER_LINE.match(line)
-        key = match.group(1).lower() if match else None
-        if key is None or key not in KNOWN_KEYS:
-            problems.append(warning(path, f"header line not understood, ignored: {line!r}", count))
+        if match is None:
+            break
+        count = number
+        key = match.group(1).lower()
+        if key not in KNOWN_KEYS:
+            problems.append(warning(path, f"header key {key!r} is unknown; line ignored", number))
             continue
         if key in meta:
-            problems.append(warning(path, f"{key} given twice; the last one is used", count))
+            problems.append(warning(path, f"{key} given twice; the last one is used", number))
         meta[key] = match.group(2).strip()
-    return meta, count, problems
+        where[key] = number
+    return meta, count, problems, where
 
 
 def read_txt(path: str, text: str) -> RawArticle:
     """Read the seed's plain-text layout, with an optional header block."""
     lines = text.split("\n")
-    meta, used, problems = _header_block(path, lines)
+    meta, used, problems, where = _header_block(path, lines)
     paragraphs = _paragraphs(lines[used:], used + 1)
     if "title" not in meta:
         if not paragraphs:
@@ -125,14 +155,17 @@ def read_txt(path: str, text: str) -> RawArticle:
                     )
             else:
                 meta["author"] = name
+                where["author"] = paragraph.line
             rest = paragraph.lines[1:]
-            tail = ([_Paragraph(paragraph.line + 1, rest)] if rest else []) + paragraphs[index + 1:]
+            tail = [_Paragraph(paragraph.line + 1, rest)] if rest else []
+            tail += paragraphs[index + 1 :]
             bio = [_joined(p) for p in tail]
             break
         body.append(_joined(paragraph))
     if not body:
         raise ArticleError(path, "no body: write at least one paragraph after the title")
-    return RawArticle(path, "txt", meta, "\n\n".join(body), "\n\n".join(bio), tuple(problems))
+    return RawArticle(path, "txt", meta, "\n\n".join(body), "\n\n".join(bio), tuple(problems),
+                      where)
 
 
 def _refuse_aliases_and_tags(path: str, source: str) -> None:
@@ -147,10 +180,40 @@ def _refuse_aliases_and_tags(path: str, source: str) -> None:
                                event.start_mark.line + 2)
 
 
+def _simple_front_matter(source: str) -> dict[str, Any] | None:
+    """Return SOURCE's mapping when every line is `key: plain text`, else None.
+
+    Exactly what YAML would return for such lines (each value is checked with
+    YAML's own implicit resolver, so `yes`, `0123` or `~` go to YAML), without
+    YAML's per-node cost, which dominates a cold load of many articles. A
+    timestamp is kept as written for `date` and `updated`: parse_date reads it
+    to the same instant.
+    """
+    meta: dict[str, Any] = {}
+    for line in source.split("\n"):
+        if not line:
+            continue
+        match = _SIMPLE_LINE.match(line)
+        if match is None:
+            return None
+        key, value = match.group(1).lower(), match.group(2)
+        if key not in KNOWN_KEYS:
+            return None
+        if value[0] in _RESOLVER_FIRST:  # else no implicit type can match: a string
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+            if tag != _STR and not (tag == _TIMESTAMP and key in ("date", "updated")):
+                return None
+        meta[key] = value
+    return meta
+
+
 def load_front_matter(path: str, source: str) -> dict[str, Any]:
     """Return the mapping in YAML SOURCE, loaded safely and within bounds."""
     if len(source.encode()) > FRONT_MATTER_MAX:
         raise ArticleError(path, f"front matter is over {FRONT_MATTER_MAX} bytes", 1)
+    simple = _simple_front_matter(source)
+    if simple is not None:
+        return simple
     try:
         if "&" in source or "*" in source or "!" in source:
             _refuse_aliases_and_tags(path, source)
@@ -167,33 +230,56 @@ def load_front_matter(path: str, source: str) -> dict[str, Any]:
     return {str(key).lower(): value for key, value in data.items()}
 
 
+def _front_matter(path: str, text: str) -> tuple[str, int]:
+    """Return the YAML between the opening --- line and the closing --- or ..., and its end."""
+    start = text.find("\n") + 1
+    match = _CLOSING.search(text, start - 1) if start else None
+    if match is None:
+        raise ArticleError(path, "front matter opened with --- is never closed", 1)
+    return text[start : match.start() + 1], match.end()
+
+
+def _yaml_lines(source: str) -> dict[str, int]:
+    """Return the line of each top-level key in front matter SOURCE (the file's line 1 is ---)."""
+    where: dict[str, int] = {}
+    for match in _YAML_KEY.finditer(source):
+        where.setdefault(match.group(1).lower(), source.count("\n", 0, match.start()) + 2)
+    return where
+
+
 def read_markdown(path: str, text: str) -> RawArticle:
     """Read Markdown with YAML front matter or a `Key: value` header block."""
     problems: list[Problem] = []
-    if text.startswith("---"):
-        match = _FRONT_MATTER.match(text)
-        if not match:
-            raise ArticleError(path, "front matter opened with --- is never closed", 1)
-        meta = load_front_matter(path, match.group(1) or "")
-        body = text[match.end():]
+    source = ""
+    if _OPENS_FRONT_MATTER.match(text):
+        source, end = _front_matter(path, text)
+        meta = load_front_matter(path, source)
+        where = {}
+        body = text[end:]
     else:
         lines = text.split("\n")
-        meta, used, problems = _header_block(path, lines)
+        meta, used, problems, where = _header_block(path, lines)
         body = "\n".join(lines[used:])
-    for key in sorted(set(meta) - KNOWN_KEYS):
-        problems.append(warning(path, f"unknown front matter key {key!r} ignored"))
+    unknown = sorted(set(meta) - KNOWN_KEYS)
+    if unknown and source:
+        where = _yaml_lines(source)
+    for key in unknown:
+        problems.append(warning(path, f"unknown front matter key {key!r} ignored", where.get(key)))
     if not meta.get("title"):
         lines = body.lstrip("\n").split("\n")
         heading = _ATX_H1.match(lines[0]) if lines else None
         if not heading:
-            raise ArticleError(path, "no title: add `title:` to the front matter or a `# ` heading")
+            raise ArticleError(
+                path, "no title: add `title:` to the front matter or a `# ` heading"
+            )
         meta["title"] = heading.group(1)
         body = "\n".join(lines[1:])
     bio = meta.pop("bio", "")
     if not body.strip():
         raise ArticleError(path, "no body: write the article below the front matter")
-    return RawArticle(path, "md", meta, body.strip("\n") + "\n", bio if isinstance(bio, str) else "",
-                      tuple(problems))
+    bio = bio if isinstance(bio, str) else ""
+    return RawArticle(path, "md", meta, body.strip("\n") + "\n", bio, tuple(problems), where,
+                      source)
 
 
 READERS = {"txt": read_txt, "md": read_markdown}

@@ -13,6 +13,7 @@ cannot be written is reported and the service carries on from memory.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -65,7 +66,8 @@ class Record:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    # Whole seconds: the date `feedsvc check` tells an author to pin is then exact.
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -105,7 +107,8 @@ class StateStore:
                 raise sqlite3.DatabaseError(f"integrity check failed: {row[0]}")
             return db
         except sqlite3.DatabaseError as e:
-            if os.path.exists(self.path) and "readonly" not in str(e) and "unable to open" not in str(e):
+            unopenable = "readonly" in str(e) or "unable to open" in str(e)
+            if os.path.exists(self.path) and not unopenable:
                 aside = f"{self.path}.corrupt-{now:%Y%m%dT%H%M%S}"
                 for suffix in ("", "-wal", "-shm"):
                     if os.path.exists(self.path + suffix):
@@ -141,20 +144,25 @@ class StateStore:
         row = self.db.execute("SELECT value FROM meta WHERE name = 'feed_id'").fetchone()
         return row[0] if row else minted
 
-    def sync(self, seen: Iterable[Seen], gone: Iterable[str], authority: str, now: datetime) -> None:
-        """Record SEEN articles and GONE slugs at NOW, in one transaction."""
+    def sync(self, seen: Iterable[Seen], gone: Iterable[str], authority: str, now: datetime,
+             pinned: bool = False) -> None:
+        """Record SEEN articles and GONE slugs at NOW, in one transaction.
+
+        New ids are minted with the authority recorded at the first minting,
+        unless PINNED (ID_AUTHORITY is set), when AUTHORITY itself is used.
+        """
         seen, gone = list(seen), list(gone)
         if not seen and not gone:
             return
         try:
-            self._sync(seen, gone, authority, now)
+            self._sync(seen, gone, authority, now, pinned)
         except sqlite3.Error as e:
             self._report(f"state store {self.path} cannot be written ({e}); "
                          "serving from memory until it can")
             if self._memory is None:
                 self._memory = self._copy_to_memory()
             self.db = self._memory
-            self._sync(seen, gone, authority, now)
+            self._sync(seen, gone, authority, now, pinned)
 
     def detach(self) -> None:
         """Work on an in-memory copy from now on, leaving the file untouched."""
@@ -162,26 +170,27 @@ class StateStore:
 
     def _copy_to_memory(self) -> sqlite3.Connection:
         memory = self._connect(":memory:")
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self.db.backup(memory)
-        except sqlite3.Error:
-            pass
         return memory
 
-    def _sync(self, seen: list[Seen], gone: list[str], authority: str, now: datetime) -> None:
+    def _sync(self, seen: list[Seen], gone: list[str], authority: str, now: datetime,
+              pinned: bool = False) -> None:
         db, stamp = self.db, _iso(now)
         db.execute("BEGIN IMMEDIATE")
         try:
             row = db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
-            if row:
+            if row and not pinned:
                 authority = row[0]
-            else:
+            elif not row:
                 db.execute("INSERT INTO meta VALUES ('authority', ?)", (authority,))
             for slug in gone:
                 db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL",
                            (stamp, slug))
+            renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
+            olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
             for item in seen:
-                self._record(db, item, authority, stamp, now)
+                self._record(db, item, authority, stamp, now, bool(renames), bool(olds))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -189,10 +198,10 @@ class StateStore:
 
     @staticmethod
     def _record(db: sqlite3.Connection, item: Seen, authority: str, stamp: str,
-                now: datetime) -> None:
+                now: datetime, renames: bool = True, olds: bool = True) -> None:
         row = db.execute("SELECT key, hash, gone FROM article WHERE slug = ?",
                          (item.slug,)).fetchone()
-        if row is None:
+        if row is None and renames:
             # A rename: the same path, else the same content, under a vanished record.
             row = db.execute(
                 "SELECT key, hash, gone, slug FROM article WHERE gone IS NOT NULL AND "
@@ -208,7 +217,8 @@ class StateStore:
                 "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)",
                 (item.slug, item.path, item.hash, minted, stamp),
             )
-            db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
+            if olds:
+                db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
             return
         key, old_hash, _ = row[:3]
         if old_hash != item.hash:

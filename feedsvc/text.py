@@ -22,9 +22,12 @@ SLUG_MAX = 80
 
 def clean(text: str) -> str:
     """Return TEXT with LF line ends, in NFC, without XML-illegal characters."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.isascii() and text.isprintable():  # the common case of a metadata value
+        return text
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _XML_ILLEGAL.sub("", text)
-    return unicodedata.normalize("NFC", text)
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def collapse(text: str) -> str:
@@ -50,7 +53,7 @@ def shorten(text: str, limit: int = 300) -> str:
     text = collapse(text)
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
-    if " " in cut:
+    cut = text[: limit - 1]  # room for the ellipsis
+    if text[limit - 1] != " " and " " in cut:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:.-") + "…"

@@ -1,0 +1,285 @@
+"""Cold load of generated Markdown corpora: feedsvc against Pelican's feed-only build.
+
+For each size (100, 1,000 and 10,000 articles by default) the script writes a
+corpus of Markdown files with front matter (title, date, tags, author, slug),
+a few paragraphs, links and lists, then, in the same run and on the same
+files, measures:
+
+- feedsvc: a fresh process that creates the app (Publisher, catalog scan with
+  a new, empty state store) and renders /feed.atom through the test client;
+- Pelican: a fresh ``pelican`` process building only the all-articles Atom
+  feed (no theme pages: DIRECT_TEMPLATES = [] and every *_SAVE_AS empty).
+
+Each run is a fresh subprocess measured by a small wrapper process, so the
+peak RSS (``getrusage(RUSAGE_CHILDREN).ru_maxrss``) is that one run's. Times
+are wall-clock including interpreter start-up. Medians over the repeats and
+the feedsvc/Pelican ratios are printed.
+
+Pelican is installed into its own virtual environment outside the repository
+(default /tmp/feedsvc-bench/pelican-venv), created when missing.
+
+    python bench/coldload.py                 # 100, 1000, 10000; 3 repeats
+    python bench/coldload.py --smoke         # 100 articles, 1 repeat, < 30 s
+    python bench/coldload.py --sizes 10000 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORDS = (
+    "harbour bridge ferry market library river council tram night city budget street "
+    "volunteer school weather festival museum garden station port museum square bakery "
+    "report mayor plan traffic cycle lane park summer winter autumn spring water light"
+).split()
+TAGS = [f"topic {name}" for name in WORDS[:30]]
+PELICAN_CONF = """\
+AUTHOR = "Bench"
+SITENAME = "bench"
+SITEURL = "http://bench.example.org"
+FEED_DOMAIN = SITEURL
+PATH = "content"
+TIMEZONE = "UTC"
+DEFAULT_LANG = "en"
+DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+FEED_ALL_ATOM = "feed.atom"
+FEED_ATOM = None
+FEED_RSS = None
+FEED_ALL_RSS = None
+CATEGORY_FEED_ATOM = None
+CATEGORY_FEED_RSS = None
+TAG_FEED_ATOM = None
+TAG_FEED_RSS = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+TRANSLATION_FEED_RSS = None
+FEED_MAX_ITEMS = 50
+DIRECT_TEMPLATES = []
+PAGINATED_TEMPLATES = {}
+ARTICLE_SAVE_AS = ""
+ARTICLE_LANG_SAVE_AS = ""
+DRAFT_SAVE_AS = ""
+DRAFT_LANG_SAVE_AS = ""
+PAGE_SAVE_AS = ""
+PAGE_LANG_SAVE_AS = ""
+DRAFT_PAGE_SAVE_AS = ""
+DRAFT_PAGE_LANG_SAVE_AS = ""
+CATEGORY_SAVE_AS = ""
+TAG_SAVE_AS = ""
+AUTHOR_SAVE_AS = ""
+ARCHIVES_SAVE_AS = ""
+YEAR_ARCHIVE_SAVE_AS = ""
+MONTH_ARCHIVE_SAVE_AS = ""
+DAY_ARCHIVE_SAVE_AS = ""
+AUTHORS_SAVE_AS = ""
+CATEGORIES_SAVE_AS = ""
+TAGS_SAVE_AS = ""
+INDEX_SAVE_AS = ""
+STATIC_PATHS = []
+THEME_STATIC_PATHS = []
+LOAD_CONTENT_CACHE = False
+CACHE_CONTENT = False
+DELETE_OUTPUT_DIRECTORY = False
+"""
+FEEDSVC_LOAD = """\
+import sys, time
+start = time.perf_counter()
+from feedsvc import create_app
+articles, state = sys.argv[1], sys.argv[2]
+app = create_app({"ARTICLES": articles, "STATE": state, "BASE_URL": "http://bench.example.org/",
+                  "RESCAN_INTERVAL": 3600.0})
+response = app.test_client().get("/feed.atom")
+assert response.status_code == 200, response.status_code
+assert response.data.count(b"<entry") == min(50, int(sys.argv[3])), "wrong entry count"
+print(f"{time.perf_counter() - start:.3f}", file=sys.stderr)
+"""
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+
+
+def article_text(index: int, rng: random.Random) -> str:
+    """Return one generated Markdown article with front matter."""
+    day = 1_600_000_000 + index * 3_613
+    date = time.strftime("%Y-%m-%d %H:%M", time.gmtime(day))
+    tags = ", ".join(rng.sample(TAGS, 3))
+    paragraphs = [
+        f"{sentence(rng, 14)} See [the council page](https://example.org/{index}) "
+        f"and the *{rng.choice(WORDS)}* report.",
+        sentence(rng, 30) + " " + sentence(rng, 20),
+        "\n".join(f"- {sentence(rng, 6)}" for _ in range(4)),
+        f"{sentence(rng, 25)} **{rng.choice(WORDS)}** `{rng.choice(WORDS)}` "
+        f"[more](/articles/article-{max(0, index - 1):05d}).",
+        "1. " + sentence(rng, 5) + "\n2. " + sentence(rng, 5),
+        sentence(rng, 40),
+    ]
+    return (
+        "---\n"
+        f"title: Article {index} about the {rng.choice(WORDS)} and the {rng.choice(WORDS)}\n"
+        f"date: {date}\n"
+        f"tags: {tags}\n"
+        f"author: Reporter {index % 17}\n"
+        f"slug: article-{index:05d}\n"
+        "---\n\n" + "\n\n".join(paragraphs) + "\n"
+    )
+
+
+def make_corpus(folder: Path, size: int) -> Path:
+    """Write SIZE articles under FOLDER/content (once), and Pelican's settings beside them."""
+    content = folder / "content"
+    marker = folder / "complete"
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        content.mkdir(parents=True)
+        rng = random.Random(size)
+        for index in range(size):
+            sub = content / f"{index // 1000:02d}"
+            sub.mkdir(exist_ok=True)
+            path = sub / f"article-{index:05d}.md"
+            path.write_text(article_text(index, rng), "utf-8")
+            os.utime(path, (1_700_000_000, 1_700_000_000))  # settled: not being written
+        marker.write_text("ok")
+    (folder / "pelicanconf.py").write_text(PELICAN_CONF)
+    return content
+
+
+def ensure_pelican(venv: Path, install: bool) -> Path | None:
+    """Return the pelican executable in VENV, installing it there when INSTALL and missing."""
+    pelican = venv / "bin" / "pelican"
+    if pelican.exists():
+        return pelican
+    if not install:
+        return None
+    print(f"installing Pelican into {venv} ...", file=sys.stderr)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "pelican", "markdown"],
+                       check=True, timeout=600)
+    except (subprocess.SubprocessError, OSError) as e:
+        print(f"Pelican cannot be installed ({e}); skipped", file=sys.stderr)
+        return None
+    return pelican if pelican.exists() else None
+
+
+def measure(command: list[str], cwd: Path, timeout: float) -> dict[str, float]:
+    """Run COMMAND under a fresh wrapper process; return its wall time and peak RSS."""
+    wrapper = [sys.executable, str(Path(__file__).resolve()), "--measure", "--", *command]
+    done = subprocess.run(wrapper, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[:3]} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_measured(command: list[str]) -> int:
+    """Run COMMAND; print its wall time and peak RSS (MiB) as JSON; return its status."""
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        return done.returncode
+    print(json.dumps({"seconds": seconds, "peak_mib": peak}))
+    return 0
+
+
+def bench_size(size: int, args: argparse.Namespace, pelican: Path | None) -> dict[str, object]:
+    folder = args.workdir / f"corpus-{size}"
+    content = make_corpus(folder, size)
+    runs: dict[str, list[dict[str, float]]] = {"feedsvc": [], "pelican": []}
+    for repeat in range(args.repeats):
+        state = folder / "state.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{state}{suffix}").unlink(missing_ok=True)
+        runs["feedsvc"].append(measure(
+            [args.python, "-c", FEEDSVC_LOAD, str(content), str(state), str(size)],
+            folder, args.timeout))
+        if pelican is not None:
+            out = folder / "output"
+            shutil.rmtree(out, ignore_errors=True)
+            runs["pelican"].append(measure(
+                [str(pelican), str(content), "-o", str(out), "-s",
+                 str(folder / "pelicanconf.py"), "-q"], folder, args.timeout))
+            if not (out / "feed.atom").exists():
+                raise RuntimeError("Pelican wrote no feed.atom")
+        print(f"  size {size} repeat {repeat + 1}: " + ", ".join(
+            f"{name} {r[-1]['seconds']:.2f} s {r[-1]['peak_mib']:.0f} MiB"
+            for name, r in runs.items() if r), file=sys.stderr)
+    result: dict[str, object] = {"size": size}
+    for name, items in runs.items():
+        if items:
+            result[name] = {
+                "seconds": statistics.median(r["seconds"] for r in items),
+                "peak_mib": statistics.median(r["peak_mib"] for r in items),
+            }
+    return result
+
+
+def report(results: list[dict[str, object]]) -> None:
+    print(f"{'articles':>8}  {'feedsvc s':>9}  {'MiB':>6}  {'pelican s':>9}  {'MiB':>6}"
+          f"  {'time ratio':>10}  {'mem ratio':>9}")
+    for result in results:
+        ours = result["feedsvc"]
+        theirs = result.get("pelican")
+        line = f"{result['size']:>8}  {ours['seconds']:>9.3f}  {ours['peak_mib']:>6.1f}"
+        if theirs:
+            line += (f"  {theirs['seconds']:>9.3f}  {theirs['peak_mib']:>6.1f}"
+                     f"  {ours['seconds'] / theirs['seconds']:>9.3f}x"
+                     f"  {ours['peak_mib'] / theirs['peak_mib']:>8.3f}x")
+        else:
+            line += f"  {'skipped':>9}"
+        print(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["--measure", "--"]:
+        return run_measured(argv[2:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100,1000,10000",
+                        help="comma-separated corpus sizes [100,1000,10000]")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per size [3]")
+    parser.add_argument("--smoke", action="store_true",
+                        help="100 articles, 1 repeat; Pelican only when already installed")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/feedsvc-bench"),
+                        help="where corpora are written [/tmp/feedsvc-bench]")
+    parser.add_argument("--pelican-venv", type=Path, default=None,
+                        help="Pelican's virtual environment [WORKDIR/pelican-venv]")
+    parser.add_argument("--no-pelican", action="store_true", help="measure feedsvc only")
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter with feedsvc installed [this one]")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run [600]")
+    parser.add_argument("--json", type=Path, help="also write the medians to this file")
+    args = parser.parse_args(argv)
+    sizes = [100] if args.smoke else [int(s) for s in args.sizes.split(",")]
+    if args.smoke:
+        args.repeats = 1
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    pelican = None
+    if not args.no_pelican:
+        pelican = ensure_pelican(args.pelican_venv or args.workdir / "pelican-venv",
+                                 install=not args.smoke)
+        if pelican is None:
+            print("Pelican not available: measuring feedsvc only", file=sys.stderr)
+    results = [bench_size(size, args, pelican) for size in sizes]
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

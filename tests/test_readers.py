@@ -1,0 +1,231 @@
+"""Reading files: discovery, decoding, the txt layout and header block, front matter safety."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from scenario import MAX_BYTES, SCENARIOS, found, problems, raw
+
+from feedsvc import files
+from feedsvc.errors import ArticleError
+from feedsvc.readers import FRONT_MATTER_MAX, read_markdown, read_txt
+
+
+@pytest.mark.parametrize(
+    ("name", "ignored"),
+    [
+        ("article.txt", False),
+        ("article.md", False),
+        ("article.markdown", False),
+        ("ARTICLE.MD", False),
+        (".hidden.md", True),
+        ("article.md~", True),
+        (".#article.md", True),
+        ("#article.md#", True),
+        ("article.md.swp", True),
+        (".article.md.swp", True),
+        ("article.rst", True),
+        ("image.png", True),
+        ("notes", True),
+    ],
+)
+def test_is_ignored_skips_hidden_backup_lock_and_other_files(name: str, ignored: bool) -> None:
+    assert files.is_ignored(name) is ignored
+
+
+def test_discover_reads_subfolders_and_ignores_silently(tmp_path: Path) -> None:
+    for name in ["a.txt", "sub/b.md", "sub/deeper/c.markdown", ".git/d.md", "sub/e.md~",
+                 ".#f.md", "#g.md#", "h.md.swp", "i.rst", ".hidden.txt"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("Title\n\nBody.\n")
+    result, reported = files.discover(tmp_path)
+    assert [f.path for f in result] == ["a.txt", "sub/b.md", "sub/deeper/c.markdown"]
+    assert reported == []
+
+
+@pytest.mark.parametrize(
+    ("data", "text", "warned"),
+    [
+        (b"\xef\xbb\xbfTitle\r\n\r\nBody\r\n", "Title\n\nBody\n", False),
+        (b"Title\r\rBody\r", "Title\n\nBody\n", False),
+        ("Caf\u00e9".encode("cp1252"), "Caf\u00e9", True),
+        (b"\x93quoted\x94", "\u201cquoted\u201d", True),
+        (b"hole \x81 in cp1252", "hole \x81 in cp1252", True),
+        ("e\u0301".encode(), "\u00e9", False),
+        (b"a\x01b\x0bc\x1fd\tE\n", "abcd\tE\n", False),
+        ("x\ufffey\uffffz".encode(), "xyz", False),
+    ],
+)
+def test_decode_utf8_bom_line_ends_cp1252_nfc_and_xml_illegal(data: bytes, text: str,
+                                                              warned: bool) -> None:
+    decoded, reported = files.decode(data, "a.txt")
+    assert decoded == text
+    assert bool(reported) is warned
+    if warned:
+        assert reported[0].severity == "warning"
+        assert "UTF-8" in reported[0].message
+
+
+def test_cp1252_scenario_reads_with_one_warning() -> None:
+    assert raw("txt_cp1252.txt").meta["title"] == "Café Reopens on the “Old” Square"
+    [warning] = problems("txt_cp1252.txt")
+    assert str(warning).startswith("txt_cp1252.txt: warning: not valid UTF-8")
+
+
+def test_seed_layout_title_subtitle_paragraphs_author_and_bio() -> None:
+    article = raw("txt_seed_layout.txt")
+    assert article.meta == {
+        "title": "Ferry Timetable Changes From Monday",
+        "subtitle": "Two Early Sailings Move by Ten Minutes",
+        "author": "Karl Moss",
+    }
+    assert article.body.split("\n\n") == [
+        "The first two ferries of the day will leave ten minutes later from Monday, the "
+        "operator said, to match the new tram timetable.",
+        "Passengers with season tickets need not do anything.",
+    ]
+    assert article.bio == "Karl Moss covers transport.\n\nHe has used the ferry for twenty years."
+    assert "Karl Moss covers" not in article.body
+
+
+def test_txt_header_block_keys_and_lines() -> None:
+    article = raw("txt_header_block.txt")
+    assert article.meta["title"] == "Header Block Title"
+    assert article.meta["authors"] == "Ana Lima <ana@example.org>; Bo Chen"
+    assert article.meta["id"] == "tag:example.org,2024:header-block"
+    assert article.line("date") == 3
+    assert article.line("aliases") == 11
+    assert article.body.startswith("The first paragraph of the body")
+
+
+def test_txt_header_block_ends_at_a_title_line_without_blank_line() -> None:
+    article = raw("txt_date_line_then_title.txt")
+    assert article.meta == {"date": "2024-05-06 07:08", "title": "Title Right Below the Date Line"}
+
+
+def test_txt_header_keys_are_case_insensitive() -> None:
+    assert raw("txt_header_keys_any_case.txt").meta == {
+        "title": "Upper Case Keys", "tags": "one, two", "draft": "no"}
+
+
+def test_txt_unknown_header_key_is_a_warning_with_its_line() -> None:
+    [warning] = problems("txt_unknown_header_key.txt")
+    assert str(warning) == (
+        "txt_unknown_header_key.txt:2: warning: header key 'location' is unknown; line ignored")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Update: Fire Downtown\n\nBody.\n",  # not a known key: a title
+        "Title without colon\n\nBody.\n",
+    ],
+)
+def test_txt_first_line_is_a_title_unless_it_is_a_known_key(text: str) -> None:
+    article = read_txt("a.txt", text)
+    assert article.meta["title"] == text.split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("\n\n   \n", "no title"),
+        ("Only a title\n", "no body"),
+        ("Date: 2024-01-01\n\n", "no title"),
+    ],
+)
+def test_txt_without_title_or_body_is_an_article_error(text: str, message: str) -> None:
+    with pytest.raises(ArticleError, match=message) as caught:
+        read_txt("a.txt", text)
+    assert caught.value.path == "a.txt"
+
+
+def test_markdown_front_matter_and_body() -> None:
+    article = raw("md_yaml_front_matter.md")
+    assert article.format == "md"
+    assert article.meta["authors"] == ["Ana Lima <ana@example.org>", "Bo Chen"]
+    assert article.meta["tags"] == ["Harbour", "weather"]
+    assert article.meta["draft"] is False
+    assert article.line("tags") == 9
+    assert article.body.startswith("First paragraph with a [link](/articles/other)")
+
+
+def test_markdown_header_block_instead_of_yaml() -> None:
+    article = raw("md_header_block.md")
+    assert article.meta["title"] == "Markdown With a Header Block"
+    assert article.body.strip() == "Markdown *body* after a plain header block."
+
+
+def test_markdown_title_from_first_heading() -> None:
+    article = raw("md_title_from_heading.md")
+    assert article.meta["title"] == "The Title Is the First Heading"
+    assert article.body.strip() == "Body below the heading."
+
+
+def test_markdown_thematic_break_is_not_front_matter() -> None:
+    article = read_markdown("a.md", "# Heading\n\n-----\n\ntext\n")
+    assert article.meta == {"title": "Heading"}
+    with pytest.raises(ArticleError, match="no title"):
+        read_markdown("b.md", "-----\n\n# Heading\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "line"),
+    [
+        ("md_yaml_alias_bomb.md", "anchors and aliases are not allowed", 3),
+        ("md_yaml_python_tag.md", "could not determine a constructor", 2),
+        ("md_yaml_not_mapping.md", "must be a mapping", 2),
+        ("md_front_matter_unclosed.md", "never closed", 1),
+    ],
+)
+def test_unsafe_or_broken_front_matter_is_an_article_error(name: str, message: str,
+                                                           line: int) -> None:
+    with pytest.raises(ArticleError, match=message) as caught:
+        raw(name)
+    assert (caught.value.path, caught.value.line) == (name, line)
+
+
+def test_front_matter_size_is_bounded() -> None:
+    text = "---\ntitle: big\nx: '" + "a" * FRONT_MATTER_MAX + "'\n---\nbody\n"
+    with pytest.raises(ArticleError, match="over"):
+        read_markdown("a.md", text)
+
+
+def test_deeply_nested_front_matter_is_refused_quickly() -> None:
+    text = "---\ntitle: deep\nx: " + "[" * 20000 + "]" * 20000 + "\n---\nbody\n"
+    start = time.monotonic()
+    with pytest.raises(ArticleError):
+        read_markdown("a.md", text)
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty file"),
+        (b"  \n\n", "empty file"),
+        (b"Title\x00\n\nbinary", "binary file"),
+    ],
+)
+def test_unusable_bytes_are_article_errors(tmp_path: Path, data: bytes, message: str) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(data)
+    with pytest.raises(ArticleError, match=message):
+        files.read(found(path), MAX_BYTES)
+
+
+def test_file_over_max_bytes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"T\n\n" + b"x" * 100)
+    with pytest.raises(ArticleError, match="MAX_ARTICLE_BYTES"):
+        files.read(found(path), 50)
+
+
+def test_every_scenario_is_named_after_its_format() -> None:
+    for path in SCENARIOS.iterdir():
+        if path.is_dir():
+            continue  # a corpus of whole sites, such as awkward/ for the feed tests
+        assert path.name.split("_")[0] == {".txt": "txt", ".md": "md", ".markdown": "md"}[
+            path.suffix]
