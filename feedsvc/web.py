@@ -16,11 +16,12 @@ from werkzeug.exceptions import HTTPException
 
 from .documents import Documents, Result, max_age
 from .publisher import Publisher, utcnow
-from .site import Document
+from .site import ATOM, RSS, Document
 
 log = logging.getLogger(__name__)
 bp = Blueprint("feedsvc", __name__)
 METHODS = ["GET", "HEAD"]
+BROWSER_XML = {ATOM, RSS}  # feeds a browser is given as application/xml, for feed.xsl
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -38,13 +39,22 @@ def publisher() -> Publisher:
 def respond(document: Document, status: int, documents: Documents) -> Response:
     """Return DOCUMENT as a response, 304 when the request's validators match."""
     gzipped = request.accept_encodings["gzip"] > 0 and status == 200
+    content_type = document.content_type
+    if document.mimetype in BROWSER_XML:
+        # Chromium shows application/atom+xml and rss+xml as plain text and never applies
+        # their XSL stylesheet: a browser (which prefers text/html) gets the same bytes
+        # as application/xml. Feed readers, and clients that send no Accept, are unaffected.
+        best = request.accept_mimetypes.best_match([document.mimetype, "text/html"])
+        if best == "text/html":
+            content_type = "application/xml; charset=utf-8"
     response = Response(
         document.gzip_body if gzipped else document.body,
         status=status,
-        content_type=document.content_type,
+        content_type=content_type,
     )
     headers = response.headers
-    headers["Vary"] = "Accept-Encoding"
+    headers["Vary"] = "Accept-Encoding, Accept" if document.mimetype in BROWSER_XML else (
+        "Accept-Encoding")
     if gzipped:
         headers["Content-Encoding"] = "gzip"
     if document.mimetype == "text/html":
