@@ -187,9 +187,7 @@ class Catalog:
         tags: dict[str, tuple[Tag, list[Article]]] = {}
         for article in live:
             for tag in article.tags:
-                listed = tags.setdefault(tag.slug, (tag, []))[1]
-                if not listed or listed[-1] is not article:  # C++ and C# share the slug c
-                    listed.append(article)
+                tags.setdefault(tag.slug, (tag, []))[1].append(article)
         version = content_hash(
             [(a.id, a.slug, a.path, a.content_hash, a.published.timestamp(),
               a.updated.timestamp(), a.lang, a.aliases, a.enclosure and repr(a.enclosure), a.bio,
