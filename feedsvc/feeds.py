@@ -154,8 +154,8 @@ def _history(
 
 
 def _stylesheet(site: Site) -> bytes:
-    # Root-relative, so a browser always fetches it from the feed's own origin.
-    href = site.prefix + "static/feed.xsl"
+    # Under BASE_URL like every URL we write: the feed's own origin, so browsers apply it.
+    href = site.url("static/feed.xsl")
     return f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'.encode()
 
 

@@ -1,9 +1,8 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!-- Renders an Atom or RSS feed as a readable page when a person opens it in a browser.
-     Feed readers ignore this stylesheet. Every URL it writes is absolute or root-relative:
-     a browser resolves the page's links against the feed's URL (/feed.atom,
-     /tags/x/feed.rss, /archive/2026-01.atom), so the stylesheet's own folder is read from
-     the feed's <?xml-stylesheet href="...feed.xsl"?> instruction. Text is copied with
+     Feed readers ignore this stylesheet. A browser resolves the page's links against the
+     feed's URL (/feed.atom, /tags/x/feed.rss, /archive/2026-01.atom), so the stylesheet's
+     own folder is read from the feed's <?xml-stylesheet href="...feed.xsl"?> instruction. Text is copied with
      value-of only (never disable-output-escaping), so feed content cannot inject markup. -->
 <xsl:stylesheet version="1.0"
   xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
