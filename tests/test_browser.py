@@ -14,15 +14,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, Server, start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 ARTIFACTS = ROOT / "test-artifacts"
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 FEED_TYPES = ["application/atom+xml", "application/rss+xml", "application/feed+json"]
@@ -34,8 +38,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 def _missing() -> str:
     for path in (CHROMIUM, CHROMEDRIVER):
         if not os.access(path, os.X_OK):
-            return (f"{path} not found: install the Debian packages chromium and chromium-driver "
-                    "(apt-get install -y chromium chromium-driver) to run the browser tests")
+            return (
+                f"{path} not found: install the Debian packages chromium and chromium-driver "
+                "(apt-get install -y chromium chromium-driver) to run the browser tests"
+            )
     try:
         import selenium  # noqa: F401
     except ImportError:
@@ -51,8 +57,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("browser")
     articles = folder / "articles"
     shutil.copytree(ROOT / "articles", articles)
-    server = start_server(articles, env={"FEEDSVC_STATE": str(folder / "state.sqlite3")},
-                          workers=1)
+    server = start_server(
+        articles, env={"FEEDSVC_STATE": str(folder / "state.sqlite3")}, workers=1
+    )
     yield server
     stop_server(server)
 
@@ -83,6 +90,12 @@ def _console_errors(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
+def _fits(driver) -> bool:
+    return driver.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth"
+    )
+
+
 def _shot(driver, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
@@ -102,8 +115,7 @@ def test_index_link_leads_to_article_with_title_and_autodiscovery(site: Server, 
     browser.get(site.url)
     assert browser.find_element(By.CSS_SELECTOR, "main h1").text
     assert not _console_errors(browser), "console errors on the index"
-    page_width = browser.execute_script("return document.documentElement.scrollWidth")
-    assert page_width <= browser.execute_script("return window.innerWidth"), "index scrolls sideways"
+    assert _fits(browser), "the index scrolls sideways"
     _shot(browser, f"index-{width}")
 
     browser.set_window_size(w, h)
@@ -117,8 +129,7 @@ def test_index_link_leads_to_article_with_title_and_autodiscovery(site: Server, 
         site.url + name for name in ("feed.atom", "feed.rss", "feed.json")
     ]
     assert not _console_errors(browser), "console errors on the article"
-    page_width = browser.execute_script("return document.documentElement.scrollWidth")
-    assert page_width <= browser.execute_script("return window.innerWidth"), "article scrolls sideways"
+    assert _fits(browser), "the article scrolls sideways"
     _shot(browser, f"article-{width}")
 
 
@@ -128,7 +139,8 @@ def test_pages_run_no_script_and_load_only_their_own_assets(site: Server, browse
     browser.get(site.url + "tags/city/")
     assert browser.find_elements(By.TAG_NAME, "script") == []
     resources = browser.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)")
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
     assert resources and all(url.startswith(site.url + "static/") for url in resources)
     assert not _console_errors(browser)
     _shot(browser, "tag-desktop")

@@ -1,4 +1,4 @@
-"""Hosting beside a blog: a path prefix kept or stripped, proxies, the Host header, snippet, deploy/."""
+"""Hosting beside a blog: a path prefix, proxies, the Host header, snippet and deploy/."""
 
 from __future__ import annotations
 
@@ -27,9 +27,21 @@ from feedsvc.cli import main
 NEWS = "https://example.org/news/"
 EVIL = "evil.example"
 DEPLOY = ROOT / "deploy"
-PATHS = ["", "page/2/", "feed.atom", "feed.rss", "feed.json", "articles/harbour-bridge-reopens",
-         "tags/city/", "tags/city/feed.atom", "tags/city/feed.rss", "tags/city/feed.json",
-         "static/style.css", "static/print.css", "static/favicon.svg"]
+PATHS = [
+    "",
+    "page/2/",
+    "feed.atom",
+    "feed.rss",
+    "feed.json",
+    "articles/harbour-bridge-reopens",
+    "tags/city/",
+    "tags/city/feed.atom",
+    "tags/city/feed.rss",
+    "tags/city/feed.json",
+    "static/style.css",
+    "static/print.css",
+    "static/favicon.svg",
+]
 
 
 @pytest.fixture
@@ -59,7 +71,9 @@ def test_prefix_kept_or_stripped_by_the_proxy_serves_the_same_document(news, pat
 
 
 @pytest.mark.parametrize("mount", ["/news/", "/"])
-@pytest.mark.parametrize("path", [p for p in PATHS if not p.startswith(("feed", "static", "tags/city/f"))])
+@pytest.mark.parametrize(
+    "path", [p for p in PATHS if not p.startswith(("feed", "static", "tags/city/f"))]
+)
 def test_every_url_a_page_emits_is_under_the_prefix(news, mount, path):
     urls = urls_in_page(news.get(mount + path).data)
     assert urls
@@ -86,7 +100,8 @@ def test_json_feed_urls_are_under_the_prefix(news):
 @pytest.mark.parametrize("mount", ["/news/", "/"])
 def test_redirects_point_under_the_prefix(articles: Path, mount):
     (articles / "harbour-bridge-reopens.txt").write_text(
-        "Aliases: old-bridge\n" + (articles / "harbour-bridge-reopens.txt").read_text())
+        "Aliases: old-bridge\n" + (articles / "harbour-bridge-reopens.txt").read_text()
+    )
     past = time.time() - 60
     os.utime(articles / "harbour-bridge-reopens.txt", (past, past))
     client = create_app(app_config(articles, BASE_URL=NEWS)).test_client()
@@ -104,17 +119,28 @@ def test_routes_outside_the_prefix_are_not_the_blogs(news):
 
 # The Host header and X-Forwarded-*: never in an emitted URL, trusted only when told.
 
+
 def _probe(app):
     """Add a route that reports what the request looks like after the middleware."""
-    app.add_url_rule("/_probe", "probe", lambda: {
-        "remote": request.remote_addr, "host": request.host, "scheme": request.scheme,
-        "root": request.root_path,
-    })
+    app.add_url_rule(
+        "/_probe",
+        "probe",
+        lambda: {
+            "remote": request.remote_addr,
+            "host": request.host,
+            "scheme": request.scheme,
+            "root": request.root_path,
+        },
+    )
     return app.test_client()
 
 
-FORWARDED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Host": EVIL,
-             "X-Forwarded-Proto": "https", "X-Forwarded-Prefix": "/evil"}
+FORWARDED = {
+    "X-Forwarded-For": "203.0.113.9",
+    "X-Forwarded-Host": EVIL,
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Prefix": "/evil",
+}
 
 
 def test_forwarded_headers_are_ignored_without_trusted_proxies(articles: Path):
@@ -130,18 +156,27 @@ def test_forwarded_headers_are_trusted_for_that_many_proxies(articles: Path, pro
     assert isinstance(app.wsgi_app, ProxyFix)
     assert (app.wsgi_app.x_for, app.wsgi_app.x_host, app.wsgi_app.x_prefix) == (proxies,) * 3
     # each proxy appends its own value; ProxyFix reads the PROXIES-th from the right
-    headers = {**FORWARDED, "X-Forwarded-For": "198.51.100.7, 203.0.113.9",
-               "X-Forwarded-Proto": "https, https", "X-Forwarded-Host": f"{EVIL}, {EVIL}"}
+    headers = {
+        **FORWARDED,
+        "X-Forwarded-For": "198.51.100.7, 203.0.113.9",
+        "X-Forwarded-Proto": "https, https",
+        "X-Forwarded-Host": f"{EVIL}, {EVIL}",
+    }
     seen = _probe(app).get("/_probe", headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert seen.json["remote"] == ("203.0.113.9" if proxies == 1 else "198.51.100.7")
     assert seen.json["scheme"] == "https"
     # Even when trusted, a forwarded host only routes; it never reaches an emitted URL.
-    page = create_app(app_config(articles, TRUSTED_PROXIES=proxies)).test_client().get(
-        "/", headers=headers)
+    page = (
+        create_app(app_config(articles, TRUSTED_PROXIES=proxies))
+        .test_client()
+        .get("/", headers=headers)
+    )
     assert EVIL.encode() not in page.data
 
 
-def _raw(server: Server, method: str, path: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
+def _raw(
+    server: Server, method: str, path: str, headers: dict[str, str]
+) -> tuple[int, str, bytes]:
     """Send one request exactly as given (no redirect following); return status, headers, body."""
     port = urlsplit(server.url).port
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -157,7 +192,9 @@ def _absolute_form(server: Server, target: str) -> bytes:
     """Send a request whose target is an absolute URL on another host."""
     port = urlsplit(server.url).port
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {EVIL}\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(
+            f"GET {target} HTTP/1.1\r\nHost: {EVIL}\r\nConnection: close\r\n\r\n".encode()
+        )
         chunks = []
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and (chunk := sock.recv(65536)):
@@ -165,8 +202,9 @@ def _absolute_form(server: Server, target: str) -> bytes:
     return b"".join(chunks)
 
 
-@pytest.fixture(params=["http://feeds.example.org/", "http://feeds.example.org/news/"],
-                ids=["root", "news"])
+@pytest.fixture(
+    params=["http://feeds.example.org/", "http://feeds.example.org/news/"], ids=["root", "news"]
+)
 def hostile(request, articles: Path) -> Iterator[tuple[Server, str]]:
     """A real server with an alias and a deleted article, BASE_URL at the root or under /news/."""
     text = articles / "harbour-bridge-reopens.txt"
@@ -176,19 +214,35 @@ def hostile(request, articles: Path) -> Iterator[tuple[Server, str]]:
     state = articles.parent / "state.sqlite3"
     create_app(app_config(articles, STATE=str(state), BASE_URL=request.param))  # records all four
     (articles / "library-night-hours.txt").unlink()
-    server = start_server(articles, env={"FEEDSVC_BASE_URL": request.param,
-                                         "FEEDSVC_STATE": str(state)}, workers=1)
+    server = start_server(
+        articles, env={"FEEDSVC_BASE_URL": request.param, "FEEDSVC_STATE": str(state)}, workers=1
+    )
     yield server, urlsplit(request.param).path
     stop_server(server)
 
 
 HOSTILE_REQUESTS = [
-    ("GET", ""), ("HEAD", ""), ("GET", "feed.atom"), ("GET", "feed.rss"), ("GET", "feed.json"),
-    ("GET", "articles/harbour-bridge-reopens"), ("GET", "articles/old-bridge"),
-    ("GET", "articles/library-night-hours"), ("GET", "articles/nope"), ("GET", "tags/city/"),
-    ("GET", "tags/city"), ("GET", "page/1/"), ("GET", "page/9/"), ("GET", "static/style.css"),
-    ("GET", "static/nope"), ("POST", ""), ("PUT", "feed.atom"), ("OPTIONS", ""), ("DELETE", "x"),
-    ("GET", "%ff"), ("GET", "articles/../feed.atom"),
+    ("GET", ""),
+    ("HEAD", ""),
+    ("GET", "feed.atom"),
+    ("GET", "feed.rss"),
+    ("GET", "feed.json"),
+    ("GET", "articles/harbour-bridge-reopens"),
+    ("GET", "articles/old-bridge"),
+    ("GET", "articles/library-night-hours"),
+    ("GET", "articles/nope"),
+    ("GET", "tags/city/"),
+    ("GET", "tags/city"),
+    ("GET", "page/1/"),
+    ("GET", "page/9/"),
+    ("GET", "static/style.css"),
+    ("GET", "static/nope"),
+    ("POST", ""),
+    ("PUT", "feed.atom"),
+    ("OPTIONS", ""),
+    ("DELETE", "x"),
+    ("GET", "%ff"),
+    ("GET", "articles/../feed.atom"),
 ]
 
 
@@ -198,9 +252,14 @@ def test_a_hostile_host_header_appears_in_no_body_and_no_header(hostile, forward
     server, prefix = hostile
     headers = {"Host": EVIL}
     if forwarded:
-        headers |= {"X-Forwarded-Host": EVIL, "X-Forwarded-Proto": "https",
-                    "X-Forwarded-Prefix": "/" + EVIL, "X-Forwarded-Server": EVIL,
-                    "Forwarded": f"host={EVIL};proto=https", "X-Original-URL": f"http://{EVIL}/"}
+        headers |= {
+            "X-Forwarded-Host": EVIL,
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Prefix": "/" + EVIL,
+            "X-Forwarded-Server": EVIL,
+            "Forwarded": f"host={EVIL};proto=https",
+            "X-Original-URL": f"http://{EVIL}/",
+        }
     statuses = {}
     for mount in {prefix, "/"}:
         for method, path in HOSTILE_REQUESTS:
@@ -221,9 +280,13 @@ def test_a_hostile_host_header_appears_in_no_body_and_no_header(hostile, forward
 
 # feedsvc snippet
 
+
 def test_snippet_prints_autodiscovery_links_and_a_subscribe_block(tmp_path: Path, articles: Path):
-    result = CliRunner().invoke(main, ["snippet", "--articles", str(articles)],
-                                env={"FEEDSVC_BASE_URL": NEWS, "FEEDSVC_TITLE": "Harbour News"})
+    result = CliRunner().invoke(
+        main,
+        ["snippet", "--articles", str(articles)],
+        env={"FEEDSVC_BASE_URL": NEWS, "FEEDSVC_TITLE": "Harbour News"},
+    )
     assert result.exit_code == 0, result.output
     fragment = lxml.html.fragments_fromstring(result.output)
     links = [e for e in fragment if isinstance(e, lxml.html.HtmlElement) and e.tag == "link"]
@@ -233,14 +296,20 @@ def test_snippet_prints_autodiscovery_links_and_a_subscribe_block(tmp_path: Path
         ("alternate", "application/feed+json", NEWS + "feed.json"),
     ]
     assert all(e.get("title").startswith("Harbour News") for e in links)
-    (section,) = [e for e in fragment if isinstance(e, lxml.html.HtmlElement)
-                  and e.tag == "section"]
+    (section,) = [
+        e for e in fragment if isinstance(e, lxml.html.HtmlElement) and e.tag == "section"
+    ]
     assert [a.get("href") for a in section.cssselect("a")] == [
-        NEWS + "feed.atom", NEWS + "feed.rss", NEWS + "feed.json", NEWS]
+        NEWS + "feed.atom",
+        NEWS + "feed.rss",
+        NEWS + "feed.json",
+        NEWS,
+    ]
     assert "<script" not in result.output
 
 
 # deploy/: the reverse-proxy examples, run for real where the proxy is installed.
+
 
 def _wait(url: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
@@ -283,21 +352,28 @@ def upstream(articles: Path) -> Iterator[tuple[Server, str]]:
     """A feedsvc server whose BASE_URL is a proxy's /news/ on another loopback port."""
     port = free_port()
     public = f"http://127.0.0.1:{port}/news/"
-    server = start_server(articles, env={"FEEDSVC_BASE_URL": public,
-                                         "FEEDSVC_TRUSTED_PROXIES": "1"}, workers=1)
+    server = start_server(
+        articles, env={"FEEDSVC_BASE_URL": public, "FEEDSVC_TRUSTED_PROXIES": "1"}, workers=1
+    )
     yield server, public
     stop_server(server)
 
 
 @pytest.mark.server
 def test_nginx_example_serves_the_site_under_news(upstream, tmp_path: Path):
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK)
-                                      else None)
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
+    )
     if nginx is None:
-        pytest.skip("nginx not installed (Debian package nginx): deploy/nginx-prefix.conf untested")
+        pytest.skip(
+            "nginx not installed (Debian package nginx): deploy/nginx-prefix.conf untested"
+        )
     server, public = upstream
-    conf = (DEPLOY / "nginx-prefix.conf").read_text().replace(
-        "127.0.0.1:8000", f"127.0.0.1:{urlsplit(server.url).port}")
+    conf = (
+        (DEPLOY / "nginx-prefix.conf")
+        .read_text()
+        .replace("127.0.0.1:8000", f"127.0.0.1:{urlsplit(server.url).port}")
+    )
     (tmp_path / "feedsvc.conf").write_text(conf)
     for name in ("logs", "tmp"):
         (tmp_path / name).mkdir()
@@ -316,8 +392,11 @@ def test_nginx_example_serves_the_site_under_news(upstream, tmp_path: Path):
           }}
         }}
     """)
-    process = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait(public)
         _check_prefixed_site(public)
@@ -336,13 +415,24 @@ def test_caddy_example_serves_the_site_under_news(upstream, tmp_path: Path):
     port = urlsplit(public).port
     # No admin endpoint and no automatic HTTPS on a loopback test; the site block is the file's.
     caddyfile = tmp_path / "Caddyfile"
-    caddyfile.write_text("{\n\tadmin off\n\tauto_https off\n\tstorage file_system "
-                         f"{tmp_path}/data\n}}\n" + (DEPLOY / "Caddyfile").read_text())
-    env = {**os.environ, "SITE": f"http://127.0.0.1:{port}", "HOME": str(tmp_path),
-           "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
-           "FEEDSVC_UPSTREAM": f"127.0.0.1:{urlsplit(server.url).port}"}
-    process = subprocess.Popen([caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    caddyfile.write_text(
+        "{\n\tadmin off\n\tauto_https off\n\tstorage file_system "
+        f"{tmp_path}/data\n}}\n" + (DEPLOY / "Caddyfile").read_text()
+    )
+    env = {
+        **os.environ,
+        "SITE": f"http://127.0.0.1:{port}",
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "FEEDSVC_UPSTREAM": f"127.0.0.1:{urlsplit(server.url).port}",
+    }
+    process = subprocess.Popen(
+        [caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     try:
         _wait(public)
         _check_prefixed_site(public)

