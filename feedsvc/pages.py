@@ -21,7 +21,6 @@ from . import __version__, markup
 from .normalise import Article, Tag
 from .site import FEED_FORMATS, Site, article_path, feed_path, tag_path
 
-
 FEED_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 ERRORS = {
     404: ("Page not found", "There is no page at this address. It may have been mistyped."),
@@ -142,7 +141,7 @@ class Pages:
             entries=[self.entry(a) for a in articles],
             page=page,
             pages=pages,
-            newer=None if page == 1 else (site.url() if page == 2 else site.url(f"page/{page - 1}/")),
+            newer=None if page == 1 else site.url("" if page == 2 else f"page/{page - 1}/"),
             older=site.url(f"page/{page + 1}/") if page < pages else None,
         )
 

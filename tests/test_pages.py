@@ -329,10 +329,13 @@ HEADERS = {
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/articles/harbour-bridge-reopens", "/tags/city/", "/no-such-page"]
+    ("method", "path"),
+    [("GET", "/"), ("GET", "/articles/harbour-bridge-reopens"), ("GET", "/tags/city/"),
+     ("GET", "/no-such-page"), ("POST", "/")],
 )
-def test_html_responses_carry_security_headers(client, path):
-    response = client.get(path)
+def test_html_responses_carry_security_headers(client, method, path):
+    response = client.open(path, method=method)
+    assert response.mimetype == "text/html"
     for name, value in HEADERS.items():
         assert response.headers[name] == value
     csp = dict(
