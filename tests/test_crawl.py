@@ -70,6 +70,7 @@ def expected_paths(now: datetime) -> set[str]:
         paths |= {f"tags/{tag}/"} | {f"tags/{tag}/feed.{kind}" for kind in ("atom", "rss", "json")}
     paths |= {f"archive/{month}.{kind}" for month in months for kind in ("atom", "rss", "json")}
     paths |= {"page/2/", "page/3/"}  # six articles, PAGE_SIZE 2
+    paths |= {f"static/{name}" for name in ("style.css", "print.css", "favicon.svg", "feed.xsl")}
     return paths
 
 
@@ -84,15 +85,24 @@ def fetch(server: Server, path: str) -> tuple[int, dict[str, str], bytes]:
         connection.close()
 
 
+def stylesheets(root: lxml.etree._Element) -> list[str]:
+    """Return the hrefs of the xml-stylesheet instructions before ROOT."""
+    return [
+        pi.get("href")
+        for pi in root.itersiblings(preceding=True)
+        if isinstance(pi, lxml.etree._ProcessingInstruction) and pi.target == "xml-stylesheet"
+    ]
+
+
 def links_in(content_type: str, body: bytes, url: str) -> list[str]:
-    """Return the URLs a page or feed links to."""
+    """Return the URLs a page or feed links to, or loads (stylesheets)."""
     if content_type.startswith("text/html"):
         page = lxml.html.fromstring(body, base_url=url)
         return [e.get("href") for e in page.cssselect("a[href], link[href]")]
     if content_type.startswith("application/atom+xml"):
         assert feedparser.parse(body).bozo == 0, url
         root = lxml.etree.fromstring(body)
-        return [e.get("href") for e in root.iter(f"{ATOM}link")]
+        return [e.get("href") for e in root.iter(f"{ATOM}link")] + stylesheets(root)
     if content_type.startswith("application/rss+xml"):
         assert feedparser.parse(body).bozo == 0, url
         root = lxml.etree.fromstring(body)
@@ -100,6 +110,7 @@ def links_in(content_type: str, body: bytes, url: str) -> list[str]:
             [e.text for e in root.iter("link")]
             + [e.get("href") for e in root.iter(f"{ATOM}link")]
             + [e.text for e in root.iter("guid") if e.get("isPermaLink") != "false"]
+            + stylesheets(root)
         )
     if content_type.startswith("application/feed+json"):
         feed = json.loads(body)
