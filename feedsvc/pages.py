@@ -96,21 +96,31 @@ class Pages:
     def feeds(self, tag: Tag | None = None) -> list[dict[str, str]]:
         """Return the autodiscovery links: the site's feeds, then TAG's."""
         links = []
-        for target in ([None, tag] if tag else [None]):
+        for target in [None, tag] if tag else [None]:
             for kind, mimetype in FEED_FORMATS:
                 name = f"{self.site.title}: {target.name}" if target else self.site.title
-                links.append({
-                    "href": self.site.url(feed_path(kind, target.slug if target else None)),
-                    "type": mimetype,
-                    "title": f"{name} ({FEED_NAMES[kind]})",
-                    "kind": kind,
-                    "name": FEED_NAMES[kind],
-                    "tag": target.name if target else "",
-                })
+                links.append(
+                    {
+                        "href": self.site.url(feed_path(kind, target.slug if target else None)),
+                        "type": mimetype,
+                        "title": f"{name} ({FEED_NAMES[kind]})",
+                        "kind": kind,
+                        "name": FEED_NAMES[kind],
+                        "tag": target.name if target else "",
+                    }
+                )
         return links
 
-    def render(self, template: str, *, canonical: str | None, description: str, lang: str = "",
-               tag: Tag | None = None, **values: Any) -> bytes:
+    def render(
+        self,
+        template: str,
+        *,
+        canonical: str | None,
+        description: str,
+        lang: str = "",
+        tag: Tag | None = None,
+        **values: Any,
+    ) -> bytes:
         """Return TEMPLATE rendered with the values every page receives."""
         page = self.env.get_template(template).render(
             site=self.site,
@@ -129,7 +139,8 @@ class Pages:
     def snippet(self) -> str:
         """Return the autodiscovery tags and subscribe block for another site's template."""
         return self.env.get_template("snippet.html").render(
-            site=self.site, feeds=self.feeds(), home=self.site.url())
+            site=self.site, feeds=self.feeds(), home=self.site.url()
+        )
 
     def index(self, articles: Sequence[Article], page: int, pages: int) -> bytes:
         site = self.site
