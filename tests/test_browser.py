@@ -69,10 +69,17 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Return a headless Chromium with a fresh profile; quit it afterwards."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.selenium_manager import SeleniumManager
 
-    # Selenium Manager must never look for a driver or a browser on the network.
+    # Selenium Manager must never look for a driver or a browser on the network:
+    # both paths are given, and running it at all fails the test.
     monkeypatch.setenv("SE_OFFLINE", "true")
     monkeypatch.setenv("SE_AVOID_STATS", "true")
+
+    def no_manager(self, args):
+        raise AssertionError(f"Selenium Manager was asked for {args}")
+
+    monkeypatch.setattr(SeleniumManager, "binary_paths", no_manager)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in FLAGS:
@@ -144,3 +151,18 @@ def test_pages_run_no_script_and_load_only_their_own_assets(site: Server, browse
     assert resources and all(url.startswith(site.url + "static/") for url in resources)
     assert not _console_errors(browser)
     _shot(browser, "tag-desktop")
+
+
+def test_error_page_is_a_styled_page_of_the_site(site: Server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(*WIDTHS["phone"])
+    browser.get(site.url + "no-such-page")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Page not found"
+    colour = browser.find_element(By.CSS_SELECTOR, "header.site").value_of_css_property(
+        "background-color"
+    )
+    assert colour not in ("rgba(0, 0, 0, 0)", "transparent"), "style.css did not apply"
+    # the only console message allowed is the document's own 404
+    assert all("404" in message for message in _console_errors(browser))
+    _shot(browser, "error-phone")
