@@ -423,3 +423,24 @@ def test_two_processes_render_identical_bytes(tmp_path: Path) -> None:
     assert len(feeds) > 20
     for path in feeds:
         assert (tmp_path / "one" / path).read_bytes() == (tmp_path / "two" / path).read_bytes()
+
+
+@pytest.mark.parametrize(("pinned", "permalink"), [
+    ("http://feeds.example.org/articles/day-one", True),
+    ("tag:example.org,2026:day-one", False),
+])
+def test_guid_is_a_permalink_only_when_the_id_is_the_permalink(
+    tmp_path: Path, pinned: str, permalink: bool
+) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "day-one.md").write_text(
+        f"---\ntitle: Day one\nid: {pinned}\ndate: 2026-05-01T08:00:00Z\n---\n\nText.\n")
+    client = create_app(app_config(articles)).test_client()
+    rss = xml(_get(client, "/feed.rss"))
+    check_rss(rss, "http://feeds.example.org/feed.rss", "http://feeds.example.org/")
+    (guid,) = rss.findall("channel/item/guid")
+    assert guid.text == pinned
+    assert guid.get("isPermaLink", "true") == ("true" if permalink else "false")
+    atom = xml(_get(client, "/feed.atom"))
+    assert atom.findtext("a:entry/a:id", namespaces=NS) == pinned
