@@ -109,7 +109,11 @@ class Catalog:
             previous = entry.article if entry else None
             try:
                 article, problems = read_article(item, self.defaults, self.max_bytes)
-            except ArticleError as e:
+            except Exception as e:  # noqa: BLE001 - a bug must cost one article, not the feed
+                if not isinstance(e, ArticleError):
+                    log.exception("unexpected error reading %s", item.path)
+                    e = ArticleError(item.path, f"unexpected error, please report it: "
+                                     f"{type(e).__name__}: {e}"[:300])
                 article, problems = previous, [e.problem]
                 if previous is not None:
                     problems.append(replace(e.problem, severity="warning",
@@ -149,6 +153,8 @@ class Catalog:
         drafts = [e.article for e in self.files.values() if e.article and e.article.draft]
         winners, dupes = self._winners(candidates, lambda a: a.slug, "slug")
         problems += dupes
+        for problem in dupes:
+            log.warning("%s", problem)
         self._sync(winners, now)
         resolved = [self._resolve(a) for a in winners]
         resolved, dupes = self._winners(resolved, lambda a: a.id or "", "id")
