@@ -12,6 +12,7 @@ duplicates. Output bytes depend only on the articles and the site.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,6 +177,10 @@ def rss(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int
         channel.remove(link)
     _history(channel, site, info, "rss", RSS, channel.index(channel.find("link")) + 1)
     for item, article in zip(channel.iterfind("item"), articles, strict=True):
+        description = item.find("description")
+        if description is not None and description.text:
+            # The summary is plain text, but readers render RSS descriptions as HTML.
+            description.text = html.escape(description.text, quote=False)
         for author in item.findall("author"):
             item.remove(author)
         at = item.index(item.find("guid"))
