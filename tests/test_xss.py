@@ -115,8 +115,9 @@ def dangers(root, allowed_tags: frozenset[str] = frozenset()) -> list[str]:
                     if name == "srcset" else [value]
                 for url in urls:
                     kind = scheme(url)
-                    if kind == "data" and tag == "img" and name == "src" and url.lower().startswith(
-                            ("data:image/png", "data:image/gif", "data:image/jpeg")):
+                    raster = url.lower().startswith(("data:image/png", "data:image/gif",
+                                                      "data:image/jpeg", "data:image/webp"))
+                    if kind == "data" and tag == "img" and name == "src" and raster:
                         continue
                     if kind and kind not in SAFE_SCHEMES:
                         found.append(f"<{tag} {name}={url[:40]!r}>")
