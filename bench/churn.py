@@ -69,12 +69,14 @@ def churn(folder: Path, events_path: Path, duration: float, interval: float, see
           rename_after: float) -> None:
     """Change FOLDER every INTERVAL seconds for DURATION; log each change to EVENTS_PATH.
 
-    A rename only touches an article last written RENAME_AFTER seconds ago or more: one
-    both rewritten and renamed between two scans cannot be told from a delete and an add.
+    A rename only touches an article last written RENAME_AFTER seconds ago or more, and a
+    renamed article is not written for as long: a file both rewritten and renamed between
+    two scans cannot be told from a delete and an add (see the README's known limit).
     """
     rng = random.Random(seed)
     live: dict[int, tuple[str, int]] = {}  # number -> (file stem, version)
-    written: dict[int, float] = {}  # number -> when its file was last written
+    written: dict[int, float] = {}  # number -> when its file was last written or renamed
+    renamed: dict[int, float] = {}  # number -> when it was last renamed
     for path in folder.glob("churn-*.md"):
         number = int(path.stem.split("-")[1])
         live[number] = (path.stem, 1)
@@ -112,11 +114,18 @@ def churn(folder: Path, events_path: Path, duration: float, interval: float, see
                 next_number += 1
                 stem, version = f"churn-{number}", 1
             else:
-                number = rng.choice(sorted(live))
-                stem, version = live[number]
                 op = "edit" if roll < 0.6 else "rename" if roll < 0.8 else "delete"
-                if op == "rename" and time.monotonic() - written[number] < rename_after:
-                    op = "edit"
+                now = time.monotonic()
+                if op == "edit":  # not right after its rename
+                    pool = [n for n in live if now - renamed.get(n, -1e9) >= rename_after]
+                elif op == "rename":  # not right after a write
+                    pool = [n for n in live if now - written[n] >= rename_after]
+                else:
+                    pool = list(live)
+                if not pool:
+                    op, pool = "delete", list(live)
+                number = rng.choice(sorted(pool))
+                stem, version = live[number]
             atomic = rng.random() < 0.5
             if op in ("add", "edit"):
                 version += op == "edit"
@@ -128,10 +137,12 @@ def churn(folder: Path, events_path: Path, duration: float, interval: float, see
                 new_stem = f"churn-{number}-r{renames}"
                 os.rename(folder / f"{stem}.md", folder / f"{new_stem}.md")
                 stem = new_stem
+                written[number] = renamed[number] = time.monotonic()
                 live[number] = (stem, version)
             else:
                 (folder / f"{stem}.md").unlink()
                 del live[number], written[number]
+                renamed.pop(number, None)
             how = {"rename": "rename", "delete": "unlink"}.get(op) or (
                 "atomic" if atomic else "in place")
             log(op, number, stem, version, how)
@@ -155,6 +166,8 @@ class Results:
     lock: threading.Lock = field(default_factory=threading.Lock)
     statuses: Counter = field(default_factory=Counter)
     connection_errors: Counter = field(default_factory=Counter)
+    error_details: list[str] = field(default_factory=list)
+    keepalive_retries: list[str] = field(default_factory=list)
     bad_bodies: list[str] = field(default_factory=list)
     etags: dict[str, str] = field(default_factory=dict)  # ETag -> sha256 of the bytes
     etag_mismatches: list[str] = field(default_factory=list)
@@ -194,6 +207,7 @@ def poller(index: int, port: int, done: threading.Event, until: float, think: fl
     gzipped = index % 2 == 1
     validators: dict[str, tuple[str | None, str | None]] = {}
     connection: http.client.HTTPConnection | None = None
+    last_used = 0.0  # when the kept-alive connection last finished a response
     for _ in range(1_000_000):
         if done.is_set() or time.time() >= until:
             break
@@ -206,19 +220,37 @@ def poller(index: int, port: int, done: threading.Event, until: float, think: fl
             headers["If-None-Match"] = etag
         if modified:
             headers["If-Modified-Since"] = modified
-        try:
-            if connection is None:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", path, headers=headers)
-            response = connection.getresponse()
-            body = response.read()
-            received = time.time()
-        except (OSError, http.client.HTTPException) as e:
-            with results.lock:
-                results.connection_errors[type(e).__name__] += 1
-            if connection is not None:
-                connection.close()
-            connection = None
+        response = None
+        for attempt in range(2):
+            reused = connection is not None
+            try:
+                if connection is None:
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                body = response.read()
+                received = last_used = time.time()
+                break
+            except (OSError, http.client.HTTPException) as e:
+                idle = time.time() - last_used
+                if connection is not None:
+                    connection.close()
+                connection = None
+                # A kept-alive connection the server closed before answering: every client
+                # retries a GET once on a new connection (RFC 9112, 9.3.1). Counted apart.
+                if reused and attempt == 0 and isinstance(
+                        e, http.client.RemoteDisconnected | ConnectionResetError |
+                        BrokenPipeError):
+                    with results.lock:
+                        results.keepalive_retries.append(f"{type(e).__name__} idle {idle:.2f} s")
+                    continue
+                with results.lock:
+                    results.connection_errors[type(e).__name__] += 1
+                    results.error_details.append(
+                        f"{time.strftime('%H:%M:%S')} {path} {type(e).__name__}: {e} "
+                        f"(reused {reused}, idle {idle:.2f} s)")
+                break
+        if response is None:
             time.sleep(think)
             continue
         with results.lock:
@@ -358,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-delay", type=float, default=2.0,
                         help="a write must be served within this many seconds [2]")
     parser.add_argument("--rename-after", type=float, default=2.5,
-                        help="rename only articles last written this long ago [2.5]")
+                        help="no write this close before or after a rename [2.5]")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--churn-child", nargs=4, metavar=("FOLDER", "EVENTS", "SECONDS", "SEED"),
@@ -420,6 +452,11 @@ def report(args, results: Results, events: list[dict], server_log: str, elapsed:
            work: Path) -> int:
     delays, late = late_writes(events, results.observations, args.max_delay)
     changed = {key: values for key, values in results.identities.items() if len(values) > 1}
+    owners: dict[tuple[str, str], set[int]] = defaultdict(set)  # (format, id) -> articles
+    for (kind, number), values in results.identities.items():
+        for entry_id, _ in values:
+            owners[(kind, entry_id)].add(number)
+    shared = {key: numbers for key, numbers in owners.items() if len(numbers) > 1}
     five_xx = sum(n for status, n in results.statuses.items() if status >= 500)
     ops = Counter(f"{e['op']} ({e['how']})" for e in events)
     finite = sorted(d for d in delays if d != float("inf"))
@@ -429,6 +466,10 @@ def report(args, results: Results, events: list[dict], server_log: str, elapsed:
           + ", ".join(f"{s}: {n}" for s, n in sorted(results.statuses.items())))
     print(f"connection errors: {sum(results.connection_errors.values())} "
           f"{dict(results.connection_errors) or ''}")
+    for detail in results.error_details[:10]:
+        print(f"  {detail}")
+    print(f"kept-alive connections closed by the server before answering, retried once: "
+          f"{len(results.keepalive_retries)} {results.keepalive_retries[:5] or ''}")
     print(f"5xx responses: {five_xx}")
     print(f"distinct 200 bodies parsed: {len(results.parsed)}; bad bodies: "
           f"{len(results.bad_bodies)}")
@@ -443,6 +484,7 @@ def report(args, results: Results, events: list[dict], server_log: str, elapsed:
               f"late (> {args.max_delay:.1f} s): {len(late)}")
     print(f"articles whose id or published date changed: {len(changed)} "
           f"(of {len({n for _, n in results.identities})} followed)")
+    print(f"ids given to more than one article: {len(shared)}")
     tracebacks = server_log.count("Traceback")
     print(f"tracebacks in the server log: {tracebacks}")
     failures = []
@@ -459,6 +501,8 @@ def report(args, results: Results, events: list[dict], server_log: str, elapsed:
     if changed:
         sample = dict(list(changed.items())[:3])
         failures.append(f"ids or dates changed: {sample}")
+    if shared:
+        failures.append(f"ids shared by different articles: {dict(list(shared.items())[:3])}")
     if not events or not results.observations:
         failures.append("no churn or no observation: the run proves nothing")
     if tracebacks:
