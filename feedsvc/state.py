@@ -121,7 +121,7 @@ class StateStore:
         try:
             if os.path.dirname(self.path):
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            if not os.path.exists(self.path):
+            if self.path != ":memory:" and not os.path.exists(self.path):
                 log.warning("state store %s did not exist and is created: articles without a "
                             "pinned date or id get them from now on", self.path)
             db = self._connect(self.path)
