@@ -156,7 +156,7 @@ class Catalog:
         for problem in dupes:
             log.warning("%s", problem)
         self._sync(winners, now)
-        resolved = [self._resolve(a) for a in winners]
+        resolved = [self._resolve(a) for a in self._recorded(winners)]
         resolved, dupes = self._winners(resolved, lambda a: a.id or "", "id")
         problems += dupes
         for problem in dupes:
@@ -213,6 +213,22 @@ class Catalog:
             if any(s.slug not in self.records for s in seen) or gone:
                 self.records = self.store.records()
         self.synced = current
+
+    def _recorded(self, winners: list[Article]) -> list[Article]:
+        """Return WINNERS that have a record in the store.
+
+        Another worker may rename a record between our folder listing and our sync (the
+        file moved meanwhile); that article waits for the next scan instead of failing it.
+        """
+        missing = [a.slug for a in winners if a.slug not in self.records]
+        if not missing:
+            return winners
+        self.records.update(self.store.records(missing))
+        for slug in missing:
+            if slug not in self.records:
+                log.info("%s: record changed by another process; read again on next scan", slug)
+                self.synced.pop(slug, None)
+        return [a for a in winners if a.slug in self.records]
 
     def _resolve(self, article: Article) -> Article:
         record = self.records[article.slug]

@@ -316,3 +316,39 @@ def test_full_disk_while_writing_the_store_does_not_stop_serving(articles: Path,
     log = server.log.read_text()
     assert "cannot be written" in log and "full" in log
     assert "Traceback" not in log
+
+
+# ---- several workers -------------------------------------------------------------------
+
+
+def test_record_renamed_by_another_worker_mid_scan_does_not_fail_the_scan(
+    articles: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from feedsvc import files
+    from feedsvc.catalog import Catalog
+    from feedsvc.normalise import Defaults
+    from feedsvc.state import StateStore
+
+    now = datetime.now(UTC)
+    state = str(articles.parent / "state.sqlite3")
+
+    def catalog() -> Catalog:
+        return Catalog(str(articles), Defaults("A", "en", UTC), StateStore(state, now),
+                       "example.org", 2**21, wall=lambda: float("inf"))
+
+    (articles / "moving.md").write_text("# Moving\n\nBody.\n")
+    first = catalog()
+    minted = first.scan(now).by_slug["moving"].id
+    (articles / "fresh.md").write_text("# Fresh\n\nBody.\n")
+    (articles / "river-cleanup-volunteers.txt").unlink()  # a deletion makes it reload records
+    stale = files.discover(articles)  # the first worker lists the folder ...
+    (articles / "moving.md").rename(articles / "moved.md")  # ... the file moves ...
+    assert catalog().scan(now).by_slug["moved"].id == minted  # ... another worker records it
+    real_discover = files.discover
+    monkeypatch.setattr(files, "discover", lambda root: stale)
+    snapshot = first.scan(now)  # the first worker builds from its stale listing
+    assert "fresh" in snapshot.by_slug and "moving" not in snapshot.by_slug
+    monkeypatch.setattr(files, "discover", real_discover)
+    assert first.scan(now).by_slug["moved"].id == minted
