@@ -352,3 +352,33 @@ def test_record_renamed_by_another_worker_mid_scan_does_not_fail_the_scan(
     assert "fresh" in snapshot.by_slug and "moving" not in snapshot.by_slug
     monkeypatch.setattr(files, "discover", real_discover)
     assert first.scan(now).by_slug["moved"].id == minted
+
+
+def test_markdown_links_render_from_many_threads_on_first_use() -> None:
+    """Threads rendering their first links at once (a fresh gthread worker) never fail."""
+    import mdurl._decode
+    import mdurl._encode
+
+    from feedsvc import markup
+
+    mdurl._encode.encode_cache.clear()
+    mdurl._decode.decode_cache.clear()
+    markup._warm()  # what importing markup does
+    assert all(len(table) == 128 for table in mdurl._encode.encode_cache.values())
+    assert mdurl._encode.encode_cache and mdurl._decode.decode_cache
+    errors: list[BaseException] = []
+
+    def render(index: int) -> None:
+        try:
+            for round_ in range(20):
+                markup._md.render(f"[x{index}-{round_}](http://e.example/{index}%20{round_}) "
+                                  f"![y](i/{index}.png) <http://e.example/{round_}>")
+        except BaseException as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    threads = [threading.Thread(target=render, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
