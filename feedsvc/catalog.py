@@ -115,7 +115,11 @@ class Catalog:
             previous = entry.article if entry else None
             try:
                 article, problems = read_article(item, self.defaults, self.max_bytes)
-            except ArticleError as e:
+            except Exception as e:  # noqa: BLE001 - a bug must cost one article, not the feed
+                if not isinstance(e, ArticleError):
+                    log.exception("unexpected error reading %s", item.path)
+                    e = ArticleError(item.path, f"unexpected error, please report it: "
+                                     f"{type(e).__name__}: {e}"[:300])
                 article, problems = previous, [e.problem]
                 if previous is not None:
                     problems.append(replace(e.problem, severity="warning",
@@ -162,7 +166,7 @@ class Catalog:
         winners, dupes = self._winners(candidates, lambda a: a.slug, "slug")
         problems += dupes
         self._sync(winners, now)
-        resolved = [self._resolve(a) for a in winners]
+        resolved = [self._resolve(a) for a in self._recorded(winners)]
         resolved, id_dupes = self._winners(resolved, lambda a: a.id or "", "id")
         dupes += id_dupes
         problems += id_dupes
@@ -223,6 +227,22 @@ class Catalog:
             else:
                 self.records.update(self.store.records([s.slug for s in seen]))
         self.synced = current
+
+    def _recorded(self, winners: list[Article]) -> list[Article]:
+        """Return WINNERS that have a record in the store.
+
+        Another worker may rename a record between our folder listing and our sync (the
+        file moved meanwhile); that article waits for the next scan instead of failing it.
+        """
+        missing = [a.slug for a in winners if a.slug not in self.records]
+        if not missing:
+            return winners
+        self.records.update(self.store.records(missing))
+        for slug in missing:
+            if slug not in self.records:
+                log.info("%s: record changed by another process; read again on next scan", slug)
+                self.synced.pop(slug, None)
+        return [a for a in winners if a.slug in self.records]
 
     def _resolve(self, article: Article) -> Article:
         record = self.records[article.slug]

@@ -8,7 +8,10 @@ and the server log: ``PATH[:LINE]: error|warning: message``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class FeedsvcError(Exception):
@@ -27,7 +30,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        path = _CONTROL.sub(lambda m: repr(m.group())[1:-1], self.path)  # one problem, one line
+        where = path if self.line is None else f"{path}:{self.line}"
         return f"{where}: {self.severity}: {self.message}"
 
 

@@ -219,6 +219,7 @@ def rss(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int
     _history(channel, site, info, "rss", RSS, channel.index(channel.find("link")) + 1)
     for item, article in zip(channel.iterfind("item"), articles, strict=True):
         description = item.find("description")
+        # The summary is plain text, but readers render RSS descriptions as HTML.
         description.text = html.escape(description.text or "", quote=False)
         if len(article.authors) == 1 and article.authors[0].email:
             continue  # feedgen wrote <author>email (name)</author>

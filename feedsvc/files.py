@@ -11,6 +11,7 @@ decoded as cp1252 (or Latin-1 where cp1252 has holes), with a warning.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from .errors import ArticleError, Problem, warning
 from .text import clean
 
 FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md"}
+_BAD_NAME = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,23 @@ def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
             return
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if entry.name.startswith(".") or (not entry.is_dir() and is_ignored(entry.name)):
+            if entry.name.startswith("."):
                 continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # a link to itself: reported by the stat below
+                is_dir = False
+            if not is_dir and is_ignored(entry.name):
+                continue
+            if _BAD_NAME.search(rel):
+                try:
+                    rel.encode()
+                except UnicodeEncodeError:  # undecodable bytes: no slug, no store key
+                    problems.append(ArticleError(
+                        rel.encode(errors="backslashreplace").decode(),
+                        "name is not valid UTF-8, skipped: rename it").problem)
+                    continue
+                problems.append(warning(rel, "name contains control characters: rename it"))
             real = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
             inside = real == root_real or real.startswith(root_real + os.sep)
             if entry.is_symlink() and not inside:
@@ -79,6 +96,9 @@ def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
                 walk(real, rel)
             elif stat.S_ISREG(st.st_mode):  # its name was checked above
                 found.append(Found(rel, real, signature(st)))
+            else:  # never opened: a FIFO would block the scan
+                problems.append(ArticleError(rel, "not a regular file (a FIFO, socket or "
+                                             "device), skipped").problem)
 
     if not os.path.isdir(root_real):
         problems.append(ArticleError(str(root), "articles folder does not exist").problem)

@@ -24,6 +24,18 @@ _md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable(
     ["table", "strikethrough"]
 )
 
+
+def _warm() -> None:
+    """Fill mdurl's lazy lookup tables now, while one thread runs.
+
+    mdurl publishes each table before filling it, so the first links rendered by two
+    gthread workers' threads at once can raise IndexError (seen under load).
+    """
+    _md.render("[a](http://a.example/b%20c?d=e#f) <http://g.example/h>")
+
+
+_warm()
+
 TAGS = {
     "a", "abbr", "audio", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd",
     "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",

@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from .errors import FeedsvcError
 
@@ -90,17 +91,41 @@ class StateStore:
 
     def _connect(self, path: str) -> sqlite3.Connection:
         db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA busy_timeout = 30000")
-        if path != ":memory:":
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-        db.executescript(SCHEMA)
+        try:
+            db.execute("PRAGMA busy_timeout = 30000")
+            if path != ":memory:":
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+            db.executescript(SCHEMA)
+        except BaseException:
+            db.close()  # no file left open behind a failure
+            raise
         return db
+
+    def _read_only_copy(self) -> sqlite3.Connection | None:
+        """Return an in-memory copy of a store that can be read but not written, else None."""
+        for mode in ("mode=ro", "immutable=1"):  # immutable: a WAL store on a read-only disk
+            try:
+                source = sqlite3.connect(f"file:{quote(self.path)}?{mode}", uri=True)
+                try:
+                    if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                        return None
+                    memory = self._connect(":memory:")
+                    source.backup(memory)
+                    return memory
+                finally:
+                    source.close()
+            except sqlite3.Error:
+                continue
+        return None
 
     def _open(self, now: datetime) -> sqlite3.Connection:
         try:
             if os.path.dirname(self.path):
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            if self.path != ":memory:" and not os.path.exists(self.path):
+                log.warning("state store %s did not exist and is created: articles without a "
+                            "pinned date or id get them from now on", self.path)
             db = self._connect(self.path)
             row = db.execute("PRAGMA quick_check").fetchone()
             if row[0] != "ok":
@@ -119,6 +144,11 @@ class StateStore:
                     return self._connect(self.path)
                 except sqlite3.Error as again:
                     e = again
+            copy = self._read_only_copy() if os.path.exists(self.path) else None
+            if copy is not None:
+                self._report(f"state store {self.path} cannot be written ({e}); its records are "
+                             "read into memory and new ones are lost at restart")
+                return copy
             self._report(f"state store {self.path} cannot be opened ({e}); kept in memory only")
             return self._connect(":memory:")
         except OSError as e:

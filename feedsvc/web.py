@@ -73,8 +73,10 @@ def respond(document: Document, status: int, documents: Documents) -> Response:
     return response.make_conditional(request)
 
 
-@bp.route("/", defaults={"path": ""}, methods=METHODS, strict_slashes=False)
-@bp.route("/<path:path>", methods=METHODS)
+# No automatic OPTIONS: every other method, OPTIONS too, is a 405 with "Allow: GET, HEAD".
+@bp.route("/", defaults={"path": ""}, methods=METHODS, strict_slashes=False,
+          provide_automatic_options=False)
+@bp.route("/<path:path>", methods=METHODS, provide_automatic_options=False)
 def serve(path: str) -> Response:
     """Answer PATH from the current documents."""
     documents = publisher().current(utcnow())

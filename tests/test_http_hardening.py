@@ -1,0 +1,217 @@
+"""HTTP: GET and HEAD only, no way out of our URL space, no debug page, limits enforced.
+
+Most cases go through the Flask test client; those that depend on the real
+server (raw bytes, request line and header limits, a 500 under gunicorn) go
+over loopback to `feedsvc serve`.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import SAMPLES, Server, app_config, start_server, stop_server
+
+from feedsvc import create_app
+from feedsvc.documents import Documents
+
+ROUTES = ["", "feed.atom", "articles/harbour-bridge-reopens", "tags/city/",
+          "tags/city/feed.atom", "archive/2026-10.atom", "static/style.css"]
+PREFIXES = ["", "static/", "articles/", "tags/", "tags/city/", "archive/", "page/"]
+TRAVERSALS = [
+    "../pyproject.toml", "../../pyproject.toml", "../../../../../../etc/passwd",
+    "..%2fpyproject.toml", "..%2F..%2Fpyproject.toml", "%2e%2e%2fpyproject.toml",
+    "%2E%2E/%2E%2E/etc/passwd", "%252e%252e%252fpyproject.toml",
+    "..%252f..%252fetc%252fpasswd", "..\\..\\pyproject.toml", "..%5c..%5cpyproject.toml",
+    "%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", "....//....//etc/passwd", "..;/etc/passwd",
+    "style.css%00.toml", "%00../../etc/passwd", "/etc/passwd", "%2fetc%2fpasswd",
+    "../state.sqlite3", "../articles/harbour-bridge-reopens.txt", "../feedsvc/__init__.py",
+    "static/../../feedsvc/__init__.py", "..", ".", "%2e", "~root/.bashrc",
+]
+# What would show that a file outside the static folders was served.
+SECRETS = [b"root:x:0:0", b"[build-system]", b"SQLite format 3", b"Date: 2026-10-02",
+           b"def create_app", b"Traceback"]
+
+
+@pytest.fixture
+def app(articles: Path):
+    shutil.copyfile(Path(__file__).parent.parent / "pyproject.toml", articles.parent /
+                    "pyproject.toml")
+    return create_app(app_config(articles))
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
+                                    "CONNECT", "PROPFIND", "BREW"])
+def test_only_get_and_head_are_allowed(client, route: str, method: str) -> None:
+    response = client.open("/" + route, method=method)
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["Allow"].split(",")} == {"GET", "HEAD"}
+    assert b"Traceback" not in response.data
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_get_and_head_answer_every_route(client, route: str) -> None:
+    get = client.get("/" + route)
+    head = client.head("/" + route)
+    assert get.status_code == head.status_code == 200
+    assert head.data == b""
+    assert head.headers["ETag"] == get.headers["ETag"]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+@pytest.mark.parametrize("attack", TRAVERSALS)
+def test_path_traversal_is_a_404(client, prefix: str, attack: str) -> None:
+    response = client.get("/" + prefix + attack)
+    assert response.status_code == 404, (prefix + attack, response.headers.get("Location"))
+    for secret in SECRETS:
+        assert secret not in response.data
+
+
+@pytest.mark.parametrize("path", ["/static/", "/static", "/articles/", "/articles", "/tags/",
+                                  "/tags", "/archive/", "/page/", "/static/.", "/static/.."])
+def test_no_directory_listing(client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.data == client.get("/no-such-page").data  # our one 404 page, no listing
+
+
+def test_host_header_never_reaches_a_url(client) -> None:
+    response = client.get("/feed.atom", headers={"Host": "evil.example",
+                                                 "X-Forwarded-Host": "evil.example"})
+    assert response.status_code == 200
+    assert b"evil.example" not in response.data
+
+
+def test_an_unexpected_error_is_a_plain_logged_500(
+    client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(self, path):
+        raise RuntimeError("injected fault: secret detail")
+
+    monkeypatch.setattr(Documents, "resolve", broken)
+    caplog.set_level(logging.ERROR, logger="feedsvc")
+    response = client.get("/feed.atom")
+    assert response.status_code == 500
+    assert response.headers["Content-Type"].startswith("text/html")
+    for leak in (b"Traceback", b"injected fault", b"secret detail", b"werkzeug", b"File \""):
+        assert leak not in response.data
+    assert response.headers["Cache-Control"] == "no-store"
+    assert any("error while serving /feed.atom" in r.getMessage() and r.exc_info
+               for r in caplog.records)
+
+
+# ---- the real server -------------------------------------------------------------
+
+
+def raw_request(server: Server, data: bytes, limit: int = 1 << 20) -> tuple[int, bytes]:
+    """Send DATA as is and return (status, whole response); (0, b"") when closed unanswered."""
+    url = urlsplit(server.url)
+    chunks, size = [], 0
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)  # nothing more is coming: the server must decide now
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and size < limit:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    response = b"".join(chunks)
+    if not response:
+        return 0, response
+    assert response.startswith(b"HTTP/1."), response[:200]
+    return int(response.split(b" ", 2)[1]), response
+
+
+def get(path: bytes, *headers: bytes) -> bytes:
+    lines = [b"GET " + path + b" HTTP/1.1", b"Host: 127.0.0.1", b"Connection: close", *headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("http") / "articles"
+    shutil.copytree(SAMPLES, folder)
+    shutil.copyfile(Path(__file__).parent.parent / "pyproject.toml",
+                    folder.parent / "pyproject.toml")
+    server = start_server(folder)
+    yield server
+    stop_server(server)
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_real_server_refuses_traversal_as_sent_on_the_wire(real: Server, prefix: str) -> None:
+    for attack in TRAVERSALS:
+        status, response = raw_request(real, get(b"/" + prefix.encode() + attack.encode()))
+        assert status == 404, (prefix, attack, response[:300])
+        for secret in SECRETS:
+            assert secret not in response
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("raw", [b"/static/\x00../../etc/passwd", b"/static/..\\..\\etc\\passwd",
+                                 b"/\xc0\xae\xc0\xae/etc/passwd", b"/static/\xff\xfe"])
+def test_real_server_refuses_raw_bytes_cleanly(real: Server, raw: bytes) -> None:
+    status, response = raw_request(real, get(raw))
+    assert status in (400, 404), response[:300]
+    for secret in SECRETS:
+        assert secret not in response
+    assert real.get("feed.atom")[0] == 200
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(("request_bytes", "what"), [
+    (get(b"/" + b"a" * 10_000), "request line over 4094 bytes"),
+    (get(b"/feed.atom", b"X-Long: " + b"v" * 20_000), "header over 8190 bytes"),
+    (get(b"/feed.atom", *[b"X-H%d: v" % i for i in range(200)]), "200 headers"),
+    (get(b"/feed.atom", b"Bad Header Name: v"), "a malformed header"),
+    (b"GET /feed.atom HTTP/9.9\r\nHost: x\r\n\r\n", "an unknown HTTP version"),
+    (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64, "a TLS hello"),
+])
+def test_real_server_refuses_oversized_and_malformed_requests(
+    real: Server, request_bytes: bytes, what: str
+) -> None:
+    status, response = raw_request(real, request_bytes)
+    assert 400 <= status < 500 or (status == 0 and what == "a TLS hello"), (what, response[:300])
+    assert b"Traceback" not in response
+    assert real.process.poll() is None
+    assert real.get("feed.atom")[0] == 200
+
+
+@pytest.mark.server
+def test_real_server_answers_a_long_but_allowed_url_with_404(real: Server) -> None:
+    status, response = raw_request(real, get(b"/articles/" + b"x" * 4000))
+    assert status == 404
+
+
+@pytest.mark.server
+def test_real_server_shows_a_plain_500_and_logs_it(articles: Path, tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "templates" / "article.html").write_text(
+        "{{ no_such_value.no_such_attribute }}")  # fails only when an article is rendered
+    server = start_server(articles, env={"FEEDSVC_THEME": str(theme), "FLASK_DEBUG": "1"})
+    try:
+        status, headers, body = server.get("articles/harbour-bridge-reopens")
+        assert server.get("feed.atom")[0] == 200  # the rest is served
+    finally:
+        stop_server(server)
+    assert status == 500
+    assert headers["Content-Type"].startswith("text/html")
+    for leak in (b"Traceback", b"UndefinedError", b"no_such_value", b"Werkzeug", b"jinja2"):
+        assert leak not in body
+    log = server.log.read_text()
+    assert "error while serving /articles/harbour-bridge-reopens" in log
+    assert "UndefinedError" in log
