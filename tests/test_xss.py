@@ -135,8 +135,10 @@ def page_dangers(html: bytes) -> list[str]:
     found = dangers(tree.find("body"))
     found += dangers(head, allowed_tags=frozenset(PAGE_HEAD_TAGS))
     for link in head.iter("link"):
-        if link.get("rel") not in {"canonical", "alternate", "stylesheet"}:
+        if link.get("rel") not in {"canonical", "alternate", "stylesheet", "icon"}:
             found.append(f"<link rel={link.get('rel')}>")
+        elif link.get("rel") == "icon" and "/static/" not in link.get("href", ""):
+            found.append(f"<link rel=icon href={link.get('href')}>")
     return found
 
 
