@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from .state import Record, Seen, StateStore
 log = logging.getLogger(__name__)
 SETTLE = 0.25
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Snapshot:
         return self.next_due is None or now < self.next_due
 
 
-@dataclass
+@dataclass(slots=True)
 class _File:
     signature: tuple[int, ...]
     article: Article | None
@@ -228,6 +229,8 @@ class Catalog:
         record = self.records[article.slug]
         published = article.published or record.first_seen
         updated = article.updated or max(record.changed or published, published)
-        # Article(**...) rather than dataclasses.replace: this runs for every article.
-        return Article(**{**vars(article), "id": article.id or record.id,
-                          "published": published, "updated": max(updated, published)})
+        # Not dataclasses.replace, which inspects the class on every call.
+        values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
+        values.update(id=article.id or record.id, published=published,
+                      updated=max(updated, published))
+        return Article(**values)

@@ -20,7 +20,7 @@ from .text import clean
 FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Found:
     """An article file: its path relative to the folder, and what its stat said."""
 
