@@ -2,7 +2,7 @@
 
 A scan stats every file and reads only the new and changed ones (a file whose
 mtime is younger than SETTLE seconds is left for the next scan, so a file
-caught half-written is not published). A file that fails after an edit keeps
+caught half-written is not published; the first scan reads everything). A file that fails after an edit keeps
 its last good version until it parses again. Duplicate slugs and ids are
 resolved deterministically: the earlier date wins, then the path. History
 comes from the state store. The clock is passed in as ``now``; a snapshot is
@@ -110,8 +110,8 @@ class Catalog:
             entry = self.files.get(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
-            if 0 <= wall - item.signature[2] / 1e9 < SETTLE:
-                continue  # still being written: read it on a later scan
+            if self.snapshot is not None and 0 <= wall - item.signature[2] / 1e9 < SETTLE:
+                continue  # maybe still being written: read it on a later scan
             changed = True
             previous = entry.article if entry else None
             try:

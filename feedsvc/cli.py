@@ -113,4 +113,4 @@ def snippet(articles: str | None, config_file: str | None) -> None:
 
     settings = _settings(articles, config_file)
     pages = Pages(Site.from_config(settings), settings["THEME"])
-    click.echo(pages.env.get_template("snippet.html").render(feeds=pages.feeds()), nl=False)
+    click.echo(pages.snippet(), nl=False)

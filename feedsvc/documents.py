@@ -103,8 +103,8 @@ class Documents:
         return self._html(self.pages.index(articles, page, self.page_count), articles)
 
     def error(self, status: int, path: str) -> Document:
-        """Return the error page for STATUS."""
-        return self._cached(f"\0{status}", lambda: self._html(self.pages.error(status, path), []))
+        """Return the error page for STATUS; PATH is never echoed, so one page serves all."""
+        return self._cached(f"\0{status}", lambda: self._html(self.pages.error(status), []))
 
     def resolve(self, path: str) -> Result:
         """Return what PATH (relative to BASE_URL, no leading slash) answers."""

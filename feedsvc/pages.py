@@ -21,6 +21,13 @@ from . import __version__, markup
 from .normalise import Article, Tag
 from .site import FEED_FORMATS, Site, article_path, feed_path, tag_path
 
+FEED_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+ERRORS = {
+    404: ("Page not found", "There is no page at this address. It may have been mistyped."),
+    410: ("This article was removed", "The article that was here has been deleted by its author."),
+    500: ("Something went wrong", "The server could not answer this request."),
+}
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -59,6 +66,8 @@ def environment(theme: str = "") -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["isodate"] = lambda d: d.isoformat(timespec="seconds")
+    env.filters["day"] = lambda d: f"{d.day} {d:%B %Y}"
+    env.filters["daytime"] = lambda d: f"{d.day} {d:%B %Y, %H:%M} {d.tzname() or ''}".rstrip()
     return env
 
 
@@ -87,19 +96,31 @@ class Pages:
     def feeds(self, tag: Tag | None = None) -> list[dict[str, str]]:
         """Return the autodiscovery links: the site's feeds, then TAG's."""
         links = []
-        for target in ([None, tag] if tag else [None]):
+        for target in [None, tag] if tag else [None]:
             for kind, mimetype in FEED_FORMATS:
                 name = f"{self.site.title}: {target.name}" if target else self.site.title
-                links.append({
-                    "href": self.site.url(feed_path(kind, target.slug if target else None)),
-                    "type": mimetype,
-                    "title": f"{name} ({kind.upper() if kind != 'json' else 'JSON Feed'})",
-                    "kind": kind,
-                })
+                links.append(
+                    {
+                        "href": self.site.url(feed_path(kind, target.slug if target else None)),
+                        "type": mimetype,
+                        "title": f"{name} ({FEED_NAMES[kind]})",
+                        "kind": kind,
+                        "name": FEED_NAMES[kind],
+                        "tag": target.name if target else "",
+                    }
+                )
         return links
 
-    def render(self, template: str, *, canonical: str, description: str, lang: str = "",
-               tag: Tag | None = None, **values: Any) -> bytes:
+    def render(
+        self,
+        template: str,
+        *,
+        canonical: str | None,
+        description: str,
+        lang: str = "",
+        tag: Tag | None = None,
+        **values: Any,
+    ) -> bytes:
         """Return TEMPLATE rendered with the values every page receives."""
         page = self.env.get_template(template).render(
             site=self.site,
@@ -115,6 +136,12 @@ class Pages:
         )
         return page.encode()
 
+    def snippet(self) -> str:
+        """Return the autodiscovery tags and subscribe block for another site's template."""
+        return self.env.get_template("snippet.html").render(
+            site=self.site, feeds=self.feeds(), home=self.site.url()
+        )
+
     def index(self, articles: Sequence[Article], page: int, pages: int) -> bytes:
         site = self.site
         canonical = site.url() if page == 1 else site.url(f"page/{page}/")
@@ -125,7 +152,7 @@ class Pages:
             entries=[self.entry(a) for a in articles],
             page=page,
             pages=pages,
-            newer=None if page == 1 else (site.url() if page == 2 else site.url(f"page/{page - 1}/")),
+            newer=None if page == 1 else site.url("" if page == 2 else f"page/{page - 1}/"),
             older=site.url(f"page/{page + 1}/") if page < pages else None,
         )
 
@@ -148,12 +175,14 @@ class Pages:
             entries=[self.entry(a) for a in articles],
         )
 
-    def error(self, status: int, path: str) -> bytes:
+    def error(self, status: int) -> bytes:
+        # One page per status, never echoing the request: it has no canonical URL.
         return self.render(
             "error.html",
-            canonical=self.site.url(path),
-            description=f"Error {status}",
+            canonical=None,
+            description=ERRORS.get(status, ERRORS[500])[1],
             status=status,
+            error_title=ERRORS.get(status, ERRORS[500])[0],
         )
 
 

@@ -88,6 +88,7 @@ def handle_http_error(error: HTTPException) -> Response:
         return _error_page(error.code)
     response = error.get_response()
     response.headers.pop("Set-Cookie", None)
+    response.headers.update(SECURITY_HEADERS)  # Werkzeug's page is HTML too
     return response
 
 
