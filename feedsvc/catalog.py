@@ -2,8 +2,9 @@
 
 A scan stats every file and reads only the new and changed ones (a file whose
 mtime is younger than SETTLE seconds is left for the next scan, so a file
-caught half-written is not published; the first scan reads everything). A file that fails after an edit keeps
-its last good version until it parses again. Duplicate slugs and ids are
+caught half-written is not published; the first scan reads everything). A
+file that fails after an edit keeps its last good version until it parses
+again. Duplicate slugs and ids are
 resolved deterministically: the earlier date wins, then the path. History
 comes from the state store. The clock is passed in as ``now``; a snapshot is
 current until the files change or the next scheduled article is due.

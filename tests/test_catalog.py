@@ -184,9 +184,11 @@ def test_file_broken_by_an_edit_keeps_its_last_good_version(tmp_path: Path) -> N
 
 def test_files_being_written_wait_for_the_next_scan(tmp_path: Path) -> None:
     folder = tmp_path / "a"
-    path = write(folder / "fresh.md", "# Fresh\n\nBody.\n", time.time())
+    folder.mkdir()
     cat = catalog(folder, tmp_path / "s.sqlite3")
     cat.wall = time.time
+    assert cat.scan(NOW).articles == ()  # the first scan reads everything, however young
+    path = write(folder / "fresh.md", "# Fresh\n\nBody.\n", time.time())
     assert cat.scan(NOW).articles == ()
     settle(path)
     assert [a.slug for a in cat.scan(NOW).articles] == ["fresh"]
