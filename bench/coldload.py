@@ -38,11 +38,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORDS = (
-    "harbour bridge ferry market library river council tram night city budget street "
-    "volunteer school weather festival museum garden station port museum square bakery "
-    "report mayor plan traffic cycle lane park summer winter autumn spring water light"
-).split()
+WORDS = [
+    "harbour", "bridge", "ferry", "market", "library", "river", "council", "tram", "night",
+    "city", "budget", "street", "volunteer", "school", "weather", "festival", "museum",
+    "garden", "station", "port", "museum", "square", "bakery", "report", "mayor", "plan",
+    "traffic", "cycle", "lane", "park", "summer", "winter", "autumn", "spring", "water",
+    "light",
+]
 TAGS = [f"topic {name}" for name in WORDS[:30]]
 PELICAN_CONF = """\
 AUTHOR = "Bench"

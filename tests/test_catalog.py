@@ -11,8 +11,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import feedparser
 import pytest
 from scenario import NOW, catalog, copy, settle
+
+from feedsvc import config, create_app
+from feedsvc.publisher import Publisher
 
 SCENARIO_SET = ["txt_without_date.txt", "txt_header_block.txt", "md_yaml_front_matter.md",
                 "md_naive_date_paris.md", "txt_seed_layout.txt"]
@@ -248,6 +252,43 @@ def test_several_processes_starting_at_once_agree_on_ids_and_dates(tmp_path: Pat
     assert all(output == outputs[0] for output in outputs[1:])
     # and a later restart agrees with them too
     later = datetime.now(UTC) + timedelta(days=1)
+    snapshot = catalog(folder, state, now=later).scan(later)
     restarted = {slug: [i, p.isoformat(), u.isoformat()]
-                 for slug, (i, p, u) in facts(catalog(folder, state, now=later).scan(later)).items()}
+                 for slug, (i, p, u) in facts(snapshot).items()}
     assert restarted == outputs[0]
+
+
+def feed_entries(app) -> dict[str, tuple[str, str]]:
+    parsed = feedparser.parse(app.test_client().get("/feed.atom").data)
+    assert parsed.bozo == 0
+    return {entry.title: (entry.id, entry.published) for entry in parsed.entries}
+
+
+def test_feed_ids_and_dates_survive_a_base_url_change_and_restart(tmp_path: Path) -> None:
+    folder = copy(SCENARIO_SET, tmp_path / "a")
+    config = {"ARTICLES": str(folder), "STATE": str(tmp_path / "s.sqlite3")}
+    first = feed_entries(create_app({**config, "BASE_URL": "http://old.example.org/"}))
+    moved = feed_entries(create_app({**config, "BASE_URL": "https://new.example.net/news/"}))
+    assert len(first) == 5
+    assert moved == first
+    assert {i for i, _ in first.values() if i.startswith("tag:")} >= {
+        "tag:old.example.org,2024-03-01:md-naive-date-paris"}
+
+
+def test_future_article_enters_the_served_feed_when_due_without_restart(tmp_path: Path) -> None:
+    folder = tmp_path / "a"
+    write(folder / "now.md", "---\ntitle: Now\ndate: 2026-05-01\n---\n\nBody.\n")
+    write(folder / "soon.md", "---\ntitle: Soon\ndate: 2026-06-02 08:00 UTC\n---\n\nBody.\n")
+    clock = [NOW]
+    publisher = Publisher({**config.DEFAULTS, "ARTICLES": str(folder),
+                           "STATE": str(tmp_path / "s.sqlite3"), "RESCAN_INTERVAL": 3600.0},
+                          clock=lambda: clock[0])
+
+    def titles(now: datetime) -> list[str]:
+        clock[0] = now
+        body = publisher.current(now).resolve("feed.atom").document.body
+        return [entry.title for entry in feedparser.parse(body).entries]
+
+    assert titles(NOW) == ["Now"]
+    assert titles(datetime(2026, 6, 2, 7, 59, 59, tzinfo=UTC)) == ["Now"]
+    assert titles(datetime(2026, 6, 2, 8, tzinfo=UTC)) == ["Soon", "Now"]

@@ -12,7 +12,9 @@ from scenario import copy
 
 from feedsvc.cli import main
 
-LINE = re.compile(r"^(?P<path>[^:]+)(?::(?P<line>\d+))?: (?P<severity>error|warning): (?P<msg>.+)$")
+LINE = re.compile(
+    r"^(?P<path>[^:]+)(?::(?P<line>\d+))?: (?P<severity>error|warning): (?P<msg>.+)$"
+)
 SUMMARY = re.compile(
     r"^(\d+) articles read, (\d+) published, (\d+) unpublished, (\d+) skipped, "
     r"(\d+) errors, (\d+) warnings$"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import string
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, timedelta, timezone
 from pathlib import Path
 
 import feedparser
