@@ -292,3 +292,21 @@ def test_future_article_enters_the_served_feed_when_due_without_restart(tmp_path
     assert titles(NOW) == ["Now"]
     assert titles(datetime(2026, 6, 2, 7, 59, 59, tzinfo=UTC)) == ["Now"]
     assert titles(datetime(2026, 6, 2, 8, tzinfo=UTC)) == ["Soon", "Now"]
+
+
+def test_problems_are_logged_once_per_change_not_per_scan(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    folder = copy(["txt_unparseable_date.txt", "txt_cp1252.txt"], tmp_path / "a")
+    write(folder / "x" / "dup.txt", "Date: 2024-01-01\n\nOne\n\nBody.\n")
+    write(folder / "y" / "dup.txt", "Date: 2024-01-02\n\nTwo\n\nBody.\n")
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    with caplog.at_level("WARNING", logger="feedsvc.catalog"):
+        for minute in range(3):
+            cat.scan(NOW + timedelta(minutes=minute))
+    logged = [r.getMessage() for r in caplog.records]
+    assert len(logged) == len(set(logged)) == 4  # bad date, cp1252, both claimants of the slug
+    caplog.clear()
+    write(folder / "txt_cp1252.txt", "Now UTF-8\n\nBody.\n", 1_100_000_000.0)
+    with caplog.at_level("WARNING", logger="feedsvc.catalog"):
+        cat.scan(NOW + timedelta(minutes=5))
+    assert caplog.records == []
