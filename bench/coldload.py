@@ -46,6 +46,7 @@ WORDS = [
     "light",
 ]
 TAGS = [f"topic {name}" for name in WORDS[:30]]
+CORPUS_VERSION = "2"  # change whenever article_text changes, so old corpora are rewritten
 PELICAN_CONF = """\
 AUTHOR = "Bench"
 SITENAME = "bench"
@@ -143,7 +144,7 @@ def make_corpus(folder: Path, size: int) -> Path:
     """Write SIZE articles under FOLDER/content (once), and Pelican's settings beside them."""
     content = folder / "content"
     marker = folder / "complete"
-    if not marker.exists():
+    if not marker.exists() or marker.read_text() != CORPUS_VERSION:
         shutil.rmtree(folder, ignore_errors=True)
         content.mkdir(parents=True)
         rng = random.Random(size)
@@ -153,7 +154,7 @@ def make_corpus(folder: Path, size: int) -> Path:
             path = sub / f"article-{index:05d}.md"
             path.write_text(article_text(index, rng), "utf-8")
             os.utime(path, (1_700_000_000, 1_700_000_000))  # settled: not being written
-        marker.write_text("ok")
+        marker.write_text(CORPUS_VERSION)
     (folder / "pelicanconf.py").write_text(PELICAN_CONF)
     return content
 
