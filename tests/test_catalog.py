@@ -13,6 +13,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from conftest import start_server, stop_server
 from scenario import NOW, catalog, copy, settle
 
 from feedsvc import config, create_app
@@ -310,3 +311,24 @@ def test_problems_are_logged_once_per_change_not_per_scan(
     with caplog.at_level("WARNING", logger="feedsvc.catalog"):
         cat.scan(NOW + timedelta(minutes=5))
     assert caplog.records == []
+
+
+@pytest.mark.server
+def test_gunicorn_workers_starting_at_once_serve_the_same_ids_and_dates(tmp_path: Path) -> None:
+    folder = copy(SCENARIO_SET, tmp_path / "a")
+    for index in range(20):
+        write(folder / f"bulk-{index:02d}.txt", f"Bulk Article {index}\n\nBody {index}.\n")
+    server = start_server(folder, workers=3)
+    try:
+        seen = set()
+        for _ in range(12):  # new connections, spread over the workers
+            status, _, body = server.get("feed.atom", headers={"Connection": "close"})
+            assert status == 200
+            parsed = feedparser.parse(body)
+            assert parsed.bozo == 0
+            seen.add(tuple(sorted((e.id, e.published, e.updated) for e in parsed.entries)))
+    finally:
+        stop_server(server)
+    assert len(seen) == 1
+    [entries] = seen
+    assert len(entries) == 25
