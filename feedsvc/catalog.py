@@ -2,8 +2,9 @@
 
 A scan stats every file and reads only the new and changed ones (a file whose
 mtime is younger than SETTLE seconds is left for the next scan, so a file
-caught half-written is not published; the first scan reads everything). A file that fails after an edit keeps
-its last good version until it parses again. Duplicate slugs and ids are
+caught half-written is not published; the first scan reads everything). A
+file that fails after an edit keeps its last good version until it parses
+again. Duplicate slugs and ids are
 resolved deterministically: the earlier date wins, then the path. History
 comes from the state store. The clock is passed in as ``now``; a snapshot is
 current until the files change or the next scheduled article is due.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from .state import Record, Seen, StateStore
 log = logging.getLogger(__name__)
 SETTLE = 0.25
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Snapshot:
         return self.next_due is None or now < self.next_due
 
 
-@dataclass
+@dataclass(slots=True)
 class _File:
     signature: tuple[int, ...]
     article: Article | None
@@ -248,6 +250,8 @@ class Catalog:
         record = self.records[article.slug]
         published = article.published or record.first_seen
         updated = article.updated or max(record.changed or published, published)
-        # Article(**...) rather than dataclasses.replace: this runs for every article.
-        return Article(**{**vars(article), "id": article.id or record.id,
-                          "published": published, "updated": max(updated, published)})
+        # Not dataclasses.replace, which inspects the class on every call.
+        values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
+        values.update(id=article.id or record.id, published=published,
+                      updated=max(updated, published))
+        return Article(**values)

@@ -22,12 +22,19 @@ class ConfigError(FeedsvcError):
     """A configuration value is missing, malformed or out of range."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     path: str
     line: int | None
     severity: str  # "error" or "warning"
     message: str
+
+    def __lt__(self, other: Problem) -> bool:
+        # By path, then line (a problem of the whole file, line None, first).
+        return self._key() < other._key()
+
+    def _key(self) -> tuple[str, int, str, str]:
+        return (self.path, -1 if self.line is None else self.line, self.severity, self.message)
 
     def __str__(self) -> str:
         path = _CONTROL.sub(lambda m: repr(m.group())[1:-1], self.path)  # one problem, one line

@@ -31,26 +31,26 @@ MAX_TITLE = 1000
 MAX_TAGS = 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Author:
     name: str
     email: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tag:
     name: str
     slug: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Enclosure:
     url: str
     type: str
     length: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Defaults:
     """What normalisation needs from the site's configuration."""
 
@@ -59,7 +59,7 @@ class Defaults:
     zone: tzinfo
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     path: str
     format: str

@@ -47,7 +47,7 @@ class StateError(FeedsvcError):
     """The state store cannot be used; the message says what happened to it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Seen:
     """A published article as the catalog sees it now."""
 
@@ -57,7 +57,7 @@ class Seen:
     date: datetime | None  # pinned date, for minting
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     slug: str
     id: str

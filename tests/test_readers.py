@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scenario import MAX_BYTES, SCENARIOS, found, problems, raw
 
 from feedsvc import files
+from feedsvc.dates import parse_date
 from feedsvc.errors import ArticleError
-from feedsvc.readers import FRONT_MATTER_MAX, read_markdown, read_txt
+from feedsvc.readers import (
+    FRONT_MATTER_MAX,
+    KNOWN_KEYS,
+    _simple_front_matter,
+    read_markdown,
+    read_txt,
+)
 
 
 @pytest.mark.parametrize(
@@ -229,3 +240,44 @@ def test_every_scenario_is_named_after_its_format() -> None:
             continue  # a corpus of whole sites, such as awkward/ for the feed tests
         assert path.name.split("_")[0] == {".txt": "txt", ".md": "md", ".markdown": "md"}[
             path.suffix]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(
+    st.sampled_from(sorted(KNOWN_KEYS)),
+    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
+            max_size=30),
+    min_size=1, max_size=6,
+))
+def test_simple_front_matter_fast_path_agrees_with_yaml(meta: dict[str, str]) -> None:
+    source = "".join(f"{key}: {value}\n" for key, value in meta.items())
+    fast = _simple_front_matter(source)
+    if fast is None:
+        return  # YAML reads it
+    slow = yaml.safe_load(source)
+    assert set(fast) == set(slow)
+    for key, value in fast.items():
+        if key in ("date", "updated") and not isinstance(slow[key], str):
+            assert parse_date(value, UTC) == parse_date(slow[key], UTC)
+        else:
+            assert value == slow[key]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("title: Fish & Chips\n", {"title": "Fish & Chips"}),
+        ("title: C# rocks\n", None),
+        ("title: yes\n", None),
+        ("title: 12:30\n", None),
+        ("title: a: b\n", None),
+        ("title: 'quoted'\n", None),
+        ("date: 2024-03-01\n", {"date": "2024-03-01"}),
+        ("slug: 2024-03-01\n", None),
+        ("location: Lisbon\n", None),
+        ("title: x\n  continued\n", None),
+    ],
+)
+def test_simple_front_matter_takes_only_plain_strings(source: str,
+                                                      expected: dict[str, str] | None) -> None:
+    assert _simple_front_matter(source) == expected

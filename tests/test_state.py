@@ -1,0 +1,127 @@
+"""The state store: first-seen dates and minted ids kept once, safely, in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feedsvc.state import Seen, StateStore, mint_id
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+LATER = T0 + timedelta(days=3)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    opened = StateStore(str(tmp_path / "state.sqlite3"), T0)
+    yield opened
+    opened.close()
+
+
+@pytest.mark.parametrize(
+    ("authority", "when", "slug", "expected"),
+    [
+        ("example.org", datetime(2024, 3, 1, tzinfo=UTC), "a", "tag:example.org,2024-03-01:a"),
+        ("feeds.example.org", datetime(2024, 2, 29, 23, 30, tzinfo=UTC), "post-1",
+         "tag:feeds.example.org,2024-02-29:post-1"),
+    ],
+)
+def test_mint_id_is_an_rfc_4151_tag_uri(authority: str, when: datetime, slug: str,
+                                        expected: str) -> None:
+    assert mint_id(authority, when, slug) == expected
+
+
+def test_store_is_sqlite_in_wal_mode(store: StateStore) -> None:
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_first_seen_is_recorded_once_in_whole_seconds(store: StateStore) -> None:
+    store.sync([Seen("a", "a.txt", "h1", None)], [], "example.org", T0)
+    store.sync([Seen("a", "a.txt", "h1", None)], [], "example.org", LATER)
+    record = store.records()["a"]
+    assert record.first_seen == T0.replace(microsecond=0)
+    assert record.id == "tag:example.org,2026-01-02:a"
+    assert record.changed is None
+
+
+def test_pinned_date_is_used_for_the_minted_id(store: StateStore) -> None:
+    store.sync([Seen("a", "a.md", "h", datetime(2020, 5, 6, tzinfo=UTC))], [], "x.org", T0)
+    assert store.records()["a"].id == "tag:x.org,2020-05-06:a"
+
+
+def test_changed_is_recorded_only_when_the_hash_differs(store: StateStore) -> None:
+    store.sync([Seen("a", "a.txt", "h1", None)], [], "x.org", T0)
+    store.sync([Seen("a", "a.txt", "h1", None)], [], "x.org", T0 + timedelta(days=1))
+    assert store.records()["a"].changed is None
+    store.sync([Seen("a", "a.txt", "h2", None)], [], "x.org", LATER)
+    assert store.records()["a"].changed == LATER.replace(microsecond=0)
+
+
+def test_authority_is_kept_from_the_first_minting(store: StateStore) -> None:
+    store.sync([Seen("a", "a.txt", "h", None)], [], "old.example.org", T0)
+    store.sync([Seen("b", "b.txt", "h2", None)], [], "new.example.org", LATER)
+    records = store.records()
+    assert records["a"].id == "tag:old.example.org,2026-01-02:a"
+    assert records["b"].id == "tag:old.example.org,2026-01-05:b"
+
+
+def test_explicit_id_authority_mints_new_ids_but_keeps_old_ones(store: StateStore) -> None:
+    store.sync([Seen("a", "a.txt", "h", None)], [], "old.example.org", T0)
+    store.sync([Seen("b", "b.txt", "h2", None)], [], "pinned.example", LATER, pinned=True)
+    records = store.records()
+    assert records["a"].id == "tag:old.example.org,2026-01-02:a"
+    assert records["b"].id == "tag:pinned.example,2026-01-05:b"
+
+
+def test_a_renamed_file_keeps_its_record(store: StateStore) -> None:
+    store.sync([Seen("old-name", "old-name.md", "h", None)], [], "x.org", T0)
+    store.sync([Seen("new-name", "new-name.md", "h", None)], ["old-name"], "x.org", LATER)
+    records = store.records()
+    assert set(records) == {"new-name"}
+    assert records["new-name"].id == "tag:x.org,2026-01-02:old-name"
+    assert records["new-name"].first_seen == T0.replace(microsecond=0)
+    assert store.old_slugs() == {"old-name": "new-name"}
+
+
+def test_feed_id_is_minted_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.sqlite3")
+    first = StateStore(path, T0)
+    assert first.feed_id("a.org", T0) == "tag:a.org,2026-01-02:feed"
+    first.close()
+    again = StateStore(path, LATER)
+    assert again.feed_id("b.org", LATER) == "tag:a.org,2026-01-02:feed"
+    again.close()
+
+
+def test_records_survive_reopening(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.sqlite3")
+    first = StateStore(path, T0)
+    first.sync([Seen("a", "a.txt", "h", None)], [], "x.org", T0)
+    first.close()
+    again = StateStore(path, LATER)
+    assert again.records()["a"].first_seen == T0.replace(microsecond=0)
+    again.close()
+
+
+def test_corrupt_store_is_set_aside_and_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    store = StateStore(str(path), T0)
+    assert any("set aside" in problem for problem in store.problems)
+    assert list(tmp_path.glob("s.sqlite3.corrupt-*"))
+    store.sync([Seen("a", "a.txt", "h", None)], [], "x.org", T0)
+    assert "a" in store.records()
+    store.close()
+
+
+def test_detached_store_never_writes_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = StateStore(str(path), T0)
+    store.detach()
+    store.sync([Seen("a", "a.txt", "h", None)], [], "x.org", T0)
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM article").fetchone()[0] == 0
