@@ -198,12 +198,12 @@ def test_file_over_the_limit_is_never_read(
 ) -> None:
     (articles / "big.md").write_bytes(b"# Big\n\n" + b"x" * 5000)
     settle(articles)
-    opened = []
-    real_open = open
-    monkeypatch.setattr(files, "open", lambda p, *a: opened.append(p) or real_open(p, *a),
-                        raising=False)
+    shim = _OsShim("big.md")
+    monkeypatch.setattr(files, "os", shim)
     app = create_app(app_config(articles, MAX_ARTICLE_BYTES=4096))
-    assert any(p.endswith("big.md") for p in opened)  # opened to fstat it, nothing more
+    assert any(p.endswith("big.md") for p in shim.opened)  # opened to fstat it
+    assert shim.sizes == []  # and never read
+    monkeypatch.undo()
     assert_feed_complete(app.test_client())
     status, lines = check_with_limit(articles, 4096)
     assert reported(lines, "big.md", "error", "5007 bytes, over MAX_ARTICLE_BYTES (4096)")
@@ -215,41 +215,50 @@ def check_with_limit(articles: Path, limit: int) -> tuple[int, list[str]]:
     return result.exit_code, result.stdout.splitlines()
 
 
-class _Faulty:
-    """A file whose READ first runs a fault, as if another process acted mid-read."""
+class _OsShim:
+    """The os module as files.py sees it, with a fault injected for one file name.
 
-    def __init__(self, f, fault):
-        self.f, self.fault, self.sizes = f, fault, []
+    NAME's open is refused when DENY; otherwise FAULT runs before each read of it, as if
+    another process acted between the fstat and the read. Opened paths and read sizes
+    are recorded.
+    """
 
-    def __enter__(self):
-        return self
+    def __init__(self, name: str, fault=None, deny: bool = False):
+        self.name, self.fault, self.deny = name, fault, deny
+        self.opened: list[str] = []
+        self.sizes: list[int] = []
+        self._fds: set[int] = set()
 
-    def __exit__(self, *exc):
-        self.f.close()
+    def __getattr__(self, attribute: str):
+        return getattr(os, attribute)
 
-    def fileno(self) -> int:
-        return self.f.fileno()
+    def open(self, path, flags, *args):
+        self.opened.append(os.fspath(path))
+        mine = os.path.basename(path) == self.name
+        if mine and self.deny:
+            raise PermissionError(13, "Permission denied")
+        fd = os.open(path, flags, *args)
+        if mine:
+            self._fds.add(fd)
+        return fd
 
-    def read(self, size: int = -1) -> bytes:
-        self.sizes.append(size)
-        self.fault()
-        return self.f.read(size)
+    def close(self, fd: int) -> None:
+        self._fds.discard(fd)  # the number is free for the next file
+        os.close(fd)
+
+    def read(self, fd: int, size: int) -> bytes:
+        if fd in self._fds:
+            self.sizes.append(size)
+            if self.fault:
+                self.fault()
+        return os.read(fd, size)
 
 
-def _inject(monkeypatch: pytest.MonkeyPatch, name: str, fault) -> list[_Faulty]:
+def _inject(monkeypatch: pytest.MonkeyPatch, name: str, fault) -> _OsShim:
     """Make reading the file called NAME run FAULT between its fstat and its read."""
-    made: list[_Faulty] = []
-    real_open = open
-
-    def faulty_open(path, *args):
-        f = real_open(path, *args)
-        if os.path.basename(path) != name:
-            return f
-        made.append(_Faulty(f, fault))
-        return made[-1]
-
-    monkeypatch.setattr(files, "open", faulty_open, raising=False)
-    return made
+    shim = _OsShim(name, fault)
+    monkeypatch.setattr(files, "os", shim)
+    return shim
 
 
 def _append(path: Path, data: bytes):
@@ -265,12 +274,14 @@ def test_file_growing_past_the_limit_while_read_is_refused_and_read_bounded(
     path = articles / "growing.md"
     path.write_bytes(b"# Growing\n\nBody.\n")
     settle(articles)
-    made = _inject(monkeypatch, "growing.md", _append(path, b"y" * 10_000))
+    size = path.stat().st_size
+    shim = _inject(monkeypatch, "growing.md", _append(path, b"y" * 10_000))
     caplog.set_level(logging.WARNING, logger="feedsvc")
     app = create_app(app_config(articles, MAX_ARTICLE_BYTES=4096))
-    assert made and made[0].sizes == [4097]  # never more than the limit and one byte
-    assert any("growing.md: error: file grew over MAX_ARTICLE_BYTES" in r.getMessage()
+    assert shim.sizes == [size + 1]  # what fstat said and one byte: never past the limit
+    assert any("growing.md: error: file changed while being read" in r.getMessage()
                for r in caplog.records)
+    monkeypatch.undo()
     assert_feed_complete(app.test_client())
 
 
@@ -321,14 +332,7 @@ def test_unreadable_file_is_reported(
     # Tests run as root, whom chmod 000 does not stop; so the refusal is injected at open().
     (articles / "unreadable.md").write_bytes(b"# Unreadable\n\nBody.\n")
     settle(articles)
-    real_open = open
-
-    def denying_open(path, *args):
-        if os.path.basename(path) == "unreadable.md":
-            raise PermissionError(13, "Permission denied")
-        return real_open(path, *args)
-
-    monkeypatch.setattr(files, "open", denying_open, raising=False)
+    monkeypatch.setattr(files, "os", _OsShim("unreadable.md", deny=True))
     caplog.set_level(logging.WARNING, logger="feedsvc")
     app = create_app(app_config(articles))
     assert any("unreadable.md: error: cannot read: Permission denied" in r.getMessage()
