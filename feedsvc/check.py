@@ -2,11 +2,13 @@
 
 Besides what the catalog reports, it warns about every published article
 whose date or id exists only in the state store, and says how to pin it.
-The store is copied into memory first, so checking never writes it.
+The store is read into memory, so checking never creates, writes or moves it;
+problems go to standard output only, not to the log as well.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -24,15 +26,21 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     """Print the problems of the configured articles; return the exit status."""
     now = now or datetime.now(UTC)
     site = Site.from_config(config)
-    store = StateStore(config["STATE"], now)
-    store.detach()
+    store = StateStore.read_only(config["STATE"])
     catalog = Catalog(
         config["ARTICLES"], Defaults(config["AUTHOR"], config["LANGUAGE"], site.zone),
         store, config["ID_AUTHORITY"] or site.host, config["MAX_ARTICLE_BYTES"],
         authority_pinned=bool(config["ID_AUTHORITY"]),
         wall=lambda: float("inf"),
     )
-    snapshot = catalog.scan(now)
+    quiet, silence = logging.getLogger("feedsvc"), logging.NullHandler()
+    quiet.addHandler(silence)
+    quiet.propagate = False
+    try:
+        snapshot = catalog.scan(now)
+    finally:
+        quiet.propagate = True
+        quiet.removeHandler(silence)
     problems = list(snapshot.problems)
     for article in snapshot.articles + snapshot.unpublished:
         if article.draft:

@@ -89,6 +89,17 @@ class StateStore:
         self._memory: sqlite3.Connection | None = None
         self.db = self._open(now)
 
+    @classmethod
+    def read_only(cls, path: str) -> StateStore:
+        """Return a store over an in-memory copy of PATH; the file is never created or moved."""
+        store = cls.__new__(cls)
+        store.path, store.problems, store._memory = path, [], None
+        copy = store._read_only_copy() if os.path.exists(path) else None
+        if copy is None and os.path.exists(path):
+            store._report(f"state store {path} cannot be read; checked as if it were empty")
+        store.db = copy or store._connect(":memory:")
+        return store
+
     def _connect(self, path: str) -> sqlite3.Connection:
         db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         try:
@@ -193,10 +204,6 @@ class StateStore:
                 self._memory = self._copy_to_memory()
             self.db = self._memory
             self._sync(seen, gone, authority, now, pinned)
-
-    def detach(self) -> None:
-        """Work on an in-memory copy from now on, leaving the file untouched."""
-        self.db = self._copy_to_memory()
 
     def _copy_to_memory(self) -> sqlite3.Connection:
         memory = self._connect(":memory:")

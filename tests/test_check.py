@@ -119,9 +119,13 @@ def test_check_never_writes_the_state_store(tmp_path: Path) -> None:
     folder = copy(["txt_without_date.txt"], tmp_path / "a")
     state = tmp_path / "s.sqlite3"
     check(folder, state)
-    check(folder, state)
+    assert not state.exists()  # not even created
     with sqlite3.connect(state) as db:
-        assert db.execute("SELECT COUNT(*) FROM article").fetchone()[0] == 0
+        db.execute("CREATE TABLE keep (x)")
+    before = state.read_bytes()
+    check(folder, state)
+    assert state.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "s.sqlite3"]
 
 
 def test_duplicate_slugs_are_reported_on_both_files(tmp_path: Path) -> None:

@@ -117,11 +117,24 @@ def test_corrupt_store_is_set_aside_and_rebuilt(tmp_path: Path) -> None:
     store.close()
 
 
-def test_detached_store_never_writes_the_file(tmp_path: Path) -> None:
+def test_read_only_store_never_writes_the_file(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    store = StateStore(str(path), T0)
-    store.detach()
+    StateStore(str(path), T0).close()
+    store = StateStore.read_only(str(path))
     store.sync([Seen("a", "a.txt", "h", None)], [], "x.org", T0)
+    assert "a" in store.records()
     store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT COUNT(*) FROM article").fetchone()[0] == 0
+
+
+def test_read_only_store_neither_creates_nor_moves_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.sqlite3"
+    StateStore.read_only(str(missing)).close()
+    assert not missing.exists()
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    store = StateStore.read_only(str(corrupt))
+    assert any("cannot be read" in problem for problem in store.problems)
+    assert corrupt.read_bytes() == b"this is not a database" * 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.sqlite3"]
