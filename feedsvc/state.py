@@ -123,6 +123,7 @@ class StateStore:
                         return None
                     memory = self._connect(":memory:")
                     source.backup(memory)
+                    memory.executescript(SCHEMA)  # a copy of a store from before a table
                     return memory
                 finally:
                     source.close()
