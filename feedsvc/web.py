@@ -1,18 +1,26 @@
 """HTTP: the only module that touches the request.
 
-Every GET and HEAD is answered from a pre-rendered ``Document``; conditional
-requests are left to Werkzeug (``make_conditional``: If-None-Match first,
-strong, weak and ``*``, then If-Modified-Since). gzip is chosen by
-Accept-Encoding and has its own ETag; ``Vary: Accept-Encoding`` is always
-sent. No cookie is ever set. Absolute URLs come from BASE_URL only.
+Every GET and HEAD is answered from a pre-rendered ``Document`` whose headers
+are computed once per document and variant, not per request. Conditional
+requests are decided by Werkzeug's ``is_resource_modified`` (what
+``make_conditional`` calls: If-None-Match first, weak comparison, ``*`` and
+lists, then If-Modified-Since; If-Match gives 412). We call it directly
+because ``make_conditional`` adds a Date header and gunicorn always adds its
+own, which would send two. gzip is chosen by Accept-Encoding and has its own
+ETag; ``Vary: Accept-Encoding`` is sent on 200 and 304. max-age never runs
+past the next scheduled article. No cookie, no Expires.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
+from datetime import datetime
+from typing import NamedTuple
 
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date, is_resource_modified, parse_etags, quote_etag
 
 from .documents import Documents, Result, max_age
 from .publisher import Publisher, utcnow
@@ -35,32 +43,60 @@ def publisher() -> Publisher:
     return current_app.extensions["feedsvc"]
 
 
+class Variant(NamedTuple):
+    """One representation of a document, with every header but Cache-Control."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime | None
+    headers: list[tuple[str, str]]
+
+
+_variants: weakref.WeakKeyDictionary[Document, dict[bool, Variant]] = weakref.WeakKeyDictionary()
+
+
+def _variant(document: Document, gzipped: bool) -> Variant:
+    """Return DOCUMENT's identity or gzip representation, computed once."""
+    cached = _variants.get(document)
+    if cached is None:
+        cached = _variants[document] = {}
+    variant = cached.get(gzipped)
+    if variant is None:
+        body, etag = (document.gzip_body, document.gzip_etag) if gzipped else (
+            document.body, document.etag)
+        headers = [("Content-Type", document.content_type), ("Vary", "Accept-Encoding")]
+        if gzipped:
+            headers.append(("Content-Encoding", "gzip"))
+        if document.mimetype == "text/html":
+            headers.extend(SECURITY_HEADERS.items())
+        else:
+            headers.append(("X-Content-Type-Options", "nosniff"))
+        headers.append(("ETag", quote_etag(etag)))
+        if document.last_modified is not None:
+            headers.append(("Last-Modified", http_date(document.last_modified)))
+        variant = cached[gzipped] = Variant(body, etag, document.last_modified, headers)
+    return variant
+
+
+def _cache_control(documents: Documents) -> str:
+    return f"public, max-age={max_age(documents.site, documents.snapshot, utcnow())}"
+
+
 def respond(document: Document, status: int, documents: Documents) -> Response:
     """Return DOCUMENT as a response, 304 when the request's validators match."""
-    gzipped = request.accept_encodings["gzip"] > 0 and status == 200
-    response = Response(
-        document.gzip_body if gzipped else document.body,
-        status=status,
-        content_type=document.content_type,
-    )
-    headers = response.headers
-    headers["Vary"] = "Accept-Encoding"
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
-    if document.mimetype == "text/html":
-        headers.update(SECURITY_HEADERS)
-    else:
-        headers["X-Content-Type-Options"] = "nosniff"
+    gzipped = status == 200 and request.accept_encodings["gzip"] > 0
+    variant = _variant(document, gzipped)
     if status != 200:
-        headers["Cache-Control"] = "no-cache"
-        return response
-    site = documents.site
-    age = max_age(site, documents.snapshot, utcnow())
-    headers["Cache-Control"] = f"public, max-age={age}"
-    response.set_etag(document.gzip_etag if gzipped else document.etag)
-    if document.last_modified is not None:
-        response.last_modified = document.last_modified
-    return response.make_conditional(request)
+        headers = [h for h in variant.headers if h[0] not in ("ETag", "Last-Modified")]
+        headers.append(("Cache-Control", "no-cache"))
+        return Response(variant.body, status=status, headers=headers)
+    headers = variant.headers + [("Cache-Control", _cache_control(documents))]
+    environ = request.environ
+    if is_resource_modified(environ, variant.etag, last_modified=variant.last_modified):
+        return Response(variant.body, status=200, headers=headers)
+    # Werkzeug drops the entity headers (Content-Type, Last-Modified...) from a 304.
+    failed_if_match = bool(parse_etags(environ.get("HTTP_IF_MATCH")))
+    return Response(b"", status=412 if failed_if_match else 304, headers=headers)
 
 
 @bp.route("/", defaults={"path": ""}, methods=METHODS, strict_slashes=False)
