@@ -1,21 +1,27 @@
 """The catalog: the articles folder, read incrementally, as immutable snapshots.
 
-A scan stats every file and reads only the new and changed ones (a file whose
-mtime is younger than SETTLE seconds is left for the next scan, so a file
-caught half-written is not published). A file that fails after an edit keeps
-its last good version until it parses again. Duplicate slugs and ids are
-resolved deterministically: the earlier date wins, then the path. History
-comes from the state store. The clock is passed in as ``now``; a snapshot is
-current until the files change or the next scheduled article is due.
+A full scan stats every file; a targeted scan (``paths=``, from file-system
+notifications) stats only those; either reads only new and changed files. A
+file whose mtime is younger than SETTLE seconds is left for a later scan (and
+listed in ``unsettled``), so a file caught half-written is not published. A
+file that fails after an edit keeps its last good version until it parses
+again. A rebuild reuses each unchanged article's resolved form and digest, so
+one change costs little at any corpus size. Duplicate slugs and ids: the
+earlier date wins, then the path. History comes from the state store; the
+clock comes in as ``now``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from . import files
@@ -79,32 +85,67 @@ class Catalog:
         self.synced: dict[str, tuple[str, str]] = {}
         self.records: dict[str, Record] = store.records()
         self.snapshot: Snapshot | None = None
+        self.unsettled: set[str] = set()
         self._walk_problems: tuple[Problem, ...] = ()
+        self._resolved: dict[str, tuple[Article, Record, Article, str]] = {}
+        self._digests: dict[str, str] = {}
 
-    def scan(self, now: datetime) -> Snapshot:
-        """Return the snapshot of the folder at NOW, re-reading only what changed."""
-        found, walk_problems = files.discover(self.root)
-        changed = self._read_changed(found)
-        if tuple(walk_problems) != self._walk_problems:
-            self._walk_problems = tuple(walk_problems)
-            for problem in walk_problems:
-                log.warning("%s", problem)
-            changed = True
+    def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:
+        """Return the snapshot of the folder at NOW, re-reading only what changed.
+
+        With PATHS (relative to the folder), only those are looked at; a path that
+        is a folder or a symlink makes it a full scan.
+        """
+        found = self._stat_paths(paths) if paths is not None else None
+        if found is None:
+            found, walk_problems = files.discover(self.root)
+            changed = self._read_changed(found, None)
+            if tuple(walk_problems) != self._walk_problems:
+                self._walk_problems = tuple(walk_problems)
+                for problem in walk_problems:
+                    log.warning("%s", problem)
+                changed = True
+        else:
+            changed = self._read_changed(found, set(paths))
         if changed or self.snapshot is None or not self.snapshot.is_current(now):
             self.snapshot = self._build(now)
         return self.snapshot
 
-    def _read_changed(self, found: list[files.Found]) -> bool:
+    def _stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
+        """Return the article files among PATHS, or None when a full scan is needed."""
+        root = os.path.realpath(self.root)
+        found = []
+        for path in sorted(paths):
+            parts = path.split("/")
+            if any(p.startswith(".") or p in ("", "..") for p in parts) or files.is_ignored(
+                    parts[-1]):
+                continue
+            full = os.path.join(root, path)
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                continue  # deleted: _read_changed drops it
+            except OSError:
+                return None
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            found.append(files.Found(path, full, files.signature(st)))
+        return found
+
+    def _read_changed(self, found: list[files.Found], scope: set[str] | None) -> bool:
+        """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
         changed = False
         wall = self.wall()
         paths = set()
         for item in found:
             paths.add(item.path)
+            self.unsettled.discard(item.path)
             entry = self.files.get(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
             if 0 <= wall - item.signature[2] / 1e9 < SETTLE:
-                continue  # still being written: read it on a later scan
+                self.unsettled.add(item.path)  # still being written: read it later
+                continue
             changed = True
             previous = entry.article if entry else None
             try:
@@ -117,7 +158,7 @@ class Catalog:
             for problem in problems:
                 log.warning("%s", problem)
             self.files[item.path] = _File(item.signature, article, tuple(problems))
-        for path in set(self.files) - paths:
+        for path in (set(self.files) if scope is None else scope & set(self.files)) - paths:
             del self.files[path]
             changed = True
         return changed
@@ -128,11 +169,18 @@ class Catalog:
 
     def _winners(self, articles: Iterable[Article], key: Callable[[Article], str],
                  what: str) -> tuple[list[Article], list[Problem]]:
+        articles = list(articles)
+        keys = [key(a) for a in articles]
+        if len(set(keys)) == len(keys):
+            return articles, []  # no duplicates: the usual case, kept cheap
         groups: dict[str, list[Article]] = {}
         for article in articles:
             groups.setdefault(key(article), []).append(article)
         winners, problems = [], []
         for name, group in groups.items():
+            if len(group) == 1:
+                winners.append(group[0])
+                continue
             group.sort(key=lambda a: (str(self._first_date(a) or "~"), a.path))
             winners.append(group[0])
             for loser in group[1:]:
@@ -143,19 +191,22 @@ class Catalog:
 
     def _build(self, now: datetime) -> Snapshot:
         problems = list(self._walk_problems)
+        candidates, drafts = [], []
         for entry in self.files.values():
-            problems.extend(entry.problems)
-        candidates = [e.article for e in self.files.values() if e.article and not e.article.draft]
-        drafts = [e.article for e in self.files.values() if e.article and e.article.draft]
-        winners, dupes = self._winners(candidates, lambda a: a.slug, "slug")
+            if entry.problems:
+                problems.extend(entry.problems)
+            if entry.article is not None:
+                (drafts if entry.article.draft else candidates).append(entry.article)
+        winners, dupes = self._winners(candidates, attrgetter("slug"), "slug")
         problems += dupes
         self._sync(winners, now)
-        resolved = [self._resolve(a) for a in winners]
+        resolved = self._resolve_all(winners)
         resolved, dupes = self._winners(resolved, lambda a: a.id or "", "id")
         problems += dupes
         for problem in dupes:
             log.warning("%s", problem)
         live = sorted((a for a in resolved if a.published <= now), key=_sort_key)
+        digests = self._digests
         scheduled = sorted((a for a in resolved if a.published > now), key=_sort_key)
         by_slug = {a.slug: a for a in live}
         redirects = {}
@@ -174,11 +225,10 @@ class Catalog:
         for article in live:
             for tag in article.tags:
                 tags.setdefault(tag.slug, (tag, []))[1].append(article)
-        version = content_hash(
-            [(a.id, a.slug, a.path, a.content_hash, a.published, a.updated, a.lang, a.aliases,
-              a.enclosure, a.bio, a.id_pinned, a.date_pinned) for a in live],
-            sorted(redirects.items()), sorted(gone),
-        )
+        version = hashlib.sha256(
+            "".join(digests[a.slug] for a in live).encode()
+            + content_hash(sorted(redirects.items()), sorted(gone)).encode()
+        ).hexdigest()
         return Snapshot(
             articles=tuple(live),
             by_slug=by_slug,
@@ -207,6 +257,26 @@ class Catalog:
             if any(s.slug not in self.records for s in seen) or gone:
                 self.records = self.store.records()
         self.synced = current
+
+    def _resolve_all(self, winners: list[Article]) -> list[Article]:
+        """Return WINNERS resolved against their records, reusing unchanged ones."""
+        cache, fresh, resolved, digests = self._resolved, {}, [], {}
+        for article in winners:
+            record = self.records[article.slug]
+            entry = cache.get(article.slug)
+            if entry is None or entry[0] is not article or (
+                    entry[1] is not record and entry[1] != record):
+                done = self._resolve(article)
+                digest = content_hash(
+                    done.id, done.slug, done.path, done.content_hash, done.published,
+                    done.updated, done.lang, done.aliases, done.enclosure, done.bio,
+                    done.id_pinned, done.date_pinned)
+                entry = (article, record, done, digest)
+            fresh[article.slug] = entry
+            digests[article.slug] = entry[3]
+            resolved.append(entry[2])
+        self._resolved, self._digests = fresh, digests
+        return resolved
 
     def _resolve(self, article: Article) -> Article:
         record = self.records[article.slug]

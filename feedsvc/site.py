@@ -14,8 +14,8 @@ import gzip
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, tzinfo
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
