@@ -149,6 +149,9 @@ class Publisher:
                         e, self.interval)
             return "poll"
         self._observer = observer
+        with self._pending_lock:
+            self._pending = None  # catch what changed between the first scan and now
+        self._wake.set()
         return "notify"
 
     def _notify(self, root: str, event: Any) -> None:

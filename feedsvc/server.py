@@ -8,6 +8,8 @@ bytes from the same files.
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -29,7 +31,11 @@ class Server(BaseApplication):
         from . import create_app
 
         app = create_app()
-        app.extensions["feedsvc"].start_watching()
+        publisher = app.extensions["feedsvc"]
+        publisher.start_watching()
+        logging.getLogger("feedsvc").info(
+            "worker %d ready: %d articles published, changes noticed by %s",
+            os.getpid(), len(publisher.documents.snapshot.articles), publisher.mode)
         return app
 
 
