@@ -201,7 +201,8 @@ def test_gzip_has_the_same_bytes_its_own_etag_and_vary(shared: Server) -> None:
     assert packed["ETag"] != plain["ETag"]
     assert packed["Last-Modified"] == plain["Last-Modified"]
     assert packed["Vary"] == plain["Vary"] == "Accept-Encoding"
-    again = fetch(shared, "feed.atom", {"Accept-Encoding": "gzip", "If-None-Match": packed["ETag"]})
+    again = fetch(shared, "feed.atom",
+                  {"Accept-Encoding": "gzip", "If-None-Match": packed["ETag"]})
     assert again.status == 304 and again["Vary"] == "Accept-Encoding"
     assert again["ETag"] == packed["ETag"]
     # The identity ETag does not validate the gzip representation, nor the reverse.
