@@ -1,0 +1,119 @@
+"""``feedsvc build``: the static export serves what ``feedsvc serve`` serves, byte for byte."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import Server, app_config, start_server, stop_server
+
+from feedsvc import config
+from feedsvc.export import MANIFEST, file_for
+from feedsvc.publisher import Publisher
+
+BASE = "http://feeds.example.org/news/"
+
+
+def build(articles: Path, outdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `feedsvc build` as a user would, with the same settings as the server."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    environment.update(FEEDSVC_STATE=str(articles.parent / "state.sqlite3"), FEEDSVC_BASE_URL=BASE)
+    return subprocess.run(
+        [sys.executable, "-m", "feedsvc", "build", str(outdir), "--articles", str(articles),
+         *args], env=environment, cwd=articles.parent, capture_output=True, text=True,
+        timeout=60, check=True)
+
+
+def fetch(server: Server, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+    url = urlsplit(server.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    response.body = response.read()
+    connection.close()
+    return response
+
+
+def tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Return each file under ROOT with its inode and mtime in nanoseconds."""
+    return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def served(articles: Path) -> Iterator[Server]:
+    running = start_server(articles, env={"FEEDSVC_BASE_URL": BASE})
+    yield running
+    stop_server(running)
+
+
+def test_build_output_equals_what_serve_returns_for_every_path(served: Server, articles: Path,
+                                                               tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(articles, out, "--quiet")
+    settings = {**config.DEFAULTS, **app_config(articles, BASE_URL=BASE)}
+    paths = list(Publisher(settings).documents.paths())
+    assert len(paths) > 20
+    redirects = (out / "_redirects").read_text().splitlines()
+    checked = 0
+    for path in paths:
+        url = "/news/" + path
+        plain = fetch(served, url, {"Accept-Encoding": "identity"})
+        if plain.status in (301, 410):
+            target = plain.getheader("Location") or url
+            assert f"{url} {target} {plain.status}" in redirects
+            continue
+        assert plain.status == 200, path
+        packed = fetch(served, url, {"Accept-Encoding": "gzip"})
+        assert packed.getheader("Content-Encoding") == "gzip"
+        name = file_for(path)
+        assert (out / name).read_bytes() == plain.body, path
+        assert (out / (name + ".gz")).read_bytes() == packed.body, path
+        assert gzip.decompress(packed.body) == plain.body
+        checked += 1
+    assert checked >= 20
+
+
+def test_build_writes_each_kind_of_path_where_a_static_server_looks(articles: Path,
+                                                                    tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(articles, out, "--quiet")
+    for name in ["index.html", "feed.atom", "feed.rss", "feed.json", "tags/city/index.html",
+                 "tags/city/feed.atom", "archive/2026-11.json", "articles/night-market-guide.html",
+                 "static/style.css", "404.html", "_redirects"]:
+        assert (out / name).is_file(), name
+        if name != "_redirects":
+            assert (out / (name + ".gz")).is_file(), name
+
+
+def test_second_build_without_change_rewrites_nothing(articles: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = build(articles, out)
+    assert "building" in first.stdout + first.stderr  # progress is shown
+    before = tree(out)
+    second = build(articles, out)
+    assert tree(out) == before
+    assert " 0 files changed" in second.stderr
+
+
+def test_build_after_a_change_rewrites_only_what_changed(articles: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(articles, out, "--quiet")
+    before = tree(out)
+    (articles / "harbour-bridge-reopens.txt").unlink()
+    build(articles, out, "--quiet")
+    after = tree(out)
+    assert "articles/harbour-bridge-reopens.html" not in after
+    assert "/news/articles/harbour-bridge-reopens /news/articles/harbour-bridge-reopens 410" in (
+        out / "_redirects").read_text()
+    assert after["articles/night-market-guide.html"] == before["articles/night-market-guide.html"]
+    assert after["static/style.css"] == before["static/style.css"]
+    assert after["feed.atom"] != before["feed.atom"]
+    assert set((out / MANIFEST).read_text().split()) == set(after)
