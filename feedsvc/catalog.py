@@ -66,6 +66,13 @@ def read_article(found: files.Found, defaults: Defaults, max_bytes: int) -> tupl
     return normalise(raw, defaults), problems + list(raw.warnings)
 
 
+def _digest(article: Article) -> str:
+    """Return the hash of what a resolved article shows, for the snapshot's version."""
+    a = article
+    return content_hash(a.id, a.slug, a.path, a.content_hash, a.published, a.updated, a.lang,
+                        a.aliases, a.enclosure, a.bio, a.id_pinned, a.date_pinned)
+
+
 def _sort_key(article: Article) -> tuple[Any, ...]:
     return (-article.published.timestamp(), article.slug)
 
@@ -89,6 +96,8 @@ class Catalog:
         self._walk_problems: tuple[Problem, ...] = ()
         self._resolved: dict[str, tuple[Article, Record, Article, str]] = {}
         self._digests: dict[str, str] = {}
+        self._touched: dict[str, Article | None] | None = {}  # path -> before; None: rebuild
+        self._dupes: list[Problem] = []
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:
         """Return the snapshot of the folder at NOW, re-reading only what changed.
@@ -104,11 +113,12 @@ class Catalog:
                 self._walk_problems = tuple(walk_problems)
                 for problem in walk_problems:
                     log.warning("%s", problem)
-                changed = True
+                changed, self._touched = True, None
         else:
             changed = self._read_changed(found, set(paths))
         if changed or self.snapshot is None or not self.snapshot.is_current(now):
-            self.snapshot = self._build(now)
+            self.snapshot = self._patch(now) or self._build(now)
+        self._touched = {}
         return self.snapshot
 
     def _stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
@@ -148,6 +158,11 @@ class Catalog:
                 continue
             changed = True
             previous = entry.article if entry else None
+            if self._touched is not None:
+                if entry is None:
+                    self._touched = None  # a new file: not a patch
+                else:
+                    self._touched.setdefault(item.path, previous)
             try:
                 article, problems = read_article(item, self.defaults, self.max_bytes)
             except ArticleError as e:
@@ -160,7 +175,7 @@ class Catalog:
             self.files[item.path] = _File(item.signature, article, tuple(problems))
         for path in (set(self.files) if scope is None else scope & set(self.files)) - paths:
             del self.files[path]
-            changed = True
+            changed, self._touched = True, None
         return changed
 
     def _first_date(self, article: Article) -> datetime | None:
@@ -190,23 +205,19 @@ class Catalog:
         return winners, problems
 
     def _build(self, now: datetime) -> Snapshot:
-        problems = list(self._walk_problems)
-        candidates, drafts = [], []
+        candidates: list[Article] = []
+        drafts: list[Article] = []
         for entry in self.files.values():
-            if entry.problems:
-                problems.extend(entry.problems)
             if entry.article is not None:
                 (drafts if entry.article.draft else candidates).append(entry.article)
         winners, dupes = self._winners(candidates, attrgetter("slug"), "slug")
-        problems += dupes
         self._sync(winners, now)
         resolved = self._resolve_all(winners)
-        resolved, dupes = self._winners(resolved, lambda a: a.id or "", "id")
-        problems += dupes
-        for problem in dupes:
+        resolved, id_dupes = self._winners(resolved, lambda a: a.id or "", "id")
+        for problem in id_dupes:
             log.warning("%s", problem)
+        self._dupes = dupes + id_dupes
         live = sorted((a for a in resolved if a.published <= now), key=_sort_key)
-        digests = self._digests
         scheduled = sorted((a for a in resolved if a.published > now), key=_sort_key)
         by_slug = {a.slug: a for a in live}
         redirects = {}
@@ -225,10 +236,7 @@ class Catalog:
         for article in live:
             for tag in article.tags:
                 tags.setdefault(tag.slug, (tag, []))[1].append(article)
-        version = hashlib.sha256(
-            "".join(digests[a.slug] for a in live).encode()
-            + content_hash(sorted(redirects.items()), sorted(gone)).encode()
-        ).hexdigest()
+        version = self._version(live, redirects, gone)
         return Snapshot(
             articles=tuple(live),
             by_slug=by_slug,
@@ -237,10 +245,78 @@ class Catalog:
             tags={slug: (tag, tuple(items)) for slug, (tag, items) in sorted(tags.items())},
             next_due=scheduled[-1].published if scheduled else None,
             version=version,
-            problems=tuple(sorted(set(problems))) + tuple(
-                Problem(self.store.path, None, "error", m) for m in self.store.problems),
+            problems=self._problems(),
             unpublished=tuple(scheduled) + tuple(drafts),
         )
+
+    def _patch(self, now: datetime) -> Snapshot | None:
+        """Return the snapshot with edited articles swapped in, or None when a rebuild is due.
+
+        Only edits that keep an article's place qualify: same slug, written date,
+        id, aliases and tags, published before and after. Everything else (new,
+        deleted, renamed, re-dated, drafted files, duplicates) takes ``_build``.
+        """
+        before, touched = self.snapshot, self._touched
+        if before is None or not touched or not before.is_current(now):
+            return None
+        edits = []
+        for path, old in touched.items():
+            new = self.files[path].article
+            if old is None or new is None or new is old:
+                if new is old and old is not None:
+                    continue  # a failed edit kept the last good version
+                return None
+            entry = self._resolved.get(old.slug)
+            if (new.draft or old.draft or entry is None or entry[0] is not old
+                    or old.slug not in before.by_slug
+                    or (new.slug, new.published, new.id, new.aliases, new.tags, new.date_pinned,
+                        new.id_pinned) != (old.slug, old.published, old.id, old.aliases,
+                                           old.tags, old.date_pinned, old.id_pinned)):
+                return None
+            edits.append(new)
+        if not edits:
+            return replace(before, problems=self._problems())
+        seen = [Seen(a.slug, a.path, a.content_hash, a.published) for a in edits
+                if self.synced.get(a.slug) != (a.content_hash, a.path)]
+        if seen:
+            self.store.sync(seen, [], self.authority, now)
+            self.records.update(self.store.records([a.slug for a in seen]))
+        live, by_slug, tags = list(before.articles), dict(before.by_slug), dict(before.tags)
+        position = {a.slug: i for i, a in enumerate(live)}
+        for new in edits:
+            self.synced[new.slug] = (new.content_hash, new.path)
+            old_done = by_slug[new.slug]
+            done = self._resolve(new)
+            if (done.published, done.id) != (old_done.published, old_done.id):
+                return None  # _build starts from the state just recorded
+            self._resolved[new.slug] = (new, self.records[new.slug], done, _digest(done))
+            self._digests[new.slug] = self._resolved[new.slug][3]
+            live[position[new.slug]] = done
+            by_slug[new.slug] = done
+            for tag in done.tags:
+                tag_, items = tags[tag.slug]
+                tags[tag.slug] = (tag_, tuple(done if a is old_done else a for a in items))
+        return replace(
+            before, articles=tuple(live), by_slug=by_slug, tags=tags,
+            version=self._version(live, before.redirects, before.gone), problems=self._problems(),
+        )
+
+    def _problems(self) -> tuple[Problem, ...]:
+        """Return the problems of the files, the walk and the last rebuild's duplicates."""
+        problems = list(self._walk_problems) + self._dupes
+        for entry in self.files.values():
+            if entry.problems:
+                problems.extend(entry.problems)
+        return tuple(sorted(set(problems))) + tuple(
+            Problem(self.store.path, None, "error", m) for m in self.store.problems)
+
+    def _version(self, live: Iterable[Article], redirects: dict[str, str],
+                 gone: frozenset[str]) -> str:
+        digests = self._digests
+        return hashlib.sha256(
+            "".join([digests[a.slug] for a in live]).encode()
+            + content_hash(sorted(redirects.items()), sorted(gone)).encode()
+        ).hexdigest()
 
     def _sync(self, winners: list[Article], now: datetime) -> None:
         current = {a.slug: (a.content_hash, a.path) for a in winners}
@@ -267,11 +343,7 @@ class Catalog:
             if entry is None or entry[0] is not article or (
                     entry[1] is not record and entry[1] != record):
                 done = self._resolve(article)
-                digest = content_hash(
-                    done.id, done.slug, done.path, done.content_hash, done.published,
-                    done.updated, done.lang, done.aliases, done.enclosure, done.bio,
-                    done.id_pinned, done.date_pinned)
-                entry = (article, record, done, digest)
+                entry = (article, record, done, _digest(done))
             fresh[article.slug] = entry
             digests[article.slug] = entry[3]
             resolved.append(entry[2])

@@ -39,10 +39,10 @@ class Server(BaseApplication):
         return app
 
 
-def run(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve on HOST:PORT until stopped."""
+def options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """Return the gunicorn settings of ``feedsvc serve`` (the benchmark's floor uses them too)."""
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    Server({
+    return {
         "bind": bind,
         "workers": workers,
         "worker_class": "gthread",
@@ -57,4 +57,9 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
         "limit_request_field_size": 8190,
         "proc_name": "feedsvc",
         "control_socket_disable": True,  # several servers may run side by side
-    }).run()
+    }
+
+
+def run(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve on HOST:PORT until stopped."""
+    Server(options(host, port, workers, threads)).run()
