@@ -135,8 +135,9 @@ def get(port: int, path: str = "/feed.atom",
         connection.close()
 
 
-def load(port: int, seconds: float, headers: dict[str, str], connections: int) -> float:
-    """Return requests per second on /feed.atom for SECONDS, with wrk when installed."""
+def load(port: int, seconds: float, headers: dict[str, str],
+         connections: int) -> tuple[float, int]:
+    """Return requests per second on /feed.atom for SECONDS and the number of requests."""
     url = f"http://127.0.0.1:{port}/feed.atom"
     if shutil.which("wrk"):
         command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s",
@@ -147,11 +148,13 @@ def load(port: int, seconds: float, headers: dict[str, str], connections: int) -
                              timeout=seconds + 30, check=True).stdout
         if "Non-2xx or 3xx" in out or "Socket errors" in out:
             print(f"    wrk reported errors:\n{out}", file=sys.stderr)
-        return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        return (float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+                int(re.search(r"(\d+) requests in", out).group(1)))
     return python_load(port, seconds, headers, connections)
 
 
-def python_load(port: int, seconds: float, headers: dict[str, str], connections: int) -> float:
+def python_load(port: int, seconds: float, headers: dict[str, str],
+                connections: int) -> tuple[float, int]:
     """A bounded keep-alive client in threads: the fallback when wrk is missing."""
     deadline = time.monotonic() + seconds
     counts = [0] * connections
@@ -170,7 +173,7 @@ def python_load(port: int, seconds: float, headers: dict[str, str], connections:
         thread.start()
     for thread in threads:
         thread.join(seconds + 30)
-    return sum(counts) / (time.monotonic() - started)
+    return sum(counts) / (time.monotonic() - started), sum(counts)
 
 
 FLOOR = '''
@@ -321,15 +324,20 @@ def main() -> int:
             floor = start([sys.executable, str(workdir / "floor.py"), str(workdir / "feed.atom"),
                            headers["ETag"], str(args.workers)], {}, workdir, "floor", args.workers)
             etags = {size: get(servers[size].port)[1]["ETag"] for size in sizes}
+            targets = [("floor", floor, headers["ETag"]),
+                       *[(f"feedsvc-{s}", servers[s], etags[s]) for s in sizes]]
+            for _, process, _ in targets:  # warm up: first requests, lazy renders
+                load(process.port, 1, {"Accept-Encoding": "gzip"}, args.connections)
             for round_ in range(args.rounds):
-                for name, port, etag in [("floor", floor.port, headers["ETag"]),
-                                         *[(f"feedsvc-{s}", servers[s].port, etags[s])
-                                           for s in sizes]]:
-                    figures.add(f"{name} 200", load(port, args.seconds, {}, args.connections))
-                    figures.add(f"{name} 304", load(port, args.seconds, {"If-None-Match": etag},
-                                                     args.connections))
+                for name, process, etag in targets:
+                    for status, extra in (("200", {}), ("304", {"If-None-Match": etag})):
+                        cpu = process.cpu()
+                        rate, count = load(process.port, args.seconds, extra, args.connections)
+                        figures.add(f"{name} {status}", rate)
+                        figures.add(f"{name} {status} cpu", (process.cpu() - cpu) / count)
                 print(f"  round {round_ + 1}: " + ", ".join(
-                    f"{k} {v[-1]:.0f}" for k, v in figures.rates.items()), flush=True)
+                    f"{k} {v[-1]:.0f}" for k, v in figures.rates.items() if "cpu" not in k),
+                    flush=True)
             for size in sizes:
                 figures.idle_cpu[f"feedsvc-{size} (notify)"] = idle_cpu(servers[size], 3.0)
             measure_edits(servers[largest], corpora[largest], args.edits, figures)
@@ -341,10 +349,13 @@ def main() -> int:
             try:
                 figures.idle_cpu[f"feedsvc-{largest} (poll)"] = idle_cpu(polled, 5.0)
                 etag = get(polled.port)[1]["ETag"]
+                load(polled.port, 1, {}, args.connections)
                 for _ in range(args.rounds):
-                    figures.add("poll 200", load(polled.port, args.seconds, {}, args.connections))
-                    figures.add("poll 304", load(polled.port, args.seconds,
-                                                 {"If-None-Match": etag}, args.connections))
+                    for status, extra in (("200", {}), ("304", {"If-None-Match": etag})):
+                        cpu = polled.cpu()
+                        rate, count = load(polled.port, args.seconds, extra, args.connections)
+                        figures.add(f"poll {status}", rate)
+                        figures.add(f"poll {status} cpu", (polled.cpu() - cpu) / count)
             finally:
                 polled.stop()
     return report(figures, sizes, args)
@@ -367,9 +378,22 @@ def report(figures: Figures, sizes: list[int], args: argparse.Namespace) -> int:
             row(f"feedsvc {size:,} articles {status}", f"{value:,.0f} req/s", value / floor,
                 ">= 0.90x floor", value / floor >= 0.9)
     for status in ("200", "304"):
+        floor_cpu = figures.median(f"floor {status} cpu")
+        row(f"floor {status} server CPU per request", f"{floor_cpu * 1e6:.0f} us", 1.0, "", None)
+        for size in sizes:
+            cpu = figures.median(f"feedsvc-{size} {status} cpu")
+            # requests per CPU-second, as a ratio: what req/s would be on idle cores
+            row(f"feedsvc {size:,} {status} server CPU per request", f"{cpu * 1e6:.0f} us",
+                floor_cpu / cpu, ">= 0.90x floor", floor_cpu / cpu >= 0.9)
+    for status in ("200", "304"):
         ratio = figures.median(f"feedsvc-{largest} {status}") / figures.median(
             f"feedsvc-{smallest} {status}")
-        row(f"{largest:,} vs {smallest:,} articles {status}", "", ratio, ">= 0.90x", ratio >= 0.9)
+        row(f"{largest:,} vs {smallest:,} articles {status}", "req/s", ratio, ">= 0.90x",
+            ratio >= 0.9)
+        ratio = figures.median(f"feedsvc-{smallest} {status} cpu") / figures.median(
+            f"feedsvc-{largest} {status} cpu")
+        row(f"{largest:,} vs {smallest:,} articles {status}", "requests per CPU-second", ratio,
+            ">= 0.90x", ratio >= 0.9)
     seconds = statistics.median(figures.edit_seconds)
     cpu = statistics.median(figures.edit_cpu)
     row(f"edit to visible at {largest:,}", f"{seconds * 1000:.0f} ms", None, "<= 2000 ms",
@@ -388,6 +412,9 @@ def report(figures: Figures, sizes: list[int], args: argparse.Namespace) -> int:
             ratio = value / figures.median(f"feedsvc-{smallest} {status}")
             row(f"WATCH=poll {largest:,} vs {smallest:,} {status}", f"{value:,.0f} req/s",
                 ratio, "", None)
+            cpu = figures.median(f"poll {status} cpu")
+            row(f"WATCH=poll {largest:,} {status} server CPU per request",
+                f"{cpu * 1e6:.0f} us", None, "", None)
     width = [max(len(r[i]) for r in rows) for i in range(5)]
     print(f"\nmedians of {args.rounds} round(s); edits: {len(figures.edit_seconds)} "
           f"(times {', '.join(f'{s * 1000:.0f}' for s in figures.edit_seconds)} ms)")

@@ -29,6 +29,7 @@ from .site import Document
 log = logging.getLogger(__name__)
 bp = Blueprint("feedsvc", __name__)
 METHODS = ["GET", "HEAD"]
+CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -37,6 +38,12 @@ SECURITY_HEADERS = {
         "media-src https: http:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
     ),
 }
+
+
+class NotModified(Response):
+    """A 304: no body, so no Content-Type to add and then take away."""
+
+    default_mimetype = None
 
 
 def publisher() -> Publisher:
@@ -50,6 +57,7 @@ class Variant(NamedTuple):
     etag: str
     last_modified: datetime | None
     headers: list[tuple[str, str]]
+    headers_304: list[tuple[str, str]]  # what RFC 9110 15.4.5 asks of a 304, bar Cache-Control
 
 
 _variants: weakref.WeakKeyDictionary[Document, dict[bool, Variant]] = weakref.WeakKeyDictionary()
@@ -74,7 +82,9 @@ def _variant(document: Document, gzipped: bool) -> Variant:
         headers.append(("ETag", quote_etag(etag)))
         if document.last_modified is not None:
             headers.append(("Last-Modified", http_date(document.last_modified)))
-        variant = cached[gzipped] = Variant(body, etag, document.last_modified, headers)
+        headers_304 = [("Vary", "Accept-Encoding"), ("ETag", quote_etag(etag))]
+        variant = cached[gzipped] = Variant(body, etag, document.last_modified, headers,
+                                            headers_304)
     return variant
 
 
@@ -84,19 +94,22 @@ def _cache_control(documents: Documents) -> str:
 
 def respond(document: Document, status: int, documents: Documents) -> Response:
     """Return DOCUMENT as a response, 304 when the request's validators match."""
-    gzipped = status == 200 and request.accept_encodings["gzip"] > 0
+    environ = request.environ
+    gzipped = (status == 200 and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+               and request.accept_encodings["gzip"] > 0)
     variant = _variant(document, gzipped)
     if status != 200:
         headers = [h for h in variant.headers if h[0] not in ("ETag", "Last-Modified")]
         headers.append(("Cache-Control", "no-cache"))
         return Response(variant.body, status=status, headers=headers)
-    headers = variant.headers + [("Cache-Control", _cache_control(documents))]
-    environ = request.environ
-    if is_resource_modified(environ, variant.etag, last_modified=variant.last_modified):
-        return Response(variant.body, status=200, headers=headers)
-    # Werkzeug drops the entity headers (Content-Type, Last-Modified...) from a 304.
-    failed_if_match = bool(parse_etags(environ.get("HTTP_IF_MATCH")))
-    return Response(b"", status=412 if failed_if_match else 304, headers=headers)
+    cache_control = ("Cache-Control", _cache_control(documents))
+    if not any(name in environ for name in CONDITIONAL) or is_resource_modified(
+            environ, variant.etag, last_modified=variant.last_modified):
+        return Response(variant.body, status=200, headers=[*variant.headers, cache_control])
+    if "HTTP_IF_MATCH" in environ and parse_etags(environ["HTTP_IF_MATCH"]):
+        # If-Match failed: 412, as make_conditional answers
+        return Response(b"", status=412, headers=[*variant.headers, cache_control])
+    return NotModified(status=304, headers=[*variant.headers_304, cache_control])
 
 
 @bp.route("/", defaults={"path": ""}, methods=METHODS, strict_slashes=False)
