@@ -5,26 +5,34 @@ from __future__ import annotations
 import gzip
 import http.client
 import os
+import re
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import Server, app_config, start_server, stop_server
+from conftest import Server, app_config, free_port, start_server, stop_server
 
 from feedsvc import config
 from feedsvc.export import MANIFEST, file_for
 from feedsvc.publisher import Publisher
 
 BASE = "http://feeds.example.org/news/"
+ROOT_BASE = "http://feeds.example.org/"
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 
 
-def build(articles: Path, outdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def build(articles: Path, outdir: Path, *args: str,
+          base: str = BASE) -> subprocess.CompletedProcess[str]:
     """Run `feedsvc build` as a user would, with the same settings as the server."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-    environment.update(FEEDSVC_STATE=str(articles.parent / "state.sqlite3"), FEEDSVC_BASE_URL=BASE)
+    environment.update(FEEDSVC_STATE=str(articles.parent / "state.sqlite3"),
+                       FEEDSVC_BASE_URL=base)
     return subprocess.run(
         [sys.executable, "-m", "feedsvc", "build", str(outdir), "--articles", str(articles),
          *args], env=environment, cwd=articles.parent, capture_output=True, text=True,
@@ -117,3 +125,80 @@ def test_build_after_a_change_rewrites_only_what_changed(articles: Path, tmp_pat
     assert after["static/style.css"] == before["static/style.css"]
     assert after["feed.atom"] != before["feed.atom"]
     assert set((out / MANIFEST).read_text().split()) == set(after)
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+@pytest.fixture
+def nginx_static(articles: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """deploy/nginx-static.conf serving a build on a loopback port (skipped without nginx)."""
+    if NGINX is None:
+        pytest.skip("nginx is not installed")
+    site, prefix = tmp_path / "site", tmp_path / "nginx"
+    (prefix / "logs").mkdir(parents=True)
+    build(articles, site, "--quiet", base=ROOT_BASE)
+    (articles / "harbour-bridge-reopens.txt").unlink()  # a 410 in _redirects
+    build(articles, site, "--quiet", base=ROOT_BASE)
+    awk = re.search(r"#   (awk .*?)\n#\n", DEPLOY.joinpath("nginx-static.conf").read_text(),
+                    re.S).group(1)
+    awk = re.sub(r"\\?\n#\s*", " ", awk).replace("/srv/feedsvc/site", str(site)).replace(
+        "/srv/feedsvc/redirects.conf", str(prefix / "redirects.conf"))
+    subprocess.run(awk, shell=True, check=True, timeout=30)
+    port = free_port()
+    server = DEPLOY.joinpath("nginx-static.conf").read_text()
+    server = server.replace("listen 80;", f"listen 127.0.0.1:{port};").replace(
+        "/srv/feedsvc/site", str(site)).replace("/srv/feedsvc/redirects.conf",
+                                                str(prefix / "redirects.conf"))
+    (prefix / "nginx.conf").write_text(
+        f"daemon off;\nuser root;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+        "events { worker_connections 64; }\nhttp {\n  access_log off;\n"
+        + "".join(f"  {kind}_temp_path {prefix}/{kind};\n"
+                  for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        + server + "\n}\n")
+    process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
+                                "-e", str(prefix / "error.log")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                process.wait()
+                pytest.fail(f"nginx did not start: {(prefix / 'error.log').read_text()}")
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/", site
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_nginx_serves_the_export_with_our_bytes_and_types(nginx_static, articles: Path) -> None:
+    url, site = nginx_static
+    settings = {**config.DEFAULTS, **app_config(articles, BASE_URL=ROOT_BASE)}
+    documents = Publisher(settings).documents
+    assert documents.resolve("articles/harbour-bridge-reopens").status == 410
+    server = Server(None, url, Path())
+    for path in documents.paths():
+        result = documents.resolve(path)
+        plain = fetch(server, "/" + path, {"Accept-Encoding": "identity"})
+        if result.location is not None:
+            assert (plain.status, plain.getheader("Location")) == (301, result.location), path
+            continue
+        if result.status == 410:
+            assert plain.status == 410, path
+            continue
+        assert plain.status == 200, path
+        assert plain.body == result.document.body, path
+        assert plain.getheader("Content-Type") == result.document.content_type, path
+        packed = fetch(server, "/" + path, {"Accept-Encoding": "gzip"})
+        assert packed.getheader("Content-Encoding") == "gzip", path
+        assert packed.body == result.document.gzip_body, path
+        assert "Accept-Encoding" in packed.getheader("Vary", ""), path
+        again = fetch(server, "/" + path, {"If-None-Match": plain.getheader("ETag")})
+        assert again.status == 304, path
+    missing = fetch(server, "/articles/no-such-article", {})
+    assert missing.status == 404 and missing.body == (site / "404.html").read_bytes()
+    assert fetch(server, "/_redirects", {}).status == 404
