@@ -10,8 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import SAMPLES
+
 from feedsvc.catalog import Catalog, Snapshot
 from feedsvc.normalise import Defaults
 from feedsvc.state import StateStore
