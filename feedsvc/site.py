@@ -104,6 +104,8 @@ class Document:
     mimetype: str
     last_modified: datetime | None
     etag: str = field(init=False)
+    # The web layer's per-representation headers, computed on first use.
+    http: dict[bool, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "etag", hashlib.sha256(self.body).hexdigest()[:32])

@@ -14,7 +14,6 @@ past the next scheduled article. No cookie, no Expires.
 from __future__ import annotations
 
 import logging
-import weakref
 from datetime import datetime
 from typing import NamedTuple
 
@@ -60,14 +59,9 @@ class Variant(NamedTuple):
     headers_304: list[tuple[str, str]]  # what RFC 9110 15.4.5 asks of a 304, bar Cache-Control
 
 
-_variants: weakref.WeakKeyDictionary[Document, dict[bool, Variant]] = weakref.WeakKeyDictionary()
-
-
 def _variant(document: Document, gzipped: bool) -> Variant:
     """Return DOCUMENT's identity or gzip representation, computed once."""
-    cached = _variants.get(document)
-    if cached is None:
-        cached = _variants[document] = {}
+    cached = document.http
     variant = cached.get(gzipped)
     if variant is None:
         body, etag = (document.gzip_body, document.gzip_etag) if gzipped else (
@@ -89,6 +83,8 @@ def _variant(document: Document, gzipped: bool) -> Variant:
 
 
 def _cache_control(documents: Documents) -> str:
+    if documents.snapshot.next_due is None:
+        return f"public, max-age={documents.site.cache_max_age}"
     return f"public, max-age={max_age(documents.site, documents.snapshot, utcnow())}"
 
 
