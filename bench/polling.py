@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import random
 import re
@@ -177,6 +178,8 @@ def python_load(port: int, seconds: float, headers: dict[str, str],
 
 
 FLOOR = '''
+import json
+import os
 import sys
 from flask import Flask, Response, request
 from feedsvc.server import Server, options
@@ -184,12 +187,16 @@ from feedsvc.server import Server, options
 body = open(sys.argv[1], "rb").read()
 etag, workers, port = sys.argv[2], int(sys.argv[3]), int(sys.argv[5])  # argv[4]: --port
 headers = {"Content-Type": "application/atom+xml; charset=utf-8", "ETag": etag}
+headers_304 = {"ETag": etag}
+if os.environ.get("FLOOR_HEADERS"):  # the variant that sends every header feedsvc sends
+    headers = json.loads(os.environ["FLOOR_HEADERS"])
+    headers_304 = {k: v for k, v in headers.items() if k in ("ETag", "Vary", "Cache-Control")}
 app = Flask("floor")
 
 @app.route("/feed.atom")
 def feed():
     if request.headers.get("If-None-Match") == etag:
-        return Response(status=304, headers={"ETag": etag})
+        return Response(status=304, headers=headers_304)
     return Response(body, headers=headers)
 
 class Floor(Server):
@@ -312,7 +319,7 @@ def main() -> int:
             make_corpus(corpora[size], size)
         servers = {size: serve(corpora[size], workdir, f"feedsvc-{size}", args.workers)
                    for size in sizes}
-        floor = None
+        floor = floor_headers = None
         try:
             status, headers, body = get(servers[largest].port,
                                         headers={"Accept-Encoding": "identity"})
@@ -323,8 +330,15 @@ def main() -> int:
             (workdir / "floor.py").write_text(FLOOR)
             floor = start([sys.executable, str(workdir / "floor.py"), str(workdir / "feed.atom"),
                            headers["ETag"], str(args.workers)], {}, workdir, "floor", args.workers)
+            ours = {k: v for k, v in headers.items()
+                    if k not in ("Date", "Server", "Connection", "Content-Length")}
+            floor_headers = start([sys.executable, str(workdir / "floor.py"),
+                                   str(workdir / "feed.atom"), headers["ETag"], str(args.workers)],
+                                  {"FLOOR_HEADERS": json.dumps(ours)}, workdir, "floor-headers",
+                                  args.workers)
             etags = {size: get(servers[size].port)[1]["ETag"] for size in sizes}
             targets = [("floor", floor, headers["ETag"]),
+                       ("floor-headers", floor_headers, headers["ETag"]),
                        *[(f"feedsvc-{s}", servers[s], etags[s]) for s in sizes]]
             for _, process, _ in targets:  # warm up: first requests, lazy renders
                 load(process.port, 1, {"Accept-Encoding": "gzip"}, args.connections)
@@ -342,7 +356,9 @@ def main() -> int:
                 figures.idle_cpu[f"feedsvc-{size} (notify)"] = idle_cpu(servers[size], 3.0)
             measure_edits(servers[largest], corpora[largest], args.edits, figures)
         finally:
-            for process in [*servers.values(), *([floor] if floor else [])]:
+            for process in [*servers.values(), floor, floor_headers]:
+                if process is None:
+                    continue
                 process.stop()
         if args.compare_poll:
             polled = serve(corpora[largest], workdir, "feedsvc-poll", args.workers, watch="poll")
@@ -377,6 +393,16 @@ def report(figures: Figures, sizes: list[int], args: argparse.Namespace) -> int:
             value = figures.median(f"feedsvc-{size} {status}")
             row(f"feedsvc {size:,} articles {status}", f"{value:,.0f} req/s", value / floor,
                 ">= 0.90x floor", value / floor >= 0.9)
+    for status in ("200", "304"):
+        value = figures.median(f"floor-headers {status}")
+        row(f"floor with our headers {status}", f"{value:,.0f} req/s", None, "", None)
+        floor_cpu = figures.median(f"floor-headers {status} cpu")
+        row(f"floor with our headers {status} CPU per request", f"{floor_cpu * 1e6:.0f} us",
+            None, "", None)
+        for size in sizes:
+            cpu = figures.median(f"feedsvc-{size} {status} cpu")
+            row(f"feedsvc {size:,} {status} CPU vs floor with our headers", "",
+                floor_cpu / cpu, "", None)
     for status in ("200", "304"):
         floor_cpu = figures.median(f"floor {status} cpu")
         row(f"floor {status} server CPU per request", f"{floor_cpu * 1e6:.0f} us", 1.0, "", None)

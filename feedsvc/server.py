@@ -8,6 +8,7 @@ bytes from the same files.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from typing import Any
@@ -33,6 +34,7 @@ class Server(BaseApplication):
         app = create_app()
         publisher = app.extensions["feedsvc"]
         publisher.start_watching()
+        gc.freeze()  # what start-up loaded lives forever: keep it out of every GC pass
         logging.getLogger("feedsvc").info(
             "worker %d ready: %d articles published, changes noticed by %s",
             os.getpid(), len(publisher.documents.snapshot.articles), publisher.mode)

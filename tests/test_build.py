@@ -202,3 +202,55 @@ def test_nginx_serves_the_export_with_our_bytes_and_types(nginx_static, articles
     missing = fetch(server, "/articles/no-such-article", {})
     assert missing.status == 404 and missing.body == (site / "404.html").read_bytes()
     assert fetch(server, "/_redirects", {}).status == 404
+
+
+def test_nginx_cache_in_front_of_serve_keeps_our_validators(articles: Path,
+                                                            tmp_path: Path) -> None:
+    """deploy/nginx-cache.conf: hits from the cache carry feedsvc's ETag; 304s work."""
+    if NGINX is None:
+        pytest.skip("nginx is not installed")
+    origin = start_server(articles, env={"FEEDSVC_BASE_URL": ROOT_BASE})
+    prefix = tmp_path / "nginx"
+    (prefix / "logs").mkdir(parents=True)
+    port = free_port()
+    conf = DEPLOY.joinpath("nginx-cache.conf").read_text()
+    conf = conf.replace("listen 80;", f"listen 127.0.0.1:{port};").replace(
+        "server 127.0.0.1:8000;", f"server {urlsplit(origin.url).netloc};").replace(
+        "/var/cache/nginx/feedsvc", str(prefix / "cache"))
+    (prefix / "nginx.conf").write_text(
+        f"daemon off;\nuser root;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+        "events { worker_connections 64; }\nhttp {\n  access_log off;\n"
+        + "".join(f"  {kind}_temp_path {prefix}/{kind};\n"
+                  for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        + conf + "\n}\n")
+    process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
+                                "-e", str(prefix / "error.log")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"nginx did not start: {(prefix / 'error.log').read_text()}")
+                time.sleep(0.05)
+        proxy = Server(None, f"http://127.0.0.1:{port}/", Path())
+        for encoding in ("identity", "gzip"):
+            direct = fetch(origin, "/feed.atom", {"Accept-Encoding": encoding})
+            first = fetch(proxy, "/feed.atom", {"Accept-Encoding": encoding})
+            second = fetch(proxy, "/feed.atom", {"Accept-Encoding": encoding})
+            assert second.getheader("X-Cache-Status") == "HIT"
+            for reply in (first, second):
+                assert reply.body == direct.body
+                assert reply.getheader("ETag") == direct.getheader("ETag")
+                assert reply.getheader("Last-Modified") == direct.getheader("Last-Modified")
+                assert reply.getheader("Cache-Control") == direct.getheader("Cache-Control")
+            again = fetch(proxy, "/feed.atom", {"Accept-Encoding": encoding,
+                                                "If-None-Match": direct.getheader("ETag")})
+            assert again.status == 304 and again.body == b""
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        stop_server(origin)
