@@ -1,22 +1,28 @@
 """The catalog: the articles folder, read incrementally, as immutable snapshots.
 
-A scan stats every file and reads only the new and changed ones (a file whose
-mtime is younger than SETTLE seconds is left for the next scan, so a file
-caught half-written is not published; the first scan reads everything). A
+A full scan stats every file; a targeted scan (``paths=``, from file-system
+notifications) stats only those; either reads only new and changed files. A
+file whose mtime is younger than SETTLE seconds is left for a later scan (and
+listed in ``unsettled``), so a file caught half-written is not published; the
+first scan reads everything. A
 file that fails after an edit keeps its last good version until it parses
-again. Duplicate slugs and ids are
-resolved deterministically: the earlier date wins, then the path. History
-comes from the state store. The clock is passed in as ``now``; a snapshot is
-current until the files change or the next scheduled article is due.
+again. A rebuild reuses each unchanged article's resolved form and digest, so
+one change costs little at any corpus size. Duplicate slugs and ids: the
+earlier date wins, then the path. History comes from the state store; the
+clock comes in as ``now``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from . import files
@@ -65,6 +71,13 @@ def read_article(
     return normalise(raw, defaults), problems + list(raw.warnings)
 
 
+def _digest(article: Article) -> str:
+    """Return the hash of what a resolved article shows, for the snapshot's version."""
+    a = article
+    return content_hash(a.id, a.slug, a.path, a.content_hash, a.published, a.updated, a.lang,
+                        a.aliases, a.enclosure, a.bio, a.id_pinned, a.date_pinned)
+
+
 def _sort_key(article: Article) -> tuple[Any, ...]:
     return (-article.published.timestamp(), article.slug)
 
@@ -76,45 +89,88 @@ class Catalog:
                  max_bytes: int, wall: Callable[[], float] = time.time,
                  authority_pinned: bool = False):
         self.root = root
+        self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
+        self._logged: frozenset[Problem] = frozenset()
         self.defaults = defaults
         self.store = store
         self.authority = authority
-        self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
-        self._logged: frozenset[Problem] = frozenset()
         self.max_bytes = max_bytes
         self.wall = wall
         self.files: dict[str, _File] = {}
         self.synced: dict[str, tuple[str, str]] = {}
         self.records: dict[str, Record] = store.records()
         self.snapshot: Snapshot | None = None
+        self.unsettled: set[str] = set()
         self._walk_problems: tuple[Problem, ...] = ()
+        self._resolved: dict[str, tuple[Article, Record, Article, str]] = {}
+        self._digests: dict[str, str] = {}
+        self._touched: dict[str, Article | None] | None = {}  # path -> before; None: rebuild
+        self._dupes: list[Problem] = []
 
-    def scan(self, now: datetime) -> Snapshot:
-        """Return the snapshot of the folder at NOW, re-reading only what changed."""
-        found, walk_problems = files.discover(self.root)
-        changed = self._read_changed(found)
-        if tuple(walk_problems) != self._walk_problems:
-            self._walk_problems = tuple(walk_problems)
-            for problem in walk_problems:
-                log.warning("%s", problem)
-            changed = True
+    def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:
+        """Return the snapshot of the folder at NOW, re-reading only what changed.
+
+        With PATHS (relative to the folder), only those are looked at; a path that
+        is a folder or a symlink makes it a full scan.
+        """
+        found = self._stat_paths(paths) if paths is not None else None
+        if found is None:
+            found, walk_problems = files.discover(self.root)
+            changed = self._read_changed(found, None)
+            if tuple(walk_problems) != self._walk_problems:
+                self._walk_problems = tuple(walk_problems)
+                for problem in walk_problems:
+                    log.warning("%s", problem)
+                changed, self._touched = True, None
+        else:
+            changed = self._read_changed(found, set(paths))
         if changed or self.snapshot is None or not self.snapshot.is_current(now):
-            self.snapshot = self._build(now)
+            self.snapshot = self._patch(now) or self._build(now)
+        self._touched = {}
         return self.snapshot
 
-    def _read_changed(self, found: list[files.Found]) -> bool:
+    def _stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
+        """Return the article files among PATHS, or None when a full scan is needed."""
+        root = os.path.realpath(self.root)
+        found = []
+        for path in sorted(paths):
+            parts = path.split("/")
+            if any(p.startswith(".") or p in ("", "..") for p in parts) or files.is_ignored(
+                    parts[-1]):
+                continue
+            full = os.path.join(root, path)
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                continue  # deleted: _read_changed drops it
+            except OSError:
+                return None
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            found.append(files.Found(path, full, files.signature(st)))
+        return found
+
+    def _read_changed(self, found: list[files.Found], scope: set[str] | None) -> bool:
+        """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
         changed = False
         wall = self.wall()
         paths = set()
         for item in found:
             paths.add(item.path)
+            self.unsettled.discard(item.path)
             entry = self.files.get(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
             if self.snapshot is not None and 0 <= wall - item.signature[2] / 1e9 < SETTLE:
-                continue  # maybe still being written: read it on a later scan
+                self.unsettled.add(item.path)  # maybe still being written: read it later
+                continue
             changed = True
             previous = entry.article if entry else None
+            if self._touched is not None:
+                if entry is None:
+                    self._touched = None  # a new file: not a patch
+                else:
+                    self._touched.setdefault(item.path, previous)
             try:
                 article, problems = read_article(item, self.defaults, self.max_bytes)
             except Exception as e:  # noqa: BLE001 - a bug must cost one article, not the feed
@@ -129,9 +185,9 @@ class Catalog:
             for problem in problems:
                 log.warning("%s", problem)
             self.files[item.path] = _File(item.signature, article, tuple(problems))
-        for path in set(self.files) - paths:
+        for path in (set(self.files) if scope is None else scope & set(self.files)) - paths:
             del self.files[path]
-            changed = True
+            changed, self._touched = True, None
         return changed
 
     def _first_date(self, article: Article) -> datetime | None:
@@ -140,19 +196,24 @@ class Catalog:
 
     def _winners(self, articles: Iterable[Article], key: Callable[[Article], str],
                  what: str) -> tuple[list[Article], list[Problem]]:
+        articles = list(articles)
+        keys = [key(a) for a in articles]
+        if len(set(keys)) == len(keys):
+            return articles, []  # no duplicates: the usual case, kept cheap
         groups: dict[str, list[Article]] = {}
         for article in articles:
             groups.setdefault(key(article), []).append(article)
         winners, problems = [], []
         for name, group in groups.items():
-            if len(group) > 1:  # undated and not yet seen sorts last
-                group.sort(key=lambda a: (self._first_date(a) or FAR_FUTURE, a.path))
+            if len(group) == 1:
+                winners.append(group[0])
+                continue
+            group.sort(key=lambda a: (self._first_date(a) or FAR_FUTURE, a.path))  # undated last
             winners.append(group[0])
-            if len(group) > 1:
-                others = ", ".join(a.path for a in group[1:])
-                problems.append(warning(
-                    group[0].path, f"{what} {name!r} is also claimed by {others}; this file wins "
-                    "(the earlier date, then the path)"))
+            others = ", ".join(a.path for a in group[1:])
+            problems.append(warning(
+                group[0].path, f"{what} {name!r} is also claimed by {others}; this file wins "
+                "(the earlier date, then the path)"))
             for loser in group[1:]:
                 problems.append(ArticleError(
                     loser.path, f"duplicate {what} {name!r}, also in {group[0].path} which wins "
@@ -160,21 +221,19 @@ class Catalog:
         return winners, problems
 
     def _build(self, now: datetime) -> Snapshot:
-        problems = list(self._walk_problems)
+        candidates: list[Article] = []
+        drafts: list[Article] = []
         for entry in self.files.values():
-            problems.extend(entry.problems)
-        candidates = [e.article for e in self.files.values() if e.article and not e.article.draft]
-        drafts = [e.article for e in self.files.values() if e.article and e.article.draft]
-        winners, dupes = self._winners(candidates, lambda a: a.slug, "slug")
-        problems += dupes
+            if entry.article is not None:
+                (drafts if entry.article.draft else candidates).append(entry.article)
+        winners, dupes = self._winners(candidates, attrgetter("slug"), "slug")
         self._sync(winners, now)
-        resolved = [self._resolve(a) for a in self._recorded(winners)]
+        resolved = self._resolve_all(self._recorded(winners))
         resolved, id_dupes = self._winners(resolved, lambda a: a.id or "", "id")
-        dupes += id_dupes
-        problems += id_dupes
-        for problem in sorted(set(dupes) - self._logged):  # once per change, not per scan
+        self._dupes = dupes + id_dupes
+        for problem in sorted(set(self._dupes) - self._logged):  # once per change, not per scan
             log.warning("%s", problem)
-        self._logged = frozenset(dupes)
+        self._logged = frozenset(self._dupes)
         live = sorted((a for a in resolved if a.published <= now), key=_sort_key)
         scheduled = sorted((a for a in resolved if a.published > now), key=_sort_key)
         by_slug = {a.slug: a for a in live}
@@ -194,12 +253,7 @@ class Catalog:
         for article in live:
             for tag in article.tags:
                 tags.setdefault(tag.slug, (tag, []))[1].append(article)
-        version = content_hash(
-            [(a.id, a.slug, a.path, a.content_hash, a.published.timestamp(),
-              a.updated.timestamp(), a.lang, a.aliases, a.enclosure and repr(a.enclosure), a.bio,
-              a.id_pinned, a.date_pinned) for a in live],
-            sorted(redirects.items()), sorted(gone),
-        )
+        version = self._version(live, redirects, gone)
         return Snapshot(
             articles=tuple(live),
             by_slug=by_slug,
@@ -208,10 +262,78 @@ class Catalog:
             tags={slug: (tag, tuple(items)) for slug, (tag, items) in sorted(tags.items())},
             next_due=scheduled[-1].published if scheduled else None,
             version=version,
-            problems=tuple(sorted(set(problems))) + tuple(
-                Problem(self.store.path, None, "error", m) for m in self.store.problems),
+            problems=self._problems(),
             unpublished=tuple(scheduled) + tuple(drafts),
         )
+
+    def _patch(self, now: datetime) -> Snapshot | None:
+        """Return the snapshot with edited articles swapped in, or None when a rebuild is due.
+
+        Only edits that keep an article's place qualify: same slug, written date,
+        id, aliases and tags, published before and after. Everything else (new,
+        deleted, renamed, re-dated, drafted files, duplicates) takes ``_build``.
+        """
+        before, touched = self.snapshot, self._touched
+        if before is None or not touched or not before.is_current(now):
+            return None
+        edits = []
+        for path, old in touched.items():
+            new = self.files[path].article
+            if old is None or new is None or new is old:
+                if new is old and old is not None:
+                    continue  # a failed edit kept the last good version
+                return None
+            entry = self._resolved.get(old.slug)
+            if (new.draft or old.draft or entry is None or entry[0] is not old
+                    or old.slug not in before.by_slug
+                    or (new.slug, new.published, new.id, new.aliases, new.tags, new.date_pinned,
+                        new.id_pinned) != (old.slug, old.published, old.id, old.aliases,
+                                           old.tags, old.date_pinned, old.id_pinned)):
+                return None
+            edits.append(new)
+        if not edits:
+            return replace(before, problems=self._problems())
+        seen = [Seen(a.slug, a.path, a.content_hash, a.published) for a in edits
+                if self.synced.get(a.slug) != (a.content_hash, a.path)]
+        if seen:
+            self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
+            self.records.update(self.store.records([a.slug for a in seen]))
+        live, by_slug, tags = list(before.articles), dict(before.by_slug), dict(before.tags)
+        position = {a.slug: i for i, a in enumerate(live)}
+        for new in edits:
+            self.synced[new.slug] = (new.content_hash, new.path)
+            old_done = by_slug[new.slug]
+            done = self._resolve(new)
+            if (done.published, done.id) != (old_done.published, old_done.id):
+                return None  # _build starts from the state just recorded
+            self._resolved[new.slug] = (new, self.records[new.slug], done, _digest(done))
+            self._digests[new.slug] = self._resolved[new.slug][3]
+            live[position[new.slug]] = done
+            by_slug[new.slug] = done
+            for tag in done.tags:
+                tag_, items = tags[tag.slug]
+                tags[tag.slug] = (tag_, tuple(done if a is old_done else a for a in items))
+        return replace(
+            before, articles=tuple(live), by_slug=by_slug, tags=tags,
+            version=self._version(live, before.redirects, before.gone), problems=self._problems(),
+        )
+
+    def _problems(self) -> tuple[Problem, ...]:
+        """Return the problems of the files, the walk and the last rebuild's duplicates."""
+        problems = list(self._walk_problems) + self._dupes
+        for entry in self.files.values():
+            if entry.problems:
+                problems.extend(entry.problems)
+        return tuple(sorted(set(problems))) + tuple(
+            Problem(self.store.path, None, "error", m) for m in self.store.problems)
+
+    def _version(self, live: Iterable[Article], redirects: dict[str, str],
+                 gone: frozenset[str]) -> str:
+        digests = self._digests
+        return hashlib.sha256(
+            "".join([digests[a.slug] for a in live]).encode()
+            + content_hash(sorted(redirects.items()), sorted(gone)).encode()
+        ).hexdigest()
 
     def _sync(self, winners: list[Article], now: datetime) -> None:
         current = {a.slug: (a.content_hash, a.path) for a in winners}
@@ -245,6 +367,22 @@ class Catalog:
                 log.info("%s: record changed by another process; read again on next scan", slug)
                 self.synced.pop(slug, None)
         return [a for a in winners if a.slug in self.records]
+
+    def _resolve_all(self, winners: list[Article]) -> list[Article]:
+        """Return WINNERS resolved against their records, reusing unchanged ones."""
+        cache, fresh, resolved, digests = self._resolved, {}, [], {}
+        for article in winners:
+            record = self.records[article.slug]
+            entry = cache.get(article.slug)
+            if entry is None or entry[0] is not article or (
+                    entry[1] is not record and entry[1] != record):
+                done = self._resolve(article)
+                entry = (article, record, done, _digest(done))
+            fresh[article.slug] = entry
+            digests[article.slug] = entry[3]
+            resolved.append(entry[2])
+        self._resolved, self._digests = fresh, digests
+        return resolved
 
     def _resolve(self, article: Article) -> Article:
         record = self.records[article.slug]

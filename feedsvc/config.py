@@ -64,7 +64,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FEED_CONTENT", "full", "`full` or `summary`: what feed entries carry."),
     Setting("FEED_MAX_BYTES", 1048576, "Byte budget of one feed document."),
     Setting("CACHE_MAX_AGE", 1800, "Seconds in Cache-Control max-age."),
-    Setting("RESCAN_INTERVAL", 1.0, "Seconds between scans of the articles folder."),
+    Setting("RESCAN_INTERVAL", 1.0, "Seconds between stat scans of the articles folder "
+            "(when WATCH is `poll`, or notifications are unavailable)."),
+    Setting("WATCH", "auto", "How changes are noticed: `notify` (inotify via watchdog, only "
+            "changed files are stat'ed), `poll` (stat scan every RESCAN_INTERVAL), `auto` "
+            "(notify when available, else poll)."),
     Setting("MAX_ARTICLE_BYTES", 2097152, "Larger article files are reported and skipped."),
     Setting("PAGE_SIZE", 20, "Articles per index page."),
     Setting("THEME", "", "Folder whose templates/ and static/ override the built-in ones."),
@@ -152,6 +156,8 @@ def validate(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{key} must be at least 1")
     if config["CACHE_MAX_AGE"] < 0 or config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("CACHE_MAX_AGE and TRUSTED_PROXIES must not be negative")
+    if config["WATCH"] not in {"auto", "notify", "poll"}:
+        raise ConfigError("WATCH must be 'auto', 'notify' or 'poll'")
     if config["RESCAN_INTERVAL"] <= 0:
         raise ConfigError("RESCAN_INTERVAL must be positive")
 

@@ -11,13 +11,16 @@ change writes nothing; files of articles that are gone are removed.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .catalog import SETTLE
 from .publisher import Publisher
 
 MANIFEST = ".feedsvc-build"
@@ -48,6 +51,11 @@ def _write(target: Path, data: bytes) -> bool:
 def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
     """Write the site under OUTDIR; return how many files changed."""
     publisher = Publisher(config)
+    for _ in range(40):  # files written just now are left unread by a scan: wait for them
+        if not publisher.catalog.unsettled:
+            break
+        time.sleep(SETTLE)
+        publisher.refresh()
     documents = publisher.documents
     out = Path(outdir)
     prefix = publisher.site.prefix
@@ -55,7 +63,9 @@ def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
     redirects: list[str] = []
     changed = 0
     paths = list(documents.paths())
-    with click.progressbar(paths, label="building", file=None if progress else open(os.devnull, "w")) as bar:  # noqa: SIM115
+    with contextlib.ExitStack() as stack:
+        sink = None if progress else stack.enter_context(open(os.devnull, "w"))  # noqa: SIM115
+        bar = stack.enter_context(click.progressbar(paths, label="building", file=sink))
         for path in bar:
             result = documents.resolve(path)
             if result.location is not None:
@@ -75,6 +85,7 @@ def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
         changed += _write(out / ("404.html" + suffix), data)
     written.add("_redirects")
     changed += _write(out / "_redirects", "".join(line + "\n" for line in redirects).encode())
+    written.add(MANIFEST)
     old = set()
     manifest = out / MANIFEST
     if manifest.exists():
@@ -82,7 +93,6 @@ def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
     for stale in sorted(old - written):
         (out / stale).unlink(missing_ok=True)
         changed += 1
-    written.add(MANIFEST)
     _write(manifest, "".join(f"{name}\n" for name in sorted(written)).encode())
     if progress:
         click.echo(f"{len(paths)} paths, {changed} files changed in {outdir}", err=True)

@@ -3,9 +3,9 @@
 Every absolute URL is BASE_URL joined with a path of ours; nothing here or
 downstream looks at the request, so the Host header never reaches a URL we
 emit. ``Document`` is a rendered response body with its validators, computed
-once per regeneration: the strong ETag hashes the body, the gzip variant is
-compressed once (mtime 0, so the bytes are the same on every machine) and has
-its own ETag.
+once per regeneration: the strong ETag hashes the body; the gzip variant is
+compressed at most once, when first asked for (mtime 0, so the bytes are the
+same in every worker and in ``feedsvc build``), and has its own ETag.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -103,14 +104,20 @@ class Document:
     mimetype: str
     last_modified: datetime | None
     etag: str = field(init=False)
-    gzip_body: bytes = field(init=False, repr=False)
-    gzip_etag: str = field(init=False)
+    # The web layer's per-representation headers, computed on first use.
+    http: dict[bool, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        packed = gzip.compress(self.body, compresslevel=9, mtime=0)
         object.__setattr__(self, "etag", hashlib.sha256(self.body).hexdigest()[:32])
-        object.__setattr__(self, "gzip_body", packed)
-        object.__setattr__(self, "gzip_etag", hashlib.sha256(packed).hexdigest()[:32] + "-gz")
+
+    @cached_property
+    def gzip_body(self) -> bytes:
+        """Return the body gzipped, compressed once (level 6: level 9 saves ~1% for 2x the CPU)."""
+        return gzip.compress(self.body, compresslevel=6, mtime=0)
+
+    @cached_property
+    def gzip_etag(self) -> str:
+        return hashlib.sha256(self.gzip_body).hexdigest()[:32] + "-gz"
 
     @property
     def content_type(self) -> str:

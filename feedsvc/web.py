@@ -1,18 +1,25 @@
 """HTTP: the only module that touches the request.
 
-Every GET and HEAD is answered from a pre-rendered ``Document``; conditional
-requests are left to Werkzeug (``make_conditional``: If-None-Match first,
-strong, weak and ``*``, then If-Modified-Since). gzip is chosen by
-Accept-Encoding and has its own ETag; ``Vary: Accept-Encoding`` is always
-sent. No cookie is ever set. Absolute URLs come from BASE_URL only.
+Every GET and HEAD is answered from a pre-rendered ``Document`` whose headers
+are computed once per document and variant, not per request. Conditional
+requests are decided by Werkzeug's ``is_resource_modified`` (what
+``make_conditional`` calls: If-None-Match first, weak comparison, ``*`` and
+lists, then If-Modified-Since; If-Match gives 412). We call it directly
+because ``make_conditional`` adds a Date header and gunicorn always adds its
+own, which would send two. gzip is chosen by Accept-Encoding and has its own
+ETag; ``Vary: Accept-Encoding`` is sent on 200 and 304. max-age never runs
+past the next scheduled article. No cookie, no Expires.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import NamedTuple
 
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date, is_resource_modified, parse_etags, quote_etag
 
 from .documents import Documents, Result, max_age
 from .publisher import Publisher, utcnow
@@ -21,6 +28,7 @@ from .site import ATOM, RSS, Document
 log = logging.getLogger(__name__)
 bp = Blueprint("feedsvc", __name__)
 METHODS = ["GET", "HEAD"]
+CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH")
 BROWSER_XML = {ATOM, RSS}  # feeds a browser is given as application/xml, for feed.xsl
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -32,45 +40,81 @@ SECURITY_HEADERS = {
 }
 
 
+class NotModified(Response):
+    """A 304: no body, so no Content-Type to add and then take away."""
+
+    default_mimetype = None
+
+
 def publisher() -> Publisher:
     return current_app.extensions["feedsvc"]
 
 
+class Variant(NamedTuple):
+    """One representation of a document, with every header but Cache-Control."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime | None
+    headers: list[tuple[str, str]]
+    headers_304: list[tuple[str, str]]  # what RFC 9110 15.4.5 asks of a 304, bar Cache-Control
+
+
+def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
+    """Return DOCUMENT's identity or gzip representation, for a browser or not, computed once."""
+    cached = document.http
+    variant = cached.get((gzipped, browser))
+    if variant is None:
+        body, etag = (document.gzip_body, document.gzip_etag) if gzipped else (
+            document.body, document.etag)
+        content_type = "application/xml; charset=utf-8" if browser else document.content_type
+        vary = "Accept-Encoding, Accept" if document.mimetype in BROWSER_XML else "Accept-Encoding"
+        headers = [("Content-Type", content_type), ("Vary", vary)]
+        if gzipped:
+            headers.append(("Content-Encoding", "gzip"))
+        if document.mimetype == "text/html":
+            headers.extend(SECURITY_HEADERS.items())
+        else:
+            headers.append(("X-Content-Type-Options", "nosniff"))
+        headers.append(("ETag", quote_etag(etag)))
+        if document.last_modified is not None:
+            headers.append(("Last-Modified", http_date(document.last_modified)))
+        headers_304 = [("Vary", vary), ("ETag", quote_etag(etag))]
+        variant = cached[gzipped, browser] = Variant(body, etag, document.last_modified, headers,
+                                            headers_304)
+    return variant
+
+
+def _cache_control(documents: Documents) -> str:
+    if documents.snapshot.next_due is None:
+        return f"public, max-age={documents.site.cache_max_age}"
+    return f"public, max-age={max_age(documents.site, documents.snapshot, utcnow())}"
+
+
 def respond(document: Document, status: int, documents: Documents) -> Response:
     """Return DOCUMENT as a response, 304 when the request's validators match."""
-    gzipped = request.accept_encodings["gzip"] > 0 and status == 200
-    content_type = document.content_type
-    if document.mimetype in BROWSER_XML:
-        # Chromium shows application/atom+xml and rss+xml as plain text and never applies
-        # their XSL stylesheet: a browser (which prefers text/html) gets the same bytes
-        # as application/xml. Feed readers, and clients that send no Accept, are unaffected.
-        best = request.accept_mimetypes.best_match([document.mimetype, "text/html"])
-        if best == "text/html":
-            content_type = "application/xml; charset=utf-8"
-    response = Response(
-        document.gzip_body if gzipped else document.body,
-        status=status,
-        content_type=content_type,
-    )
-    headers = response.headers
-    headers["Vary"] = "Accept-Encoding, Accept" if document.mimetype in BROWSER_XML else (
-        "Accept-Encoding")
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
-    if document.mimetype == "text/html":
-        headers.update(SECURITY_HEADERS)
-    else:
-        headers["X-Content-Type-Options"] = "nosniff"
+    environ = request.environ
+    gzipped = (status == 200 and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+               and request.accept_encodings["gzip"] > 0)
+    # Chromium shows application/atom+xml and rss+xml as plain text and never applies their
+    # XSL stylesheet: a browser (which prefers text/html) gets the same bytes as
+    # application/xml. Feed readers, and clients that send no Accept, are unaffected.
+    browser = (document.mimetype in BROWSER_XML and "text/html" in environ.get("HTTP_ACCEPT", "")
+               and request.accept_mimetypes.best_match([document.mimetype, "text/html"])
+               == "text/html")
+    variant = _variant(document, gzipped, browser)
     if status != 200:
-        headers["Cache-Control"] = "no-cache"
-        return response
-    site = documents.site
-    age = max_age(site, documents.snapshot, utcnow())
-    headers["Cache-Control"] = f"public, max-age={age}"
-    response.set_etag(document.gzip_etag if gzipped else document.etag)
-    if document.last_modified is not None:
-        response.last_modified = document.last_modified
-    return response.make_conditional(request)
+        headers = [h for h in variant.headers if h[0] not in ("ETag", "Last-Modified")]
+        headers.append(("Cache-Control", "no-cache"))
+        return Response(variant.body, status=status, headers=headers)
+    cache_control = ("Cache-Control", _cache_control(documents))
+    if not any(name in environ for name in CONDITIONAL) or is_resource_modified(
+            environ, variant.etag, last_modified=variant.last_modified):
+        return Response(variant.body, status=200, headers=[*variant.headers, cache_control])
+    if "HTTP_IF_MATCH" in environ and parse_etags(environ["HTTP_IF_MATCH"]):
+        # If-Match failed: 412, as make_conditional answers
+        return Response(b"", status=412, headers=[*variant.headers, cache_control])
+    return NotModified(status=304, headers=[*variant.headers_304, cache_control])
 
 
 # No automatic OPTIONS: every other method, OPTIONS too, is a 405 with "Allow: GET, HEAD".
