@@ -65,8 +65,14 @@ def article_text(number: int, version: int) -> str:
     return "\n".join(lines)
 
 
-def churn(folder: Path, events_path: Path, duration: float, interval: float, seed: int,
-          rename_after: float) -> None:
+def churn(
+    folder: Path,
+    events_path: Path,
+    duration: float,
+    interval: float,
+    seed: int,
+    rename_after: float,
+) -> None:
     """Change FOLDER every INTERVAL seconds for DURATION; log each change to EVENTS_PATH.
 
     A rename only touches an article last written RENAME_AFTER seconds ago or more, and a
@@ -87,8 +93,19 @@ def churn(folder: Path, events_path: Path, duration: float, interval: float, see
     with open(events_path, "a", buffering=1) as events:
 
         def log(op: str, number: int, stem: str, version: int, how: str) -> None:
-            events.write(json.dumps({"t": time.time(), "op": op, "n": number, "slug": stem,
-                                     "v": version, "how": how}) + "\n")
+            events.write(
+                json.dumps(
+                    {
+                        "t": time.time(),
+                        "op": op,
+                        "n": number,
+                        "slug": stem,
+                        "v": version,
+                        "how": how,
+                    }
+                )
+                + "\n"
+            )
 
         def write(stem: str, text: str, atomic: bool) -> None:
             path = folder / f"{stem}.md"
@@ -144,7 +161,8 @@ def churn(folder: Path, events_path: Path, duration: float, interval: float, see
                 del live[number], written[number]
                 renamed.pop(number, None)
             how = {"rename": "rename", "delete": "unlink"}.get(op) or (
-                "atomic" if atomic else "in place")
+                "atomic" if atomic else "in place"
+            )
             log(op, number, stem, version, how)
             # on a fixed schedule, so a slow step does not slow the rate
             time.sleep(max(0.0, begun + (tick + 1) * interval - time.monotonic()))
@@ -176,7 +194,8 @@ class Results:
     parsed: dict[str, list[tuple[int, int, str, str, str]]] = field(default_factory=dict)
     observations: list[Observation] = field(default_factory=list)
     identities: dict[tuple[str, int], set[tuple[str, str]]] = field(
-        default_factory=lambda: defaultdict(set))
+        default_factory=lambda: defaultdict(set)
+    )
     requests: int = 0
 
 
@@ -192,18 +211,34 @@ def parse_body(kind: str, body: bytes) -> list[tuple[int, int, str, str, str]]:
         parsed = feedparser.parse(body)
         if parsed.bozo:
             raise ValueError(f"bozo: {parsed.get('bozo_exception')}")
-        items = [(e.title, e.link, e.id, time.strftime("%Y-%m-%dT%H:%M:%S", e.published_parsed))
-                 for e in parsed.entries]
+        items = [
+            (e.title, e.link, e.id, time.strftime("%Y-%m-%dT%H:%M:%S", e.published_parsed))
+            for e in parsed.entries
+        ]
     for title, link, entry_id, published in items:
         match = TITLE.match(title)
         if match:
-            entries.append((int(match.group(1)), int(match.group(2)), link.rsplit("/", 1)[1],
-                            entry_id, published))
+            entries.append(
+                (
+                    int(match.group(1)),
+                    int(match.group(2)),
+                    link.rsplit("/", 1)[1],
+                    entry_id,
+                    published,
+                )
+            )
     return entries
 
 
-def poller(index: int, port: int, done: threading.Event, until: float, think: float,
-           results: Results, seed: int) -> None:
+def poller(
+    index: int,
+    port: int,
+    done: threading.Event,
+    until: float,
+    think: float,
+    results: Results,
+    seed: int,
+) -> None:
     """Poll the feeds with conditional requests until DONE, at the latest UNTIL (wall clock)."""
     rng = random.Random(seed * 1000 + index)
     gzipped = index % 2 == 1
@@ -240,9 +275,13 @@ def poller(index: int, port: int, done: threading.Event, until: float, think: fl
                 connection = None
                 # A kept-alive connection the server closed before answering: every client
                 # retries a GET once on a new connection (RFC 9112, 9.3.1). Counted apart.
-                if reused and attempt == 0 and isinstance(
-                        e, http.client.RemoteDisconnected | ConnectionResetError |
-                        BrokenPipeError):
+                if (
+                    reused
+                    and attempt == 0
+                    and isinstance(
+                        e, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError
+                    )
+                ):
                     with results.lock:
                         results.keepalive_retries.append(f"{type(e).__name__} idle {idle:.2f} s")
                     continue
@@ -250,7 +289,8 @@ def poller(index: int, port: int, done: threading.Event, until: float, think: fl
                     results.connection_errors[type(e).__name__] += 1
                     results.error_details.append(
                         f"{time.strftime('%H:%M:%S')} {path} {type(e).__name__}: {e} "
-                        f"(reused {reused}, idle {idle:.2f} s)")
+                        f"(reused {reused}, idle {idle:.2f} s)"
+                    )
                 break
         if response is None:
             time.sleep(think)
@@ -267,8 +307,11 @@ def poller(index: int, port: int, done: threading.Event, until: float, think: fl
             digest = hashlib.sha256(body).hexdigest()
             kind = path.rsplit(".", 1)[1]
             try:
-                plain = gzip.decompress(body) if response.getheader(
-                    "Content-Encoding") == "gzip" else body
+                plain = (
+                    gzip.decompress(body)
+                    if response.getheader("Content-Encoding") == "gzip"
+                    else body
+                )
             except (OSError, EOFError) as e:
                 plain = b""
                 with results.lock:
@@ -306,8 +349,9 @@ def parse_all(results: Results) -> float:
     return time.perf_counter() - started
 
 
-def late_writes(events: list[dict], observations: list[Observation],
-                max_delay: float) -> tuple[list[float], list[str]]:
+def late_writes(
+    events: list[dict], observations: list[Observation], max_delay: float
+) -> tuple[list[float], list[str]]:
     """Return each write's delay until served, and the writes not served within MAX_DELAY."""
     by_number: dict[int, list[dict]] = defaultdict(list)
     for event in events:
@@ -335,9 +379,11 @@ def late_writes(events: list[dict], observations: list[Observation],
             if not superseded:
                 delays.append(max(delay, 0.0))
                 if delay > max_delay:
-                    late.append(f"{event['op']} ({event['how']}) of churn {number} "
-                                f"v{event['v']} as {event['slug']}: "
-                                f"{'never served' if delay == float('inf') else f'{delay:.2f} s'}")
+                    late.append(
+                        f"{event['op']} ({event['how']}) of churn {number} "
+                        f"v{event['v']} as {event['slug']}: "
+                        f"{'never served' if delay == float('inf') else f'{delay:.2f} s'}"
+                    )
     return delays, late
 
 
@@ -350,17 +396,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(folder: Path, state: Path, port: int, workers: int, threads: int,
-                 rescan: float, log: Path) -> subprocess.Popen:
+def start_server(
+    folder: Path, state: Path, port: int, workers: int, threads: int, rescan: float, log: Path
+) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-    env.update({"FEEDSVC_STATE": str(state), "FEEDSVC_FEED_SIZE": "500",
-                "FEEDSVC_RESCAN_INTERVAL": str(rescan)})
-    command = [sys.executable, "-m", "feedsvc", "serve", "--articles", str(folder),
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-               "--threads", str(threads)]
+    env.update(
+        {
+            "FEEDSVC_STATE": str(state),
+            "FEEDSVC_FEED_SIZE": "500",
+            "FEEDSVC_RESCAN_INTERVAL": str(rescan),
+        }
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "feedsvc",
+        "serve",
+        "--articles",
+        str(folder),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                   cwd=folder.parent)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder.parent
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -397,22 +463,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers [4]")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker [4]")
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between changes")
-    parser.add_argument("--think", type=float, default=0.05,
-                        help="mean pause between one poller's requests [0.05]")
+    parser.add_argument(
+        "--think", type=float, default=0.05, help="mean pause between one poller's requests [0.05]"
+    )
     parser.add_argument("--rescan", type=float, default=1.0, help="RESCAN_INTERVAL [1.0]")
-    parser.add_argument("--max-delay", type=float, default=2.0,
-                        help="a write must be served within this many seconds [2]")
-    parser.add_argument("--rename-after", type=float, default=2.5,
-                        help="no write this close before or after a rename [2.5]")
+    parser.add_argument(
+        "--max-delay",
+        type=float,
+        default=2.0,
+        help="a write must be served within this many seconds [2]",
+    )
+    parser.add_argument(
+        "--rename-after",
+        type=float,
+        default=2.5,
+        help="no write this close before or after a rename [2.5]",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--churn-child", nargs=4, metavar=("FOLDER", "EVENTS", "SECONDS", "SEED"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--churn-child",
+        nargs=4,
+        metavar=("FOLDER", "EVENTS", "SECONDS", "SEED"),
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args(argv)
     if args.churn_child:
         folder, events, seconds, seed = args.churn_child
-        churn(Path(folder), Path(events), float(seconds), args.interval, int(seed),
-              args.rename_after)
+        churn(
+            Path(folder), Path(events), float(seconds), args.interval, int(seed), args.rename_after
+        )
         return 0
     if args.smoke:
         args.duration = 10.0
@@ -428,20 +508,37 @@ def main(argv: list[str] | None = None) -> int:
     events_path = work / "events.jsonl"
     log = work / "server.log"
     port = free_port()
-    server = start_server(folder, work / "state.sqlite3", port, args.workers, args.threads,
-                          args.rescan, log)
+    server = start_server(
+        folder, work / "state.sqlite3", port, args.workers, args.threads, args.rescan, log
+    )
     results = Results()
     try:
         started = time.time()
         until = started + args.duration + args.max_delay + 60  # a hard bound, never reached
         done = threading.Event()
-        child = subprocess.Popen([sys.executable, __file__, "--interval", str(args.interval),
-                                  "--rename-after", str(args.rename_after),
-                                  "--churn-child", str(folder), str(events_path),
-                                  str(args.duration), str(args.seed)])
-        threads = [threading.Thread(target=poller, daemon=True,
-                                    args=(i, port, done, until, args.think, results, args.seed))
-                   for i in range(args.pollers)]
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--interval",
+                str(args.interval),
+                "--rename-after",
+                str(args.rename_after),
+                "--churn-child",
+                str(folder),
+                str(events_path),
+                str(args.duration),
+                str(args.seed),
+            ]
+        )
+        threads = [
+            threading.Thread(
+                target=poller,
+                daemon=True,
+                args=(i, port, done, until, args.think, results, args.seed),
+            )
+            for i in range(args.pollers)
+        ]
         for thread in threads:
             thread.start()
         try:
@@ -461,8 +558,9 @@ def main(argv: list[str] | None = None) -> int:
     return report(args, results, events, server_log, elapsed, work)
 
 
-def report(args, results: Results, events: list[dict], server_log: str, elapsed: float,
-           work: Path) -> int:
+def report(
+    args, results: Results, events: list[dict], server_log: str, elapsed: float, work: Path
+) -> int:
     parse_seconds = parse_all(results)
     delays, late = late_writes(events, results.observations, args.max_delay)
     changed = {key: values for key, values in results.identities.items() if len(values) > 1}
@@ -474,30 +572,47 @@ def report(args, results: Results, events: list[dict], server_log: str, elapsed:
     five_xx = sum(n for status, n in results.statuses.items() if status >= 500)
     ops = Counter(f"{e['op']} ({e['how']})" for e in events)
     finite = sorted(d for d in delays if d != float("inf"))
-    print(f"feedsvc churn: {args.pollers} pollers, {args.workers} workers x {args.threads} "
-          f"threads, {elapsed:.1f} s, a change every {args.interval * 1000:.0f} ms")
-    print(f"requests: {results.requests} ({results.requests / elapsed:.0f}/s); statuses: "
-          + ", ".join(f"{s}: {n}" for s, n in sorted(results.statuses.items())))
-    print(f"connection errors: {sum(results.connection_errors.values())} "
-          f"{dict(results.connection_errors) or ''}")
+    print(
+        f"feedsvc churn: {args.pollers} pollers, {args.workers} workers x {args.threads} "
+        f"threads, {elapsed:.1f} s, a change every {args.interval * 1000:.0f} ms"
+    )
+    print(
+        f"requests: {results.requests} ({results.requests / elapsed:.0f}/s); statuses: "
+        + ", ".join(f"{s}: {n}" for s, n in sorted(results.statuses.items()))
+    )
+    print(
+        f"connection errors: {sum(results.connection_errors.values())} "
+        f"{dict(results.connection_errors) or ''}"
+    )
     for detail in results.error_details[:10]:
         print(f"  {detail}")
-    print(f"kept-alive connections closed by the server before answering, retried once: "
-          f"{len(results.keepalive_retries)} {results.keepalive_retries[:5] or ''}")
+    print(
+        f"kept-alive connections closed by the server before answering, retried once: "
+        f"{len(results.keepalive_retries)} {results.keepalive_retries[:5] or ''}"
+    )
     print(f"5xx responses: {five_xx}")
-    print(f"200 bodies: {len(results.received)}, {len(results.parsed)} distinct, parsed in "
-          f"{parse_seconds:.1f} s after the run; bad bodies: {len(results.bad_bodies)}")
-    print(f"ETags seen: {len(results.etags)}; ETag with different bytes: "
-          f"{len(results.etag_mismatches)}")
-    print(f"writes: {len(events)} (" + ", ".join(f"{k}: {n}" for k, n in sorted(ops.items()))
-          + ")")
+    print(
+        f"200 bodies: {len(results.received)}, {len(results.parsed)} distinct, parsed in "
+        f"{parse_seconds:.1f} s after the run; bad bodies: {len(results.bad_bodies)}"
+    )
+    print(
+        f"ETags seen: {len(results.etags)}; ETag with different bytes: "
+        f"{len(results.etag_mismatches)}"
+    )
+    print(
+        f"writes: {len(events)} (" + ", ".join(f"{k}: {n}" for k, n in sorted(ops.items())) + ")"
+    )
     if finite:
-        print(f"write -> served: median {statistics.median(finite):.2f} s, "
-              f"p99 {finite[int(len(finite) * 0.99) - 1 if len(finite) > 1 else 0]:.2f} s, "
-              f"max {finite[-1]:.2f} s over {len(delays)} checked writes; "
-              f"late (> {args.max_delay:.1f} s): {len(late)}")
-    print(f"articles whose id or published date changed: {len(changed)} "
-          f"(of {len({n for _, n in results.identities})} followed)")
+        print(
+            f"write -> served: median {statistics.median(finite):.2f} s, "
+            f"p99 {finite[int(len(finite) * 0.99) - 1 if len(finite) > 1 else 0]:.2f} s, "
+            f"max {finite[-1]:.2f} s over {len(delays)} checked writes; "
+            f"late (> {args.max_delay:.1f} s): {len(late)}"
+        )
+    print(
+        f"articles whose id or published date changed: {len(changed)} "
+        f"(of {len({n for _, n in results.identities})} followed)"
+    )
     print(f"ids given to more than one article: {len(shared)}")
     tracebacks = server_log.count("Traceback")
     print(f"tracebacks in the server log: {tracebacks}")

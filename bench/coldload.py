@@ -40,10 +40,41 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS = [
-    "harbour", "bridge", "ferry", "market", "library", "river", "council", "tram", "night",
-    "city", "budget", "street", "volunteer", "school", "weather", "festival", "museum",
-    "garden", "station", "port", "museum", "square", "bakery", "report", "mayor", "plan",
-    "traffic", "cycle", "lane", "park", "summer", "winter", "autumn", "spring", "water",
+    "harbour",
+    "bridge",
+    "ferry",
+    "market",
+    "library",
+    "river",
+    "council",
+    "tram",
+    "night",
+    "city",
+    "budget",
+    "street",
+    "volunteer",
+    "school",
+    "weather",
+    "festival",
+    "museum",
+    "garden",
+    "station",
+    "port",
+    "museum",
+    "square",
+    "bakery",
+    "report",
+    "mayor",
+    "plan",
+    "traffic",
+    "cycle",
+    "lane",
+    "park",
+    "summer",
+    "winter",
+    "autumn",
+    "spring",
+    "water",
     "light",
 ]
 TAGS = [f"topic {name}" for name in WORDS[:30]]
@@ -170,8 +201,11 @@ def ensure_pelican(venv: Path, install: bool) -> Path | None:
     print(f"installing Pelican into {venv} ...", file=sys.stderr)
     try:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "pelican", "markdown"],
-                       check=True, timeout=600)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "pelican", "markdown"],
+            check=True,
+            timeout=600,
+        )
     except (subprocess.SubprocessError, OSError) as e:
         print(f"Pelican cannot be installed ({e}); skipped", file=sys.stderr)
         return None
@@ -210,21 +244,43 @@ def bench_size(size: int, args: argparse.Namespace, pelican: Path | None) -> dic
         state = folder / "state.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{state}{suffix}").unlink(missing_ok=True)
-        runs["feedsvc"].append(measure(
-            [args.python, "-c", FEEDSVC_LOAD, str(content), str(state), str(size)],
-            folder, args.timeout))
+        runs["feedsvc"].append(
+            measure(
+                [args.python, "-c", FEEDSVC_LOAD, str(content), str(state), str(size)],
+                folder,
+                args.timeout,
+            )
+        )
         if pelican is not None:
             out = folder / "output"
             shutil.rmtree(out, ignore_errors=True)
-            runs["pelican"].append(measure(
-                [str(pelican), str(content), "-o", str(out), "-s",
-                 str(folder / "pelicanconf.py"), "-q"], folder, args.timeout))
+            runs["pelican"].append(
+                measure(
+                    [
+                        str(pelican),
+                        str(content),
+                        "-o",
+                        str(out),
+                        "-s",
+                        str(folder / "pelicanconf.py"),
+                        "-q",
+                    ],
+                    folder,
+                    args.timeout,
+                )
+            )
             if not (out / "feed.atom").exists():
                 raise RuntimeError("Pelican wrote no feed.atom")
-        print(f"  size {size} repeat {repeat + 1}: " + ", ".join(
-            f"{name} {r[-1]['seconds']:.2f} s (cpu {r[-1]['cpu_seconds']:.2f} s) "
-            f"{r[-1]['peak_mib']:.0f} MiB"
-            for name, r in runs.items() if r), file=sys.stderr)
+        print(
+            f"  size {size} repeat {repeat + 1}: "
+            + ", ".join(
+                f"{name} {r[-1]['seconds']:.2f} s (cpu {r[-1]['cpu_seconds']:.2f} s) "
+                f"{r[-1]['peak_mib']:.0f} MiB"
+                for name, r in runs.items()
+                if r
+            ),
+            file=sys.stderr,
+        )
     result: dict[str, object] = {"size": size}
     for name, items in runs.items():
         if items:
@@ -237,15 +293,21 @@ def bench_size(size: int, args: argparse.Namespace, pelican: Path | None) -> dic
 
 def report(results: list[dict[str, object]]) -> None:
     """Print medians: wall time, CPU time (user + sys, steadier on a busy machine), peak RSS."""
-    print(f"{'articles':>8}  {'feedsvc s':>9} {'cpu s':>7} {'MiB':>6}  {'pelican s':>9} "
-          f"{'cpu s':>7} {'MiB':>6}  {'time':>7} {'cpu':>7} {'memory':>7}")
+    print(
+        f"{'articles':>8}  {'feedsvc s':>9} {'cpu s':>7} {'MiB':>6}  {'pelican s':>9} "
+        f"{'cpu s':>7} {'MiB':>6}  {'time':>7} {'cpu':>7} {'memory':>7}"
+    )
     for result in results:
         ours, theirs = result["feedsvc"], result.get("pelican")
-        line = (f"{result['size']:>8}  {ours['seconds']:>9.3f} {ours['cpu_seconds']:>7.3f} "
-                f"{ours['peak_mib']:>6.1f}")
+        line = (
+            f"{result['size']:>8}  {ours['seconds']:>9.3f} {ours['cpu_seconds']:>7.3f} "
+            f"{ours['peak_mib']:>6.1f}"
+        )
         if theirs:
-            line += (f"  {theirs['seconds']:>9.3f} {theirs['cpu_seconds']:>7.3f} "
-                     f"{theirs['peak_mib']:>6.1f}")
+            line += (
+                f"  {theirs['seconds']:>9.3f} {theirs['cpu_seconds']:>7.3f} "
+                f"{theirs['peak_mib']:>6.1f}"
+            )
             for key in ("seconds", "cpu_seconds", "peak_mib"):
                 line += f" {ours[key] / theirs[key]:>6.3f}x"
         else:
@@ -260,18 +322,31 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:2] == ["--measure", "--"]:
         return run_measured(argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="100,1000,10000",
-                        help="comma-separated corpus sizes [100,1000,10000]")
+    parser.add_argument(
+        "--sizes", default="100,1000,10000", help="comma-separated corpus sizes [100,1000,10000]"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs per size [3]")
-    parser.add_argument("--smoke", action="store_true",
-                        help="100 articles, 1 repeat; Pelican only when already installed")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/feedsvc-bench"),
-                        help="where corpora are written [/tmp/feedsvc-bench]")
-    parser.add_argument("--pelican-venv", type=Path, default=None,
-                        help="Pelican's virtual environment [WORKDIR/pelican-venv]")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="100 articles, 1 repeat; Pelican only when already installed",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("/tmp/feedsvc-bench"),
+        help="where corpora are written [/tmp/feedsvc-bench]",
+    )
+    parser.add_argument(
+        "--pelican-venv",
+        type=Path,
+        default=None,
+        help="Pelican's virtual environment [WORKDIR/pelican-venv]",
+    )
     parser.add_argument("--no-pelican", action="store_true", help="measure feedsvc only")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter with feedsvc installed [this one]")
+    parser.add_argument(
+        "--python", default=sys.executable, help="interpreter with feedsvc installed [this one]"
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run [600]")
     parser.add_argument("--json", type=Path, help="also write the medians to this file")
     args = parser.parse_args(argv)
@@ -281,8 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     pelican = None
     if not args.no_pelican:
-        pelican = ensure_pelican(args.pelican_venv or args.workdir / "pelican-venv",
-                                 install=not args.smoke)
+        pelican = ensure_pelican(
+            args.pelican_venv or args.workdir / "pelican-venv", install=not args.smoke
+        )
         if pelican is None:
             print("Pelican not available: measuring feedsvc only", file=sys.stderr)
     results = [bench_size(size, args, pelican) for size in sizes]

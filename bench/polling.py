@@ -35,9 +35,28 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORDS = ["harbour", "bridge", "market", "river", "library", "night", "tram", "depot", "stall",
-         "queue", "volunteer", "city", "food", "council", "ferry", "school", "garden", "festival",
-         "budget", "repair"]
+WORDS = [
+    "harbour",
+    "bridge",
+    "market",
+    "river",
+    "library",
+    "night",
+    "tram",
+    "depot",
+    "stall",
+    "queue",
+    "volunteer",
+    "city",
+    "food",
+    "council",
+    "ferry",
+    "school",
+    "garden",
+    "festival",
+    "budget",
+    "repair",
+]
 THREADS = 4  # `feedsvc serve` default
 NEWEST = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
@@ -54,7 +73,9 @@ def make_corpus(root: Path, count: int, seed: int = 5) -> None:
         (folder / f"article-{i:05d}.md").write_text(
             f"---\ntitle: Article {i} about the {rng.choice(WORDS)}\n"
             f"date: {date:%Y-%m-%dT%H:%M:%SZ}\n"
-            f"tags: [{tags}]\n---\n\n{body}\n", encoding="utf-8")
+            f"tags: [{tags}]\n---\n\n{body}\n",
+            encoding="utf-8",
+        )
     past = time.time() - 60  # settled: as if written a minute ago
     for path in root.rglob("*.md"):
         os.utime(path, (past, past))
@@ -103,16 +124,22 @@ class Process:
             self.popen.wait()
 
 
-def start(command: list[str], env: dict[str, str], workdir: Path, name: str,
-          workers: int) -> Process:
+def start(
+    command: list[str], env: dict[str, str], workdir: Path, name: str, workers: int
+) -> Process:
     """Start a server, wait until all its workers are ready (at most 120 s)."""
     port = free_port()
     log = workdir / f"{name}.log"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     environment.update(env)
     with open(log, "wb") as out:
-        popen = subprocess.Popen([*command, "--port", str(port)], stdout=out,
-                                 stderr=subprocess.STDOUT, env=environment, cwd=workdir)
+        popen = subprocess.Popen(
+            [*command, "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            cwd=workdir,
+        )
     process = Process(popen, port, log)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -125,8 +152,9 @@ def start(command: list[str], env: dict[str, str], workdir: Path, name: str,
     raise RuntimeError(f"{name} not ready in 120 s")
 
 
-def get(port: int, path: str = "/feed.atom",
-        headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def get(
+    port: int, path: str = "/feed.atom", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request("GET", path, headers=headers or {})
@@ -136,26 +164,37 @@ def get(port: int, path: str = "/feed.atom",
         connection.close()
 
 
-def load(port: int, seconds: float, headers: dict[str, str],
-         connections: int) -> tuple[float, int]:
+def load(
+    port: int, seconds: float, headers: dict[str, str], connections: int
+) -> tuple[float, int]:
     """Return requests per second on /feed.atom for SECONDS and the number of requests."""
     url = f"http://127.0.0.1:{port}/feed.atom"
     if shutil.which("wrk"):
-        command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-                   "--timeout", "5s"]
+        command = [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "5s",
+        ]
         for name, value in headers.items():
             command += ["-H", f"{name}: {value}"]
-        out = subprocess.run([*command, url], capture_output=True, text=True,
-                             timeout=seconds + 30, check=True).stdout
+        out = subprocess.run(
+            [*command, url], capture_output=True, text=True, timeout=seconds + 30, check=True
+        ).stdout
         if "Non-2xx or 3xx" in out or "Socket errors" in out:
             print(f"    wrk reported errors:\n{out}", file=sys.stderr)
-        return (float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-                int(re.search(r"(\d+) requests in", out).group(1)))
+        return (
+            float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            int(re.search(r"(\d+) requests in", out).group(1)),
+        )
     return python_load(port, seconds, headers, connections)
 
 
-def python_load(port: int, seconds: float, headers: dict[str, str],
-                connections: int) -> tuple[float, int]:
+def python_load(
+    port: int, seconds: float, headers: dict[str, str], connections: int
+) -> tuple[float, int]:
     """A bounded keep-alive client in threads: the fallback when wrk is missing."""
     deadline = time.monotonic() + seconds
     counts = [0] * connections
@@ -177,7 +216,7 @@ def python_load(port: int, seconds: float, headers: dict[str, str],
     return sum(counts) / (time.monotonic() - started), sum(counts)
 
 
-FLOOR = '''
+FLOOR = """
 import json
 import os
 import sys
@@ -205,7 +244,7 @@ class Floor(Server):
         return app
 
 Floor({**options("127.0.0.1", port, workers, THREADS), "proc_name": "floor"}).run()
-'''.replace("THREADS", str(THREADS))
+""".replace("THREADS", str(THREADS))
 
 
 @dataclass
@@ -225,10 +264,30 @@ class Figures:
 
 
 def serve(corpus: Path, workdir: Path, name: str, workers: int, watch: str = "auto") -> Process:
-    return start([sys.executable, "-m", "feedsvc", "serve", "--articles", str(corpus),
-                  "--host", "127.0.0.1", "--workers", str(workers), "--threads", str(THREADS)],
-                 {"FEEDSVC_STATE": str(workdir / f"{name}.sqlite3"), "FEEDSVC_WATCH": watch,
-                  "FEEDSVC_BASE_URL": "http://bench.example.org/"}, workdir, name, workers)
+    return start(
+        [
+            sys.executable,
+            "-m",
+            "feedsvc",
+            "serve",
+            "--articles",
+            str(corpus),
+            "--host",
+            "127.0.0.1",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(THREADS),
+        ],
+        {
+            "FEEDSVC_STATE": str(workdir / f"{name}.sqlite3"),
+            "FEEDSVC_WATCH": watch,
+            "FEEDSVC_BASE_URL": "http://bench.example.org/",
+        },
+        workdir,
+        name,
+        workers,
+    )
 
 
 def measure_edits(server: Process, corpus: Path, edits: int, figures: Figures) -> None:
@@ -259,8 +318,9 @@ def measure_edits(server: Process, corpus: Path, edits: int, figures: Figures) -
         before = server.cpu()
         started = time.monotonic()
         temporary = newest.with_name(".edit.tmp")
-        temporary.write_text(original.replace("\n\n", f"\n\n{marker.decode()} ", 1),
-                             encoding="utf-8")
+        temporary.write_text(
+            original.replace("\n\n", f"\n\n{marker.decode()} ", 1), encoding="utf-8"
+        )
         os.replace(temporary, newest)  # as editors save: a new file renamed over the old
         first = None
         while time.monotonic() - started < 10:
@@ -297,19 +357,29 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are quoted")
     parser.add_argument("--edits", type=int, default=5, help="edits timed at the largest size")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=8,
-                        help="concurrent keep-alive connections (default workers x threads)")
-    parser.add_argument("--compare-poll", action="store_true",
-                        help="also measure WATCH=poll (stat scan each second) at the largest size")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=8,
+        help="concurrent keep-alive connections (default workers x threads)",
+    )
+    parser.add_argument(
+        "--compare-poll",
+        action="store_true",
+        help="also measure WATCH=poll (stat scan each second) at the largest size",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.rounds, args.edits = 1.0, 1, 2
     sizes = [int(s) for s in args.sizes.split(",")]
     largest = max(sizes)
     client = "wrk" if shutil.which("wrk") else "python client"
-    print(f"feedsvc polling bench: sizes {sizes}, {args.workers} workers x {THREADS} threads, "
-          f"{args.connections} connections, {args.seconds:g} s per run, {args.rounds} round(s), "
-          f"load from {client}, {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"feedsvc polling bench: sizes {sizes}, {args.workers} workers x {THREADS} threads, "
+        f"{args.connections} connections, {args.seconds:g} s per run, {args.rounds} round(s), "
+        f"load from {client}, {os.cpu_count()} CPUs",
+        flush=True,
+    )
     figures = Figures()
     with tempfile.TemporaryDirectory(prefix="feedsvc-bench-") as scratch:
         workdir = Path(scratch)
@@ -317,29 +387,56 @@ def main() -> int:
         for size in sizes:
             corpora[size] = workdir / f"articles-{size}"
             make_corpus(corpora[size], size)
-        servers = {size: serve(corpora[size], workdir, f"feedsvc-{size}", args.workers)
-                   for size in sizes}
+        servers = {
+            size: serve(corpora[size], workdir, f"feedsvc-{size}", args.workers) for size in sizes
+        }
         floor = floor_headers = None
         try:
-            status, headers, body = get(servers[largest].port,
-                                        headers={"Accept-Encoding": "identity"})
+            status, headers, body = get(
+                servers[largest].port, headers={"Accept-Encoding": "identity"}
+            )
             assert status == 200
             packed = get(servers[largest].port, headers={"Accept-Encoding": "gzip"})
             figures.sizes["feed.atom"] = (len(body), len(packed[2]))
             (workdir / "feed.atom").write_bytes(body)
             (workdir / "floor.py").write_text(FLOOR)
-            floor = start([sys.executable, str(workdir / "floor.py"), str(workdir / "feed.atom"),
-                           headers["ETag"], str(args.workers)], {}, workdir, "floor", args.workers)
-            ours = {k: v for k, v in headers.items()
-                    if k not in ("Date", "Server", "Connection", "Content-Length")}
-            floor_headers = start([sys.executable, str(workdir / "floor.py"),
-                                   str(workdir / "feed.atom"), headers["ETag"], str(args.workers)],
-                                  {"FLOOR_HEADERS": json.dumps(ours)}, workdir, "floor-headers",
-                                  args.workers)
+            floor = start(
+                [
+                    sys.executable,
+                    str(workdir / "floor.py"),
+                    str(workdir / "feed.atom"),
+                    headers["ETag"],
+                    str(args.workers),
+                ],
+                {},
+                workdir,
+                "floor",
+                args.workers,
+            )
+            ours = {
+                k: v
+                for k, v in headers.items()
+                if k not in ("Date", "Server", "Connection", "Content-Length")
+            }
+            floor_headers = start(
+                [
+                    sys.executable,
+                    str(workdir / "floor.py"),
+                    str(workdir / "feed.atom"),
+                    headers["ETag"],
+                    str(args.workers),
+                ],
+                {"FLOOR_HEADERS": json.dumps(ours)},
+                workdir,
+                "floor-headers",
+                args.workers,
+            )
             etags = {size: get(servers[size].port)[1]["ETag"] for size in sizes}
-            targets = [("floor", floor, headers["ETag"]),
-                       ("floor-headers", floor_headers, headers["ETag"]),
-                       *[(f"feedsvc-{s}", servers[s], etags[s]) for s in sizes]]
+            targets = [
+                ("floor", floor, headers["ETag"]),
+                ("floor-headers", floor_headers, headers["ETag"]),
+                *[(f"feedsvc-{s}", servers[s], etags[s]) for s in sizes],
+            ]
             for _, process, _ in targets:  # warm up: first requests, lazy renders
                 load(process.port, 1, {"Accept-Encoding": "gzip"}, args.connections)
             for round_ in range(args.rounds):
@@ -349,9 +446,13 @@ def main() -> int:
                         rate, count = load(process.port, args.seconds, extra, args.connections)
                         figures.add(f"{name} {status}", rate)
                         figures.add(f"{name} {status} cpu", (process.cpu() - cpu) / count)
-                print(f"  round {round_ + 1}: " + ", ".join(
-                    f"{k} {v[-1]:.0f}" for k, v in figures.rates.items() if "cpu" not in k),
-                    flush=True)
+                print(
+                    f"  round {round_ + 1}: "
+                    + ", ".join(
+                        f"{k} {v[-1]:.0f}" for k, v in figures.rates.items() if "cpu" not in k
+                    ),
+                    flush=True,
+                )
             for size in sizes:
                 figures.idle_cpu[f"feedsvc-{size} (notify)"] = idle_cpu(servers[size], 3.0)
             measure_edits(servers[largest], corpora[largest], args.edits, figures)
@@ -383,67 +484,133 @@ def report(figures: Figures, sizes: list[int], args: argparse.Namespace) -> int:
     rows = []
 
     def row(label: str, value: str, ratio: float | None, target: str, ok: bool | None) -> None:
-        rows.append((label, value, "" if ratio is None else f"{ratio:.2f}x", target,
-                     "" if ok is None else ("ok" if ok else "MISSED")))
+        rows.append(
+            (
+                label,
+                value,
+                "" if ratio is None else f"{ratio:.2f}x",
+                target,
+                "" if ok is None else ("ok" if ok else "MISSED"),
+            )
+        )
 
     row("floor /feed.atom 200", f"{floor200:,.0f} req/s", 1.0, "", None)
     row("floor /feed.atom 304", f"{floor304:,.0f} req/s", 1.0, "", None)
     for size in sizes:
         for status, floor in (("200", floor200), ("304", floor304)):
             value = figures.median(f"feedsvc-{size} {status}")
-            row(f"feedsvc {size:,} articles {status}", f"{value:,.0f} req/s", value / floor,
-                ">= 0.90x floor", value / floor >= 0.9)
+            row(
+                f"feedsvc {size:,} articles {status}",
+                f"{value:,.0f} req/s",
+                value / floor,
+                ">= 0.90x floor",
+                value / floor >= 0.9,
+            )
     for status in ("200", "304"):
         value = figures.median(f"floor-headers {status}")
         row(f"floor with our headers {status}", f"{value:,.0f} req/s", None, "", None)
         floor_cpu = figures.median(f"floor-headers {status} cpu")
-        row(f"floor with our headers {status} CPU per request", f"{floor_cpu * 1e6:.0f} us",
-            None, "", None)
+        row(
+            f"floor with our headers {status} CPU per request",
+            f"{floor_cpu * 1e6:.0f} us",
+            None,
+            "",
+            None,
+        )
         for size in sizes:
             cpu = figures.median(f"feedsvc-{size} {status} cpu")
-            row(f"feedsvc {size:,} {status} CPU vs floor with our headers", "",
-                floor_cpu / cpu, "", None)
+            row(
+                f"feedsvc {size:,} {status} CPU vs floor with our headers",
+                "",
+                floor_cpu / cpu,
+                "",
+                None,
+            )
     for status in ("200", "304"):
         floor_cpu = figures.median(f"floor {status} cpu")
         row(f"floor {status} server CPU per request", f"{floor_cpu * 1e6:.0f} us", 1.0, "", None)
         for size in sizes:
             cpu = figures.median(f"feedsvc-{size} {status} cpu")
             # requests per CPU-second, as a ratio: what req/s would be on idle cores
-            row(f"feedsvc {size:,} {status} server CPU per request", f"{cpu * 1e6:.0f} us",
-                floor_cpu / cpu, ">= 0.90x floor", floor_cpu / cpu >= 0.9)
+            row(
+                f"feedsvc {size:,} {status} server CPU per request",
+                f"{cpu * 1e6:.0f} us",
+                floor_cpu / cpu,
+                ">= 0.90x floor",
+                floor_cpu / cpu >= 0.9,
+            )
     for status in ("200", "304"):
         ratio = figures.median(f"feedsvc-{largest} {status}") / figures.median(
-            f"feedsvc-{smallest} {status}")
-        row(f"{largest:,} vs {smallest:,} articles {status}", "req/s", ratio, ">= 0.90x",
-            ratio >= 0.9)
+            f"feedsvc-{smallest} {status}"
+        )
+        row(
+            f"{largest:,} vs {smallest:,} articles {status}",
+            "req/s",
+            ratio,
+            ">= 0.90x",
+            ratio >= 0.9,
+        )
         ratio = figures.median(f"feedsvc-{smallest} {status} cpu") / figures.median(
-            f"feedsvc-{largest} {status} cpu")
-        row(f"{largest:,} vs {smallest:,} articles {status}", "requests per CPU-second", ratio,
-            ">= 0.90x", ratio >= 0.9)
+            f"feedsvc-{largest} {status} cpu"
+        )
+        row(
+            f"{largest:,} vs {smallest:,} articles {status}",
+            "requests per CPU-second",
+            ratio,
+            ">= 0.90x",
+            ratio >= 0.9,
+        )
     seconds = statistics.median(figures.edit_seconds)
     cpu = statistics.median(figures.edit_cpu)
-    row(f"edit to visible at {largest:,}", f"{seconds * 1000:.0f} ms", None, "<= 2000 ms",
-        seconds <= 2.0)
-    row(f"server CPU per edit at {largest:,}", f"{cpu * 1000:.0f} ms "
-        f"(raw {statistics.median(figures.edit_cpu_raw) * 1000:.0f} ms, all workers)", None,
-        "<= 50 ms", cpu <= 0.05)
+    row(
+        f"edit to visible at {largest:,}",
+        f"{seconds * 1000:.0f} ms",
+        None,
+        "<= 2000 ms",
+        seconds <= 2.0,
+    )
+    row(
+        f"server CPU per edit at {largest:,}",
+        f"{cpu * 1000:.0f} ms "
+        f"(raw {statistics.median(figures.edit_cpu_raw) * 1000:.0f} ms, all workers)",
+        None,
+        "<= 50 ms",
+        cpu <= 0.05,
+    )
     identity, packed = figures.sizes["feed.atom"]
-    row("gzip vs identity bytes", f"{packed:,} / {identity:,} B", packed / identity,
-        "<= 0.30x", packed / identity <= 0.3)
+    row(
+        "gzip vs identity bytes",
+        f"{packed:,} / {identity:,} B",
+        packed / identity,
+        "<= 0.30x",
+        packed / identity <= 0.3,
+    )
     for name, value in figures.idle_cpu.items():
         row(f"idle CPU {name}", f"{value * 1000:.1f} ms/s", None, "", None)
     if "poll 200" in figures.rates:
         for status in ("200", "304"):
             value = figures.median(f"poll {status}")
             ratio = value / figures.median(f"feedsvc-{smallest} {status}")
-            row(f"WATCH=poll {largest:,} vs {smallest:,} {status}", f"{value:,.0f} req/s",
-                ratio, "", None)
+            row(
+                f"WATCH=poll {largest:,} vs {smallest:,} {status}",
+                f"{value:,.0f} req/s",
+                ratio,
+                "",
+                None,
+            )
             cpu = figures.median(f"poll {status} cpu")
-            row(f"WATCH=poll {largest:,} {status} server CPU per request",
-                f"{cpu * 1e6:.0f} us", None, "", None)
+            row(
+                f"WATCH=poll {largest:,} {status} server CPU per request",
+                f"{cpu * 1e6:.0f} us",
+                None,
+                "",
+                None,
+            )
     width = [max(len(r[i]) for r in rows) for i in range(5)]
-    print(f"\nmedians of {args.rounds} round(s); edits: {len(figures.edit_seconds)} "
-          f"(times {', '.join(f'{s * 1000:.0f}' for s in figures.edit_seconds)} ms)")
+    print(
+        f"\nmedians of {args.rounds} round(s); edits: {len(figures.edit_seconds)} "
+        f"(times {', '.join(f'{s * 1000:.0f}' for s in figures.edit_seconds)} ms)"
+    )
     for r in rows:
         print("  ".join(cell.ljust(width[i]) for i, cell in enumerate(r)).rstrip())
     return 0

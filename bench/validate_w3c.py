@@ -45,8 +45,12 @@ def extract(mirror: Path, into: Path) -> Path | None:
         return None
     archive = into / "feedvalidator.tar"
     with open(archive, "wb") as out:
-        done = subprocess.run(["git", f"--git-dir={mirror}", "archive", "HEAD"], stdout=out,
-                              stderr=subprocess.DEVNULL, timeout=120)
+        done = subprocess.run(
+            ["git", f"--git-dir={mirror}", "archive", "HEAD"],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+        )
     if done.returncode != 0:
         return None
     with tarfile.open(archive) as tar:
@@ -69,9 +73,25 @@ def serve(articles: Path, workdir: Path) -> tuple[subprocess.Popen, str]:
     env["FEEDSVC_STATE"] = str(workdir / "state.sqlite3")
     log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
-        [sys.executable, "-m", "feedsvc", "serve", "--articles", str(copy), "--host",
-         "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
+        [
+            sys.executable,
+            "-m",
+            "feedsvc",
+            "serve",
+            "--articles",
+            str(copy),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=workdir,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -122,10 +142,12 @@ def validate(url: str) -> tuple[list[str], list[str], list[str]]:
     events = compatibility.AA(events)
     text = Formatter(events)
     errors = [f"{type(e).__name__}: {text.format(e)}" for e in events if isinstance(e, Error)]
-    warnings = [f"{type(e).__name__}: {text.format(e)}" for e in events
-                if not isinstance(e, Error)]
+    warnings = [
+        f"{type(e).__name__}: {text.format(e)}" for e in events if not isinstance(e, Error)
+    ]
     forbidden = [
-        f"{type(e).__name__}: {text.format(e)}" for e in events
+        f"{type(e).__name__}: {text.format(e)}"
+        for e in events
         if type(e).__name__ in FORBIDDEN or type(e).__name__.startswith("SecurityRisk")
     ]
     return errors, warnings, forbidden
@@ -133,9 +155,13 @@ def validate(url: str) -> tuple[list[str], list[str], list[str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", action="append", type=Path,
-                        help="articles folder (repeatable); default: the bundled samples "
-                             "and tests/scenarios/awkward")
+    parser.add_argument(
+        "--articles",
+        action="append",
+        type=Path,
+        help="articles folder (repeatable); default: the bundled samples "
+        "and tests/scenarios/awkward",
+    )
     parser.add_argument("--validator", type=Path, help="the validator's src folder")
     parser.add_argument("--mirror", type=Path, default=MIRROR, help="bare git mirror")
     parser.add_argument("--smoke", action="store_true", help="only /feed.atom and /feed.rss")

@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None):
     app.wsgi_app = PrefixMiddleware(app.wsgi_app, publisher.site.prefix)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
-                                x_prefix=proxies)
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
     return app

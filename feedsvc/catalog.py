@@ -74,8 +74,20 @@ def read_article(
 def _digest(article: Article) -> str:
     """Return the hash of what a resolved article shows, for the snapshot's version."""
     a = article
-    return content_hash(a.id, a.slug, a.path, a.content_hash, a.published, a.updated, a.lang,
-                        a.aliases, a.enclosure, a.bio, a.id_pinned, a.date_pinned)
+    return content_hash(
+        a.id,
+        a.slug,
+        a.path,
+        a.content_hash,
+        a.published,
+        a.updated,
+        a.lang,
+        a.aliases,
+        a.enclosure,
+        a.bio,
+        a.id_pinned,
+        a.date_pinned,
+    )
 
 
 def _sort_key(article: Article) -> tuple[Any, ...]:
@@ -85,9 +97,16 @@ def _sort_key(article: Article) -> tuple[Any, ...]:
 class Catalog:
     """Scan an articles folder and keep the latest snapshot of it."""
 
-    def __init__(self, root: str, defaults: Defaults, store: StateStore, authority: str,
-                 max_bytes: int, wall: Callable[[], float] = time.time,
-                 authority_pinned: bool = False):
+    def __init__(
+        self,
+        root: str,
+        defaults: Defaults,
+        store: StateStore,
+        authority: str,
+        max_bytes: int,
+        wall: Callable[[], float] = time.time,
+        authority_pinned: bool = False,
+    ):
         self.root = root
         self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
         self._logged: frozenset[Problem] = frozenset()
@@ -136,7 +155,8 @@ class Catalog:
         for path in sorted(paths):
             parts = path.split("/")
             if any(p.startswith(".") or p in ("", "..") for p in parts) or files.is_ignored(
-                    parts[-1]):
+                parts[-1]
+            ):
                 continue
             full = os.path.join(root, path)
             try:
@@ -176,12 +196,19 @@ class Catalog:
             except Exception as e:  # noqa: BLE001 - a bug must cost one article, not the feed
                 if not isinstance(e, ArticleError):
                     log.exception("unexpected error reading %s", item.path)
-                    e = ArticleError(item.path, f"unexpected error, please report it: "
-                                     f"{type(e).__name__}: {e}"[:300])
+                    e = ArticleError(
+                        item.path,
+                        f"unexpected error, please report it: {type(e).__name__}: {e}"[:300],
+                    )
                 article, problems = previous, [e.problem]
                 if previous is not None:
-                    problems.append(replace(e.problem, severity="warning",
-                                            message="the last good version stays published"))
+                    problems.append(
+                        replace(
+                            e.problem,
+                            severity="warning",
+                            message="the last good version stays published",
+                        )
+                    )
             for problem in problems:
                 log.warning("%s", problem)
             self.files[item.path] = _File(item.signature, article, tuple(problems))
@@ -194,8 +221,9 @@ class Catalog:
         record = self.records.get(article.slug)
         return article.published or (record.first_seen if record else None)
 
-    def _winners(self, articles: Iterable[Article], key: Callable[[Article], str],
-                 what: str) -> tuple[list[Article], list[Problem]]:
+    def _winners(
+        self, articles: Iterable[Article], key: Callable[[Article], str], what: str
+    ) -> tuple[list[Article], list[Problem]]:
         articles = list(articles)
         keys = [key(a) for a in articles]
         if len(set(keys)) == len(keys):
@@ -211,13 +239,21 @@ class Catalog:
             group.sort(key=lambda a: (self._first_date(a) or FAR_FUTURE, a.path))  # undated last
             winners.append(group[0])
             others = ", ".join(a.path for a in group[1:])
-            problems.append(warning(
-                group[0].path, f"{what} {name!r} is also claimed by {others}; this file wins "
-                "(the earlier date, then the path)"))
+            problems.append(
+                warning(
+                    group[0].path,
+                    f"{what} {name!r} is also claimed by {others}; this file wins "
+                    "(the earlier date, then the path)",
+                )
+            )
             for loser in group[1:]:
-                problems.append(ArticleError(
-                    loser.path, f"duplicate {what} {name!r}, also in {group[0].path} which wins "
-                    "(the earlier date, then the path): change one of them").problem)
+                problems.append(
+                    ArticleError(
+                        loser.path,
+                        f"duplicate {what} {name!r}, also in {group[0].path} which wins "
+                        "(the earlier date, then the path): change one of them",
+                    ).problem
+                )
         return winners, problems
 
     def _build(self, now: datetime) -> Snapshot:
@@ -246,7 +282,8 @@ class Catalog:
                 if alias not in by_slug:
                     redirects[alias] = article.slug
         gone = frozenset(
-            slug for slug, record in self.records.items()
+            slug
+            for slug, record in self.records.items()
             if record.gone is not None and slug not in by_slug and slug not in redirects
         )
         tags: dict[str, tuple[Tag, list[Article]]] = {}
@@ -284,17 +321,40 @@ class Catalog:
                     continue  # a failed edit kept the last good version
                 return None
             entry = self._resolved.get(old.slug)
-            if (new.draft or old.draft or entry is None or entry[0] is not old
-                    or old.slug not in before.by_slug
-                    or (new.slug, new.published, new.id, new.aliases, new.tags, new.date_pinned,
-                        new.id_pinned) != (old.slug, old.published, old.id, old.aliases,
-                                           old.tags, old.date_pinned, old.id_pinned)):
+            if (
+                new.draft
+                or old.draft
+                or entry is None
+                or entry[0] is not old
+                or old.slug not in before.by_slug
+                or (
+                    new.slug,
+                    new.published,
+                    new.id,
+                    new.aliases,
+                    new.tags,
+                    new.date_pinned,
+                    new.id_pinned,
+                )
+                != (
+                    old.slug,
+                    old.published,
+                    old.id,
+                    old.aliases,
+                    old.tags,
+                    old.date_pinned,
+                    old.id_pinned,
+                )
+            ):
                 return None
             edits.append(new)
         if not edits:
             return replace(before, problems=self._problems())
-        seen = [Seen(a.slug, a.path, a.content_hash, a.published) for a in edits
-                if self.synced.get(a.slug) != (a.content_hash, a.path)]
+        seen = [
+            Seen(a.slug, a.path, a.content_hash, a.published)
+            for a in edits
+            if self.synced.get(a.slug) != (a.content_hash, a.path)
+        ]
         if seen:
             self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([a.slug for a in seen]))
@@ -314,8 +374,12 @@ class Catalog:
                 tag_, items = tags[tag.slug]
                 tags[tag.slug] = (tag_, tuple(done if a is old_done else a for a in items))
         return replace(
-            before, articles=tuple(live), by_slug=by_slug, tags=tags,
-            version=self._version(live, before.redirects, before.gone), problems=self._problems(),
+            before,
+            articles=tuple(live),
+            by_slug=by_slug,
+            tags=tags,
+            version=self._version(live, before.redirects, before.gone),
+            problems=self._problems(),
         )
 
     def _problems(self) -> tuple[Problem, ...]:
@@ -325,10 +389,12 @@ class Catalog:
             if entry.problems:
                 problems.extend(entry.problems)
         return tuple(sorted(set(problems))) + tuple(
-            Problem(self.store.path, None, "error", m) for m in self.store.problems)
+            Problem(self.store.path, None, "error", m) for m in self.store.problems
+        )
 
-    def _version(self, live: Iterable[Article], redirects: dict[str, str],
-                 gone: frozenset[str]) -> str:
+    def _version(
+        self, live: Iterable[Article], redirects: dict[str, str], gone: frozenset[str]
+    ) -> str:
         digests = self._digests
         return hashlib.sha256(
             "".join([digests[a.slug] for a in live]).encode()
@@ -339,11 +405,15 @@ class Catalog:
         current = {a.slug: (a.content_hash, a.path) for a in winners}
         seen = [
             Seen(a.slug, a.path, a.content_hash, a.published)
-            for a in winners if self.synced.get(a.slug) != current[a.slug]
+            for a in winners
+            if self.synced.get(a.slug) != current[a.slug]
         ]
         gone = [slug for slug in self.synced if slug not in current]
-        gone += [slug for slug, record in self.records.items()
-                 if slug not in current and record.gone is None and slug not in gone]
+        gone += [
+            slug
+            for slug, record in self.records.items()
+            if slug not in current and record.gone is None and slug not in gone
+        ]
         if seen or gone:
             self.store.sync(seen, gone, self.authority, now, pinned=self.authority_pinned)
             if gone or any(s.slug not in self.records for s in seen):
@@ -374,8 +444,11 @@ class Catalog:
         for article in winners:
             record = self.records[article.slug]
             entry = cache.get(article.slug)
-            if entry is None or entry[0] is not article or (
-                    entry[1] is not record and entry[1] != record):
+            if (
+                entry is None
+                or entry[0] is not article
+                or (entry[1] is not record and entry[1] != record)
+            ):
                 done = self._resolve(article)
                 entry = (article, record, done, _digest(done))
             fresh[article.slug] = entry
@@ -390,6 +463,7 @@ class Catalog:
         updated = article.updated or max(record.changed or published, published)
         # Not dataclasses.replace, which inspects the class on every call.
         values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
-        values.update(id=article.id or record.id, published=published,
-                      updated=max(updated, published))
+        values.update(
+            id=article.id or record.id, published=published, updated=max(updated, published)
+        )
         return Article(**values)

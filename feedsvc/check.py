@@ -28,8 +28,11 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     site = Site.from_config(config)
     store = StateStore.read_only(config["STATE"])
     catalog = Catalog(
-        config["ARTICLES"], Defaults(config["AUTHOR"], config["LANGUAGE"], site.zone),
-        store, config["ID_AUTHORITY"] or site.host, config["MAX_ARTICLE_BYTES"],
+        config["ARTICLES"],
+        Defaults(config["AUTHOR"], config["LANGUAGE"], site.zone),
+        store,
+        config["ID_AUTHORITY"] or site.host,
+        config["MAX_ARTICLE_BYTES"],
         authority_pinned=bool(config["ID_AUTHORITY"]),
         wall=lambda: float("inf"),
     )
@@ -46,13 +49,20 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
         if article.draft:
             continue
         if not article.date_pinned:
-            problems.append(warning(
-                article.path, f"date {article.published:%Y-%m-%dT%H:%M:%SZ} is only in the state "
-                f"store: pin it with `Date: {article.published:%Y-%m-%d %H:%M:%S} UTC`"))
+            problems.append(
+                warning(
+                    article.path,
+                    f"date {article.published:%Y-%m-%dT%H:%M:%SZ} is only in the state "
+                    f"store: pin it with `Date: {article.published:%Y-%m-%d %H:%M:%S} UTC`",
+                )
+            )
         if not article.id_pinned:
-            problems.append(warning(
-                article.path, f"id {article.id} is only in the state store: "
-                f"pin it with `Id: {article.id}`"))
+            problems.append(
+                warning(
+                    article.path,
+                    f"id {article.id} is only in the state store: pin it with `Id: {article.id}`",
+                )
+            )
     problems.sort()
     for problem in problems:
         click.echo(str(problem))

@@ -16,10 +16,19 @@ import click
 from . import __version__, config
 from .errors import ConfigError
 
-_articles = click.option("--articles", type=click.Path(file_okay=False), metavar="DIR",
-                         help="Folder of article files (FEEDSVC_ARTICLES).")
-_config = click.option("--config", "config_file", type=click.Path(dir_okay=False), metavar="FILE",
-                       help="TOML config file (FEEDSVC_CONFIG); default ./feedsvc.toml if present.")
+_articles = click.option(
+    "--articles",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Folder of article files (FEEDSVC_ARTICLES).",
+)
+_config = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="TOML config file (FEEDSVC_CONFIG); default ./feedsvc.toml if present.",
+)
 
 
 def _settings(articles: str | None, config_file: str | None, **extra: Any) -> dict[str, Any]:
@@ -53,14 +62,34 @@ def main() -> None:
 @_articles
 @_config
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on.")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="gunicorn worker processes [default: CPU cores + 1, at most 8].")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Threads per worker (gthread): keep-alive pollers each hold one.")
-def serve(articles: str | None, config_file: str | None, host: str, port: int,
-          workers: int | None, threads: int) -> None:
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="gunicorn worker processes [default: CPU cores + 1, at most 8].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Threads per worker (gthread): keep-alive pollers each hold one.",
+)
+def serve(
+    articles: str | None,
+    config_file: str | None,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+) -> None:
     """Run the service under gunicorn, logging requests in its access-log format.
 
     When BASE_URL is not configured it is http://HOST:PORT/.
@@ -73,8 +102,10 @@ def serve(articles: str | None, config_file: str | None, host: str, port: int,
             shown = f"[{host}]" if ":" in host else host
             os.environ[config.ENV_PREFIX + "BASE_URL"] = f"http://{shown}:{port}/"
     settings = _settings(articles, config_file)
-    click.echo(f"feedsvc {__version__}: serving {settings['ARTICLES']} at {settings['BASE_URL']}",
-               err=True)
+    click.echo(
+        f"feedsvc {__version__}: serving {settings['ARTICLES']} at {settings['BASE_URL']}",
+        err=True,
+    )
     run(host, port, workers or default_workers(), threads)
 
 

@@ -64,11 +64,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FEED_CONTENT", "full", "`full` or `summary`: what feed entries carry."),
     Setting("FEED_MAX_BYTES", 1048576, "Byte budget of one feed document."),
     Setting("CACHE_MAX_AGE", 1800, "Seconds in Cache-Control max-age."),
-    Setting("RESCAN_INTERVAL", 1.0, "Seconds between stat scans of the articles folder "
-            "(when WATCH is `poll`, or notifications are unavailable)."),
-    Setting("WATCH", "auto", "How changes are noticed: `notify` (inotify via watchdog, only "
-            "changed files are stat'ed), `poll` (stat scan every RESCAN_INTERVAL), `auto` "
-            "(notify when available, else poll)."),
+    Setting(
+        "RESCAN_INTERVAL",
+        1.0,
+        "Seconds between stat scans of the articles folder "
+        "(when WATCH is `poll`, or notifications are unavailable).",
+    ),
+    Setting(
+        "WATCH",
+        "auto",
+        "How changes are noticed: `notify` (inotify via watchdog, only "
+        "changed files are stat'ed), `poll` (stat scan every RESCAN_INTERVAL), `auto` "
+        "(notify when available, else poll).",
+    ),
     Setting("MAX_ARTICLE_BYTES", 2097152, "Larger article files are reported and skipped."),
     Setting("PAGE_SIZE", 20, "Articles per index page."),
     Setting("THEME", "", "Folder whose templates/ and static/ override the built-in ones."),

@@ -21,7 +21,7 @@ from .catalog import Snapshot
 from .feeds import FeedInfo
 from .normalise import Article
 from .pages import Pages
-from .site import HTML, FEED_TYPES, Document, Site, article_path, feed_path, tag_path
+from .site import FEED_TYPES, HTML, Document, Site, article_path, feed_path, tag_path
 
 _PAGE = re.compile(r"^page/([1-9][0-9]{0,6})/$")
 _ARTICLE = re.compile(r"^articles/([a-z0-9-]+)$")
@@ -40,8 +40,14 @@ class Result:
 class Documents:
     """Everything one snapshot serves, rendered on demand and kept."""
 
-    def __init__(self, site: Site, snapshot: Snapshot, pages: Pages,
-                 static: Mapping[str, Document], feed_id: str):
+    def __init__(
+        self,
+        site: Site,
+        snapshot: Snapshot,
+        pages: Pages,
+        static: Mapping[str, Document],
+        feed_id: str,
+    ):
         self.site = site
         self.snapshot = snapshot
         self.pages = pages
@@ -67,28 +73,42 @@ class Documents:
     def _html(self, body: bytes, articles: tuple[Article, ...] | list[Article]) -> Document:
         return Document(body, HTML, feeds.newest_update(articles) if articles else None)
 
-    def _feed(self, kind: str, info: FeedInfo, articles: tuple[Article, ...] | list[Article]) -> Document:
+    def _feed(
+        self, kind: str, info: FeedInfo, articles: tuple[Article, ...] | list[Article]
+    ) -> Document:
         body = feeds.render(kind, self.site, info, articles)
         return Document(body, FEED_TYPES[kind], feeds.newest_update(articles))
 
     def _main_feed(self, kind: str) -> Document:
         latest = next(reversed(self.months), None)
-        info = FeedInfo(self.feed_id, self.site.title, "feed", current="feed",
-                        prev_archive=f"archive/{latest}" if latest else None)
+        info = FeedInfo(
+            self.feed_id,
+            self.site.title,
+            "feed",
+            current="feed",
+            prev_archive=f"archive/{latest}" if latest else None,
+        )
         return self._feed(kind, info, self.snapshot.articles[: self.site.feed_size])
 
     def _tag_feed(self, slug: str, kind: str) -> Document:
         tag, articles = self.snapshot.tags[slug]
-        info = FeedInfo(f"{self.feed_id}/tags/{slug}", f"{self.site.title}: {tag.name}",
-                        f"tags/{slug}/feed", home_path=tag_path(slug))
+        info = FeedInfo(
+            f"{self.feed_id}/tags/{slug}",
+            f"{self.site.title}: {tag.name}",
+            f"tags/{slug}/feed",
+            home_path=tag_path(slug),
+        )
         return self._feed(kind, info, articles[: self.site.feed_size])
 
     def _archive(self, month: str, kind: str) -> Document:
         names = list(self.months)
         index = names.index(month)
         info = FeedInfo(
-            f"{self.feed_id}/archive/{month}", f"{self.site.title}: {month}", f"archive/{month}",
-            archive=True, current="feed",
+            f"{self.feed_id}/archive/{month}",
+            f"{self.site.title}: {month}",
+            f"archive/{month}",
+            archive=True,
+            current="feed",
             prev_archive=f"archive/{names[index - 1]}" if index > 0 else None,
         )  # no next-archive (optional in RFC 5005): it would rewrite the newest archive
         #    when the first article of a new month appears
@@ -117,8 +137,10 @@ class Documents:
             slug = match.group(1)
             if slug in snap.by_slug:
                 article = snap.by_slug[slug]
-                return Result(200, self._cached(
-                    path, lambda: self._html(self.pages.article(article), [article])))
+                return Result(
+                    200,
+                    self._cached(path, lambda: self._html(self.pages.article(article), [article])),
+                )
             if slug in snap.redirects:
                 return Result(301, location=self.site.permalink(snap.redirects[slug]))
             if slug in snap.gone:
@@ -133,8 +155,12 @@ class Documents:
             slug = match.group(1)
             if slug in snap.tags:
                 tag, articles = snap.tags[slug]
-                return Result(200, self._cached(
-                    path, lambda: self._html(self.pages.tag(tag, articles), articles)))
+                return Result(
+                    200,
+                    self._cached(
+                        path, lambda: self._html(self.pages.tag(tag, articles), articles)
+                    ),
+                )
         elif match := _TAG_FEED.match(path):
             slug, kind = match.groups()
             if slug in snap.tags:

@@ -75,9 +75,12 @@ def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
                 try:
                     rel.encode()
                 except UnicodeEncodeError:  # undecodable bytes: no slug, no store key
-                    problems.append(ArticleError(
-                        rel.encode(errors="backslashreplace").decode(),
-                        "name is not valid UTF-8, skipped: rename it").problem)
+                    problems.append(
+                        ArticleError(
+                            rel.encode(errors="backslashreplace").decode(),
+                            "name is not valid UTF-8, skipped: rename it",
+                        ).problem
+                    )
                     continue
                 problems.append(warning(rel, "name contains control characters: rename it"))
             real = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
@@ -97,8 +100,11 @@ def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
             elif stat.S_ISREG(st.st_mode):  # its name was checked above
                 found.append(Found(rel, real, signature(st)))
             else:  # never opened: a FIFO would block the scan
-                problems.append(ArticleError(rel, "not a regular file (a FIFO, socket or "
-                                             "device), skipped").problem)
+                problems.append(
+                    ArticleError(
+                        rel, "not a regular file (a FIFO, socket or device), skipped"
+                    ).problem
+                )
 
     if not os.path.isdir(root_real):
         problems.append(ArticleError(str(root), "articles folder does not exist").problem)

@@ -183,8 +183,9 @@ def _id(raw: RawArticle) -> str | None:
     if not value:
         return None
     if not urlsplit(value).scheme or " " in value:
-        raise _fail(raw, "id",
-                    f"id {value!r} is not an absolute URI: use e.g. tag:example.org,2024:name")
+        raise _fail(
+            raw, "id", f"id {value!r} is not an absolute URI: use e.g. tag:example.org,2024:name"
+        )
     return value
 
 
@@ -251,8 +252,12 @@ def normalise(raw: RawArticle, defaults: Defaults) -> Article:
         ),
         enclosure=_enclosure(raw),
         content_hash=content_hash(
-            title, subtitle, body, summary,
-            [(a.name, a.email) for a in authors], [t.name for t in tags],
+            title,
+            subtitle,
+            body,
+            summary,
+            [(a.name, a.email) for a in authors],
+            [t.name for t in tags],
         ),  # fmt: skip
         id=article_id,
         published=published,

@@ -36,8 +36,14 @@ from .state import StateStore
 log = logging.getLogger(__name__)
 FULL_SCAN = 300.0
 IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})  # our own reads
-STATIC_TYPES = {".css": "text/css", ".xsl": "application/xslt+xml", ".js": "text/javascript",
-                ".svg": "image/svg+xml", ".ico": "image/x-icon", ".txt": "text/plain"}
+STATIC_TYPES = {
+    ".css": "text/css",
+    ".xsl": "application/xslt+xml",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain",
+}
 
 
 def utcnow() -> datetime:
@@ -58,8 +64,13 @@ def load_static(theme: str = "") -> dict[str, Document]:
                 if item.is_file() and not any(p.startswith(".") for p in item.parts):
                     found[item.relative_to(folder).as_posix()] = item.read_bytes()
     return {
-        name: Document(data, STATIC_TYPES.get(Path(name).suffix)
-                       or mimetypes.guess_type(name)[0] or "application/octet-stream", None)
+        name: Document(
+            data,
+            STATIC_TYPES.get(Path(name).suffix)
+            or mimetypes.guess_type(name)[0]
+            or "application/octet-stream",
+            None,
+        )
         for name, data in sorted(found.items())
     }
 
@@ -78,7 +89,9 @@ class Publisher:
         self.catalog = Catalog(
             config["ARTICLES"],
             Defaults(config["AUTHOR"], config["LANGUAGE"], self.site.zone),
-            self.store, authority, config["MAX_ARTICLE_BYTES"],
+            self.store,
+            authority,
+            config["MAX_ARTICLE_BYTES"],
             authority_pinned=bool(config["ID_AUTHORITY"]),
         )
         self.feed_id = self.store.feed_id(authority, now)
@@ -134,7 +147,8 @@ class Publisher:
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: Any) -> None:
                 if event.event_type in IGNORED_EVENTS or (
-                        event.is_directory and event.event_type == "modified"):
+                    event.is_directory and event.event_type == "modified"
+                ):
                     return
                 publisher._notify(root, event)
 
@@ -146,8 +160,9 @@ class Publisher:
         except Exception as e:  # inotify limits reached, folder missing...
             if required:
                 raise
-            log.warning("file notifications unavailable (%s): stat scan every %s s",
-                        e, self.interval)
+            log.warning(
+                "file notifications unavailable (%s): stat scan every %s s", e, self.interval
+            )
             return "poll"
         self._observer = observer
         with self._pending_lock:
@@ -198,8 +213,10 @@ class Publisher:
     def current(self, now: datetime) -> Documents:
         """Return the documents to serve at NOW."""
         documents = self.documents
-        if self._thread is None and time.monotonic() - self._last_scan >= self.interval:
-            documents = self.refresh()
-        elif not documents.snapshot.is_current(now):
+        if (
+            self._thread is None
+            and time.monotonic() - self._last_scan >= self.interval
+            or not documents.snapshot.is_current(now)
+        ):
             documents = self.refresh()
         return documents

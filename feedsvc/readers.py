@@ -150,8 +150,11 @@ def read_txt(path: str, text: str) -> RawArticle:
                 given = meta.get("author") or meta.get("authors")
                 if given != name:
                     problems.append(
-                        warning(path, f"Author line {name!r} differs from header; header used",
-                                paragraph.line)
+                        warning(
+                            path,
+                            f"Author line {name!r} differs from header; header used",
+                            paragraph.line,
+                        )
                     )
             else:
                 meta["author"] = name
@@ -164,20 +167,25 @@ def read_txt(path: str, text: str) -> RawArticle:
         body.append(_joined(paragraph))
     if not body:
         raise ArticleError(path, "no body: write at least one paragraph after the title")
-    return RawArticle(path, "txt", meta, "\n\n".join(body), "\n\n".join(bio), tuple(problems),
-                      where)
+    return RawArticle(
+        path, "txt", meta, "\n\n".join(body), "\n\n".join(bio), tuple(problems), where
+    )
 
 
 def _refuse_aliases_and_tags(path: str, source: str) -> None:
     """Raise ArticleError when SOURCE uses YAML anchors, aliases or non-standard tags."""
     for event in yaml.parse(source, Loader=_YAML_LOADER):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise ArticleError(path, "YAML anchors and aliases are not allowed in front matter",
-                               event.start_mark.line + 2)
+            raise ArticleError(
+                path,
+                "YAML anchors and aliases are not allowed in front matter",
+                event.start_mark.line + 2,
+            )
         tag = getattr(event, "tag", None)
         if tag and not tag.startswith("tag:yaml.org,2002:"):
-            raise ArticleError(path, f"YAML tag {tag} is not allowed in front matter",
-                               event.start_mark.line + 2)
+            raise ArticleError(
+                path, f"YAML tag {tag} is not allowed in front matter", event.start_mark.line + 2
+            )
 
 
 def _simple_front_matter(source: str) -> dict[str, Any] | None:
@@ -278,8 +286,9 @@ def read_markdown(path: str, text: str) -> RawArticle:
     if not body.strip():
         raise ArticleError(path, "no body: write the article below the front matter")
     bio = bio if isinstance(bio, str) else ""
-    return RawArticle(path, "md", meta, body.strip("\n") + "\n", bio, tuple(problems), where,
-                      source)
+    return RawArticle(
+        path, "md", meta, body.strip("\n") + "\n", bio, tuple(problems), where, source
+    )
 
 
 READERS = {"txt": read_txt, "md": read_markdown}

@@ -37,7 +37,10 @@ class Server(BaseApplication):
         gc.freeze()  # what start-up loaded lives forever: keep it out of every GC pass
         logging.getLogger("feedsvc").info(
             "worker %d ready: %d articles published, changes noticed by %s",
-            os.getpid(), len(publisher.documents.snapshot.articles), publisher.mode)
+            os.getpid(),
+            len(publisher.documents.snapshot.articles),
+            publisher.mode,
+        )
         return app
 
 

@@ -136,8 +136,11 @@ class StateStore:
             if os.path.dirname(self.path):
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
             if self.path != ":memory:" and not os.path.exists(self.path):
-                log.warning("state store %s did not exist and is created: articles without a "
-                            "pinned date or id get them from now on", self.path)
+                log.warning(
+                    "state store %s did not exist and is created: articles without a "
+                    "pinned date or id get them from now on",
+                    self.path,
+                )
             db = self._connect(self.path)
             row = db.execute("PRAGMA quick_check").fetchone()
             if row[0] != "ok":
@@ -150,16 +153,20 @@ class StateStore:
                 for suffix in ("", "-wal", "-shm"):
                     if os.path.exists(self.path + suffix):
                         os.replace(self.path + suffix, aside + suffix)
-                self._report(f"state store {self.path} is unreadable ({e}); set aside as {aside} "
-                             "and rebuilt: dates and ids that are not pinned start anew")
+                self._report(
+                    f"state store {self.path} is unreadable ({e}); set aside as {aside} "
+                    "and rebuilt: dates and ids that are not pinned start anew"
+                )
                 try:
                     return self._connect(self.path)
                 except sqlite3.Error as again:
                     e = again
             copy = self._read_only_copy() if os.path.exists(self.path) else None
             if copy is not None:
-                self._report(f"state store {self.path} cannot be written ({e}); its records are "
-                             "read into memory and new ones are lost at restart")
+                self._report(
+                    f"state store {self.path} cannot be written ({e}); its records are "
+                    "read into memory and new ones are lost at restart"
+                )
                 return copy
             self._report(f"state store {self.path} cannot be opened ({e}); kept in memory only")
             return self._connect(":memory:")
@@ -186,8 +193,14 @@ class StateStore:
         row = self.db.execute("SELECT value FROM meta WHERE name = 'feed_id'").fetchone()
         return row[0] if row else minted
 
-    def sync(self, seen: Iterable[Seen], gone: Iterable[str], authority: str, now: datetime,
-             pinned: bool = False) -> None:
+    def sync(
+        self,
+        seen: Iterable[Seen],
+        gone: Iterable[str],
+        authority: str,
+        now: datetime,
+        pinned: bool = False,
+    ) -> None:
         """Record SEEN articles and GONE slugs at NOW, in one transaction.
 
         New ids are minted with the authority recorded at the first minting,
@@ -199,8 +212,10 @@ class StateStore:
         try:
             self._sync(seen, gone, authority, now, pinned)
         except sqlite3.Error as e:
-            self._report(f"state store {self.path} cannot be written ({e}); "
-                         "serving from memory until it can")
+            self._report(
+                f"state store {self.path} cannot be written ({e}); "
+                "serving from memory until it can"
+            )
             if self._memory is None:
                 self._memory = self._copy_to_memory()
             self.db = self._memory
@@ -212,8 +227,14 @@ class StateStore:
             self.db.backup(memory)
         return memory
 
-    def _sync(self, seen: list[Seen], gone: list[str], authority: str, now: datetime,
-              pinned: bool = False) -> None:
+    def _sync(
+        self,
+        seen: list[Seen],
+        gone: list[str],
+        authority: str,
+        now: datetime,
+        pinned: bool = False,
+    ) -> None:
         db, stamp = self.db, _iso(now)
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -223,8 +244,9 @@ class StateStore:
             elif not row:
                 db.execute("INSERT INTO meta VALUES ('authority', ?)", (authority,))
             for slug in gone:
-                db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL",
-                           (stamp, slug))
+                db.execute(
+                    "UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug)
+                )
             renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
             olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
             for item in seen:
@@ -235,10 +257,18 @@ class StateStore:
             raise
 
     @staticmethod
-    def _record(db: sqlite3.Connection, item: Seen, authority: str, stamp: str,
-                now: datetime, renames: bool = True, olds: bool = True) -> None:
-        row = db.execute("SELECT key, hash, gone FROM article WHERE slug = ?",
-                         (item.slug,)).fetchone()
+    def _record(
+        db: sqlite3.Connection,
+        item: Seen,
+        authority: str,
+        stamp: str,
+        now: datetime,
+        renames: bool = True,
+        olds: bool = True,
+    ) -> None:
+        row = db.execute(
+            "SELECT key, hash, gone FROM article WHERE slug = ?", (item.slug,)
+        ).fetchone()
         if row is None and renames:
             # A rename: the same path, else the same content, under a vanished record.
             row = db.execute(
@@ -260,8 +290,9 @@ class StateStore:
             return
         key, old_hash, _ = row[:3]
         if old_hash != item.hash:
-            db.execute("UPDATE article SET hash = ?, changed = ? WHERE key = ?",
-                       (item.hash, stamp, key))
+            db.execute(
+                "UPDATE article SET hash = ?, changed = ? WHERE key = ?", (item.hash, stamp, key)
+            )
         db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
 
     def records(self, slugs: Iterable[str] | None = None) -> dict[str, Record]:

@@ -65,8 +65,9 @@ def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
     cached = document.http
     variant = cached.get((gzipped, browser))
     if variant is None:
-        body, etag = (document.gzip_body, document.gzip_etag) if gzipped else (
-            document.body, document.etag)
+        body, etag = (
+            (document.gzip_body, document.gzip_etag) if gzipped else (document.body, document.etag)
+        )
         content_type = "application/xml; charset=utf-8" if browser else document.content_type
         vary = "Accept-Encoding, Accept" if document.mimetype in BROWSER_XML else "Accept-Encoding"
         headers = [("Content-Type", content_type), ("Vary", vary)]
@@ -80,8 +81,9 @@ def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
         if document.last_modified is not None:
             headers.append(("Last-Modified", http_date(document.last_modified)))
         headers_304 = [("Vary", vary), ("ETag", quote_etag(etag))]
-        variant = cached[gzipped, browser] = Variant(body, etag, document.last_modified, headers,
-                                            headers_304)
+        variant = cached[gzipped, browser] = Variant(
+            body, etag, document.last_modified, headers, headers_304
+        )
     return variant
 
 
@@ -94,14 +96,19 @@ def _cache_control(documents: Documents) -> str:
 def respond(document: Document, status: int, documents: Documents) -> Response:
     """Return DOCUMENT as a response, 304 when the request's validators match."""
     environ = request.environ
-    gzipped = (status == 200 and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
-               and request.accept_encodings["gzip"] > 0)
+    gzipped = (
+        status == 200
+        and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+        and request.accept_encodings["gzip"] > 0
+    )
     # Chromium shows application/atom+xml and rss+xml as plain text and never applies their
     # XSL stylesheet: a browser (which prefers text/html) gets the same bytes as
     # application/xml. Feed readers, and clients that send no Accept, are unaffected.
-    browser = (document.mimetype in BROWSER_XML and "text/html" in environ.get("HTTP_ACCEPT", "")
-               and request.accept_mimetypes.best_match([document.mimetype, "text/html"])
-               == "text/html")
+    browser = (
+        document.mimetype in BROWSER_XML
+        and "text/html" in environ.get("HTTP_ACCEPT", "")
+        and request.accept_mimetypes.best_match([document.mimetype, "text/html"]) == "text/html"
+    )
     variant = _variant(document, gzipped, browser)
     if status != 200:
         headers = [h for h in variant.headers if h[0] not in ("ETag", "Last-Modified")]
@@ -109,7 +116,8 @@ def respond(document: Document, status: int, documents: Documents) -> Response:
         return Response(variant.body, status=status, headers=headers)
     cache_control = ("Cache-Control", _cache_control(documents))
     if not any(name in environ for name in CONDITIONAL) or is_resource_modified(
-            environ, variant.etag, last_modified=variant.last_modified):
+        environ, variant.etag, last_modified=variant.last_modified
+    ):
         return Response(variant.body, status=200, headers=[*variant.headers, cache_control])
     if "HTTP_IF_MATCH" in environ and parse_etags(environ["HTTP_IF_MATCH"]):
         # If-Match failed: 412, as make_conditional answers
@@ -118,8 +126,13 @@ def respond(document: Document, status: int, documents: Documents) -> Response:
 
 
 # No automatic OPTIONS: every other method, OPTIONS too, is a 405 with "Allow: GET, HEAD".
-@bp.route("/", defaults={"path": ""}, methods=METHODS, strict_slashes=False,
-          provide_automatic_options=False)
+@bp.route(
+    "/",
+    defaults={"path": ""},
+    methods=METHODS,
+    strict_slashes=False,
+    provide_automatic_options=False,
+)
 @bp.route("/<path:path>", methods=METHODS, provide_automatic_options=False)
 def serve(path: str) -> Response:
     """Answer PATH from the current documents."""
@@ -152,8 +165,12 @@ def handle_exception(error: Exception) -> Response:
     """Log an unexpected error and answer a plain 500 page, never a traceback."""
     log.exception("error while serving %s", request.path)
     body = b"<!DOCTYPE html>\n<title>Server error</title>\n<h1>Server error</h1>\n"
-    return Response(body, status=500, content_type="text/html; charset=utf-8",
-                    headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
+    return Response(
+        body,
+        status=500,
+        content_type="text/html; charset=utf-8",
+        headers={"Cache-Control": "no-store", **SECURITY_HEADERS},
+    )
 
 
 def register(app: Flask) -> None:

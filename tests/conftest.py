@@ -83,8 +83,9 @@ class Server:
 
     def get(self, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
         """Return (status, headers, body) for PATH; HTTP errors are returned, not raised."""
-        request = urllib.request.Request(self.url + path.lstrip("/"), headers=headers or {},
-                                         method=method)
+        request = urllib.request.Request(
+            self.url + path.lstrip("/"), headers=headers or {}, method=method
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, response.headers, response.read()
@@ -92,19 +93,38 @@ class Server:
             return e.code, e.headers, e.read()
 
 
-def start_server(articles: Path, *args: str, env: dict[str, str] | None = None,
-                 workers: int = 2, timeout: float = 30.0) -> Server:
+def start_server(
+    articles: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    workers: int = 2,
+    timeout: float = 30.0,
+) -> Server:
     """Start `feedsvc serve` on a free loopback port and wait until it answers."""
     port = free_port()
     log = articles.parent / f"server-{port}.log"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     environment.setdefault("FEEDSVC_STATE", str(articles.parent / "state.sqlite3"))
     environment.update(env or {})
-    command = [sys.executable, "-m", "feedsvc", "serve", "--articles", str(articles),
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "feedsvc",
+        "serve",
+        "--articles",
+        str(articles),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        *args,
+    ]
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                   env=environment, cwd=articles.parent)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=environment, cwd=articles.parent
+        )
     server = Server(process, f"http://127.0.0.1:{port}/", log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -20,9 +20,7 @@ DC = "http://purl.org/dc/elements/1.1/"
 FH = "http://purl.org/syndication/history/1.0"
 NS = {"a": ATOM, "content": CONTENT, "dc": DC, "fh": FH}
 
-RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
-)
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 RFC822 = re.compile(
     r"^(?P<dow>Mon|Tue|Wed|Thu|Fri|Sat|Sun), (?P<day>\d{2}) "
     r"(?P<month>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<year>\d{4}) "
@@ -89,9 +87,7 @@ def check_atom(root: etree._Element, self_url: str, home_url: str) -> None:
     """Assert the structural rules of one Atom document."""
     assert root.tag == f"{{{ATOM}}}feed"
     selfs = root.findall("a:link[@rel='self']", NS)
-    assert [(s.get("href"), s.get("type")) for s in selfs] == [
-        (self_url, "application/atom+xml")
-    ]
+    assert [(s.get("href"), s.get("type")) for s in selfs] == [(self_url, "application/atom+xml")]
     alternates = root.findall("a:link[@rel='alternate']", NS)
     assert [a.get("href") for a in alternates] == [home_url]
     for name in ("id", "title", "subtitle", "author/a:name", "generator"):

@@ -31,8 +31,13 @@ def parse_feed(kind: str, body: bytes) -> list[Entry]:
         data = json.loads(body)
         assert data["version"] == "https://jsonfeed.org/version/1.1"
         return [
-            Entry(item["id"], item.get("title", ""), item.get("date_published", ""),
-                  item.get("url", ""), item.get("content_html", "") + item.get("summary", ""))
+            Entry(
+                item["id"],
+                item.get("title", ""),
+                item.get("date_published", ""),
+                item.get("url", ""),
+                item.get("content_html", "") + item.get("summary", ""),
+            )
             for item in data["items"]
         ]
     parsed = feedparser.parse(body)

@@ -62,9 +62,22 @@ def settle(path: Path, when: float = 1_000_000_000.0) -> None:
     os.utime(path, (when, when))
 
 
-def catalog(folder: Path, state: Path | str, now: datetime = NOW, zone: str = "UTC",
-            authority: str = "feeds.example.org", pinned: bool = False) -> Catalog:
+def catalog(
+    folder: Path,
+    state: Path | str,
+    now: datetime = NOW,
+    zone: str = "UTC",
+    authority: str = "feeds.example.org",
+    pinned: bool = False,
+) -> Catalog:
     """Return a catalog of FOLDER with its state store at STATE."""
     store = StateStore(str(state), now)
-    return Catalog(str(folder), defaults(zone), store, authority, MAX_BYTES,
-                   wall=lambda: float("inf"), authority_pinned=pinned)
+    return Catalog(
+        str(folder),
+        defaults(zone),
+        store,
+        authority,
+        MAX_BYTES,
+        wall=lambda: float("inf"),
+        authority_pinned=pinned,
+    )

@@ -82,6 +82,7 @@ def _walk(client, kind: str) -> list[tuple[str, bytes]]:
 def test_walking_prev_archive_reaches_every_article(client, kind: str) -> None:
     documents = _walk(client, kind)
     assert [p for p, _ in documents] == [f"feed.{kind}"] + [f"archive/{m}.{kind}" for m in MONTHS]
+
     def ids(body: bytes) -> list[str]:
         if kind == "json":
             return [item["id"] for item in json.loads(body)["items"]]
@@ -104,8 +105,9 @@ def test_archives_are_marked_and_linked(client, kind: str) -> None:
         check(root, BASE_URL + path, BASE_URL)
         parent = root if kind == "atom" else root.find("channel")
         assert parent.find(f"{{{FH}}}archive") is not None, "marked fh:archive"
-        links = {(x.get("rel"), x.get("href"), x.get("type"))
-                 for x in parent.findall("a:link", NS)}
+        links = {
+            (x.get("rel"), x.get("href"), x.get("type")) for x in parent.findall("a:link", NS)
+        }
         assert ("current", f"{BASE_URL}feed.{kind}", kind_type) in links
         assert not [x for x in links if x[0] == "next-archive"]
         older = [x for x in links if x[0] == "prev-archive"]
@@ -125,8 +127,11 @@ def test_an_archive_holds_its_calendar_month_only(client) -> None:
 
 
 def _all_archives(client) -> dict[str, bytes]:
-    return {f"{m}.{k}": _get(client, f"archive/{m}.{k}") for m in MONTHS
-            for k in ("atom", "rss", "json")}
+    return {
+        f"{m}.{k}": _get(client, f"archive/{m}.{k}")
+        for m in MONTHS
+        for k in ("atom", "rss", "json")
+    }
 
 
 def test_publishing_a_new_article_rewrites_no_archive(client, corpus: Path) -> None:

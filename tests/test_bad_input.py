@@ -35,10 +35,20 @@ HOUR_AGO = time.time() - 3600
 # (scenario files, the file reported, severity, words of the message, title published or None)
 CASES = [
     (["binary_png_named_txt.txt"], None, "error", "binary file", None),
-    (["invalid_utf8_latin1.txt"], None, "warning", "not valid UTF-8",
-     "Café Owners Protest the New Terrace Rules"),
-    (["invalid_utf8_truncated_sequence.md"], None, "warning", "not valid UTF-8",
-     "Broken â‚ sequence"),
+    (
+        ["invalid_utf8_latin1.txt"],
+        None,
+        "warning",
+        "not valid UTF-8",
+        "Café Owners Protest the New Terrace Rules",
+    ),
+    (
+        ["invalid_utf8_truncated_sequence.md"],
+        None,
+        "warning",
+        "not valid UTF-8",
+        "Broken â‚ sequence",
+    ),
     (["empty_file.txt"], None, "error", "empty file", None),
     (["whitespace_only.md"], None, "error", "empty file", None),
     (["bom_only.txt"], None, "error", "empty file", None),
@@ -63,11 +73,20 @@ CASES = [
     (["title_very_long_txt.txt"], None, "error", "keep it under 1000", None),
     (["tags_thousands.md"], None, "error", "5000 tags; at most 100", None),
     (["tags_thousands_txt.txt"], None, "error", "5000 tags; at most 100", None),
-    (["duplicate_slug_of_sample.md"], None, "error",
-     "duplicate slug 'harbour-bridge-reopens', also in harbour-bridge-reopens.txt", None),
-    (["duplicate_id_first.md", "duplicate_id_second.md"], "duplicate_id_second.md", "error",
-     "duplicate id 'tag:example.org,2026:shared-id', also in duplicate_id_first.md",
-     "The First Holder of an Id"),
+    (
+        ["duplicate_slug_of_sample.md"],
+        None,
+        "error",
+        "duplicate slug 'harbour-bridge-reopens', also in harbour-bridge-reopens.txt",
+        None,
+    ),
+    (
+        ["duplicate_id_first.md", "duplicate_id_second.md"],
+        "duplicate_id_second.md",
+        "error",
+        "duplicate id 'tag:example.org,2026:shared-id', also in duplicate_id_first.md",
+        "The First Holder of an Id",
+    ),
     (["id_not_a_uri.md"], None, "error", "not an absolute URI", None),
     (["title_is_a_mapping.md"], None, "error", "title must be text", None),
     (["txt_title_without_body.txt"], None, "error", "no body", None),
@@ -92,8 +111,7 @@ def check(articles: Path) -> tuple[int, list[str]]:
 
 def reported(lines: list[str], name: str, severity: str, words: str) -> bool:
     return any(
-        line.startswith(f"{name}") and f" {severity}: " in line and words in line
-        for line in lines
+        line.startswith(f"{name}") and f" {severity}: " in line and words in line for line in lines
     )
 
 
@@ -109,11 +127,19 @@ def assert_feed_complete(client, extra_title: str | None = None) -> None:
             assert extra_title in titles
 
 
-@pytest.mark.parametrize(("names", "culprit", "severity", "words", "published"), CASES,
-                         ids=[case[0][0] for case in CASES])
+@pytest.mark.parametrize(
+    ("names", "culprit", "severity", "words", "published"),
+    CASES,
+    ids=[case[0][0] for case in CASES],
+)
 def test_bad_file_is_reported_and_the_rest_is_served(
-    articles: Path, caplog: pytest.LogCaptureFixture, names: list[str], culprit: str | None,
-    severity: str, words: str, published: str | None,
+    articles: Path,
+    caplog: pytest.LogCaptureFixture,
+    names: list[str],
+    culprit: str | None,
+    severity: str,
+    words: str,
+    published: str | None,
 ) -> None:
     for name in names:
         shutil.copyfile(BAD / name, articles / name)
@@ -210,8 +236,9 @@ def test_file_over_the_limit_is_never_read(
 
 
 def check_with_limit(articles: Path, limit: int) -> tuple[int, list[str]]:
-    result = CliRunner().invoke(main, ["check", "--articles", str(articles)],
-                                env={"FEEDSVC_MAX_ARTICLE_BYTES": str(limit)})
+    result = CliRunner().invoke(
+        main, ["check", "--articles", str(articles)], env={"FEEDSVC_MAX_ARTICLE_BYTES": str(limit)}
+    )
     return result.exit_code, result.stdout.splitlines()
 
 
@@ -265,6 +292,7 @@ def _append(path: Path, data: bytes):
     def fault() -> None:
         with open(path, "ab") as f:
             f.write(data)
+
     return fault
 
 
@@ -279,8 +307,10 @@ def test_file_growing_past_the_limit_while_read_is_refused_and_read_bounded(
     caplog.set_level(logging.WARNING, logger="feedsvc")
     app = create_app(app_config(articles, MAX_ARTICLE_BYTES=4096))
     assert shim.sizes == [size + 1]  # what fstat said and one byte: never past the limit
-    assert any("growing.md: error: file changed while being read" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "growing.md: error: file changed while being read" in r.getMessage()
+        for r in caplog.records
+    )
     monkeypatch.undo()
     assert_feed_complete(app.test_client())
 
@@ -294,8 +324,10 @@ def test_file_changing_while_read_is_reported_then_read_again(
     _inject(monkeypatch, "changing.md", _append(path, b"More.\n"))
     caplog.set_level(logging.WARNING, logger="feedsvc")
     app = create_app(app_config(articles))
-    assert any("changing.md: error: file changed while being read" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "changing.md: error: file changed while being read" in r.getMessage()
+        for r in caplog.records
+    )
     client = app.test_client()
     assert_feed_complete(client)
     monkeypatch.undo()
@@ -321,8 +353,10 @@ def test_file_vanishing_while_read_is_reported(
     monkeypatch.setattr(files, "discover", discover_then_delete)
     caplog.set_level(logging.WARNING, logger="feedsvc")
     app = create_app(app_config(articles))
-    assert any("vanishing.md: error: file vanished while being read" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "vanishing.md: error: file vanished while being read" in r.getMessage()
+        for r in caplog.records
+    )
     assert_feed_complete(app.test_client())
 
 
@@ -335,8 +369,10 @@ def test_unreadable_file_is_reported(
     monkeypatch.setattr(files, "os", _OsShim("unreadable.md", deny=True))
     caplog.set_level(logging.WARNING, logger="feedsvc")
     app = create_app(app_config(articles))
-    assert any("unreadable.md: error: cannot read: Permission denied" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "unreadable.md: error: cannot read: Permission denied" in r.getMessage()
+        for r in caplog.records
+    )
     assert_feed_complete(app.test_client())
 
 
@@ -358,7 +394,12 @@ def test_unreadable_file_is_reported_to_an_unprivileged_user(tmp_path: Path) -> 
         try:
             result = subprocess.run(
                 [sys.executable, "-m", "feedsvc", "check", "--articles", str(folder)],
-                user=65534, group=65534, capture_output=True, text=True, timeout=60, cwd=shared,
+                user=65534,
+                group=65534,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=shared,
                 env={"PATH": os.environ.get("PATH", ""), "FEEDSVC_STATE": str(shared / "s.db")},
             )
         except PermissionError:
@@ -371,13 +412,17 @@ def test_unreadable_file_is_reported_to_an_unprivileged_user(tmp_path: Path) -> 
         shutil.rmtree(shared, ignore_errors=True)
 
 
-@pytest.mark.parametrize(("name", "slug", "words"), [
-    ("name with spaces.txt", "name-with-spaces", None),
-    ("título ñandú 日本.txt", "titulo-nandu-riben", None),
-    ("new\nline.txt", "new-line", "name contains control characters"),
-])
-def test_odd_file_names_are_published(articles: Path, name: str, slug: str,
-                                      words: str | None) -> None:
+@pytest.mark.parametrize(
+    ("name", "slug", "words"),
+    [
+        ("name with spaces.txt", "name-with-spaces", None),
+        ("título ñandú 日本.txt", "titulo-nandu-riben", None),
+        ("new\nline.txt", "new-line", "name contains control characters"),
+    ],
+)
+def test_odd_file_names_are_published(
+    articles: Path, name: str, slug: str, words: str | None
+) -> None:
     (articles / name).write_text("Odd Name Title\n\nBody.\n")
     settle(articles)
     status, lines = check(articles)
@@ -407,8 +452,7 @@ def test_unexpected_error_in_one_file_skips_only_that_file(
     monkeypatch.setattr(catalog, "normalise", buggy)
     caplog.set_level(logging.WARNING, logger="feedsvc")
     app = create_app(app_config(articles))
-    assert any("trips-a-bug.md: error: unexpected error" in r.getMessage()
-               for r in caplog.records)
+    assert any("trips-a-bug.md: error: unexpected error" in r.getMessage() for r in caplog.records)
     assert_feed_complete(app.test_client())
 
 

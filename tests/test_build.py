@@ -27,16 +27,30 @@ ROOT_BASE = "http://feeds.example.org/"
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 
 
-def build(articles: Path, outdir: Path, *args: str,
-          base: str = BASE) -> subprocess.CompletedProcess[str]:
+def build(
+    articles: Path, outdir: Path, *args: str, base: str = BASE
+) -> subprocess.CompletedProcess[str]:
     """Run `feedsvc build` as a user would, with the same settings as the server."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-    environment.update(FEEDSVC_STATE=str(articles.parent / "state.sqlite3"),
-                       FEEDSVC_BASE_URL=base)
+    environment.update(FEEDSVC_STATE=str(articles.parent / "state.sqlite3"), FEEDSVC_BASE_URL=base)
     return subprocess.run(
-        [sys.executable, "-m", "feedsvc", "build", str(outdir), "--articles", str(articles),
-         *args], env=environment, cwd=articles.parent, capture_output=True, text=True,
-        timeout=60, check=True)
+        [
+            sys.executable,
+            "-m",
+            "feedsvc",
+            "build",
+            str(outdir),
+            "--articles",
+            str(articles),
+            *args,
+        ],
+        env=environment,
+        cwd=articles.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
 
 
 def fetch(server: Server, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
@@ -51,8 +65,11 @@ def fetch(server: Server, path: str, headers: dict[str, str]) -> http.client.HTT
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:
     """Return each file under ROOT with its inode and mtime in nanoseconds."""
-    return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -62,8 +79,9 @@ def served(articles: Path) -> Iterator[Server]:
     stop_server(running)
 
 
-def test_build_output_equals_what_serve_returns_for_every_path(served: Server, articles: Path,
-                                                               tmp_path: Path) -> None:
+def test_build_output_equals_what_serve_returns_for_every_path(
+    served: Server, articles: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "site"
     build(articles, out, "--quiet")
     settings = {**config.DEFAULTS, **app_config(articles, BASE_URL=BASE)}
@@ -89,13 +107,24 @@ def test_build_output_equals_what_serve_returns_for_every_path(served: Server, a
     assert checked >= 20
 
 
-def test_build_writes_each_kind_of_path_where_a_static_server_looks(articles: Path,
-                                                                    tmp_path: Path) -> None:
+def test_build_writes_each_kind_of_path_where_a_static_server_looks(
+    articles: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "site"
     build(articles, out, "--quiet")
-    for name in ["index.html", "feed.atom", "feed.rss", "feed.json", "tags/city/index.html",
-                 "tags/city/feed.atom", "archive/2026-11.json", "articles/night-market-guide.html",
-                 "static/style.css", "404.html", "_redirects"]:
+    for name in [
+        "index.html",
+        "feed.atom",
+        "feed.rss",
+        "feed.json",
+        "tags/city/index.html",
+        "tags/city/feed.atom",
+        "archive/2026-11.json",
+        "articles/night-market-guide.html",
+        "static/style.css",
+        "404.html",
+        "_redirects",
+    ]:
         assert (out / name).is_file(), name
         if name != "_redirects":
             assert (out / (name + ".gz")).is_file(), name
@@ -119,8 +148,10 @@ def test_build_after_a_change_rewrites_only_what_changed(articles: Path, tmp_pat
     build(articles, out, "--quiet")
     after = tree(out)
     assert "articles/harbour-bridge-reopens.html" not in after
-    assert "/news/articles/harbour-bridge-reopens /news/articles/harbour-bridge-reopens 410" in (
-        out / "_redirects").read_text()
+    assert (
+        "/news/articles/harbour-bridge-reopens /news/articles/harbour-bridge-reopens 410"
+        in (out / "_redirects").read_text()
+    )
     assert after["articles/night-market-guide.html"] == before["articles/night-market-guide.html"]
     assert after["static/style.css"] == before["static/style.css"]
     assert after["feed.atom"] != before["feed.atom"]
@@ -140,25 +171,45 @@ def nginx_static(articles: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     build(articles, site, "--quiet", base=ROOT_BASE)
     (articles / "harbour-bridge-reopens.txt").unlink()  # a 410 in _redirects
     build(articles, site, "--quiet", base=ROOT_BASE)
-    awk = re.search(r"#   (awk .*?)\n#\n", DEPLOY.joinpath("nginx-static.conf").read_text(),
-                    re.S).group(1)
-    awk = re.sub(r"\\?\n#\s*", " ", awk).replace("/srv/feedsvc/site", str(site)).replace(
-        "/srv/feedsvc/redirects.conf", str(prefix / "redirects.conf"))
+    awk = re.search(
+        r"#   (awk .*?)\n#\n", DEPLOY.joinpath("nginx-static.conf").read_text(), re.S
+    ).group(1)
+    awk = (
+        re.sub(r"\\?\n#\s*", " ", awk)
+        .replace("/srv/feedsvc/site", str(site))
+        .replace("/srv/feedsvc/redirects.conf", str(prefix / "redirects.conf"))
+    )
     subprocess.run(awk, shell=True, check=True, timeout=30)
     port = free_port()
     server = DEPLOY.joinpath("nginx-static.conf").read_text()
-    server = server.replace("listen 80;", f"listen 127.0.0.1:{port};").replace(
-        "/srv/feedsvc/site", str(site)).replace("/srv/feedsvc/redirects.conf",
-                                                str(prefix / "redirects.conf"))
+    server = (
+        server.replace("listen 80;", f"listen 127.0.0.1:{port};")
+        .replace("/srv/feedsvc/site", str(site))
+        .replace("/srv/feedsvc/redirects.conf", str(prefix / "redirects.conf"))
+    )
     (prefix / "nginx.conf").write_text(
         f"daemon off;\nuser root;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
         "events { worker_connections 64; }\nhttp {\n  access_log off;\n"
-        + "".join(f"  {kind}_temp_path {prefix}/{kind};\n"
-                  for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        + server + "\n}\n")
-    process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-                                "-e", str(prefix / "error.log")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        + "".join(
+            f"  {kind}_temp_path {prefix}/{kind};\n"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        + server
+        + "\n}\n"
+    )
+    process = subprocess.Popen(
+        [
+            NGINX,
+            "-p",
+            str(prefix),
+            "-c",
+            str(prefix / "nginx.conf"),
+            "-e",
+            str(prefix / "error.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -204,8 +255,9 @@ def test_nginx_serves_the_export_with_our_bytes_and_types(nginx_static, articles
     assert fetch(server, "/_redirects", {}).status == 404
 
 
-def test_nginx_cache_in_front_of_serve_keeps_our_validators(articles: Path,
-                                                            tmp_path: Path) -> None:
+def test_nginx_cache_in_front_of_serve_keeps_our_validators(
+    articles: Path, tmp_path: Path
+) -> None:
     """deploy/nginx-cache.conf: hits from the cache carry feedsvc's ETag; 304s work."""
     if NGINX is None:
         pytest.skip("nginx is not installed")
@@ -214,18 +266,34 @@ def test_nginx_cache_in_front_of_serve_keeps_our_validators(articles: Path,
     (prefix / "logs").mkdir(parents=True)
     port = free_port()
     conf = DEPLOY.joinpath("nginx-cache.conf").read_text()
-    conf = conf.replace("listen 80;", f"listen 127.0.0.1:{port};").replace(
-        "server 127.0.0.1:8000;", f"server {urlsplit(origin.url).netloc};").replace(
-        "/var/cache/nginx/feedsvc", str(prefix / "cache"))
+    conf = (
+        conf.replace("listen 80;", f"listen 127.0.0.1:{port};")
+        .replace("server 127.0.0.1:8000;", f"server {urlsplit(origin.url).netloc};")
+        .replace("/var/cache/nginx/feedsvc", str(prefix / "cache"))
+    )
     (prefix / "nginx.conf").write_text(
         f"daemon off;\nuser root;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
         "events { worker_connections 64; }\nhttp {\n  access_log off;\n"
-        + "".join(f"  {kind}_temp_path {prefix}/{kind};\n"
-                  for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        + conf + "\n}\n")
-    process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-                                "-e", str(prefix / "error.log")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        + "".join(
+            f"  {kind}_temp_path {prefix}/{kind};\n"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        + conf
+        + "\n}\n"
+    )
+    process = subprocess.Popen(
+        [
+            NGINX,
+            "-p",
+            str(prefix),
+            "-c",
+            str(prefix / "nginx.conf"),
+            "-e",
+            str(prefix / "error.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -247,8 +315,11 @@ def test_nginx_cache_in_front_of_serve_keeps_our_validators(articles: Path,
                 assert reply.getheader("ETag") == direct.getheader("ETag")
                 assert reply.getheader("Last-Modified") == direct.getheader("Last-Modified")
                 assert reply.getheader("Cache-Control") == direct.getheader("Cache-Control")
-            again = fetch(proxy, "/feed.atom", {"Accept-Encoding": encoding,
-                                                "If-None-Match": direct.getheader("ETag")})
+            again = fetch(
+                proxy,
+                "/feed.atom",
+                {"Accept-Encoding": encoding, "If-None-Match": direct.getheader("ETag")},
+            )
             assert again.status == 304 and again.body == b""
     finally:
         process.terminate()

@@ -19,8 +19,13 @@ from scenario import NOW, catalog, copy, settle
 from feedsvc import config, create_app
 from feedsvc.publisher import Publisher
 
-SCENARIO_SET = ["txt_without_date.txt", "txt_header_block.txt", "md_yaml_front_matter.md",
-                "md_naive_date_paris.md", "txt_seed_layout.txt"]
+SCENARIO_SET = [
+    "txt_without_date.txt",
+    "txt_header_block.txt",
+    "md_yaml_front_matter.md",
+    "md_naive_date_paris.md",
+    "txt_seed_layout.txt",
+]
 
 
 def facts(snapshot) -> dict[str, tuple[str, datetime, datetime]]:
@@ -104,12 +109,24 @@ def test_front_matter_updated_wins(tmp_path: Path) -> None:
 
 
 def test_drafts_are_never_published(tmp_path: Path) -> None:
-    folder = copy(["txt_draft.txt", "txt_status_draft.txt", "md_draft_true.md",
-                   "md_status_draft.md", "txt_without_date.txt"], tmp_path / "a")
+    folder = copy(
+        [
+            "txt_draft.txt",
+            "txt_status_draft.txt",
+            "md_draft_true.md",
+            "md_status_draft.md",
+            "txt_without_date.txt",
+        ],
+        tmp_path / "a",
+    )
     snapshot = catalog(folder, tmp_path / "s.sqlite3").scan(NOW)
     assert [a.slug for a in snapshot.articles] == ["txt-without-date"]
     assert sorted(a.slug for a in snapshot.unpublished) == [
-        "md-draft-true", "md-status-draft", "txt-draft", "txt-status-draft"]
+        "md-draft-true",
+        "md-status-draft",
+        "txt-draft",
+        "txt-status-draft",
+    ]
 
 
 def test_draft_gets_its_first_seen_date_when_published(tmp_path: Path) -> None:
@@ -140,8 +157,9 @@ def test_future_article_is_published_when_due_without_restart(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("order", [["b/post.md", "a/post.txt"], ["a/post.txt", "b/post.md"]])
-def test_duplicate_slug_resolved_by_date_then_path_whatever_the_order(tmp_path: Path,
-                                                                      order: list[str]) -> None:
+def test_duplicate_slug_resolved_by_date_then_path_whatever_the_order(
+    tmp_path: Path, order: list[str]
+) -> None:
     folder = tmp_path / "a"
     texts = {
         "a/post.txt": "Date: 2024-02-01\n\nLater Post\n\nBody.\n",
@@ -164,17 +182,30 @@ def test_duplicate_slug_with_equal_dates_is_won_by_the_path(tmp_path: Path) -> N
 
 
 def test_bad_file_never_removes_a_good_article(tmp_path: Path) -> None:
-    folder = copy(["txt_without_date.txt", "txt_unparseable_date.txt", "md_yaml_alias_bomb.md",
-                   "md_yaml_python_tag.md", "md_front_matter_unclosed.md"], tmp_path / "a")
+    folder = copy(
+        [
+            "txt_without_date.txt",
+            "txt_unparseable_date.txt",
+            "md_yaml_alias_bomb.md",
+            "md_yaml_python_tag.md",
+            "md_front_matter_unclosed.md",
+        ],
+        tmp_path / "a",
+    )
     write(folder / "binary.txt", "x\x00y")
     (folder / "empty.md").write_bytes(b"")
     settle(folder / "empty.md")
     snapshot = catalog(folder, tmp_path / "s.sqlite3").scan(NOW)
     assert [a.slug for a in snapshot.articles] == ["txt-without-date"]
     errors = sorted(p.path for p in snapshot.problems if p.severity == "error")
-    assert errors == ["binary.txt", "empty.md", "md_front_matter_unclosed.md",
-                      "md_yaml_alias_bomb.md", "md_yaml_python_tag.md",
-                      "txt_unparseable_date.txt"]
+    assert errors == [
+        "binary.txt",
+        "empty.md",
+        "md_front_matter_unclosed.md",
+        "md_yaml_alias_bomb.md",
+        "md_yaml_python_tag.md",
+        "txt_unparseable_date.txt",
+    ]
 
 
 def test_file_broken_by_an_edit_keeps_its_last_good_version(tmp_path: Path) -> None:
@@ -240,8 +271,12 @@ def test_several_processes_starting_at_once_agree_on_ids_and_dates(tmp_path: Pat
     start = time.time() + 1.5
     tests = str(Path(__file__).resolve().parent)
     workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(folder), str(state), tests,
-                          str(start)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(folder), str(state), tests, str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(4)
     ]
     outputs = []
@@ -254,8 +289,9 @@ def test_several_processes_starting_at_once_agree_on_ids_and_dates(tmp_path: Pat
     # and a later restart agrees with them too
     later = datetime.now(UTC) + timedelta(days=1)
     snapshot = catalog(folder, state, now=later).scan(later)
-    restarted = {slug: [i, p.isoformat(), u.isoformat()]
-                 for slug, (i, p, u) in facts(snapshot).items()}
+    restarted = {
+        slug: [i, p.isoformat(), u.isoformat()] for slug, (i, p, u) in facts(snapshot).items()
+    }
     assert restarted == outputs[0]
 
 
@@ -273,7 +309,8 @@ def test_feed_ids_and_dates_survive_a_base_url_change_and_restart(tmp_path: Path
     assert len(first) == 5
     assert moved == first
     assert {i for i, _ in first.values() if i.startswith("tag:")} >= {
-        "tag:old.example.org,2024-03-01:md-naive-date-paris"}
+        "tag:old.example.org,2024-03-01:md-naive-date-paris"
+    }
 
 
 def test_future_article_enters_the_served_feed_when_due_without_restart(tmp_path: Path) -> None:
@@ -281,9 +318,15 @@ def test_future_article_enters_the_served_feed_when_due_without_restart(tmp_path
     write(folder / "now.md", "---\ntitle: Now\ndate: 2026-05-01\n---\n\nBody.\n")
     write(folder / "soon.md", "---\ntitle: Soon\ndate: 2026-06-02 08:00 UTC\n---\n\nBody.\n")
     clock = [NOW]
-    publisher = Publisher({**config.DEFAULTS, "ARTICLES": str(folder),
-                           "STATE": str(tmp_path / "s.sqlite3"), "RESCAN_INTERVAL": 3600.0},
-                          clock=lambda: clock[0])
+    publisher = Publisher(
+        {
+            **config.DEFAULTS,
+            "ARTICLES": str(folder),
+            "STATE": str(tmp_path / "s.sqlite3"),
+            "RESCAN_INTERVAL": 3600.0,
+        },
+        clock=lambda: clock[0],
+    )
 
     def titles(now: datetime) -> list[str]:
         clock[0] = now
@@ -296,7 +339,8 @@ def test_future_article_enters_the_served_feed_when_due_without_restart(tmp_path
 
 
 def test_problems_are_logged_once_per_change_not_per_scan(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     folder = copy(["txt_unparseable_date.txt", "txt_cp1252.txt"], tmp_path / "a")
     write(folder / "x" / "dup.txt", "Date: 2024-01-01\n\nOne\n\nBody.\n")
     write(folder / "y" / "dup.txt", "Date: 2024-01-02\n\nTwo\n\nBody.\n")

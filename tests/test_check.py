@@ -23,9 +23,11 @@ SUMMARY = re.compile(
 
 def check(folder: Path, state: Path, *extra: str) -> tuple[int, list[str]]:
     runner = CliRunner()
-    result = runner.invoke(main, ["check", "--articles", str(folder), *extra],
-                           env={"FEEDSVC_STATE": str(state),
-                                "FEEDSVC_BASE_URL": "http://feeds.example.org/"})
+    result = runner.invoke(
+        main,
+        ["check", "--articles", str(folder), *extra],
+        env={"FEEDSVC_STATE": str(state), "FEEDSVC_BASE_URL": "http://feeds.example.org/"},
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output.splitlines()
 
@@ -43,8 +45,16 @@ def parse(lines: list[str]) -> tuple[list[dict[str, str]], tuple[int, ...]]:
 
 
 def test_errors_and_warnings_are_listed_then_summed_and_exit_1(tmp_path: Path) -> None:
-    folder = copy(["txt_header_block.txt", "txt_unparseable_date.txt", "txt_cp1252.txt",
-                   "txt_unknown_header_key.txt", "md_status_draft.md"], tmp_path / "a")
+    folder = copy(
+        [
+            "txt_header_block.txt",
+            "txt_unparseable_date.txt",
+            "txt_cp1252.txt",
+            "txt_unknown_header_key.txt",
+            "md_status_draft.md",
+        ],
+        tmp_path / "a",
+    )
     code, lines = check(folder, tmp_path / "s.sqlite3")
     problems, totals = parse(lines)
     assert code == 1
@@ -69,8 +79,10 @@ def test_only_warnings_exit_0(tmp_path: Path) -> None:
 def test_clean_folder_prints_only_the_summary(tmp_path: Path) -> None:
     folder = copy(["txt_header_block.txt"], tmp_path / "a")
     code, lines = check(folder, tmp_path / "s.sqlite3")
-    assert (code, lines) == (0, ["1 articles read, 1 published, 0 unpublished, 0 skipped, "
-                                 "0 errors, 0 warnings"])
+    assert (code, lines) == (
+        0,
+        ["1 articles read, 1 published, 0 unpublished, 0 skipped, 0 errors, 0 warnings"],
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,8 +93,9 @@ def test_clean_folder_prints_only_the_summary(tmp_path: Path) -> None:
         ("md_yaml_front_matter.md", set()),
     ],
 )
-def test_warns_about_every_date_and_id_that_only_the_store_knows(tmp_path: Path, name: str,
-                                                                 pins: set[str]) -> None:
+def test_warns_about_every_date_and_id_that_only_the_store_knows(
+    tmp_path: Path, name: str, pins: set[str]
+) -> None:
     folder = copy([name], tmp_path / "a")
     _, lines = check(folder, tmp_path / "s.sqlite3")
     problems, _ = parse(lines)
@@ -99,16 +112,22 @@ def test_the_suggested_pins_reproduce_the_same_date_and_id(tmp_path: Path) -> No
     env = {"FEEDSVC_STATE": str(state), "FEEDSVC_BASE_URL": "http://feeds.example.org/"}
     from feedsvc import create_app
 
-    app = create_app({"ARTICLES": str(folder), "STATE": str(state),
-                      "BASE_URL": "http://feeds.example.org/"})
+    app = create_app(
+        {"ARTICLES": str(folder), "STATE": str(state), "BASE_URL": "http://feeds.example.org/"}
+    )
     [before] = app.extensions["feedsvc"].documents.snapshot.articles
     app.extensions["feedsvc"].store.close()
     output = runner.invoke(main, ["check", "--articles", str(folder)], env=env).output
     pins = re.findall(r"pin it with `([^`]+)`", output)
     path = folder / "txt_without_date.txt"
     path.write_text("\n".join(pins) + "\n\n" + path.read_text("utf-8"), "utf-8")
-    fresh = create_app({"ARTICLES": str(folder), "STATE": str(tmp_path / "new.sqlite3"),
-                        "BASE_URL": "http://elsewhere.example/"})
+    fresh = create_app(
+        {
+            "ARTICLES": str(folder),
+            "STATE": str(tmp_path / "new.sqlite3"),
+            "BASE_URL": "http://elsewhere.example/",
+        }
+    )
     fresh.extensions["feedsvc"].catalog.wall = lambda: float("inf")
     [after] = fresh.extensions["feedsvc"].refresh().snapshot.articles
     assert (after.id, after.published) == (before.id, before.published)
@@ -138,7 +157,9 @@ def test_duplicate_slugs_are_reported_on_both_files(tmp_path: Path) -> None:
     problems, _ = parse(lines)
     assert code == 1
     assert {(p["path"], p["severity"]) for p in problems if "same" in p["msg"]} == {
-        ("x/same.txt", "warning"), ("y/same.txt", "error")}
+        ("x/same.txt", "warning"),
+        ("y/same.txt", "error"),
+    }
 
 
 def test_check_help_documents_its_options() -> None:

@@ -27,7 +27,9 @@ def test_toml_file_then_env_override(tmp_path: Path):
 def test_config_option_wins_over_env_file(tmp_path: Path):
     (tmp_path / "a.toml").write_text('title = "A"\n')
     (tmp_path / "b.toml").write_text('title = "B"\n')
-    loaded = config.load(str(tmp_path / "b.toml"), env={"FEEDSVC_CONFIG": str(tmp_path / "a.toml")})
+    loaded = config.load(
+        str(tmp_path / "b.toml"), env={"FEEDSVC_CONFIG": str(tmp_path / "a.toml")}
+    )
     assert loaded["TITLE"] == "B"
 
 
@@ -57,8 +59,13 @@ def test_unknown_toml_key_is_refused(tmp_path: Path):
 
 @pytest.mark.parametrize(
     "key,value",
-    [("BASE_URL", "example.org"), ("TIMEZONE", "Mars/Olympus"), ("FEED_CONTENT", "most"),
-     ("FEED_SIZE", 0), ("RESCAN_INTERVAL", 0.0)],
+    [
+        ("BASE_URL", "example.org"),
+        ("TIMEZONE", "Mars/Olympus"),
+        ("FEED_CONTENT", "most"),
+        ("FEED_SIZE", 0),
+        ("RESCAN_INTERVAL", 0.0),
+    ],
 )
 def test_out_of_range_values_stop_the_app(articles, key, value):
     with pytest.raises(ConfigError, match=key):

@@ -58,8 +58,11 @@ def utc(*args: int) -> datetime:
         # YAML's own types
         (date(2024, 3, 1), UTC, utc(2024, 3, 1)),
         (datetime(2024, 3, 1, 10), PARIS, utc(2024, 3, 1, 9)),
-        (datetime(2024, 3, 1, 10, tzinfo=timezone(timedelta(hours=-5))), PARIS,
-         utc(2024, 3, 1, 15)),
+        (
+            datetime(2024, 3, 1, 10, tzinfo=timezone(timedelta(hours=-5))),
+            PARIS,
+            utc(2024, 3, 1, 15),
+        ),
         (2024, UTC, utc(2024, 1, 1)),
     ],
 )
@@ -104,8 +107,14 @@ def test_any_text_parses_to_aware_utc_or_raises_date_error(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(9998, 12, 30),
-                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)),
-                                               timezone(timedelta(hours=-8))])))
+@given(
+    st.datetimes(
+        min_value=datetime(1900, 1, 2),
+        max_value=datetime(9998, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+        ),
+    )
+)
 def test_iso_round_trip(value: datetime) -> None:
     assert parse_date(value.isoformat(), PARIS) == value

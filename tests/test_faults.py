@@ -142,9 +142,13 @@ def test_kill_9_while_writing_keeps_store_intact_and_ids_and_dates(articles: Pat
     restarted = start_server(articles, env=env)
     try:
         on_disk = {p.stem for p in articles.glob("*.*") if not p.name.startswith(".")}
-        after = wait_for(lambda: (found := identities(
-            read_feeds(server_get(restarted))["atom"])) and
-            set(found) >= on_disk and found)
+        after = wait_for(
+            lambda: (
+                (found := identities(read_feeds(server_get(restarted))["atom"]))
+                and set(found) >= on_disk
+                and found
+            )
+        )
     finally:
         stop_server(restarted)
     for link, identity in seen.items():
@@ -155,8 +159,10 @@ def test_kill_9_while_writing_keeps_store_intact_and_ids_and_dates(articles: Pat
 
 # ---- corrupt and missing store ---------------------------------------------------------
 
-PINNED = ("---\ntitle: Pinned Forever\nid: tag:example.org,2020:pinned\n"
-          "date: 2020-05-01 12:00 UTC\n---\n\nPinned body.\n")
+PINNED = (
+    "---\ntitle: Pinned Forever\nid: tag:example.org,2020:pinned\n"
+    "date: 2020-05-01 12:00 UTC\n---\n\nPinned body.\n"
+)
 
 
 def served(app) -> dict[str, tuple[str, str]]:
@@ -185,9 +191,11 @@ def test_corrupt_store_is_reported_set_aside_and_rebuilt(
     state.write_bytes(damaged)
 
     caplog.set_level(logging.WARNING, logger="feedsvc")
-    result = CliRunner().invoke(main, ["check", "--articles", str(articles)],
-                                env={"FEEDSVC_STATE": str(state),
-                                     "FEEDSVC_BASE_URL": "http://feeds.example.org/"})
+    result = CliRunner().invoke(
+        main,
+        ["check", "--articles", str(articles)],
+        env={"FEEDSVC_STATE": str(state), "FEEDSVC_BASE_URL": "http://feeds.example.org/"},
+    )
     app = create_app(app_config(articles))
     after = served(app)
     aside = sorted(articles.parent.glob("state.sqlite3.corrupt-*"))
@@ -205,8 +213,9 @@ def test_corrupt_store_is_reported_set_aside_and_rebuilt(
     assert set(after) == set(before)  # every article still served
 
 
-def test_missing_store_is_reported_and_rebuilt(articles: Path,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_missing_store_is_reported_and_rebuilt(
+    articles: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     (articles / "pinned.md").write_text(PINNED)
     settle(articles)
     state = articles.parent / "state.sqlite3"
@@ -265,8 +274,9 @@ def store_with_records(articles: Path, state: Path) -> dict[str, tuple[str, str]
     return identity
 
 
-def test_read_only_state_location_serves_and_keeps_ids(articles: Path, tmp_path: Path,
-                                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_read_only_state_location_serves_and_keeps_ids(
+    articles: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     settle(articles)
     source = tmp_path / "state-source"
     source.mkdir()
@@ -286,14 +296,16 @@ def test_read_only_state_location_serves_and_keeps_ids(articles: Path, tmp_path:
 
 
 @pytest.mark.server
-def test_full_disk_while_writing_the_store_does_not_stop_serving(articles: Path,
-                                                                 tmp_path: Path) -> None:
+def test_full_disk_while_writing_the_store_does_not_stop_serving(
+    articles: Path, tmp_path: Path
+) -> None:
     disk = tmp_path / "tiny"
     with mount("-t", "tmpfs", "-o", "size=1m", "tmpfs", target=disk):
         state = disk / "state.sqlite3"
         settle(articles)
-        server = start_server(articles, env={"FEEDSVC_STATE": str(state),
-                                             "FEEDSVC_RESCAN_INTERVAL": "0.1"})
+        server = start_server(
+            articles, env={"FEEDSVC_STATE": str(state), "FEEDSVC_RESCAN_INTERVAL": "0.1"}
+        )
         try:
             before = identities(read_feeds(server_get(server))["atom"])
             with open(disk / "filler", "wb", buffering=0) as f:  # fill to the last block
@@ -305,10 +317,16 @@ def test_full_disk_while_writing_the_store_does_not_stop_serving(articles: Path,
             assert shutil.disk_usage(disk).free < 4096
             for index in range(40):  # enough new records to need new pages
                 (articles / f"after-full-{index}.md").write_text(
-                    f"# After Full {index}\n\n" + "Body text. " * 200 + "\n")
+                    f"# After Full {index}\n\n" + "Body text. " * 200 + "\n"
+                )
             settle(articles)
-            after = wait_for(lambda: (found := identities(read_feeds(server_get(server))["atom"]))
-                             and sum("after-full" in link for link in found) == 40 and found)
+            after = wait_for(
+                lambda: (
+                    (found := identities(read_feeds(server_get(server))["atom"]))
+                    and sum("after-full" in link for link in found) == 40
+                    and found
+                )
+            )
             assert server.get("articles/after-full-7")[0] == 200
         finally:
             stop_server(server)
@@ -336,8 +354,14 @@ def test_record_renamed_by_another_worker_mid_scan_does_not_fail_the_scan(
     state = str(articles.parent / "state.sqlite3")
 
     def catalog() -> Catalog:
-        return Catalog(str(articles), Defaults("A", "en", UTC), StateStore(state, now),
-                       "example.org", 2**21, wall=lambda: float("inf"))
+        return Catalog(
+            str(articles),
+            Defaults("A", "en", UTC),
+            StateStore(state, now),
+            "example.org",
+            2**21,
+            wall=lambda: float("inf"),
+        )
 
     (articles / "moving.md").write_text("# Moving\n\nBody.\n")
     first = catalog()
@@ -372,8 +396,10 @@ def test_markdown_links_render_from_many_threads_on_first_use() -> None:
     def render(index: int) -> None:
         try:
             for round_ in range(20):
-                markup._md.render(f"[x{index}-{round_}](http://e.example/{index}%20{round_}) "
-                                  f"![y](i/{index}.png) <http://e.example/{round_}>")
+                markup._md.render(
+                    f"[x{index}-{round_}](http://e.example/{index}%20{round_}) "
+                    f"![y](i/{index}.png) <http://e.example/{round_}>"
+                )
         except BaseException as e:  # noqa: BLE001 - collected for the assertion
             errors.append(e)
 

@@ -15,17 +15,21 @@ from conftest import SCENARIOS, app_config, start_server, stop_server
 
 from feedsvc import create_app
 
-BROWSER_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
-                  "image/webp,*/*;q=0.8")
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+)
 
 
-@pytest.mark.parametrize(("accept", "expected"), [
-    (BROWSER_ACCEPT, "application/xml"),
-    (None, "{feed}"),
-    ("*/*", "{feed}"),
-    ("application/atom+xml, application/rss+xml;q=0.9, */*;q=0.1", "{feed}"),
-    ("application/rss+xml, application/atom+xml;q=0.6, text/html;q=0.2", "{feed}"),
-])
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (BROWSER_ACCEPT, "application/xml"),
+        (None, "{feed}"),
+        ("*/*", "{feed}"),
+        ("application/atom+xml, application/rss+xml;q=0.9, */*;q=0.1", "{feed}"),
+        ("application/rss+xml, application/atom+xml;q=0.6, text/html;q=0.2", "{feed}"),
+    ],
+)
 @pytest.mark.parametrize("kind", ["atom", "rss"])
 def test_browsers_get_xml_and_readers_the_feed_type(articles: Path, accept, expected, kind):
     client = create_app(app_config(articles)).test_client()
@@ -53,8 +57,7 @@ def _chromium():
     if not binary or not driver:
         pytest.skip("needs Debian's chromium and chromium-driver packages")
     options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
         options.add_argument(argument)
     options.binary_location = binary
     return webdriver.Chrome(options=options, service=Service(driver))
@@ -78,7 +81,8 @@ def test_chromium_renders_every_feed_as_a_page(tmp_path: Path) -> None:
             if path.startswith(("feed.", "archive/2026-01")):
                 assert "<b>Bold</b> claims & “quotes” about <script>" in text, "titles as text"
             rules = browser.execute_script(
-                "return Array.from(document.styleSheets).map(s => [s.href, s.cssRules.length])")
+                "return Array.from(document.styleSheets).map(s => [s.href, s.cssRules.length])"
+            )
             assert rules == [[server.url + "static/style.css", rules[0][1]]] and rules[0][1] > 0
             assert not browser.execute_script("return document.querySelectorAll('script').length")
     finally:

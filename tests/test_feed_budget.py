@@ -31,8 +31,10 @@ def corpus(tmp_path_factory) -> Path:
     for day in range(1, COUNT + 1):
         body = "\n\n".join(f"Paragraph {n} of day {day}: " + "word " * 60 for n in range(12))
         path = articles / f"day-{day:02d}.md"
-        path.write_text(f"---\ntitle: Day {day}\ndate: 2026-05-{day:02d}T08:00:00Z\n"
-                        f"summary: The short summary of day {day} & more.\n---\n\n{body}\n")
+        path.write_text(
+            f"---\ntitle: Day {day}\ndate: 2026-05-{day:02d}T08:00:00Z\n"
+            f"summary: The short summary of day {day} & more.\n---\n\n{body}\n"
+        )
         os.utime(path, (OLD, OLD))
     return articles
 
@@ -47,14 +49,20 @@ def _feed(corpus: Path, kind: str, budget: int) -> bytes:
 def _entries(kind: str, body: bytes) -> list[tuple[str, bool]]:
     """Return (id, carries full content) for each entry, in document order."""
     if kind == "json":
-        return [(i["id"], i["content_html"] != f"<p>{html.escape(i['summary'])}</p>")
-                for i in json.loads(body)["items"]]
+        return [
+            (i["id"], i["content_html"] != f"<p>{html.escape(i['summary'])}</p>")
+            for i in json.loads(body)["items"]
+        ]
     root = xml(body)
     if kind == "atom":
-        return [(e.findtext("a:id", namespaces=NS), e.find("a:content", NS) is not None)
-                for e in root.iterfind("a:entry", NS)]
-    return [(i.findtext("guid"), i.find("content:encoded", NS) is not None)
-            for i in root.iterfind("channel/item")]
+        return [
+            (e.findtext("a:id", namespaces=NS), e.find("a:content", NS) is not None)
+            for e in root.iterfind("a:entry", NS)
+        ]
+    return [
+        (i.findtext("guid"), i.find("content:encoded", NS) is not None)
+        for i in root.iterfind("channel/item")
+    ]
 
 
 @pytest.mark.parametrize("kind", KINDS)

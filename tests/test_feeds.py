@@ -30,8 +30,11 @@ from feedsvc.text import slugify
 
 AWKWARD = SCENARIOS / "awkward"
 CORPORA = {"samples": SAMPLES, "awkward": AWKWARD}
-TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml",
-         "json": "application/feed+json"}
+TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
 
 
 @dataclass
@@ -197,13 +200,15 @@ def test_the_stylesheet_renders_a_page_about_the_feed(served: Served) -> None:
     """The XSL view: same origin, explains feeds, lists entries, its CSS URL works."""
     transform = etree.XSLT(xml(served.body("static/feed.xsl")))
     assert served.responses["static/feed.xsl"][1]["Content-Type"].startswith(
-        ("application/xslt+xml", "text/xsl", "application/xml", "text/xml"))
+        ("application/xslt+xml", "text/xsl", "application/xml", "text/xml")
+    )
     tag_feeds = [p for p in served.feeds("atom") + served.feeds("rss") if p.startswith("tags/")]
     for path in ["feed.atom", "feed.rss", *tag_feeds[:2]]:
         feed_url = served.server_url + path
         document = etree.ElementTree(xml(served.body(path)))
         (instruction,) = [
-            node for node in document.getroot().itersiblings(preceding=True)
+            node
+            for node in document.getroot().itersiblings(preceding=True)
             if isinstance(node, etree._ProcessingInstruction)
         ]
         stylesheet = urljoin(feed_url, instruction.get("href"))
@@ -275,8 +280,10 @@ def test_relative_urls_become_absolute_against_the_permalink(awkward: Served) ->
     base = awkward.server_url
     assert tree.xpath("//a/@href")[0] == base + "articles/notes/1"
     assert tree.xpath("//img/@srcset")[0].split(", ") == [
-        f"{base}articles/figures/chart.png 1x", f"{base}articles/figures/chart@2x.png 2x",
-        f"{base}static/chart-wide.png 1200w"]
+        f"{base}articles/figures/chart.png 1x",
+        f"{base}articles/figures/chart@2x.png 2x",
+        f"{base}static/chart-wide.png 1200w",
+    ]
     assert tree.xpath("//source/@srcset") == [f"{base}articles/images/photo.avif"]
     assert tree.xpath("//video/@poster") == [f"{base}articles/media/poster.jpg"]
     assert tree.xpath("//blockquote/@cite") == [f"{base}sources/quote.html"]
@@ -290,7 +297,9 @@ def test_every_author_is_listed(awkward: Served) -> None:
     atom = _atom_entry(awkward, "several-authors")
     assert [a.findtext("a:name", namespaces=NS) for a in atom.iterfind("a:author", NS)] == names
     assert [e.text for e in atom.iterfind("a:author/a:email", NS)] == [
-        "ana@example.org", "chidi@example.org"]
+        "ana@example.org",
+        "chidi@example.org",
+    ]
     rss = _rss_item(awkward, "several-authors")
     assert [c.text for c in rss.iterfind("dc:creator", NS)] == names
     assert [a["name"] for a in _json_item(awkward, "several-authors")["authors"]] == names
@@ -313,12 +322,19 @@ def test_enclosure_is_a_link_not_a_second_alternate(awkward: Served) -> None:
     assert len(entry.findall("a:link[@rel='alternate']", NS)) == 1
     (enclosure,) = entry.findall("a:link[@rel='enclosure']", NS)
     assert (enclosure.get("href"), enclosure.get("type"), enclosure.get("length")) == (
-        url, "audio/mpeg", "12345678")
+        url,
+        "audio/mpeg",
+        "12345678",
+    )
     (item,) = _rss_item(awkward, "enclosure-podcast").findall("enclosure")
     assert (item.get("url"), item.get("type"), item.get("length")) == (
-        url, "audio/mpeg", "12345678")
+        url,
+        "audio/mpeg",
+        "12345678",
+    )
     assert _json_item(awkward, "enclosure-podcast")["attachments"] == [
-        {"url": url, "mime_type": "audio/mpeg", "size_in_bytes": 12345678}]
+        {"url": url, "mime_type": "audio/mpeg", "size_in_bytes": 12345678}
+    ]
 
 
 def test_unicode_and_language_survive_every_format(awkward: Served) -> None:
@@ -365,7 +381,9 @@ def test_icon_and_logo_are_absolute_in_every_format(articles: Path) -> None:
     icon = "http://feeds.example.org/static/icon.png"
     atom = xml(_get(client, "/feed.atom"))
     assert (atom.findtext("a:icon", namespaces=NS), atom.findtext("a:logo", namespaces=NS)) == (
-        icon, logo)
+        icon,
+        logo,
+    )
     channel = xml(_get(client, "/feed.rss")).find("channel")
     image = channel.find("image")
     assert image.findtext("url") == logo
@@ -386,8 +404,9 @@ def test_an_empty_feed_is_dated_by_no_clock(tmp_path: Path) -> None:
     empty.mkdir()
     bodies = []
     for run in range(2):
-        config = app_config(empty, STATE=str(tmp_path / f"state{run}.sqlite3"),
-                            ID_AUTHORITY="example.org")
+        config = app_config(
+            empty, STATE=str(tmp_path / f"state{run}.sqlite3"), ID_AUTHORITY="example.org"
+        )
         client = create_app(config).test_client()
         bodies.append({kind: _get(client, f"/feed.{kind}") for kind in TYPES})
     atom = xml(bodies[0]["atom"])
@@ -403,11 +422,29 @@ def test_an_empty_feed_is_dated_by_no_clock(tmp_path: Path) -> None:
 
 def _build(articles: Path, state: Path, out: Path, seed: str) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
-    environment.update(FEEDSVC_STATE=str(state), FEEDSVC_BASE_URL="http://feeds.example.org/",
-                       PYTHONHASHSEED=seed, TZ="Pacific/Chatham" if seed == "1" else "UTC")
-    subprocess.run([sys.executable, "-m", "feedsvc", "build", str(out), "--articles",
-                    str(articles), "--quiet"], check=True, env=environment, timeout=60,
-                   cwd=articles.parent, capture_output=True)
+    environment.update(
+        FEEDSVC_STATE=str(state),
+        FEEDSVC_BASE_URL="http://feeds.example.org/",
+        PYTHONHASHSEED=seed,
+        TZ="Pacific/Chatham" if seed == "1" else "UTC",
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "feedsvc",
+            "build",
+            str(out),
+            "--articles",
+            str(articles),
+            "--quiet",
+        ],
+        check=True,
+        env=environment,
+        timeout=60,
+        cwd=articles.parent,
+        capture_output=True,
+    )
 
 
 def test_two_processes_render_identical_bytes(tmp_path: Path) -> None:
@@ -418,24 +455,31 @@ def test_two_processes_render_identical_bytes(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite3"
     _build(articles, state, tmp_path / "one", "1")
     _build(articles, state, tmp_path / "two", "2")
-    feeds = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*")
-                   if p.suffix in {".atom", ".rss", ".json"})
+    feeds = sorted(
+        p.relative_to(tmp_path / "one")
+        for p in (tmp_path / "one").rglob("*")
+        if p.suffix in {".atom", ".rss", ".json"}
+    )
     assert len(feeds) > 20
     for path in feeds:
         assert (tmp_path / "one" / path).read_bytes() == (tmp_path / "two" / path).read_bytes()
 
 
-@pytest.mark.parametrize(("pinned", "permalink"), [
-    ("http://feeds.example.org/articles/day-one", True),
-    ("tag:example.org,2026:day-one", False),
-])
+@pytest.mark.parametrize(
+    ("pinned", "permalink"),
+    [
+        ("http://feeds.example.org/articles/day-one", True),
+        ("tag:example.org,2026:day-one", False),
+    ],
+)
 def test_guid_is_a_permalink_only_when_the_id_is_the_permalink(
     tmp_path: Path, pinned: str, permalink: bool
 ) -> None:
     articles = tmp_path / "articles"
     articles.mkdir()
     (articles / "day-one.md").write_text(
-        f"---\ntitle: Day one\nid: {pinned}\ndate: 2026-05-01T08:00:00Z\n---\n\nText.\n")
+        f"---\ntitle: Day one\nid: {pinned}\ndate: 2026-05-01T08:00:00Z\n---\n\nText.\n"
+    )
     client = create_app(app_config(articles)).test_client()
     rss = xml(_get(client, "/feed.rss"))
     check_rss(rss, "http://feeds.example.org/feed.rss", "http://feeds.example.org/")

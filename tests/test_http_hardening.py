@@ -20,34 +20,67 @@ from conftest import SAMPLES, Server, app_config, start_server, stop_server
 from feedsvc import create_app
 from feedsvc.documents import Documents
 
-ROUTES = ["", "feed.atom", "articles/harbour-bridge-reopens", "tags/city/",
-          "tags/city/feed.atom", "archive/2026-10.atom", "static/style.css"]
+ROUTES = [
+    "",
+    "feed.atom",
+    "articles/harbour-bridge-reopens",
+    "tags/city/",
+    "tags/city/feed.atom",
+    "archive/2026-10.atom",
+    "static/style.css",
+]
 PREFIXES = ["", "static/", "articles/", "tags/", "tags/city/", "archive/", "page/"]
 TRAVERSALS = [
-    "../pyproject.toml", "../../pyproject.toml", "../../../../../../etc/passwd",
-    "..%2fpyproject.toml", "..%2F..%2Fpyproject.toml", "%2e%2e%2fpyproject.toml",
-    "%2E%2E/%2E%2E/etc/passwd", "%252e%252e%252fpyproject.toml",
-    "..%252f..%252fetc%252fpasswd", "..\\..\\pyproject.toml", "..%5c..%5cpyproject.toml",
-    "%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", "....//....//etc/passwd", "..;/etc/passwd",
-    "style.css%00.toml", "%00../../etc/passwd", "/etc/passwd", "%2fetc%2fpasswd",
-    "../state.sqlite3", "../articles/harbour-bridge-reopens.txt", "../feedsvc/__init__.py",
-    "static/../../feedsvc/__init__.py", "..", ".", "%2e", "~root/.bashrc",
+    "../pyproject.toml",
+    "../../pyproject.toml",
+    "../../../../../../etc/passwd",
+    "..%2fpyproject.toml",
+    "..%2F..%2Fpyproject.toml",
+    "%2e%2e%2fpyproject.toml",
+    "%2E%2E/%2E%2E/etc/passwd",
+    "%252e%252e%252fpyproject.toml",
+    "..%252f..%252fetc%252fpasswd",
+    "..\\..\\pyproject.toml",
+    "..%5c..%5cpyproject.toml",
+    "%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd",
+    "....//....//etc/passwd",
+    "..;/etc/passwd",
+    "style.css%00.toml",
+    "%00../../etc/passwd",
+    "/etc/passwd",
+    "%2fetc%2fpasswd",
+    "../state.sqlite3",
+    "../articles/harbour-bridge-reopens.txt",
+    "../feedsvc/__init__.py",
+    "static/../../feedsvc/__init__.py",
+    "..",
+    ".",
+    "%2e",
+    "~root/.bashrc",
 ]
 # What would show that a file outside the static folders was served.
-SECRETS = [b"root:x:0:0", b"[build-system]", b"SQLite format 3", b"Date: 2026-10-02",
-           b"def create_app", b"Traceback"]
+SECRETS = [
+    b"root:x:0:0",
+    b"[build-system]",
+    b"SQLite format 3",
+    b"Date: 2026-10-02",
+    b"def create_app",
+    b"Traceback",
+]
 
 
 @pytest.fixture
 def app(articles: Path):
-    shutil.copyfile(Path(__file__).parent.parent / "pyproject.toml", articles.parent /
-                    "pyproject.toml")
+    shutil.copyfile(
+        Path(__file__).parent.parent / "pyproject.toml", articles.parent / "pyproject.toml"
+    )
     return create_app(app_config(articles))
 
 
 @pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
-                                    "CONNECT", "PROPFIND", "BREW"])
+@pytest.mark.parametrize(
+    "method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "BREW"]
+)
 def test_only_get_and_head_are_allowed(client, route: str, method: str) -> None:
     response = client.open("/" + route, method=method)
     assert response.status_code == 405
@@ -74,8 +107,21 @@ def test_path_traversal_is_a_404(client, prefix: str, attack: str) -> None:
         assert secret not in response.data
 
 
-@pytest.mark.parametrize("path", ["/static/", "/static", "/articles/", "/articles", "/tags/",
-                                  "/tags", "/archive/", "/page/", "/static/.", "/static/.."])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/",
+        "/static",
+        "/articles/",
+        "/articles",
+        "/tags/",
+        "/tags",
+        "/archive/",
+        "/page/",
+        "/static/.",
+        "/static/..",
+    ],
+)
 def test_no_directory_listing(client, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
@@ -83,8 +129,9 @@ def test_no_directory_listing(client, path: str) -> None:
 
 
 def test_host_header_never_reaches_a_url(client) -> None:
-    response = client.get("/feed.atom", headers={"Host": "evil.example",
-                                                 "X-Forwarded-Host": "evil.example"})
+    response = client.get(
+        "/feed.atom", headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    )
     assert response.status_code == 200
     assert b"evil.example" not in response.data
 
@@ -100,11 +147,12 @@ def test_an_unexpected_error_is_a_plain_logged_500(
     response = client.get("/feed.atom")
     assert response.status_code == 500
     assert response.headers["Content-Type"].startswith("text/html")
-    for leak in (b"Traceback", b"injected fault", b"secret detail", b"werkzeug", b"File \""):
+    for leak in (b"Traceback", b"injected fault", b"secret detail", b"werkzeug", b'File "'):
         assert leak not in response.data
     assert response.headers["Cache-Control"] == "no-store"
-    assert any("error while serving /feed.atom" in r.getMessage() and r.exc_info
-               for r in caplog.records)
+    assert any(
+        "error while serving /feed.atom" in r.getMessage() and r.exc_info for r in caplog.records
+    )
 
 
 # ---- the real server -------------------------------------------------------------
@@ -143,8 +191,9 @@ def get(path: bytes, *headers: bytes) -> bytes:
 def real(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("http") / "articles"
     shutil.copytree(SAMPLES, folder)
-    shutil.copyfile(Path(__file__).parent.parent / "pyproject.toml",
-                    folder.parent / "pyproject.toml")
+    shutil.copyfile(
+        Path(__file__).parent.parent / "pyproject.toml", folder.parent / "pyproject.toml"
+    )
     server = start_server(folder)
     yield server
     stop_server(server)
@@ -161,8 +210,15 @@ def test_real_server_refuses_traversal_as_sent_on_the_wire(real: Server, prefix:
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("raw", [b"/static/\x00../../etc/passwd", b"/static/..\\..\\etc\\passwd",
-                                 b"/\xc0\xae\xc0\xae/etc/passwd", b"/static/\xff\xfe"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"/static/\x00../../etc/passwd",
+        b"/static/..\\..\\etc\\passwd",
+        b"/\xc0\xae\xc0\xae/etc/passwd",
+        b"/static/\xff\xfe",
+    ],
+)
 def test_real_server_refuses_raw_bytes_cleanly(real: Server, raw: bytes) -> None:
     status, response = raw_request(real, get(raw))
     assert status in (400, 404), response[:300]
@@ -172,14 +228,17 @@ def test_real_server_refuses_raw_bytes_cleanly(real: Server, raw: bytes) -> None
 
 
 @pytest.mark.server
-@pytest.mark.parametrize(("request_bytes", "what"), [
-    (get(b"/" + b"a" * 10_000), "request line over 4094 bytes"),
-    (get(b"/feed.atom", b"X-Long: " + b"v" * 20_000), "header over 8190 bytes"),
-    (get(b"/feed.atom", *[b"X-H%d: v" % i for i in range(200)]), "200 headers"),
-    (get(b"/feed.atom", b"Bad Header Name: v"), "a malformed header"),
-    (b"GET /feed.atom HTTP/9.9\r\nHost: x\r\n\r\n", "an unknown HTTP version"),
-    (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64, "a TLS hello"),
-])
+@pytest.mark.parametrize(
+    ("request_bytes", "what"),
+    [
+        (get(b"/" + b"a" * 10_000), "request line over 4094 bytes"),
+        (get(b"/feed.atom", b"X-Long: " + b"v" * 20_000), "header over 8190 bytes"),
+        (get(b"/feed.atom", *[b"X-H%d: v" % i for i in range(200)]), "200 headers"),
+        (get(b"/feed.atom", b"Bad Header Name: v"), "a malformed header"),
+        (b"GET /feed.atom HTTP/9.9\r\nHost: x\r\n\r\n", "an unknown HTTP version"),
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64, "a TLS hello"),
+    ],
+)
 def test_real_server_refuses_oversized_and_malformed_requests(
     real: Server, request_bytes: bytes, what: str
 ) -> None:
@@ -201,7 +260,8 @@ def test_real_server_shows_a_plain_500_and_logs_it(articles: Path, tmp_path: Pat
     theme = tmp_path / "theme"
     (theme / "templates").mkdir(parents=True)
     (theme / "templates" / "article.html").write_text(
-        "{{ no_such_value.no_such_attribute }}")  # fails only when an article is rendered
+        "{{ no_such_value.no_such_attribute }}"
+    )  # fails only when an article is rendered
     server = start_server(articles, env={"FEEDSVC_THEME": str(theme), "FLASK_DEBUG": "1"})
     try:
         status, headers, body = server.get("articles/harbour-bridge-reopens")

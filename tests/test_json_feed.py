@@ -12,10 +12,32 @@ from feed_checks import check_html, rfc3339
 
 from feedsvc import create_app
 
-ITEM_KEYS = {"id", "url", "title", "summary", "content_html", "date_published",
-             "date_modified", "authors", "tags", "language", "attachments"}
-TOP_KEYS = {"version", "title", "home_page_url", "feed_url", "description", "authors",
-            "language", "icon", "favicon", "next_url", "items"}
+ITEM_KEYS = {
+    "id",
+    "url",
+    "title",
+    "summary",
+    "content_html",
+    "date_published",
+    "date_modified",
+    "authors",
+    "tags",
+    "language",
+    "attachments",
+}
+TOP_KEYS = {
+    "version",
+    "title",
+    "home_page_url",
+    "feed_url",
+    "description",
+    "authors",
+    "language",
+    "icon",
+    "favicon",
+    "next_url",
+    "items",
+}
 
 
 @pytest.fixture
@@ -25,11 +47,14 @@ def client(tmp_path: Path):
     return create_app(app_config(articles)).test_client()
 
 
-@pytest.mark.parametrize(("path", "home"), [
-    ("feed.json", ""),
-    ("tags/security/feed.json", "tags/security/"),
-    ("archive/2026-01.json", ""),
-])
+@pytest.mark.parametrize(
+    ("path", "home"),
+    [
+        ("feed.json", ""),
+        ("tags/security/feed.json", "tags/security/"),
+        ("archive/2026-01.json", ""),
+    ],
+)
 def test_json_feed_follows_version_1_1(client, path: str, home: str) -> None:
     response = client.get(f"/{path}")
     assert response.status_code == 200

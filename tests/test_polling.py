@@ -28,8 +28,16 @@ from feedsvc.cli import default_workers
 pytestmark = pytest.mark.server
 ATOM = "{http://www.w3.org/2005/Atom}"
 SAMPLE = "night-market-guide.md"
-FEED_PATHS = ["feed.atom", "feed.rss", "feed.json", "tags/city/feed.atom", "archive/2026-11.atom",
-              "", "articles/night-market-guide", "tags/city/"]
+FEED_PATHS = [
+    "feed.atom",
+    "feed.rss",
+    "feed.json",
+    "tags/city/feed.atom",
+    "archive/2026-11.atom",
+    "",
+    "articles/night-market-guide",
+    "tags/city/",
+]
 
 
 class Reply:
@@ -44,8 +52,9 @@ class Reply:
         return self.headers.get(name)
 
 
-def fetch(server: Server, path: str, headers: dict[str, str] | None = None,
-          method: str = "GET") -> Reply:
+def fetch(
+    server: Server, path: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> Reply:
     """Send one request on a new connection and return the reply."""
     url = urlsplit(server.url)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
@@ -123,8 +132,11 @@ def _conditional_cases() -> list[tuple[str, object, int]]:
         ("last-modified", lambda e, m: {"If-Modified-Since": m}, 304),
         ("later date", lambda e, m: {"If-Modified-Since": later}, 304),
         ("etag and date", lambda e, m: {"If-None-Match": e, "If-Modified-Since": m}, 304),
-        ("wrong etag beats current date",
-         lambda e, m: {"If-None-Match": '"nope"', "If-Modified-Since": m}, 200),
+        (
+            "wrong etag beats current date",
+            lambda e, m: {"If-None-Match": '"nope"', "If-Modified-Since": m},
+            200,
+        ),
         ("wrong etag", lambda e, m: {"If-None-Match": '"nope"'}, 200),
         ("garbage date", lambda e, m: {"If-Modified-Since": "yesterday-ish"}, 200),
         ("earlier date", lambda e, m: {"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}, 200),
@@ -133,10 +145,12 @@ def _conditional_cases() -> list[tuple[str, object, int]]:
 
 
 @pytest.mark.parametrize("path", ["feed.atom", "feed.json", "tags/city/feed.rss", ""])
-@pytest.mark.parametrize(("case", "make", "status"), _conditional_cases(),
-                         ids=[c[0] for c in _conditional_cases()])
-def test_conditional_get_follows_rfc_9110(shared: Server, path: str, case: str, make,
-                                          status: int) -> None:
+@pytest.mark.parametrize(
+    ("case", "make", "status"), _conditional_cases(), ids=[c[0] for c in _conditional_cases()]
+)
+def test_conditional_get_follows_rfc_9110(
+    shared: Server, path: str, case: str, make, status: int
+) -> None:
     plain = fetch(shared, path)
     reply = fetch(shared, path, make(plain["ETag"], plain["Last-Modified"]))
     assert reply.status == status
@@ -171,12 +185,14 @@ def test_head_sends_the_headers_of_get(shared: Server, path: str, encoding: str)
     assert got.status == head.status == 200
     assert head.body == b""
     assert {k: v for k, v in head.headers.items() if k != "Date"} == {
-        k: v for k, v in got.headers.items() if k != "Date"}
+        k: v for k, v in got.headers.items() if k != "Date"
+    }
 
 
 @pytest.mark.parametrize("path", FEED_PATHS)
 def test_cache_headers_are_public_with_max_age_and_nothing_that_defeats_them(
-        shared: Server, path: str) -> None:
+    shared: Server, path: str
+) -> None:
     reply = fetch(shared, path, {"Accept-Encoding": "gzip"})
     assert reply.status == 200
     assert reply["Cache-Control"] == "public, max-age=1800"
@@ -202,13 +218,15 @@ def test_gzip_has_the_same_bytes_its_own_etag_and_vary(shared: Server) -> None:
     assert packed["ETag"] != plain["ETag"]
     assert packed["Last-Modified"] == plain["Last-Modified"]
     assert packed["Vary"] == plain["Vary"] == "Accept-Encoding, Accept"
-    again = fetch(shared, "feed.atom",
-                  {"Accept-Encoding": "gzip", "If-None-Match": packed["ETag"]})
+    again = fetch(
+        shared, "feed.atom", {"Accept-Encoding": "gzip", "If-None-Match": packed["ETag"]}
+    )
     assert again.status == 304 and again["Vary"] == "Accept-Encoding, Accept"
     assert again["ETag"] == packed["ETag"]
     # The identity ETag does not validate the gzip representation, nor the reverse.
-    crossed = fetch(shared, "feed.atom", {"Accept-Encoding": "gzip",
-                                          "If-None-Match": plain["ETag"]})
+    crossed = fetch(
+        shared, "feed.atom", {"Accept-Encoding": "gzip", "If-None-Match": plain["ETag"]}
+    )
     assert crossed.status == 200 and crossed.body == packed.body
     crossed = fetch(shared, "feed.atom", {"If-None-Match": packed["ETag"]})
     assert crossed.status == 200 and crossed.body == plain.body
@@ -260,8 +278,9 @@ def test_touching_a_file_changes_nothing(server: Server, articles: Path) -> None
         assert after.body == before.body
 
 
-def test_editing_a_body_changes_etag_updated_and_last_modified(server: Server,
-                                                               articles: Path) -> None:
+def test_editing_a_body_changes_etag_updated_and_last_modified(
+    server: Server, articles: Path
+) -> None:
     before = fetch(server, "feed.atom")
     link = server.url + "articles/night-market-guide"
     old_updated = entries(before)[link].updated_parsed
@@ -276,18 +295,22 @@ def test_editing_a_body_changes_etag_updated_and_last_modified(server: Server,
     assert "A late correction." in entry.content[0].value
     assert entry.updated_parsed > old_updated
     assert parsedate_to_datetime(after["Last-Modified"]) > parsedate_to_datetime(
-        before["Last-Modified"])
+        before["Last-Modified"]
+    )
     replies = [fetch(server, "feed.atom") for _ in range(20)]  # both workers settled
     assert {r["ETag"] for r in replies} == {after["ETag"]}
 
 
-def test_adding_an_article_shows_within_two_seconds_and_moves_updated(server: Server,
-                                                                      articles: Path) -> None:
+def test_adding_an_article_shows_within_two_seconds_and_moves_updated(
+    server: Server, articles: Path
+) -> None:
     before = fetch(server, "feed.atom")
     old_feed_updated = feedparser.parse(before.body).feed.updated_parsed
     time.sleep(1.1)
-    write_settled(articles / "ferry-timetable.md",
-                  "---\ntitle: New Ferry Timetable\n---\n\nFerries run every twenty minutes.\n")
+    write_settled(
+        articles / "ferry-timetable.md",
+        "---\ntitle: New Ferry Timetable\n---\n\nFerries run every twenty minutes.\n",
+    )
     link = server.url + "articles/ferry-timetable"
     took = wait_for(lambda: link in entries(fetch(server, "feed.atom")), 5)
     assert took <= 2.0
@@ -296,8 +319,9 @@ def test_adding_an_article_shows_within_two_seconds_and_moves_updated(server: Se
     assert after.entries[0].link == link
 
 
-def test_deleting_an_article_drops_it_and_its_page_answers_410(server: Server,
-                                                               articles: Path) -> None:
+def test_deleting_an_article_drops_it_and_its_page_answers_410(
+    server: Server, articles: Path
+) -> None:
     link = server.url + "articles/night-market-guide"
     assert link in entries(fetch(server, "feed.atom"))
     (articles / SAMPLE).unlink()
@@ -307,13 +331,17 @@ def test_deleting_an_article_drops_it_and_its_page_answers_410(server: Server,
     assert statuses == [410] * 10, server.log.read_text()
 
 
-@pytest.mark.parametrize("broken", [
-    pytest.param("", id="emptied"),
-    pytest.param("---\ntitle: [unclosed\n", id="half-written front matter"),
-    pytest.param("---\ntitle: Only a title\n", id="front matter never closed"),
-])
-def test_a_broken_edit_keeps_the_last_good_version_until_fixed(server: Server, articles: Path,
-                                                               broken: str) -> None:
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param("", id="emptied"),
+        pytest.param("---\ntitle: [unclosed\n", id="half-written front matter"),
+        pytest.param("---\ntitle: Only a title\n", id="front matter never closed"),
+    ],
+)
+def test_a_broken_edit_keeps_the_last_good_version_until_fixed(
+    server: Server, articles: Path, broken: str
+) -> None:
     link = server.url + "articles/night-market-guide"
     before = fetch(server, "feed.atom")
     good = entries(before)[link]
@@ -329,11 +357,14 @@ def test_a_broken_edit_keeps_the_last_good_version_until_fixed(server: Server, a
     wait_for(lambda: "What to Eat Last" in entries(fetch(server, "feed.atom"))[link].title, 5)
 
 
-def test_max_age_never_runs_past_the_next_scheduled_article(server: Server,
-                                                            articles: Path) -> None:
+def test_max_age_never_runs_past_the_next_scheduled_article(
+    server: Server, articles: Path
+) -> None:
     due = datetime.now(UTC) + timedelta(seconds=90)
-    write_settled(articles / "scheduled.md",
-                  f"---\ntitle: Scheduled\ndate: {due.isoformat()}\n---\n\nSoon.\n")
+    write_settled(
+        articles / "scheduled.md",
+        f"---\ntitle: Scheduled\ndate: {due.isoformat()}\n---\n\nSoon.\n",
+    )
 
     def capped() -> bool:
         reply = fetch(server, "feed.atom")

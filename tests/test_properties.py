@@ -29,36 +29,72 @@ from feedsvc.readers import KNOWN_KEYS
 GOOD = {
     "good-plain.txt": "Date: 2024-01-01 10:00 UTC\n\nA Good Plain Article\n\nIts body.\n",
     "good-markdown.md": "---\ntitle: A Good Markdown Article\ndate: 2024-01-02\n"
-                        "id: tag:example.org,2024:good-markdown\n---\n\nIts *body*.\n",
+    "id: tag:example.org,2024:good-markdown\n---\n\nIts *body*.\n",
 }
 FRAGMENTS = [
-    "---\n", "...\n", "Title: T\n", "Date: 2024-02-30\n", "date: March 2024 EST\n", "\n\n",
-    "Author: A\n", "tags: [a, b\n", "title: &a x\n", "*a\n", "!!python/name:os.system\n",
-    "Draft: yes\n", "Slug: \n", "Id: x:y\n", "lang: ??\n", "# Heading\n", "\r\n", "\x00",
-    "\ufeff", "\ud800", "\x0b", "\u0301", "\uffff", "[link](javascript:alert(1))\n",
-    "<script>alert(1)</script>\n", "key: \"\\x01\\ud800\"\n", "summary: |\n  x\n",
+    "---\n",
+    "...\n",
+    "Title: T\n",
+    "Date: 2024-02-30\n",
+    "date: March 2024 EST\n",
+    "\n\n",
+    "Author: A\n",
+    "tags: [a, b\n",
+    "title: &a x\n",
+    "*a\n",
+    "!!python/name:os.system\n",
+    "Draft: yes\n",
+    "Slug: \n",
+    "Id: x:y\n",
+    "lang: ??\n",
+    "# Heading\n",
+    "\r\n",
+    "\x00",
+    "\ufeff",
+    "\ud800",
+    "\x0b",
+    "\u0301",
+    "\uffff",
+    "[link](javascript:alert(1))\n",
+    "<script>alert(1)</script>\n",
+    'key: "\\x01\\ud800"\n',
+    "summary: |\n  x\n",
 ]
-SETTINGS = settings(max_examples=120, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 texts = st.text(max_size=60)
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), texts,
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    texts,
     st.dates(min_value=date(1, 1, 1)),
     st.datetimes(timezones=st.sampled_from([None, UTC, timezone(timedelta(hours=-5))])),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(texts, inner, max_size=4)), max_leaves=8)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(texts, inner, max_size=4)
+    ),
+    max_leaves=8,
+)
 front_matters = st.dictionaries(
-    st.one_of(st.sampled_from(sorted(KNOWN_KEYS)), st.text(string.ascii_letters, min_size=1,
-                                                             max_size=8)),
-    values, max_size=8,
+    st.one_of(
+        st.sampled_from(sorted(KNOWN_KEYS)), st.text(string.ascii_letters, min_size=1, max_size=8)
+    ),
+    values,
+    max_size=8,
 )
 file_bytes = st.one_of(
     st.binary(max_size=600),
     st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=20)), max_size=14).map(
-        lambda parts: "".join(parts).encode("utf-8", "surrogatepass")),
+        lambda parts: "".join(parts).encode("utf-8", "surrogatepass")
+    ),
 )
 
 
@@ -86,15 +122,17 @@ def read_bytes(tmp_path: Path, name: str, data: bytes) -> None:
 
 @SETTINGS
 @given(data=file_bytes, suffix=st.sampled_from([".txt", ".md"]))
-def test_arbitrary_bytes_raise_only_article_error(tmp_path: Path, data: bytes,
-                                                  suffix: str) -> None:
+def test_arbitrary_bytes_raise_only_article_error(
+    tmp_path: Path, data: bytes, suffix: str
+) -> None:
     read_bytes(tmp_path, "any" + suffix, data)
 
 
 @SETTINGS
 @given(meta=front_matters)
-def test_arbitrary_front_matter_values_raise_only_article_error(tmp_path: Path,
-                                                                meta: dict) -> None:
+def test_arbitrary_front_matter_values_raise_only_article_error(
+    tmp_path: Path, meta: dict
+) -> None:
     read_bytes(tmp_path, "any.md", markdown_with(meta))
     read_bytes(tmp_path, "any.txt", header_block_with(meta))
 
@@ -106,8 +144,14 @@ def site(tmp_path: Path):
     for name, text in GOOD.items():
         (folder / name).write_text(text, "utf-8")
         os.utime(folder / name, (1_000_000_000, 1_000_000_000))
-    app = create_app({"ARTICLES": str(folder), "STATE": str(tmp_path / "state.sqlite3"),
-                      "BASE_URL": "http://feeds.example.org/", "RESCAN_INTERVAL": 3600.0})
+    app = create_app(
+        {
+            "ARTICLES": str(folder),
+            "STATE": str(tmp_path / "state.sqlite3"),
+            "BASE_URL": "http://feeds.example.org/",
+            "RESCAN_INTERVAL": 3600.0,
+        }
+    )
     return app, folder
 
 
@@ -141,8 +185,9 @@ def assert_feeds_valid_with_good_articles(app, folder: Path, name: str, data: by
 
 @SETTINGS
 @given(data=file_bytes, suffix=st.sampled_from([".txt", ".md"]))
-def test_arbitrary_bytes_never_spoil_a_feed_or_drop_another_article(site, data: bytes,
-                                                                     suffix: str) -> None:
+def test_arbitrary_bytes_never_spoil_a_feed_or_drop_another_article(
+    site, data: bytes, suffix: str
+) -> None:
     app, folder = site
     assert_feeds_valid_with_good_articles(app, folder, "zz-bad" + suffix, data)
 
@@ -150,7 +195,8 @@ def test_arbitrary_bytes_never_spoil_a_feed_or_drop_another_article(site, data: 
 @SETTINGS
 @given(meta=front_matters, header=st.booleans())
 def test_arbitrary_front_matter_never_spoils_a_feed_or_drops_another_article(
-        site, meta: dict, header: bool) -> None:
+    site, meta: dict, header: bool
+) -> None:
     app, folder = site
     if header:
         assert_feeds_valid_with_good_articles(app, folder, "zz-bad.txt", header_block_with(meta))
@@ -159,11 +205,22 @@ def test_arbitrary_front_matter_never_spoils_a_feed_or_drops_another_article(
 
 
 @SETTINGS
-@given(title=st.text(min_size=1, max_size=80), tags=st.lists(st.text(max_size=20), max_size=5),
-       author=st.text(max_size=40), summary=st.text(max_size=400))
-def test_any_text_in_every_field_gives_a_valid_feed(site, title: str, tags: list[str],
-                                                    author: str, summary: str) -> None:
+@given(
+    title=st.text(min_size=1, max_size=80),
+    tags=st.lists(st.text(max_size=20), max_size=5),
+    author=st.text(max_size=40),
+    summary=st.text(max_size=400),
+)
+def test_any_text_in_every_field_gives_a_valid_feed(
+    site, title: str, tags: list[str], author: str, summary: str
+) -> None:
     app, folder = site
-    meta = {"title": title, "tags": tags, "author": author, "summary": summary,
-            "date": "2024-03-01", "slug": "zz-published"}
+    meta = {
+        "title": title,
+        "tags": tags,
+        "author": author,
+        "summary": summary,
+        "date": "2024-03-01",
+        "slug": "zz-published",
+    }
     assert_feeds_valid_with_good_articles(app, folder, "zz-bad.md", markdown_with(meta))

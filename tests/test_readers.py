@@ -47,8 +47,18 @@ def test_is_ignored_skips_hidden_backup_lock_and_other_files(name: str, ignored:
 
 
 def test_discover_reads_subfolders_and_ignores_silently(tmp_path: Path) -> None:
-    for name in ["a.txt", "sub/b.md", "sub/deeper/c.markdown", ".git/d.md", "sub/e.md~",
-                 ".#f.md", "#g.md#", "h.md.swp", "i.rst", ".hidden.txt"]:
+    for name in [
+        "a.txt",
+        "sub/b.md",
+        "sub/deeper/c.markdown",
+        ".git/d.md",
+        "sub/e.md~",
+        ".#f.md",
+        "#g.md#",
+        "h.md.swp",
+        "i.rst",
+        ".hidden.txt",
+    ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("Title\n\nBody.\n")
     result, reported = files.discover(tmp_path)
@@ -69,8 +79,9 @@ def test_discover_reads_subfolders_and_ignores_silently(tmp_path: Path) -> None:
         ("x\ufffey\uffffz".encode(), "xyz", False),
     ],
 )
-def test_decode_utf8_bom_line_ends_cp1252_nfc_and_xml_illegal(data: bytes, text: str,
-                                                              warned: bool) -> None:
+def test_decode_utf8_bom_line_ends_cp1252_nfc_and_xml_illegal(
+    data: bytes, text: str, warned: bool
+) -> None:
     decoded, reported = files.decode(data, "a.txt")
     assert decoded == text
     assert bool(reported) is warned
@@ -118,13 +129,17 @@ def test_txt_header_block_ends_at_a_title_line_without_blank_line() -> None:
 
 def test_txt_header_keys_are_case_insensitive() -> None:
     assert raw("txt_header_keys_any_case.txt").meta == {
-        "title": "Upper Case Keys", "tags": "one, two", "draft": "no"}
+        "title": "Upper Case Keys",
+        "tags": "one, two",
+        "draft": "no",
+    }
 
 
 def test_txt_unknown_header_key_is_a_warning_with_its_line() -> None:
     [warning] = problems("txt_unknown_header_key.txt")
     assert str(warning) == (
-        "txt_unknown_header_key.txt:2: warning: header key 'location' is unknown; line ignored")
+        "txt_unknown_header_key.txt:2: warning: header key 'location' is unknown; line ignored"
+    )
 
 
 @pytest.mark.parametrize(
@@ -191,8 +206,9 @@ def test_markdown_thematic_break_is_not_front_matter() -> None:
         ("md_front_matter_unclosed.md", "never closed", 1),
     ],
 )
-def test_unsafe_or_broken_front_matter_is_an_article_error(name: str, message: str,
-                                                           line: int) -> None:
+def test_unsafe_or_broken_front_matter_is_an_article_error(
+    name: str, message: str, line: int
+) -> None:
     with pytest.raises(ArticleError, match=message) as caught:
         raw(name)
     assert (caught.value.path, caught.value.line) == (name, line)
@@ -238,17 +254,22 @@ def test_every_scenario_is_named_after_its_format() -> None:
     for path in SCENARIOS.iterdir():
         if path.is_dir():
             continue  # a corpus of whole sites, such as awkward/ for the feed tests
-        assert path.name.split("_")[0] == {".txt": "txt", ".md": "md", ".markdown": "md"}[
-            path.suffix]
+        assert (
+            path.name.split("_")[0] == {".txt": "txt", ".md": "md", ".markdown": "md"}[path.suffix]
+        )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(
-    st.sampled_from(sorted(KNOWN_KEYS)),
-    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
-            max_size=30),
-    min_size=1, max_size=6,
-))
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(KNOWN_KEYS)),
+        st.text(
+            st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=30
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_simple_front_matter_fast_path_agrees_with_yaml(meta: dict[str, str]) -> None:
     source = "".join(f"{key}: {value}\n" for key, value in meta.items())
     fast = _simple_front_matter(source)
@@ -278,6 +299,7 @@ def test_simple_front_matter_fast_path_agrees_with_yaml(meta: dict[str, str]) ->
         ("title: x\n  continued\n", None),
     ],
 )
-def test_simple_front_matter_takes_only_plain_strings(source: str,
-                                                      expected: dict[str, str] | None) -> None:
+def test_simple_front_matter_takes_only_plain_strings(
+    source: str, expected: dict[str, str] | None
+) -> None:
     assert _simple_front_matter(source) == expected

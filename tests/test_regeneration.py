@@ -23,13 +23,28 @@ MARKET = "night-market-guide.md"
 def catalog(articles: Path, wall=lambda: time.time() + 60) -> Catalog:
     """Return a catalog of ARTICLES whose clock sees every file as settled."""
     store = StateStore(str(articles.parent / "state.sqlite3"), NOW)
-    return Catalog(str(articles), Defaults("Anonymous", "en", ZoneInfo("UTC")), store,
-                   "example.org", 1 << 20, wall=wall)
+    return Catalog(
+        str(articles),
+        Defaults("Anonymous", "en", ZoneInfo("UTC")),
+        store,
+        "example.org",
+        1 << 20,
+        wall=wall,
+    )
 
 
 def same(left: Snapshot, right: Snapshot) -> None:
-    for name in ("articles", "by_slug", "redirects", "gone", "tags", "next_due", "version",
-                 "problems", "unpublished"):
+    for name in (
+        "articles",
+        "by_slug",
+        "redirects",
+        "gone",
+        "tags",
+        "next_due",
+        "version",
+        "problems",
+        "unpublished",
+    ):
         assert getattr(left, name) == getattr(right, name), name
 
 
@@ -46,17 +61,21 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-@pytest.mark.parametrize(("name", "old", "new"), [
-    ("body edit", "every Thursday", "every Friday"),
-    ("title edit", "What to Eat First", "What to Eat Last"),
-    ("tags edit", "tags: [food, city]", "tags: [food]"),
-    ("date edit", "2026-11-05T19:00:00+01:00", "2026-11-06T19:00:00+01:00"),
-    ("slug edit", "title:", "slug: night-market\ntitle:"),
-    ("made a draft", "title:", "draft: true\ntitle:"),
-])
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("body edit", "every Thursday", "every Friday"),
+        ("title edit", "What to Eat First", "What to Eat Last"),
+        ("tags edit", "tags: [food, city]", "tags: [food]"),
+        ("date edit", "2026-11-05T19:00:00+01:00", "2026-11-06T19:00:00+01:00"),
+        ("slug edit", "title:", "slug: night-market\ntitle:"),
+        ("made a draft", "title:", "draft: true\ntitle:"),
+    ],
+)
 @pytest.mark.parametrize("targeted", [True, False], ids=["targeted", "full"])
-def test_an_edit_gives_the_snapshot_a_full_rebuild_gives(folder: Path, name: str, old: str,
-                                                         new: str, targeted: bool) -> None:
+def test_an_edit_gives_the_snapshot_a_full_rebuild_gives(
+    folder: Path, name: str, old: str, new: str, targeted: bool
+) -> None:
     live = catalog(folder)
     before = live.scan(NOW)
     edit(folder / MARKET, old, new)

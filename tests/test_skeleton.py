@@ -50,8 +50,9 @@ def test_seed_bio_is_kept_apart_from_body_and_feed(tmp_path: Path):
     folder = tmp_path / "seeded"
     folder.mkdir()
     shutil.copy(SEED, folder / "seed.txt")
-    from feedsvc import create_app
     from conftest import app_config
+
+    from feedsvc import create_app
 
     client = create_app(app_config(folder)).test_client()
     for path in ("/feed.atom", "/feed.rss"):
@@ -122,13 +123,16 @@ def test_index_links_permalinks_and_feeds(client):
     for slug in SAMPLE_TITLES:
         assert f'href="{BASE_URL}articles/{slug}"' in page
     links = re.findall(r'<link rel="alternate" type="([^"]+)"[^>]* href="([^"]+)"', page)
-    assert links[:2] == [("application/atom+xml", f"{BASE_URL}feed.atom"),
-                         ("application/rss+xml", f"{BASE_URL}feed.rss")]
+    assert links[:2] == [
+        ("application/atom+xml", f"{BASE_URL}feed.atom"),
+        ("application/rss+xml", f"{BASE_URL}feed.rss"),
+    ]
 
 
 def test_sample_without_date_keeps_first_seen_across_restart(articles):
-    from feedsvc import create_app
     from conftest import app_config
+
+    from feedsvc import create_app
 
     def published():
         client = create_app(app_config(articles)).test_client()
@@ -159,7 +163,7 @@ def test_real_server_serves_feeds_and_permalink(articles):
         assert server.get("articles/missing")[0] == 404
     finally:
         stop_server(server)
-    assert "GET /feed.atom HTTP/1.1\" 200" in server.log.read_text()
+    assert 'GET /feed.atom HTTP/1.1" 200' in server.log.read_text()
 
 
 def test_samples_are_not_copies_of_the_seed():

@@ -25,12 +25,17 @@ def store(tmp_path: Path):
     ("authority", "when", "slug", "expected"),
     [
         ("example.org", datetime(2024, 3, 1, tzinfo=UTC), "a", "tag:example.org,2024-03-01:a"),
-        ("feeds.example.org", datetime(2024, 2, 29, 23, 30, tzinfo=UTC), "post-1",
-         "tag:feeds.example.org,2024-02-29:post-1"),
+        (
+            "feeds.example.org",
+            datetime(2024, 2, 29, 23, 30, tzinfo=UTC),
+            "post-1",
+            "tag:feeds.example.org,2024-02-29:post-1",
+        ),
     ],
 )
-def test_mint_id_is_an_rfc_4151_tag_uri(authority: str, when: datetime, slug: str,
-                                        expected: str) -> None:
+def test_mint_id_is_an_rfc_4151_tag_uri(
+    authority: str, when: datetime, slug: str, expected: str
+) -> None:
     assert mint_id(authority, when, slug) == expected
 
 

@@ -70,7 +70,7 @@ VECTORS = [
     "<template><script>alert(1)</script></template>",
     '<img srcset="javascript:alert(1) 1x, x 2x">',
     '<table background="javascript:alert(1)"><tr><td>x</td></tr></table>',
-    '<textarea><script>alert(1)</script></textarea>',
+    "<textarea><script>alert(1)</script></textarea>",
     "<img src=x:alert(alt) onerror=eval(src) alt=0>",
     "<a href='javascript&colon;alert(1)'>x</a>",
     "<div>unclosed <b>tags <i>everywhere",
@@ -82,8 +82,20 @@ FORBIDDEN_TAGS = {
     "meta", "link",
 }  # fmt: skip
 PAGE_HEAD_TAGS = {"meta", "link"}  # our own, checked by their attributes instead
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "poster", "data", "background",
-                  "cite", "lowsrc", "dynsrc", "xlink:href", "srcdoc"}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "poster",
+    "data",
+    "background",
+    "cite",
+    "lowsrc",
+    "dynsrc",
+    "xlink:href",
+    "srcdoc",
+}
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -111,12 +123,16 @@ def dangers(root, allowed_tags: frozenset[str] = frozenset()) -> list[str]:
             elif name == "style":
                 found.append(f"<{tag} style>")
             elif name in URL_ATTRIBUTES or name == "srcset":
-                urls = [c.split()[0] for c in value.split(",") if c.split()] \
-                    if name == "srcset" else [value]
+                urls = (
+                    [c.split()[0] for c in value.split(",") if c.split()]
+                    if name == "srcset"
+                    else [value]
+                )
                 for url in urls:
                     kind = scheme(url)
-                    raster = url.lower().startswith(("data:image/png", "data:image/gif",
-                                                      "data:image/jpeg", "data:image/webp"))
+                    raster = url.lower().startswith(
+                        ("data:image/png", "data:image/gif", "data:image/jpeg", "data:image/webp")
+                    )
                     if kind == "data" and tag == "img" and name == "src" and raster:
                         continue
                     if kind and kind not in SAFE_SCHEMES:
@@ -142,18 +158,32 @@ def page_dangers(html: bytes) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("javascript:alert(1)", "javascript"), (" JaVa\tScRiPt:x", "javascript"),
-    ("\x0ejavascript:x", "javascript"), ("https://a/b:c", "https"), ("/path:x", ""),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("javascript:alert(1)", "javascript"),
+        (" JaVa\tScRiPt:x", "javascript"),
+        ("\x0ejavascript:x", "javascript"),
+        ("https://a/b:c", "https"),
+        ("/path:x", ""),
+    ],
+)
 def test_scheme_reads_urls_as_a_browser_does(url: str, expected: str) -> None:
     assert scheme(url) == expected
 
 
-@pytest.mark.parametrize("html", [
-    "<script>x</script>", "<a href=' jAvAscript:x'>", "<img src=x onerror=y>",
-    "<p style='x'>", "<base href=x>", "<svg></svg>", "<img srcset='javascript:x 1x'>",
-])
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<script>x</script>",
+        "<a href=' jAvAscript:x'>",
+        "<img src=x onerror=y>",
+        "<p style='x'>",
+        "<base href=x>",
+        "<svg></svg>",
+        "<img srcset='javascript:x 1x'>",
+    ],
+)
 def test_the_checker_catches_a_leak(html: str) -> None:
     assert fragment_dangers(html)
 
@@ -226,13 +256,23 @@ def rss_html(body: bytes) -> list[tuple[str, str]]:
 
 
 def json_html(body: bytes) -> list[tuple[str, str]]:
-    return [(f"{item['id']} content_html", item.get("content_html", ""))
-            for item in json.loads(body)["items"]]
+    return [
+        (f"{item['id']} content_html", item.get("content_html", ""))
+        for item in json.loads(body)["items"]
+    ]
 
 
-@pytest.mark.parametrize("path", ["/feed.atom", "/feed.rss", "/feed.json",
-                                  "/tags/xss/feed.atom", "/tags/xss/feed.rss",
-                                  "/tags/xss/feed.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feed.atom",
+        "/feed.rss",
+        "/feed.json",
+        "/tags/xss/feed.atom",
+        "/tags/xss/feed.rss",
+        "/tags/xss/feed.json",
+    ],
+)
 def test_no_vector_reaches_a_feed(site, path: str) -> None:
     client, titles = site
     response = client.get(path)
