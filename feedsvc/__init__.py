@@ -19,6 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None):
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import config, web
+    from .fastpath import FastPath
     from .prefix import PrefixMiddleware
     from .publisher import Publisher
 
@@ -32,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None):
     publisher = Publisher(app.config)
     app.extensions["feedsvc"] = publisher
     web.register(app)
+    app.wsgi_app = FastPath(app.wsgi_app, publisher)
     app.wsgi_app = PrefixMiddleware(app.wsgi_app, publisher.site.prefix)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:

@@ -54,6 +54,7 @@ class Documents:
         self.static = static
         self.feed_id = feed_id
         self._cache: dict[str, Document] = {}
+        self._found: dict[str, Result] = {}  # path -> its 200 Result: a poll is one look-up
         self._lock = threading.Lock()
         months: dict[tuple[int, int], list[Article]] = {}
         for article in snapshot.articles:  # strftime per article is slow at 10,000
@@ -125,6 +126,14 @@ class Documents:
 
     def resolve(self, path: str) -> Result:
         """Return what PATH (relative to BASE_URL, no leading slash) answers."""
+        result = self._found.get(path)
+        if result is None:
+            result = self._resolve(path)
+            if result.status == 200:  # 200 paths are finite; 404s are not, so never kept
+                self._found[path] = result
+        return result
+
+    def _resolve(self, path: str) -> Result:
         snap = self.snapshot
         if path == "":
             return Result(200, self._cached(path, lambda: self._index(1)))
