@@ -123,6 +123,11 @@ class Publisher:
                 self.documents.snapshot = snapshot
             return self.documents
 
+    @property
+    def watching(self) -> bool:
+        """Say whether a thread keeps the documents fresh (else requests rescan)."""
+        return self._thread is not None
+
     def start_watching(self) -> None:
         """Keep the documents current from a daemon thread (see the module docstring)."""
         if self._thread is not None:

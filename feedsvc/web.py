@@ -15,11 +15,19 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import NamedTuple
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import http_date, is_resource_modified, parse_etags, quote_etag
+from werkzeug.http import (
+    http_date,
+    is_resource_modified,
+    parse_accept_header,
+    parse_etags,
+    quote_etag,
+)
 
 from .documents import Documents, Result, max_age
 from .publisher import Publisher, utcnow
@@ -87,7 +95,48 @@ def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
     return variant
 
 
-def _cache_control(documents: Documents) -> str:
+@lru_cache(maxsize=256)
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Say whether an Accept-Encoding header value takes gzip."""
+    return "gzip" in accept_encoding and parse_accept_header(accept_encoding)["gzip"] > 0
+
+
+@lru_cache(maxsize=256)
+def prefers_html(accept: str, mimetype: str) -> bool:
+    """Say whether a client sending ACCEPT (a browser) prefers text/html to MIMETYPE."""
+    return (
+        "text/html" in accept
+        and parse_accept_header(accept, MIMEAccept).best_match([mimetype, "text/html"])
+        == "text/html"
+    )
+
+
+def variant_for(environ: dict[str, Any], document: Document, status: int = 200) -> Variant:
+    """Return the representation of DOCUMENT that the request in ENVIRON gets."""
+    gzipped = status == 200 and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+    # Chromium shows application/atom+xml and rss+xml as plain text and never applies their
+    # XSL stylesheet: a browser (which prefers text/html) gets the same bytes as
+    # application/xml. Feed readers, and clients that send no Accept, are unaffected.
+    browser = document.mimetype in BROWSER_XML and prefers_html(
+        environ.get("HTTP_ACCEPT", ""), document.mimetype
+    )
+    return _variant(document, gzipped, browser)
+
+
+def conditional(
+    environ: dict[str, Any], variant: Variant, cache_control: tuple[str, str]
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Return the status, headers and body that answer ENVIRON's validators for VARIANT."""
+    if not any(name in environ for name in CONDITIONAL) or is_resource_modified(
+        environ, variant.etag, last_modified=variant.last_modified
+    ):
+        return 200, [*variant.headers, cache_control], variant.body
+    if "HTTP_IF_MATCH" in environ and parse_etags(environ["HTTP_IF_MATCH"]):
+        return 412, [*variant.headers, cache_control], b""  # as make_conditional answers
+    return 304, [*variant.headers_304, cache_control], b""
+
+
+def cache_control_header(documents: Documents) -> str:
     if documents.snapshot.next_due is None:
         return f"public, max-age={documents.site.cache_max_age}"
     return f"public, max-age={max_age(documents.site, documents.snapshot, utcnow())}"
@@ -95,34 +144,14 @@ def _cache_control(documents: Documents) -> str:
 
 def respond(document: Document, status: int, documents: Documents) -> Response:
     """Return DOCUMENT as a response, 304 when the request's validators match."""
-    environ = request.environ
-    gzipped = (
-        status == 200
-        and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
-        and request.accept_encodings["gzip"] > 0
-    )
-    # Chromium shows application/atom+xml and rss+xml as plain text and never applies their
-    # XSL stylesheet: a browser (which prefers text/html) gets the same bytes as
-    # application/xml. Feed readers, and clients that send no Accept, are unaffected.
-    browser = (
-        document.mimetype in BROWSER_XML
-        and "text/html" in environ.get("HTTP_ACCEPT", "")
-        and request.accept_mimetypes.best_match([document.mimetype, "text/html"]) == "text/html"
-    )
-    variant = _variant(document, gzipped, browser)
+    variant = variant_for(request.environ, document, status)
     if status != 200:
         headers = [h for h in variant.headers if h[0] not in ("ETag", "Last-Modified")]
         headers.append(("Cache-Control", "no-cache"))
         return Response(variant.body, status=status, headers=headers)
-    cache_control = ("Cache-Control", _cache_control(documents))
-    if not any(name in environ for name in CONDITIONAL) or is_resource_modified(
-        environ, variant.etag, last_modified=variant.last_modified
-    ):
-        return Response(variant.body, status=200, headers=[*variant.headers, cache_control])
-    if "HTTP_IF_MATCH" in environ and parse_etags(environ["HTTP_IF_MATCH"]):
-        # If-Match failed: 412, as make_conditional answers
-        return Response(b"", status=412, headers=[*variant.headers, cache_control])
-    return NotModified(status=304, headers=[*variant.headers_304, cache_control])
+    cache_control = ("Cache-Control", cache_control_header(documents))
+    status, headers, body = conditional(request.environ, variant, cache_control)
+    return (NotModified if status == 304 else Response)(body, status=status, headers=headers)
 
 
 # No automatic OPTIONS: every other method, OPTIONS too, is a 405 with "Allow: GET, HEAD".
