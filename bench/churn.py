@@ -32,7 +32,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import feedparser
+from _support import free_port  # bench/ is sys.path[0] when a script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "articles"
@@ -388,12 +388,6 @@ def late_writes(
 
 
 # ---- the server -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(

@@ -23,7 +23,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from _support import free_port  # bench/ is sys.path[0] when a script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS = [
@@ -79,12 +80,6 @@ def make_corpus(root: Path, count: int, seed: int = 5) -> None:
     past = time.time() - 60  # settled: as if written a minute ago
     for path in root.rglob("*.md"):
         os.utime(path, (past, past))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

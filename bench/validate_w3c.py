@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -28,6 +27,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from _support import free_port  # bench/ is sys.path[0] when a script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR = Path("/work/.mirror/w3c+feedvalidator/repo")
@@ -56,12 +57,6 @@ def extract(mirror: Path, into: Path) -> Path | None:
     with tarfile.open(archive) as tar:
         tar.extractall(into / "feedvalidator", filter="data")
     return into / "feedvalidator" / "src"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(articles: Path, workdir: Path) -> tuple[subprocess.Popen, str]:
