@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -161,6 +162,42 @@ def test_build_after_a_change_rewrites_only_what_changed(articles: Path, tmp_pat
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
+@contextmanager
+def running_nginx(prefix: Path, server: str, port: int) -> Iterator[str]:
+    """Run nginx under PREFIX with SERVER (http-level configuration); yield its URL."""
+    (prefix / "nginx.conf").write_text(
+        f"daemon off;\nuser root;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+        "events { worker_connections 64; }\nhttp {\n  access_log off;\n"
+        + "".join(
+            f"  {kind}_temp_path {prefix}/{kind};\n"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        + server
+        + "\n}\n"
+    )
+    command = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
+    command += ["-e", str(prefix / "error.log")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"nginx did not start: {(prefix / 'error.log').read_text()}")
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @pytest.fixture
 def nginx_static(articles: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """deploy/nginx-static.conf serving a build on a loopback port (skipped without nginx)."""
@@ -187,43 +224,8 @@ def nginx_static(articles: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         .replace("/srv/feedsvc/site", str(site))
         .replace("/srv/feedsvc/redirects.conf", str(prefix / "redirects.conf"))
     )
-    (prefix / "nginx.conf").write_text(
-        f"daemon off;\nuser root;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
-        "events { worker_connections 64; }\nhttp {\n  access_log off;\n"
-        + "".join(
-            f"  {kind}_temp_path {prefix}/{kind};\n"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        + server
-        + "\n}\n"
-    )
-    process = subprocess.Popen(
-        [
-            NGINX,
-            "-p",
-            str(prefix),
-            "-c",
-            str(prefix / "nginx.conf"),
-            "-e",
-            str(prefix / "error.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                pytest.fail(f"nginx did not start: {(prefix / 'error.log').read_text()}")
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/", site
-    process.terminate()
-    process.wait(timeout=10)
+    with running_nginx(prefix, server, port) as url:
+        yield url, site
 
 
 def test_nginx_serves_the_export_with_our_bytes_and_types(nginx_static, articles: Path) -> None:
@@ -271,57 +273,24 @@ def test_nginx_cache_in_front_of_serve_keeps_our_validators(
         .replace("server 127.0.0.1:8000;", f"server {urlsplit(origin.url).netloc};")
         .replace("/var/cache/nginx/feedsvc", str(prefix / "cache"))
     )
-    (prefix / "nginx.conf").write_text(
-        f"daemon off;\nuser root;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
-        "events { worker_connections 64; }\nhttp {\n  access_log off;\n"
-        + "".join(
-            f"  {kind}_temp_path {prefix}/{kind};\n"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        + conf
-        + "\n}\n"
-    )
-    process = subprocess.Popen(
-        [
-            NGINX,
-            "-p",
-            str(prefix),
-            "-c",
-            str(prefix / "nginx.conf"),
-            "-e",
-            str(prefix / "error.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"nginx did not start: {(prefix / 'error.log').read_text()}")
-                time.sleep(0.05)
-        proxy = Server(None, f"http://127.0.0.1:{port}/", Path())
-        for encoding in ("identity", "gzip"):
-            direct = fetch(origin, "/feed.atom", {"Accept-Encoding": encoding})
-            first = fetch(proxy, "/feed.atom", {"Accept-Encoding": encoding})
-            second = fetch(proxy, "/feed.atom", {"Accept-Encoding": encoding})
-            assert second.getheader("X-Cache-Status") == "HIT"
-            for reply in (first, second):
-                assert reply.body == direct.body
-                assert reply.getheader("ETag") == direct.getheader("ETag")
-                assert reply.getheader("Last-Modified") == direct.getheader("Last-Modified")
-                assert reply.getheader("Cache-Control") == direct.getheader("Cache-Control")
-            again = fetch(
-                proxy,
-                "/feed.atom",
-                {"Accept-Encoding": encoding, "If-None-Match": direct.getheader("ETag")},
-            )
-            assert again.status == 304 and again.body == b""
+        with running_nginx(prefix, conf, port) as url:
+            proxy = Server(None, url, Path())
+            for encoding in ("identity", "gzip"):
+                direct = fetch(origin, "/feed.atom", {"Accept-Encoding": encoding})
+                first = fetch(proxy, "/feed.atom", {"Accept-Encoding": encoding})
+                second = fetch(proxy, "/feed.atom", {"Accept-Encoding": encoding})
+                assert second.getheader("X-Cache-Status") == "HIT"
+                for reply in (first, second):
+                    assert reply.body == direct.body
+                    assert reply.getheader("ETag") == direct.getheader("ETag")
+                    assert reply.getheader("Last-Modified") == direct.getheader("Last-Modified")
+                    assert reply.getheader("Cache-Control") == direct.getheader("Cache-Control")
+                again = fetch(
+                    proxy,
+                    "/feed.atom",
+                    {"Accept-Encoding": encoding, "If-None-Match": direct.getheader("ETag")},
+                )
+                assert again.status == 304 and again.body == b""
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         stop_server(origin)
