@@ -14,44 +14,26 @@ clock comes in as ``now``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import stat
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Any
 
 from . import files
 from .errors import ArticleError, Problem, warning
-from .normalise import Article, Defaults, Tag, content_hash, normalise
+from .normalise import Article, Defaults, normalise
 from .readers import READERS
+from .snapshot import Snapshot, assemble, digest, version
 from .state import Record, Seen, StateStore
 
 log = logging.getLogger(__name__)
 SETTLE = 0.25
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    articles: tuple[Article, ...]  # published, newest first
-    by_slug: dict[str, Article]
-    redirects: dict[str, str]  # alias or old slug -> current slug
-    gone: frozenset[str]
-    tags: dict[str, tuple[Tag, tuple[Article, ...]]]  # tag slug -> tag, articles
-    next_due: datetime | None
-    version: str
-    problems: tuple[Problem, ...] = field(default=())
-    unpublished: tuple[Article, ...] = field(default=())  # drafts and scheduled
-
-    def is_current(self, now: datetime) -> bool:
-        """Say whether no scheduled article has come due by NOW."""
-        return self.next_due is None or now < self.next_due
 
 
 @dataclass(slots=True)
@@ -69,29 +51,6 @@ def read_article(
     fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
     raw = READERS[fmt](found.path, text)
     return normalise(raw, defaults), problems + list(raw.warnings)
-
-
-def _digest(article: Article) -> str:
-    """Return the hash of what a resolved article shows, for the snapshot's version."""
-    a = article
-    return content_hash(
-        a.id,
-        a.slug,
-        a.path,
-        a.content_hash,
-        a.published,
-        a.updated,
-        a.lang,
-        a.aliases,
-        a.enclosure,
-        a.bio,
-        a.id_pinned,
-        a.date_pinned,
-    )
-
-
-def _sort_key(article: Article) -> tuple[Any, ...]:
-    return (-article.published.timestamp(), article.slug)
 
 
 class Catalog:
@@ -270,37 +229,14 @@ class Catalog:
         for problem in sorted(set(self._dupes) - self._logged):  # once per change, not per scan
             log.warning("%s", problem)
         self._logged = frozenset(self._dupes)
-        live = sorted((a for a in resolved if a.published <= now), key=_sort_key)
-        scheduled = sorted((a for a in resolved if a.published > now), key=_sort_key)
-        by_slug = {a.slug: a for a in live}
-        redirects = {}
-        for old, new in sorted(self.store.old_slugs().items()):
-            if new in by_slug and old not in by_slug:
-                redirects[old] = new
-        for article in reversed(live):  # the newest article's alias wins
-            for alias in article.aliases:
-                if alias not in by_slug:
-                    redirects[alias] = article.slug
-        gone = frozenset(
-            slug
-            for slug, record in self.records.items()
-            if record.gone is not None and slug not in by_slug and slug not in redirects
-        )
-        tags: dict[str, tuple[Tag, list[Article]]] = {}
-        for article in live:
-            for tag in article.tags:
-                tags.setdefault(tag.slug, (tag, []))[1].append(article)
-        version = self._version(live, redirects, gone)
-        return Snapshot(
-            articles=tuple(live),
-            by_slug=by_slug,
-            redirects=redirects,
-            gone=gone,
-            tags={slug: (tag, tuple(items)) for slug, (tag, items) in sorted(tags.items())},
-            next_due=scheduled[-1].published if scheduled else None,
-            version=version,
+        return assemble(
+            resolved,
+            drafts,
+            now,
+            old_slugs=self.store.old_slugs(),
+            gone={slug for slug, record in self.records.items() if record.gone is not None},
+            digests=self._digests,
             problems=self._problems(),
-            unpublished=tuple(scheduled) + tuple(drafts),
         )
 
     def _patch(self, now: datetime) -> Snapshot | None:
@@ -366,7 +302,7 @@ class Catalog:
             done = self._resolve(new)
             if (done.published, done.id) != (old_done.published, old_done.id):
                 return None  # _build starts from the state just recorded
-            self._resolved[new.slug] = (new, self.records[new.slug], done, _digest(done))
+            self._resolved[new.slug] = (new, self.records[new.slug], done, digest(done))
             self._digests[new.slug] = self._resolved[new.slug][3]
             live[position[new.slug]] = done
             by_slug[new.slug] = done
@@ -378,7 +314,7 @@ class Catalog:
             articles=tuple(live),
             by_slug=by_slug,
             tags=tags,
-            version=self._version(live, before.redirects, before.gone),
+            version=version(live, before.redirects, before.gone, self._digests),
             problems=self._problems(),
         )
 
@@ -391,15 +327,6 @@ class Catalog:
         return tuple(sorted(set(problems))) + tuple(
             Problem(self.store.path, None, "error", m) for m in self.store.problems
         )
-
-    def _version(
-        self, live: Iterable[Article], redirects: dict[str, str], gone: frozenset[str]
-    ) -> str:
-        digests = self._digests
-        return hashlib.sha256(
-            "".join([digests[a.slug] for a in live]).encode()
-            + content_hash(sorted(redirects.items()), sorted(gone)).encode()
-        ).hexdigest()
 
     def _sync(self, winners: list[Article], now: datetime) -> None:
         current = {a.slug: (a.content_hash, a.path) for a in winners}
@@ -450,7 +377,7 @@ class Catalog:
                 or (entry[1] is not record and entry[1] != record)
             ):
                 done = self._resolve(article)
-                entry = (article, record, done, _digest(done))
+                entry = (article, record, done, digest(done))
             fresh[article.slug] = entry
             digests[article.slug] = entry[3]
             resolved.append(entry[2])
