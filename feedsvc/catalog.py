@@ -18,10 +18,11 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from operator import attrgetter
+from typing import Any
 
 from . import files
 from .errors import ArticleError, Problem, warning
@@ -84,6 +85,26 @@ class Catalog:
         self._digests: dict[str, str] = {}
         self._touched: dict[str, Article | None] | None = {}  # path -> before; None: rebuild
         self._dupes: list[Problem] = []
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Mapping[str, Any],
+        zone: tzinfo,
+        host: str,
+        store: StateStore,
+        wall: Callable[[], float] = time.time,
+    ) -> Catalog:
+        """Return the catalog CONFIG describes; ZONE and HOST come from the site."""
+        return cls(
+            config["ARTICLES"],
+            Defaults(config["AUTHOR"], config["LANGUAGE"], zone),
+            store,
+            config["ID_AUTHORITY"] or host,
+            config["MAX_ARTICLE_BYTES"],
+            wall=wall,
+            authority_pinned=bool(config["ID_AUTHORITY"]),
+        )
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:
         """Return the snapshot of the folder at NOW, re-reading only what changed.

@@ -17,7 +17,6 @@ import click
 
 from .catalog import Catalog
 from .errors import warning
-from .normalise import Defaults
 from .site import Site
 from .state import StateStore
 
@@ -27,15 +26,7 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     site = Site.from_config(config)
     store = StateStore.read_only(config["STATE"])
-    catalog = Catalog(
-        config["ARTICLES"],
-        Defaults(config["AUTHOR"], config["LANGUAGE"], site.zone),
-        store,
-        config["ID_AUTHORITY"] or site.host,
-        config["MAX_ARTICLE_BYTES"],
-        authority_pinned=bool(config["ID_AUTHORITY"]),
-        wall=lambda: float("inf"),
-    )
+    catalog = Catalog.from_config(config, site.zone, site.host, store, wall=lambda: float("inf"))
     quiet, silence = logging.getLogger("feedsvc"), logging.NullHandler()
     quiet.addHandler(silence)
     quiet.propagate = False

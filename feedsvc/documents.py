@@ -17,11 +17,11 @@ from datetime import datetime
 from math import ceil
 
 from . import feeds
-from .catalog import Snapshot
 from .feeds import FeedInfo
 from .normalise import Article
 from .pages import Pages
 from .site import FEED_TYPES, HTML, Document, Site, article_path, feed_path, tag_path
+from .snapshot import Snapshot
 
 _PAGE = re.compile(r"^page/([1-9][0-9]{0,6})/$")
 _ARTICLE = re.compile(r"^articles/([a-z0-9-]+)$")

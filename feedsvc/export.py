@@ -22,6 +22,7 @@ import click
 
 from .catalog import SETTLE
 from .publisher import Publisher
+from .site import Document
 
 MANIFEST = ".feedsvc-build"
 
@@ -46,6 +47,15 @@ def _write(target: Path, data: bytes) -> bool:
     temporary.write_bytes(data)
     os.replace(temporary, target)
     return True
+
+
+def _write_document(out: Path, name: str, document: Document, written: set[str]) -> int:
+    """Write DOCUMENT as NAME and NAME.gz under OUT; return how many files changed."""
+    changed = 0
+    for suffix, data in (("", document.body), (".gz", document.gzip_body)):
+        written.add(name + suffix)
+        changed += _write(out / (name + suffix), data)
+    return changed
 
 
 def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
@@ -74,15 +84,8 @@ def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
             if result.status != 200:
                 redirects.append(f"{prefix}{path} {prefix}{path} {result.status}")
                 continue
-            name = file_for(path)
-            document = result.document
-            for suffix, data in (("", document.body), (".gz", document.gzip_body)):
-                written.add(name + suffix)
-                changed += _write(out / (name + suffix), data)
-    error = documents.error(404, "404.html")
-    for suffix, data in (("", error.body), (".gz", error.gzip_body)):
-        written.add("404.html" + suffix)
-        changed += _write(out / ("404.html" + suffix), data)
+            changed += _write_document(out, file_for(path), result.document, written)
+    changed += _write_document(out, "404.html", documents.error(404, "404.html"), written)
     written.add("_redirects")
     changed += _write(out / "_redirects", "".join(line + "\n" for line in redirects).encode())
     written.add(MANIFEST)

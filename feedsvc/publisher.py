@@ -26,11 +26,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .catalog import SETTLE, Catalog, Snapshot
+from .catalog import SETTLE, Catalog
 from .documents import Documents
-from .normalise import Defaults
 from .pages import Pages
 from .site import Document, Site
+from .snapshot import Snapshot
 from .state import StateStore
 
 log = logging.getLogger(__name__)
@@ -85,16 +85,8 @@ class Publisher:
         self.interval = float(config["RESCAN_INTERVAL"])
         now = clock()
         self.store = StateStore(config["STATE"], now)
-        authority = config["ID_AUTHORITY"] or self.site.host
-        self.catalog = Catalog(
-            config["ARTICLES"],
-            Defaults(config["AUTHOR"], config["LANGUAGE"], self.site.zone),
-            self.store,
-            authority,
-            config["MAX_ARTICLE_BYTES"],
-            authority_pinned=bool(config["ID_AUTHORITY"]),
-        )
-        self.feed_id = self.store.feed_id(authority, now)
+        self.catalog = Catalog.from_config(config, self.site.zone, self.site.host, self.store)
+        self.feed_id = self.store.feed_id(self.catalog.authority, now)
         self.pages = Pages(self.site, config["THEME"])
         self.static = load_static(config["THEME"])
         self._lock = threading.Lock()
@@ -219,7 +211,7 @@ class Publisher:
         """Return the documents to serve at NOW."""
         documents = self.documents
         if (
-            self._thread is None
+            not self.watching
             and time.monotonic() - self._last_scan >= self.interval
             or not documents.snapshot.is_current(now)
         ):
