@@ -26,13 +26,15 @@ from typing import Any
 
 from . import files
 from .errors import ArticleError, Problem, warning
-from .normalise import Article, Defaults, normalise
+from .normalise import Article, Defaults, HeldText, normalise
 from .readers import READERS
 from .snapshot import Snapshot, assemble, digest, version
 from .state import Record, Seen, StateStore
+from .texts import Texts
 
 log = logging.getLogger(__name__)
 SETTLE = 0.25
+STOW_BATCH = 200  # texts written per transaction: a cold load never holds every body
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
@@ -85,6 +87,7 @@ class Catalog:
         self._digests: dict[str, str] = {}
         self._touched: dict[str, Article | None] | None = {}  # path -> before; None: rebuild
         self._dupes: list[Problem] = []
+        self.texts = Texts(store, self._reread)
 
     @classmethod
     def from_config(
@@ -115,14 +118,14 @@ class Catalog:
         found = self._stat_paths(paths) if paths is not None else None
         if found is None:
             found, walk_problems = files.discover(self.root)
-            changed = self._read_changed(found, None)
+            changed = self._read_changed(found, None, now)
             if tuple(walk_problems) != self._walk_problems:
                 self._walk_problems = tuple(walk_problems)
                 for problem in walk_problems:
                     log.warning("%s", problem)
                 changed, self._touched = True, None
         else:
-            changed = self._read_changed(found, set(paths))
+            changed = self._read_changed(found, set(paths), now)
         if changed or self.snapshot is None or not self.snapshot.is_current(now):
             self.snapshot = self._patch(now) or self._build(now)
         self._touched = {}
@@ -150,11 +153,14 @@ class Catalog:
             found.append(files.Found(path, full, files.signature(st)))
         return found
 
-    def _read_changed(self, found: list[files.Found], scope: set[str] | None) -> bool:
+    def _read_changed(
+        self, found: list[files.Found], scope: set[str] | None, now: datetime
+    ) -> bool:
         """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
         changed = False
         wall = self.wall()
         paths = set()
+        read: list[str] = []  # paths read anew, their texts to stow
         for item in found:
             paths.add(item.path)
             self.unsettled.discard(item.path)
@@ -192,10 +198,36 @@ class Catalog:
             for problem in problems:
                 log.warning("%s", problem)
             self.files[item.path] = _File(item.signature, article, tuple(problems))
-        for path in (set(self.files) if scope is None else scope & set(self.files)) - paths:
+            if article is not None and article is not previous:
+                read.append(item.path)
+                if len(read) % STOW_BATCH == 0:
+                    self._stow(read[-STOW_BATCH:])
+        self._stow(read[len(read) - len(read) % STOW_BATCH :])
+        deleted = (set(self.files) if scope is None else scope & set(self.files)) - paths
+        for path in deleted:
             del self.files[path]
             changed, self._touched = True, None
+        if read or deleted:
+            kept = {e.article.text.key for e in self.files.values() if e.article is not None}
+            self.texts.drop(read + sorted(deleted), kept, now)
         return changed
+
+    def _stow(self, paths: list[str]) -> None:
+        """Move the texts of the articles just read from PATHS into the state store."""
+        entries = [self.files[path] for path in paths]
+        stowed = self.texts.stow([entry.article for entry in entries])
+        for entry, article in zip(entries, stowed, strict=True):
+            entry.article = article
+
+    def _reread(self, path: str) -> HeldText | None:
+        """Return the text of PATH as the file says now, or None when it cannot be read."""
+        full = os.path.join(self.root, path)
+        try:
+            found = files.Found(path, full, files.signature(os.stat(full)))
+            article, _ = read_article(found, self.defaults, self.max_bytes)
+        except (OSError, ArticleError):
+            return None
+        return article.text if isinstance(article.text, HeldText) else None
 
     def _first_date(self, article: Article) -> datetime | None:
         record = self.records.get(article.slug)

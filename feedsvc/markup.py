@@ -17,7 +17,7 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 import nh3
 from markdown_it import MarkdownIt
 
-from .normalise import Article
+from .normalise import Article, Text
 from .text import shorten
 
 _md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable(
@@ -134,21 +134,32 @@ def paragraphs(text: str) -> str:
     return "".join(f"<p>{html.escape(p, quote=False)}</p>\n" for p in text.split("\n\n") if p)
 
 
-@lru_cache(maxsize=4096)
-def _render(fmt: str, body: str, base: str) -> str:
+def _render(fmt: str, source: str, base: str) -> str:
     if fmt == "md":
-        return sanitise(_md.render(body), base)
-    return paragraphs(body)
+        return sanitise(_md.render(source), base)
+    return paragraphs(source)
+
+
+# Keyed by the text's name, not its source: the cache holds no bodies.
+@lru_cache(maxsize=2048)
+def _body_html(fmt: str, text: Text, base: str) -> str:
+    return _render(fmt, text.body, base)
+
+
+@lru_cache(maxsize=512)
+def _bio_html(fmt: str, text: Text, base: str) -> str:
+    bio = text.bio
+    return _render(fmt, bio, base) if bio else ""
 
 
 def body_html(article: Article, base: str) -> str:
     """Return ARTICLE's body as safe HTML, its URLs absolute against BASE."""
-    return _render(article.format, article.body, base)
+    return _body_html(article.format, article.text, base)
 
 
 def bio_html(article: Article, base: str) -> str:
     """Return ARTICLE's author bio as safe HTML."""
-    return _render(article.format, article.bio, base) if article.bio else ""
+    return _bio_html(article.format, article.text, base)
 
 
 _TAG = re.compile(r"<[^>]*>")

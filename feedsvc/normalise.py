@@ -5,7 +5,10 @@ date, a minted id, when the content first changed) is left ``None`` here and
 filled in by the catalog from the state store. ``content_hash`` covers the
 normalised title, subtitle, body, summary, authors and tags, so touching a
 file or saving it unchanged never looks like an edit. Bodies stay in their
-source form; ``markup`` renders them only when they are served.
+source form; ``markup`` renders them only when they are served. The body and
+bio sit behind a ``Text`` named by a hash of both, so the catalog can swap the
+held text for one kept in the state store (``texts.StoredText``) without
+changing what the article is.
 """
 
 from __future__ import annotations
@@ -50,6 +53,53 @@ class Enclosure:
     length: int
 
 
+class Text:
+    """An article's body and bio in source form, named by ``key``, a hash of both."""
+
+    __slots__ = ("key",)
+    key: bytes
+
+    @property
+    def body(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def bio(self) -> str:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key.hex()})"
+
+
+class HeldText(Text):
+    """A text held in memory."""
+
+    __slots__ = ("_body", "_bio")
+
+    def __init__(self, body: str, bio: str):
+        self._body, self._bio = body, bio
+        self.key = text_key(body, bio)
+
+    @property
+    def body(self) -> str:
+        return self._body
+
+    @property
+    def bio(self) -> str:
+        return self._bio
+
+
+def text_key(body: str, bio: str) -> bytes:
+    """Return the name of the text BODY and BIO make (cleaned text holds no NUL)."""
+    return hashlib.blake2b(f"{body}\0{bio}".encode(), digest_size=16).digest()
+
+
 @dataclass(frozen=True, slots=True)
 class Defaults:
     """What normalisation needs from the site's configuration."""
@@ -66,8 +116,7 @@ class Article:
     slug: str
     title: str
     subtitle: str
-    body: str
-    bio: str
+    text: Text  # body and bio; read them as .body and .bio
     summary: str  # as written; markup.summary() derives one when empty
     authors: tuple[Author, ...]
     tags: tuple[Tag, ...]
@@ -81,6 +130,14 @@ class Article:
     updated: datetime | None
     id_pinned: bool
     date_pinned: bool
+
+    @property
+    def body(self) -> str:
+        return self.text.body
+
+    @property
+    def bio(self) -> str:
+        return self.text.bio
 
 
 def _fail(raw: RawArticle, key: str, message: str) -> ArticleError:
@@ -240,8 +297,7 @@ def normalise(raw: RawArticle, defaults: Defaults) -> Article:
         slug=slug,
         title=title,
         subtitle=subtitle,
-        body=body,
-        bio=clean(str(raw.bio)),
+        text=HeldText(body, clean(str(raw.bio))),
         summary=summary,
         authors=authors,
         tags=tags,

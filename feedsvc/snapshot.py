@@ -49,7 +49,7 @@ def digest(article: Article) -> str:
         a.lang,
         a.aliases,
         a.enclosure,
-        a.bio,
+        a.text.key,  # the bio (the body is in content_hash)
         a.id_pinned,
         a.date_pinned,
     )

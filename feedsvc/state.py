@@ -5,8 +5,10 @@ first published, the first-seen time (its date when none is written), the
 time its content was first seen to differ, and when it disappeared (so its
 permalink answers 410). A rename keeps the record: a vanished article whose
 path or content reappears under a new slug is the same article, and its old
-slug becomes a redirect. Every change runs in one ``BEGIN IMMEDIATE``
-transaction, so workers that see the same files at once agree. A store that
+slug becomes a redirect. The ``text`` table keeps article bodies out of the
+workers' memory (see ``texts``); it only caches what the files say. Every
+change runs in one ``BEGIN IMMEDIATE`` transaction, so workers that see the
+same files at once agree. A store that
 cannot be opened is set aside (renamed, never deleted) and rebuilt; one that
 cannot be written is reported and the service carries on from memory.
 """
@@ -40,6 +42,15 @@ CREATE TABLE IF NOT EXISTS article (
 CREATE INDEX IF NOT EXISTS article_gone ON article (gone) WHERE gone IS NOT NULL;
 CREATE TABLE IF NOT EXISTS old_slug (slug TEXT PRIMARY KEY, key INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS text (
+    key BLOB PRIMARY KEY,
+    path TEXT NOT NULL,
+    body TEXT NOT NULL,
+    bio TEXT NOT NULL,
+    dropped TEXT
+);
+CREATE INDEX IF NOT EXISTS text_path ON text (path);
+CREATE INDEX IF NOT EXISTS text_dropped ON text (dropped) WHERE dropped IS NOT NULL;
 """
 
 
