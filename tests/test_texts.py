@@ -1,0 +1,137 @@
+"""Article texts kept in the state store: out of memory, never lost, never stale for long."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from scenario import NOW, article, catalog, copy, settle
+
+from feedsvc import markup
+from feedsvc.normalise import HeldText
+from feedsvc.texts import KEEP_DROPPED, StoredText
+
+NAMES = ["md_yaml_front_matter.md", "txt_seed_layout.txt", "md_no_author.md"]
+
+
+def rows(state: Path) -> dict[bytes, tuple[str, str, str, str | None]]:
+    """Return the text rows in STATE: key -> (path, body, bio, dropped)."""
+    with sqlite3.connect(state) as db:
+        query = "SELECT key, path, body, bio, dropped FROM text"
+        return {row[0]: row[1:] for row in db.execute(query)}
+
+
+def edit(path: Path, old: str, new: str, when: float) -> None:
+    path.write_text(path.read_text("utf-8").replace(old, new, 1), "utf-8")
+    settle(path, when)
+
+
+def test_published_bodies_are_read_from_the_store_not_held(tmp_path: Path) -> None:
+    folder = copy(NAMES, tmp_path / "a")
+    state = tmp_path / "s.sqlite3"
+    snapshot = catalog(folder, state).scan(NOW)
+    stored = rows(state)
+    assert len(snapshot.articles) == len(NAMES) == len(stored)
+    for done in snapshot.articles:
+        assert isinstance(done.text, StoredText)
+        expected = article(done.path)
+        assert (done.body, done.bio) == (expected.body, expected.bio)
+        assert stored[done.text.key][:3] == (done.path, expected.body, expected.bio)
+    assert any(bio for _, _, bio, _ in stored.values())  # the seed layout has a bio
+
+
+def test_a_broken_edit_keeps_serving_the_last_good_body(tmp_path: Path) -> None:
+    folder = copy(["md_no_author.md"], tmp_path / "a")
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    [good] = cat.scan(NOW).articles
+    body = good.body
+    (folder / "md_no_author.md").write_text("---\ntitle: [broken\n---\n\nNew words.\n", "utf-8")
+    settle(folder / "md_no_author.md", 1_100_000_000.0)
+    [kept] = cat.scan(NOW + timedelta(minutes=1)).articles
+    assert kept.body == body and "New words" not in kept.body
+    html = markup.body_html(kept, "https://feeds.example.org/")
+    assert "New words" not in html and html
+
+
+def test_an_edit_drops_the_old_text_which_goes_an_hour_later(tmp_path: Path) -> None:
+    folder = copy(["md_no_author.md"], tmp_path / "a")
+    state = tmp_path / "s.sqlite3"
+    cat = catalog(folder, state)
+    [old] = cat.scan(NOW).articles
+    path = folder / "md_no_author.md"
+    edit(path, "\n\n", "\n\nA new first paragraph.\n\n", 1_100_000_000.0)
+    [new] = cat.scan(NOW + timedelta(minutes=1)).articles
+    assert new.text.key != old.text.key
+    assert rows(state)[old.text.key][3] is not None  # dropped, not yet deleted
+    assert old.body != new.body  # a worker that has not rescanned still shows its version
+    edit(path, "A new first", "An edited first", 1_200_000_000.0)
+    [newer] = cat.scan(NOW + KEEP_DROPPED + timedelta(minutes=2)).articles
+    assert set(rows(state)) == {new.text.key, newer.text.key}
+    assert "An edited first" in newer.body
+
+
+def test_a_deleted_copy_keeps_the_text_its_twin_still_shows(tmp_path: Path) -> None:
+    folder = copy(["md_no_author.md"], tmp_path / "a")
+    twin = folder / "twin.md"
+    twin.write_text(
+        (folder / "md_no_author.md").read_text("utf-8").replace("title:", "slug: twin\ntitle:"),
+        "utf-8",
+    )
+    settle(twin)
+    state = tmp_path / "s.sqlite3"
+    cat = catalog(folder, state)
+    first = cat.scan(NOW).articles
+    assert len(first) == 2 and first[0].text.key == first[1].text.key
+    twin.unlink()
+    [left] = cat.scan(NOW + KEEP_DROPPED * 3).articles
+    cat.scan(NOW + KEEP_DROPPED * 6)
+    assert rows(state)[left.text.key][3] is None
+    assert left.body == first[0].body
+
+
+def test_a_text_missing_from_the_store_is_read_from_the_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = copy(["txt_seed_layout.txt"], tmp_path / "a")
+    state = tmp_path / "s.sqlite3"
+    [done] = catalog(folder, state).scan(NOW).articles
+    with sqlite3.connect(state) as db:
+        db.execute("DELETE FROM text")
+    assert done.body == article("txt_seed_layout.txt").body
+    (folder / "txt_seed_layout.txt").unlink()
+    with caplog.at_level(logging.ERROR):
+        assert done.body == ""
+    assert "neither in the state store nor readable" in caplog.text
+
+
+def test_texts_stay_in_memory_when_the_store_cannot_be_written(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = copy(NAMES, tmp_path / "a")
+    state = tmp_path / "s.sqlite3"
+    cat = catalog(folder, state)
+    cat.store.db.close()
+    cat.store.db = sqlite3.connect(f"file:{state}?mode=ro", uri=True, check_same_thread=False)
+    cat.store.db.isolation_level = None
+    with caplog.at_level(logging.ERROR):
+        snapshot = cat.scan(NOW)
+    assert "held in memory" in caplog.text
+    for done in snapshot.articles:
+        assert isinstance(done.text, HeldText)
+        assert done.body == article(done.path).body
+
+
+def test_a_lagging_worker_still_shows_its_version_after_another_rescans(tmp_path: Path) -> None:
+    folder = copy(["md_no_author.md"], tmp_path / "a")
+    state = tmp_path / "s.sqlite3"
+    ahead, behind = catalog(folder, state), catalog(folder, state)
+    ahead.scan(NOW)
+    [seen] = behind.scan(NOW).articles
+    edit(folder / "md_no_author.md", "\n\n", "\n\nA new first paragraph.\n\n", 1_100_000_000.0)
+    [new] = ahead.scan(NOW + timedelta(minutes=1)).articles
+    assert "A new first paragraph" not in seen.body
+    [caught_up] = behind.scan(NOW + timedelta(minutes=2)).articles
+    assert caught_up.body == new.body
