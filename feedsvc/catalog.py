@@ -41,7 +41,7 @@ _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 @dataclass(slots=True)
 class _File:
-    signature: tuple[int, ...]
+    signature: bytes
     article: Article | None
     problems: tuple[Problem, ...]
 
@@ -83,8 +83,8 @@ class Catalog:
         self.snapshot: Snapshot | None = None
         self.unsettled: set[str] = set()
         self._walk_problems: tuple[Problem, ...] = ()
-        self._resolved: dict[str, tuple[Article, Record, Article, str]] = {}
-        self._digests: dict[str, str] = {}
+        self._resolved: dict[str, tuple[Article, Record, Article, bytes]] = {}
+        self._digests: dict[str, bytes] = {}
         self._touched: dict[str, Article | None] | None = {}  # path -> before; None: rebuild
         self._dupes: list[Problem] = []
         self.texts = Texts(store, self._reread)
@@ -167,7 +167,7 @@ class Catalog:
             entry = self.files.get(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
-            if self.snapshot is not None and 0 <= wall - item.signature[2] / 1e9 < SETTLE:
+            if self.snapshot is not None and 0 <= wall - files.mtime(item.signature) < SETTLE:
                 self.unsettled.add(item.path)  # maybe still being written: read it later
                 continue
             changed = True

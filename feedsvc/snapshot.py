@@ -36,23 +36,25 @@ class Snapshot:
         return self.next_due is None or now < self.next_due
 
 
-def digest(article: Article) -> str:
+def digest(article: Article) -> bytes:
     """Return the hash of what a resolved article shows, for the snapshot's version."""
     a = article
-    return content_hash(
-        a.id,
-        a.slug,
-        a.path,
-        a.content_hash,
-        a.published,
-        a.updated,
-        a.lang,
-        a.aliases,
-        a.enclosure,
-        a.text.key,  # the bio (the body is in content_hash)
-        a.id_pinned,
-        a.date_pinned,
-    )
+    return bytes.fromhex(
+        content_hash(
+            a.id,
+            a.slug,
+            a.path,
+            a.content_hash,
+            a.published,
+            a.updated,
+            a.lang,
+            a.aliases,
+            a.enclosure,
+            a.text.key,  # the bio (the body is in content_hash)
+            a.id_pinned,
+            a.date_pinned,
+        )[:32]
+    )  # 16 bytes: held for every article
 
 
 def _sort_key(article: Article) -> tuple[Any, ...]:
@@ -68,11 +70,11 @@ def version(
     live: Iterable[Article],
     redirects: Mapping[str, str],
     gone: Iterable[str],
-    digests: Mapping[str, str],
+    digests: Mapping[str, bytes],
 ) -> str:
     """Return the hash of what a snapshot with LIVE, REDIRECTS and GONE serves."""
     return hashlib.sha256(
-        "".join([digests[a.slug] for a in live]).encode()
+        b"".join([digests[a.slug] for a in live])
         + content_hash(sorted(redirects.items()), sorted(gone)).encode()
     ).hexdigest()
 
@@ -84,7 +86,7 @@ def assemble(
     *,
     old_slugs: Mapping[str, str],
     gone: set[str],
-    digests: Mapping[str, str],
+    digests: Mapping[str, bytes],
     problems: tuple[Problem, ...],
 ) -> Snapshot:
     """Return the snapshot of RESOLVED articles at NOW.

@@ -115,6 +115,7 @@ class StateStore:
         db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         try:
             db.execute("PRAGMA busy_timeout = 30000")
+            db.execute("PRAGMA cache_size = -512")  # KiB; the OS caches the file anyway
             if path != ":memory:":
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
