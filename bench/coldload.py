@@ -10,6 +10,10 @@ files, measures:
 - Pelican: a fresh ``pelican`` process building only the all-articles Atom
   feed (no theme pages: DIRECT_TEMPLATES = [] and every *_SAVE_AS empty).
 
+Both are also run on an empty folder first: that is each side's fixed cost
+(interpreter, imports, set-up), and the "marginal memory" ratio compares what
+the articles themselves add: (peak - empty peak) against Pelican's.
+
 Each run is a fresh subprocess measured by a small wrapper process, so the
 peak RSS (``getrusage(RUSAGE_CHILDREN).ru_maxrss``) is that one run's. Times
 are wall-clock including interpreter start-up; CPU time (user + sys of the
@@ -269,7 +273,7 @@ def bench_size(size: int, args: argparse.Namespace, pelican: Path | None) -> dic
                     args.timeout,
                 )
             )
-            if not (out / "feed.atom").exists():
+            if size and not (out / "feed.atom").exists():
                 raise RuntimeError("Pelican wrote no feed.atom")
         print(
             f"  size {size} repeat {repeat + 1}: "
@@ -295,8 +299,9 @@ def report(results: list[dict[str, object]]) -> None:
     """Print medians: wall time, CPU time (user + sys, steadier on a busy machine), peak RSS."""
     print(
         f"{'articles':>8}  {'feedsvc s':>9} {'cpu s':>7} {'MiB':>6}  {'pelican s':>9} "
-        f"{'cpu s':>7} {'MiB':>6}  {'time':>7} {'cpu':>7} {'memory':>7}"
+        f"{'cpu s':>7} {'MiB':>6}  {'time':>7} {'cpu':>7} {'memory':>7} {'marginal':>8}"
     )
+    floor = next((r for r in results if r["size"] == 0), None)
     for result in results:
         ours, theirs = result["feedsvc"], result.get("pelican")
         line = (
@@ -310,11 +315,21 @@ def report(results: list[dict[str, object]]) -> None:
             )
             for key in ("seconds", "cpu_seconds", "peak_mib"):
                 line += f" {ours[key] / theirs[key]:>6.3f}x"
+            if floor and result["size"] and floor.get("pelican"):
+                added = ours["peak_mib"] - floor["feedsvc"]["peak_mib"]
+                theirs_added = theirs["peak_mib"] - floor["pelican"]["peak_mib"]
+                if theirs_added > 0:
+                    line += f" {added / theirs_added:>7.3f}x"
         else:
             line += f"  {'Pelican skipped':>24}"
         print(line)
     if any("pelican" in r for r in results):
         print("ratios are feedsvc / Pelican (targets at 10,000: time <= 0.1x, memory <= 0.5x)")
+    if floor:
+        print(
+            "articles 0 is an empty folder: each side's fixed cost; marginal = "
+            "(peak - empty peak) / Pelican's (peak - empty peak)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -350,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run [600]")
     parser.add_argument("--json", type=Path, help="also write the medians to this file")
     args = parser.parse_args(argv)
-    sizes = [100] if args.smoke else [int(s) for s in args.sizes.split(",")]
+    sizes = [0] + ([100] if args.smoke else [int(s) for s in args.sizes.split(",") if int(s)])
     if args.smoke:
         args.repeats = 1
     args.workdir.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import files
 from .errors import ArticleError, Problem, warning
-from .normalise import Article, Defaults, HeldText, normalise
+from .normalise import Article, Defaults, Text, normalise
 from .readers import READERS
 from .snapshot import Snapshot, assemble, digest, version
 from .state import Record, Seen, StateStore
@@ -160,7 +160,7 @@ class Catalog:
         changed = False
         wall = self.wall()
         paths = set()
-        read: list[str] = []  # paths read anew, their texts to stow
+        read: list[Article] = []  # read anew: their texts go to the store
         for item in found:
             paths.add(item.path)
             self.unsettled.discard(item.path)
@@ -199,27 +199,20 @@ class Catalog:
                 log.warning("%s", problem)
             self.files[item.path] = _File(item.signature, article, tuple(problems))
             if article is not None and article is not previous:
-                read.append(item.path)
+                read.append(article)
                 if len(read) % STOW_BATCH == 0:
-                    self._stow(read[-STOW_BATCH:])
-        self._stow(read[len(read) - len(read) % STOW_BATCH :])
+                    self.texts.stow(read[-STOW_BATCH:])
+        self.texts.stow(read[len(read) - len(read) % STOW_BATCH :])
         deleted = (set(self.files) if scope is None else scope & set(self.files)) - paths
         for path in deleted:
             del self.files[path]
             changed, self._touched = True, None
         if read or deleted:
             kept = {e.article.text.key for e in self.files.values() if e.article is not None}
-            self.texts.drop(read + sorted(deleted), kept, now)
+            self.texts.drop([a.path for a in read] + sorted(deleted), kept, now)
         return changed
 
-    def _stow(self, paths: list[str]) -> None:
-        """Move the texts of the articles just read from PATHS into the state store."""
-        entries = [self.files[path] for path in paths]
-        stowed = self.texts.stow([entry.article for entry in entries])
-        for entry, article in zip(entries, stowed, strict=True):
-            entry.article = article
-
-    def _reread(self, path: str) -> HeldText | None:
+    def _reread(self, path: str) -> Text | None:
         """Return the text of PATH as the file says now, or None when it cannot be read."""
         full = os.path.join(self.root, path)
         try:
@@ -227,7 +220,7 @@ class Catalog:
             article, _ = read_article(found, self.defaults, self.max_bytes)
         except (OSError, ArticleError):
             return None
-        return article.text if isinstance(article.text, HeldText) else None
+        return article.text
 
     def _first_date(self, article: Article) -> datetime | None:
         record = self.records.get(article.slug)

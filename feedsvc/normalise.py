@@ -6,9 +6,9 @@ filled in by the catalog from the state store. ``content_hash`` covers the
 normalised title, subtitle, body, summary, authors and tags, so touching a
 file or saving it unchanged never looks like an edit. Bodies stay in their
 source form; ``markup`` renders them only when they are served. The body and
-bio sit behind a ``Text`` named by a hash of both, so the catalog can swap the
-held text for one kept in the state store (``texts.StoredText``) without
-changing what the article is.
+bio sit behind a ``Text`` named by a hash of both, so the catalog can hand the
+text over to the state store (``Text.stow``) without changing what the
+article is.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .dates import DateError, parse_date
@@ -54,18 +54,42 @@ class Enclosure:
 
 
 class Text:
-    """An article's body and bio in source form, named by ``key``, a hash of both."""
+    """An article's body and bio in source form, named by ``key``, a hash of both.
 
-    __slots__ = ("key",)
-    key: bytes
+    Held in memory when read. Once ``stow`` hands it to a keeper (the state
+    store, see ``texts``), it lets go of both and fetches them on each read:
+    the same key, so the same words.
+    """
+
+    __slots__ = ("key", "_body", "_bio", "_keeper", "_path")
+
+    def __init__(self, body: str, bio: str):
+        self._body: str | None = body
+        self._bio: str | None = bio
+        self._keeper: Keeper | None = None
+        self._path = ""
+        self.key = text_key(body, bio)
+
+    @property
+    def stored(self) -> bool:
+        return self._keeper is not None
 
     @property
     def body(self) -> str:
-        raise NotImplementedError
+        if self._keeper is None:
+            return self._body or ""
+        return self._keeper.fetch(self.key, self._path)[0]
 
     @property
     def bio(self) -> str:
-        raise NotImplementedError
+        if self._keeper is None:
+            return self._bio or ""
+        return self._keeper.fetch(self.key, self._path)[1]
+
+    def stow(self, keeper: Keeper, path: str) -> None:
+        """Fetch from KEEPER from now on (PATH is the file, should KEEPER lose it)."""
+        self._keeper, self._path = keeper, path
+        self._body = self._bio = None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Text) and other.key == self.key
@@ -74,25 +98,11 @@ class Text:
         return hash(self.key)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.key.hex()})"
+        return f"Text({self.key.hex()})"
 
 
-class HeldText(Text):
-    """A text held in memory."""
-
-    __slots__ = ("_body", "_bio")
-
-    def __init__(self, body: str, bio: str):
-        self._body, self._bio = body, bio
-        self.key = text_key(body, bio)
-
-    @property
-    def body(self) -> str:
-        return self._body
-
-    @property
-    def bio(self) -> str:
-        return self._bio
+class Keeper(Protocol):
+    def fetch(self, key: bytes, path: str) -> tuple[str, str]: ...
 
 
 def text_key(body: str, bio: str) -> bytes:
@@ -297,7 +307,7 @@ def normalise(raw: RawArticle, defaults: Defaults) -> Article:
         slug=slug,
         title=title,
         subtitle=subtitle,
-        text=HeldText(body, clean(str(raw.bio))),
+        text=Text(body, clean(str(raw.bio))),
         summary=summary,
         authors=authors,
         tags=tags,

@@ -1,7 +1,7 @@
 """Article bodies and bios kept in the state store's file, out of a worker's memory.
 
-A worker holds every article's metadata but only a ``StoredText`` per body: the
-text's name (a hash of body and bio) and where to fetch it. Rows are named by
+A worker holds every article's metadata but, per body, only the ``Text``'s
+name (a hash of body and bio) and where to fetch it. Rows are named by
 content, so workers that read the same file write the same row and never
 disagree. A row stays while any version of the catalog may still show it: a
 version superseded by an edit, or a deleted file's, is marked ``dropped`` and
@@ -16,46 +16,28 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from .normalise import Article, HeldText, Text
+from .normalise import Article, Text
 from .state import StateStore
 
 log = logging.getLogger(__name__)
 KEEP_DROPPED = timedelta(hours=1)
 
 
-class StoredText(Text):
-    """A text fetched from the store each time it is read."""
-
-    __slots__ = ("_texts", "_path")
-
-    def __init__(self, key: bytes, texts: Texts, path: str):
-        self.key, self._texts, self._path = key, texts, path
-
-    @property
-    def body(self) -> str:
-        return self._texts.fetch(self.key, self._path)[0]
-
-    @property
-    def bio(self) -> str:
-        return self._texts.fetch(self.key, self._path)[1]
-
-
 class Texts:
     """Stow article texts in STORE; REREAD(path) reads a file's text again."""
 
-    def __init__(self, store: StateStore, reread: Callable[[str], HeldText | None]):
+    def __init__(self, store: StateStore, reread: Callable[[str], Text | None]):
         self.store = store
         self.reread = reread
         self.writable = True
 
-    def stow(self, articles: list[Article]) -> list[Article]:
-        """Return ARTICLES with their texts stowed in the store, or held when it fails."""
-        held = [a for a in articles if isinstance(a.text, HeldText)]
+    def stow(self, articles: list[Article]) -> None:
+        """Hand the texts of ARTICLES to the store; they stay held when it cannot be written."""
+        held = [a for a in articles if not a.text.stored]
         if not held or not self.writable:
-            return articles
+            return
         db = self.store.db
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -73,13 +55,9 @@ class Texts:
         except sqlite3.Error as e:
             log.error("texts cannot be written to %s (%s); held in memory", self.store.path, e)
             self.writable = False
-            return articles
-        return [
-            replace(a, text=StoredText(a.text.key, self, a.path))
-            if isinstance(a.text, HeldText)
-            else a
-            for a in articles
-        ]
+            return
+        for article in held:
+            article.text.stow(self, article.path)
 
     def drop(self, paths: Iterable[str], kept: set[bytes], now: datetime) -> None:
         """Mark the texts of PATHS that are not in KEPT as dropped at NOW; delete old ones."""

@@ -11,8 +11,7 @@ import pytest
 from scenario import NOW, article, catalog, copy, settle
 
 from feedsvc import markup
-from feedsvc.normalise import HeldText
-from feedsvc.texts import KEEP_DROPPED, StoredText
+from feedsvc.texts import KEEP_DROPPED
 
 NAMES = ["md_yaml_front_matter.md", "txt_seed_layout.txt", "md_no_author.md"]
 
@@ -36,7 +35,7 @@ def test_published_bodies_are_read_from_the_store_not_held(tmp_path: Path) -> No
     stored = rows(state)
     assert len(snapshot.articles) == len(NAMES) == len(stored)
     for done in snapshot.articles:
-        assert isinstance(done.text, StoredText)
+        assert done.text.stored
         expected = article(done.path)
         assert (done.body, done.bio) == (expected.body, expected.bio)
         assert stored[done.text.key][:3] == (done.path, expected.body, expected.bio)
@@ -120,7 +119,7 @@ def test_texts_stay_in_memory_when_the_store_cannot_be_written(
         snapshot = cat.scan(NOW)
     assert "held in memory" in caplog.text
     for done in snapshot.articles:
-        assert isinstance(done.text, HeldText)
+        assert not done.text.stored
         assert done.body == article(done.path).body
 
 
