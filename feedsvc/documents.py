@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
@@ -56,6 +56,7 @@ class Documents:
         self._cache: dict[str, Document] = {}
         self._found: dict[str, Result] = {}  # path -> its 200 Result: a poll is one look-up
         self._lock = threading.Lock()
+        self._keep = True
         months: dict[tuple[int, int], list[Article]] = {}
         for article in snapshot.articles:  # strftime per article is slow at 10,000
             published = article.published
@@ -67,8 +68,9 @@ class Documents:
         document = self._cache.get(path)
         if document is None:
             document = make()
-            with self._lock:
-                document = self._cache.setdefault(path, document)
+            if self._keep:
+                with self._lock:
+                    document = self._cache.setdefault(path, document)
         return document
 
     def _html(self, body: bytes, articles: tuple[Article, ...] | list[Article]) -> Document:
@@ -129,9 +131,22 @@ class Documents:
         result = self._found.get(path)
         if result is None:
             result = self._resolve(path)
-            if result.status == 200:  # 200 paths are finite; 404s are not, so never kept
+            if result.status == 200 and self._keep:  # 404s are endless, so never kept
                 self._found[path] = result
         return result
+
+    def each(self, paths: Iterable[str]) -> Iterator[tuple[str, Result]]:
+        """Yield each of PATHS with what it answers, rendered and then let go.
+
+        For ``feedsvc build``, which reads each document once: keeping them all
+        would hold the whole site in memory. Not for use beside ``resolve``.
+        """
+        keep, self._keep = self._keep, False
+        try:
+            for path in paths:
+                yield path, self.resolve(path)
+        finally:
+            self._keep = keep
 
     def _resolve(self, path: str) -> Result:
         snap = self.snapshot

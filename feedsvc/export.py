@@ -75,9 +75,12 @@ def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
     paths = list(documents.paths())
     with contextlib.ExitStack() as stack:
         sink = None if progress else stack.enter_context(open(os.devnull, "w"))  # noqa: SIM115
-        bar = stack.enter_context(click.progressbar(paths, label="building", file=sink))
-        for path in bar:
-            result = documents.resolve(path)
+        bar = stack.enter_context(
+            click.progressbar(
+                documents.each(paths), length=len(paths), label="building", file=sink
+            )
+        )
+        for path, result in bar:
             if result.location is not None:
                 redirects.append(f"{prefix}{path} {result.location} {result.status}")
                 continue

@@ -108,6 +108,23 @@ def test_build_output_equals_what_serve_returns_for_every_path(
     assert checked >= 20
 
 
+def test_build_renders_each_document_once_and_lets_it_go(articles: Path) -> None:
+    settings = {**config.DEFAULTS, **app_config(articles, BASE_URL=BASE)}
+    documents = Publisher(settings).documents
+    paths = list(documents.paths())
+    built = dict(documents.each(paths))
+    assert list(built) == paths
+    for path in paths:
+        served = documents.resolve(path)
+        assert (served.status, served.location) == (built[path].status, built[path].location)
+        if served.document is not None:
+            assert served.document.body == built[path].document.body, path
+            if served.status == 200 and not path.startswith("static/"):
+                # rendered again: the build kept nothing, so a site never sits in memory
+                assert served.document is not built[path].document, path
+    assert documents.resolve("feed.atom").document is documents.resolve("feed.atom").document
+
+
 def test_build_writes_each_kind_of_path_where_a_static_server_looks(
     articles: Path, tmp_path: Path
 ) -> None:
