@@ -65,6 +65,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FEED_MAX_BYTES", 1048576, "Byte budget of one feed document."),
     Setting("CACHE_MAX_AGE", 1800, "Seconds in Cache-Control max-age."),
     Setting(
+        "DOCUMENT_CACHE_BYTES",
+        16777216,
+        "Bytes of rendered pages and feeds each worker keeps; past it, the least "
+        "recently served are dropped and rendered again when asked.",
+    ),
+    Setting(
         "RESCAN_INTERVAL",
         1.0,
         "Seconds between stat scans of the articles folder "
@@ -162,8 +168,9 @@ def validate(config: Mapping[str, Any]) -> None:
     for key in ("FEED_SIZE", "PAGE_SIZE", "FEED_MAX_BYTES", "MAX_ARTICLE_BYTES"):
         if config[key] < 1:
             raise ConfigError(f"{key} must be at least 1")
-    if config["CACHE_MAX_AGE"] < 0 or config["TRUSTED_PROXIES"] < 0:
-        raise ConfigError("CACHE_MAX_AGE and TRUSTED_PROXIES must not be negative")
+    for key in ("CACHE_MAX_AGE", "TRUSTED_PROXIES", "DOCUMENT_CACHE_BYTES"):
+        if config[key] < 0:
+            raise ConfigError(f"{key} must not be negative")
     if config["WATCH"] not in {"auto", "notify", "poll"}:
         raise ConfigError("WATCH must be 'auto', 'notify' or 'poll'")
     if config["RESCAN_INTERVAL"] <= 0:

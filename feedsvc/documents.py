@@ -2,16 +2,21 @@
 
 ``Documents.resolve(path)`` is the single place that maps a path (relative
 to BASE_URL) to what it serves; the web layer and ``feedsvc build`` both call
-it, so a static export serves the same bytes as the server. Each document is
-rendered at most once per snapshot. Paths never touch the file system: they
-are looked up in the snapshot and in the static files loaded at start-up.
+it, so a static export serves the same bytes as the server. A rendered
+document is kept, least recently served first out, until the kept bodies pass
+the site's DOCUMENT_CACHE_BYTES; one dropped is rendered again when asked,
+to the same bytes. So a crawl of every permalink costs CPU, not memory, and
+the feeds that pollers hit stay rendered. Paths never touch the file system:
+they are looked up in the snapshot and in the static files loaded at start-up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
@@ -53,8 +58,10 @@ class Documents:
         self.pages = pages
         self.static = static
         self.feed_id = feed_id
-        self._cache: dict[str, Document] = {}
-        self._found: dict[str, Result] = {}  # path -> its 200 Result: a poll is one look-up
+        self._errors: dict[int, Document] = {}
+        # path -> its 200 Result, least recently served first: a poll is one look-up
+        self._found: OrderedDict[str, Result] = OrderedDict()
+        self._kept_bytes = 0
         self._lock = threading.Lock()
         self._keep = True
         months: dict[tuple[int, int], list[Article]] = {}
@@ -63,15 +70,6 @@ class Documents:
             months.setdefault((published.year, published.month), []).append(article)
         self.months = {f"{y:04d}-{m:02d}": items for (y, m), items in sorted(months.items())}
         self.page_count = max(1, ceil(len(snapshot.articles) / site.page_size))
-
-    def _cached(self, path: str, make: Callable[[], Document]) -> Document:
-        document = self._cache.get(path)
-        if document is None:
-            document = make()
-            if self._keep:
-                with self._lock:
-                    document = self._cache.setdefault(path, document)
-        return document
 
     def _html(self, body: bytes, articles: tuple[Article, ...] | list[Article]) -> Document:
         return Document(body, HTML, feeds.newest_update(articles) if articles else None)
@@ -124,16 +122,50 @@ class Documents:
 
     def error(self, status: int, path: str) -> Document:
         """Return the error page for STATUS; PATH is never echoed, so one page serves all."""
-        return self._cached(f"\0{status}", lambda: self._html(self.pages.error(status), []))
+        document = self._errors.get(status)
+        if document is None:
+            document = self._errors.setdefault(status, self._html(self.pages.error(status), []))
+        return document
 
     def resolve(self, path: str) -> Result:
         """Return what PATH (relative to BASE_URL, no leading slash) answers."""
-        result = self._found.get(path)
-        if result is None:
-            result = self._resolve(path)
-            if result.status == 200 and self._keep:  # 404s are endless, so never kept
-                self._found[path] = result
+        found = self._found
+        result = found.get(path)
+        if result is not None:
+            with contextlib.suppress(KeyError):  # dropped by another thread meanwhile
+                found.move_to_end(path)
+            return result
+        result = self._resolve(path)
+        if result.status == 200 and self._keep:  # 404s are endless, so never kept
+            result = self._hold(path, result)
         return result
+
+    def _hold(self, path: str, result: Result) -> Result:
+        """Keep RESULT for PATH, dropping the least recently served past the budget.
+
+        Return the result kept: another thread's, when it rendered PATH first.
+        """
+        budget = self.site.document_cache_bytes
+        with self._lock:
+            if path in self._found:
+                return self._found[path]
+            self._found[path] = result
+            self._kept_bytes += self._size(path, result)
+            while self._kept_bytes > budget and len(self._found) > 1:
+                old_path, old = self._found.popitem(last=False)
+                self._kept_bytes -= self._size(old_path, old)
+        return result
+
+    @property
+    def kept_bytes(self) -> int:
+        """Return the bytes of rendered documents kept now (within DOCUMENT_CACHE_BYTES)."""
+        return self._kept_bytes
+
+    def _size(self, path: str, result: Result) -> int:
+        """Return what keeping RESULT costs: nothing for static files, loaded once anyway."""
+        if result.document is None or path.startswith("static/"):
+            return 0
+        return len(result.document.body)
 
     def each(self, paths: Iterable[str]) -> Iterator[tuple[str, Result]]:
         """Yield each of PATHS with what it answers, rendered and then let go.
@@ -151,20 +183,17 @@ class Documents:
     def _resolve(self, path: str) -> Result:
         snap = self.snapshot
         if path == "":
-            return Result(200, self._cached(path, lambda: self._index(1)))
+            return Result(200, self._index(1))
         if path in ("feed.atom", "feed.rss", "feed.json"):
             kind = path.rsplit(".", 1)[1]
-            return Result(200, self._cached(path, lambda: self._main_feed(kind)))
+            return Result(200, self._main_feed(kind))
         if path.startswith("static/") and path[7:] in self.static:
             return Result(200, self.static[path[7:]])
         if match := _ARTICLE.match(path):
             slug = match.group(1)
             if slug in snap.by_slug:
                 article = snap.by_slug[slug]
-                return Result(
-                    200,
-                    self._cached(path, lambda: self._html(self.pages.article(article), [article])),
-                )
+                return Result(200, self._html(self.pages.article(article), [article]))
             if slug in snap.redirects:
                 return Result(301, location=self.site.permalink(snap.redirects[slug]))
             if slug in snap.gone:
@@ -174,25 +203,20 @@ class Documents:
             if page == 1:
                 return Result(301, location=self.site.url())
             if page <= self.page_count:
-                return Result(200, self._cached(path, lambda: self._index(page)))
+                return Result(200, self._index(page))
         elif match := _TAG.match(path):
             slug = match.group(1)
             if slug in snap.tags:
                 tag, articles = snap.tags[slug]
-                return Result(
-                    200,
-                    self._cached(
-                        path, lambda: self._html(self.pages.tag(tag, articles), articles)
-                    ),
-                )
+                return Result(200, self._html(self.pages.tag(tag, articles), articles))
         elif match := _TAG_FEED.match(path):
             slug, kind = match.groups()
             if slug in snap.tags:
-                return Result(200, self._cached(path, lambda: self._tag_feed(slug, kind)))
+                return Result(200, self._tag_feed(slug, kind))
         elif match := _ARCHIVE.match(path):
             month, kind = match.groups()
             if month in self.months:
-                return Result(200, self._cached(path, lambda: self._archive(month, kind)))
+                return Result(200, self._archive(month, kind))
         return Result(404, self.error(404, path))
 
     def paths(self) -> Iterator[str]:

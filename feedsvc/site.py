@@ -44,6 +44,7 @@ class Site:
     cache_max_age: int
     icon: str = ""
     logo: str = ""
+    document_cache_bytes: int = 16 * 1024 * 1024
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Site:
@@ -63,6 +64,7 @@ class Site:
             cache_max_age=config["CACHE_MAX_AGE"],
             icon=config["ICON"] and _join(base, config["ICON"]),
             logo=config["LOGO"] and _join(base, config["LOGO"]),
+            document_cache_bytes=config["DOCUMENT_CACHE_BYTES"],
         )
 
     @property

@@ -65,6 +65,7 @@ def test_unknown_toml_key_is_refused(tmp_path: Path):
         ("FEED_CONTENT", "most"),
         ("FEED_SIZE", 0),
         ("RESCAN_INTERVAL", 0.0),
+        ("DOCUMENT_CACHE_BYTES", -1),
     ],
 )
 def test_out_of_range_values_stop_the_app(articles, key, value):

@@ -267,6 +267,31 @@ def _etag(server: Server) -> str:
     return fetch(server, "feed.atom")["ETag"]
 
 
+def test_a_crawl_past_the_document_cache_still_gets_304s_for_what_it_saw(
+    articles: Path,
+) -> None:
+    for index in range(40):
+        words = " ".join(f"word{index}-{n}" for n in range(300))
+        (articles / f"bulk-{index:03d}.md").write_text(
+            f"---\ntitle: Bulk {index}\ndate: 2024-01-{1 + index % 28:02d}\n---\n\n{words}\n",
+            "utf-8",
+        )
+    server = start_ready(articles, env={"FEEDSVC_DOCUMENT_CACHE_BYTES": "60000"}, workers=1)
+    try:
+        paths = ["feed.atom"] + [f"articles/bulk-{index:03d}" for index in range(40)]
+        seen = {}
+        for path in paths:  # about 260 KB of permalinks through a 60 KB cache
+            reply = fetch(server, path)
+            assert reply.status == 200
+            seen[path] = reply
+        for path in paths:
+            again = fetch(server, path, {"If-None-Match": seen[path]["ETag"]})
+            assert again.status == 304 and again.body == b"", path
+            assert fetch(server, path).body == seen[path].body, path
+    finally:
+        stop_server(server)
+
+
 def test_touching_a_file_changes_nothing(server: Server, articles: Path) -> None:
     before = fetch(server, "feed.atom")
     os.utime(articles / SAMPLE)
