@@ -1,59 +1,32 @@
 """The catalog: the articles folder, read incrementally, as immutable snapshots.
 
-A full scan stats every file; a targeted scan (``paths=``, from file-system
-notifications) stats only those; either reads only new and changed files. A
-file whose mtime is younger than SETTLE seconds is left for a later scan (and
-listed in ``unsettled``), so a file caught half-written is not published; the
-first scan reads everything. A
-file that fails after an edit keeps its last good version until it parses
-again. A rebuild reuses each unchanged article's resolved form and digest, so
-one change costs little at any corpus size. Duplicate slugs and ids: the
-earlier date wins, then the path. History comes from the state store; the
-clock comes in as ``now``.
+``folder`` reads only new and changed files; the catalog settles duplicate
+slugs and ids (the earlier date wins, then the path), resolves each article's
+id and dates against the state store, and assembles the snapshot. A rebuild
+reuses each unchanged article's resolved form and digest, and an edit that
+keeps an article's place patches the snapshot instead, so one change costs
+little at any corpus size. The clock comes in as ``now``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import stat
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, tzinfo
 from operator import attrgetter
 from typing import Any
 
-from . import files
 from .errors import ArticleError, Problem, warning
-from .normalise import Article, Defaults, Text, normalise
-from .readers import READERS
+from .folder import Folder
+from .normalise import Article, Defaults
 from .snapshot import Snapshot, assemble, digest, version
 from .state import Record, Seen, StateStore
-from .texts import Texts
 
 log = logging.getLogger(__name__)
-SETTLE = 0.25
-STOW_BATCH = 200  # texts written per transaction: a cold load never holds every body
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
-
-
-@dataclass(slots=True)
-class _File:
-    signature: bytes
-    article: Article | None
-    problems: tuple[Problem, ...]
-
-
-def read_article(
-    found: files.Found, defaults: Defaults, max_bytes: int
-) -> tuple[Article, list[Problem]]:
-    """Read, parse and normalise one file; raise ArticleError when it cannot be published."""
-    text, problems = files.read(found, max_bytes)
-    fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
-    raw = READERS[fmt](found.path, text)
-    return normalise(raw, defaults), problems + list(raw.warnings)
 
 
 class Catalog:
@@ -69,25 +42,27 @@ class Catalog:
         wall: Callable[[], float] = time.time,
         authority_pinned: bool = False,
     ):
-        self.root = root
+        self.folder = Folder(root, defaults, max_bytes, store, wall)
         self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
         self._logged: frozenset[Problem] = frozenset()
-        self.defaults = defaults
         self.store = store
         self.authority = authority
-        self.max_bytes = max_bytes
-        self.wall = wall
-        self.files: dict[str, _File] = {}
         self.synced: dict[str, tuple[str, str]] = {}
         self.records: dict[str, Record] = store.records()
         self.snapshot: Snapshot | None = None
-        self.unsettled: set[str] = set()
-        self._walk_problems: tuple[Problem, ...] = ()
         self._resolved: dict[str, tuple[Article, Record, Article, bytes]] = {}
         self._digests: dict[str, bytes] = {}
         self._touched: dict[str, Article | None] | None = {}  # path -> before; None: rebuild
         self._dupes: list[Problem] = []
-        self.texts = Texts(store, self._reread)
+
+    @property
+    def root(self) -> str:
+        return self.folder.root
+
+    @property
+    def unsettled(self) -> set[str]:
+        """Return the files left for a later scan: written too recently to be read."""
+        return self.folder.unsettled
 
     @classmethod
     def from_config(
@@ -115,112 +90,12 @@ class Catalog:
         With PATHS (relative to the folder), only those are looked at; a path that
         is a folder or a symlink makes it a full scan.
         """
-        found = self._stat_paths(paths) if paths is not None else None
-        if found is None:
-            found, walk_problems = files.discover(self.root)
-            changed = self._read_changed(found, None, now)
-            if tuple(walk_problems) != self._walk_problems:
-                self._walk_problems = tuple(walk_problems)
-                for problem in walk_problems:
-                    log.warning("%s", problem)
-                changed, self._touched = True, None
-        else:
-            changed = self._read_changed(found, set(paths), now)
-        if changed or self.snapshot is None or not self.snapshot.is_current(now):
+        changes = self.folder.scan(now, paths)
+        self._touched = changes.edited
+        if changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
             self.snapshot = self._patch(now) or self._build(now)
         self._touched = {}
         return self.snapshot
-
-    def _stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
-        """Return the article files among PATHS, or None when a full scan is needed."""
-        root = os.path.realpath(self.root)
-        found = []
-        for path in sorted(paths):
-            parts = path.split("/")
-            if any(p.startswith(".") or p in ("", "..") for p in parts) or files.is_ignored(
-                parts[-1]
-            ):
-                continue
-            full = os.path.join(root, path)
-            try:
-                st = os.lstat(full)
-            except FileNotFoundError:
-                continue  # deleted: _read_changed drops it
-            except OSError:
-                return None
-            if not stat.S_ISREG(st.st_mode):
-                return None
-            found.append(files.Found(path, full, files.signature(st)))
-        return found
-
-    def _read_changed(
-        self, found: list[files.Found], scope: set[str] | None, now: datetime
-    ) -> bool:
-        """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
-        changed = False
-        wall = self.wall()
-        paths = set()
-        read: list[Article] = []  # read anew: their texts go to the store
-        for item in found:
-            paths.add(item.path)
-            self.unsettled.discard(item.path)
-            entry = self.files.get(item.path)
-            if entry is not None and entry.signature == item.signature:
-                continue
-            if self.snapshot is not None and 0 <= wall - files.mtime(item.signature) < SETTLE:
-                self.unsettled.add(item.path)  # maybe still being written: read it later
-                continue
-            changed = True
-            previous = entry.article if entry else None
-            if self._touched is not None:
-                if entry is None:
-                    self._touched = None  # a new file: not a patch
-                else:
-                    self._touched.setdefault(item.path, previous)
-            try:
-                article, problems = read_article(item, self.defaults, self.max_bytes)
-            except Exception as e:  # noqa: BLE001 - a bug must cost one article, not the feed
-                if not isinstance(e, ArticleError):
-                    log.exception("unexpected error reading %s", item.path)
-                    e = ArticleError(
-                        item.path,
-                        f"unexpected error, please report it: {type(e).__name__}: {e}"[:300],
-                    )
-                article, problems = previous, [e.problem]
-                if previous is not None:
-                    problems.append(
-                        replace(
-                            e.problem,
-                            severity="warning",
-                            message="the last good version stays published",
-                        )
-                    )
-            for problem in problems:
-                log.warning("%s", problem)
-            self.files[item.path] = _File(item.signature, article, tuple(problems))
-            if article is not None and article is not previous:
-                read.append(article)
-                if len(read) % STOW_BATCH == 0:
-                    self.texts.stow(read[-STOW_BATCH:])
-        self.texts.stow(read[len(read) - len(read) % STOW_BATCH :])
-        deleted = (set(self.files) if scope is None else scope & set(self.files)) - paths
-        for path in deleted:
-            del self.files[path]
-            changed, self._touched = True, None
-        if read or deleted:
-            kept = {e.article.text.key for e in self.files.values() if e.article is not None}
-            self.texts.drop([a.path for a in read] + sorted(deleted), kept, now)
-        return changed
-
-    def _reread(self, path: str) -> Text | None:
-        """Return the text of PATH as the file says now, or None when it cannot be read."""
-        full = os.path.join(self.root, path)
-        try:
-            found = files.Found(path, full, files.signature(os.stat(full)))
-            article, _ = read_article(found, self.defaults, self.max_bytes)
-        except (OSError, ArticleError):
-            return None
-        return article.text
 
     def _first_date(self, article: Article) -> datetime | None:
         record = self.records.get(article.slug)
@@ -264,9 +139,8 @@ class Catalog:
     def _build(self, now: datetime) -> Snapshot:
         candidates: list[Article] = []
         drafts: list[Article] = []
-        for entry in self.files.values():
-            if entry.article is not None:
-                (drafts if entry.article.draft else candidates).append(entry.article)
+        for article in self.folder.articles():
+            (drafts if article.draft else candidates).append(article)
         winners, dupes = self._winners(candidates, attrgetter("slug"), "slug")
         self._sync(winners, now)
         resolved = self._resolve_all(self._recorded(winners))
@@ -297,7 +171,7 @@ class Catalog:
             return None
         edits = []
         for path, old in touched.items():
-            new = self.files[path].article
+            new = self.folder.article(path)
             if old is None or new is None or new is old:
                 if new is old and old is not None:
                     continue  # a failed edit kept the last good version
@@ -365,11 +239,8 @@ class Catalog:
         )
 
     def _problems(self) -> tuple[Problem, ...]:
-        """Return the problems of the files, the walk and the last rebuild's duplicates."""
-        problems = list(self._walk_problems) + self._dupes
-        for entry in self.files.values():
-            if entry.problems:
-                problems.extend(entry.problems)
+        """Return the problems of the folder, the store and the last rebuild's duplicates."""
+        problems = self.folder.problems() + self._dupes
         return tuple(sorted(set(problems))) + tuple(
             Problem(self.store.path, None, "error", m) for m in self.store.problems
         )

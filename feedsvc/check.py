@@ -59,7 +59,7 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
         click.echo(str(problem))
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    read = len(catalog.files)
+    read = len(catalog.folder.files)
     kept = len(snapshot.articles) + len(snapshot.unpublished)
     click.echo(
         f"{read} articles read, {len(snapshot.articles)} published, "

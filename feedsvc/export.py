@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from .catalog import SETTLE
+from .folder import SETTLE
 from .publisher import Publisher
 from .site import Document
 

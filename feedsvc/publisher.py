@@ -26,8 +26,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .catalog import SETTLE, Catalog
+from .catalog import Catalog
 from .documents import Documents
+from .folder import SETTLE
 from .pages import Pages
 from .site import Document, Site
 from .snapshot import Snapshot

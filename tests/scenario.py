@@ -9,8 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from feedsvc import files
-from feedsvc.catalog import Catalog, read_article
+from feedsvc.catalog import Catalog
 from feedsvc.errors import Problem
+from feedsvc.folder import read_article
 from feedsvc.normalise import Article, Defaults
 from feedsvc.readers import READERS, RawArticle
 from feedsvc.state import StateStore

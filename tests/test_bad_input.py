@@ -438,18 +438,18 @@ def test_odd_file_names_are_published(
 def test_unexpected_error_in_one_file_skips_only_that_file(
     articles: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from feedsvc import catalog
+    from feedsvc import folder
 
     (articles / "trips-a-bug.md").write_bytes(b"# Trips a Bug\n\nBody.\n")
     settle(articles)
-    real = catalog.normalise
+    real = folder.normalise
 
     def buggy(raw, defaults):
         if raw.path == "trips-a-bug.md":
             raise ZeroDivisionError("a bug we have not found yet")
         return real(raw, defaults)
 
-    monkeypatch.setattr(catalog, "normalise", buggy)
+    monkeypatch.setattr(folder, "normalise", buggy)
     caplog.set_level(logging.WARNING, logger="feedsvc")
     app = create_app(app_config(articles))
     assert any("trips-a-bug.md: error: unexpected error" in r.getMessage() for r in caplog.records)

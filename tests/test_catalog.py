@@ -222,7 +222,7 @@ def test_files_being_written_wait_for_the_next_scan(tmp_path: Path) -> None:
     folder = tmp_path / "a"
     folder.mkdir()
     cat = catalog(folder, tmp_path / "s.sqlite3")
-    cat.wall = time.time
+    cat.folder.wall = time.time
     assert cat.scan(NOW).articles == ()  # the first scan reads everything, however young
     path = write(folder / "fresh.md", "# Fresh\n\nBody.\n", time.time())
     assert cat.scan(NOW).articles == ()
@@ -345,16 +345,17 @@ def test_problems_are_logged_once_per_change_not_per_scan(
     write(folder / "x" / "dup.txt", "Date: 2024-01-01\n\nOne\n\nBody.\n")
     write(folder / "y" / "dup.txt", "Date: 2024-01-02\n\nTwo\n\nBody.\n")
     cat = catalog(folder, tmp_path / "s.sqlite3")
-    with caplog.at_level("WARNING", logger="feedsvc.catalog"):
+    ours = ("feedsvc.catalog", "feedsvc.folder")
+    with caplog.at_level("WARNING", logger="feedsvc"):
         for minute in range(3):
             cat.scan(NOW + timedelta(minutes=minute))
-    logged = [r.getMessage() for r in caplog.records if r.name == "feedsvc.catalog"]
+    logged = [r.getMessage() for r in caplog.records if r.name in ours]
     assert len(logged) == len(set(logged)) == 4  # bad date, cp1252, both claimants of the slug
     caplog.clear()
     write(folder / "txt_cp1252.txt", "Now UTF-8\n\nBody.\n", 1_100_000_000.0)
-    with caplog.at_level("WARNING", logger="feedsvc.catalog"):
+    with caplog.at_level("WARNING", logger="feedsvc"):
         cat.scan(NOW + timedelta(minutes=5))
-    assert [r for r in caplog.records if r.name == "feedsvc.catalog"] == []
+    assert [r for r in caplog.records if r.name in ours] == []
 
 
 @pytest.mark.server

@@ -128,7 +128,7 @@ def test_the_suggested_pins_reproduce_the_same_date_and_id(tmp_path: Path) -> No
             "BASE_URL": "http://elsewhere.example/",
         }
     )
-    fresh.extensions["feedsvc"].catalog.wall = lambda: float("inf")
+    fresh.extensions["feedsvc"].catalog.folder.wall = lambda: float("inf")
     [after] = fresh.extensions["feedsvc"].refresh().snapshot.articles
     assert (after.id, after.published) == (before.id, before.published)
     assert after.id_pinned and after.date_pinned

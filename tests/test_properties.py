@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from scenario import MAX_BYTES, defaults, found
 
 from feedsvc import create_app
-from feedsvc.catalog import read_article
 from feedsvc.errors import ArticleError
+from feedsvc.folder import read_article
 from feedsvc.readers import KNOWN_KEYS
 
 GOOD = {

@@ -1,0 +1,212 @@
+"""The articles folder as last read: each file's signature, article and problems.
+
+A full scan stats every file; a targeted scan (``paths=``, from file-system
+notifications) stats only those; either reads only new and changed files. A
+file whose mtime is younger than SETTLE seconds is left for a later scan (and
+listed in ``unsettled``), so a file caught half-written is not published; the
+first scan reads everything. A file that fails after an edit keeps its last
+good version until it parses again. What was read hands its text to the state
+store in batches (``texts``), so a cold load never holds every body at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from . import files
+from .errors import ArticleError, Problem
+from .normalise import Article, Defaults, Text, normalise
+from .readers import READERS
+from .state import StateStore
+from .texts import Texts
+
+log = logging.getLogger(__name__)
+SETTLE = 0.25
+STOW_BATCH = 200  # texts written per transaction
+
+
+@dataclass(slots=True)
+class _File:
+    signature: bytes
+    article: Article | None
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What a scan found: whether anything changed, and which files were edited."""
+
+    changed: bool
+    edited: dict[str, Article | None] | None  # path -> article before; None: files came or went
+
+
+def read_article(
+    found: files.Found, defaults: Defaults, max_bytes: int
+) -> tuple[Article, list[Problem]]:
+    """Read, parse and normalise one file; raise ArticleError when it cannot be published."""
+    text, problems = files.read(found, max_bytes)
+    fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
+    raw = READERS[fmt](found.path, text)
+    return normalise(raw, defaults), problems + list(raw.warnings)
+
+
+class Folder:
+    """The files under ROOT, read into articles and kept current by ``scan``."""
+
+    def __init__(
+        self,
+        root: str,
+        defaults: Defaults,
+        max_bytes: int,
+        store: StateStore,
+        wall: Callable[[], float] = time.time,
+    ):
+        self.root = root
+        self.defaults = defaults
+        self.max_bytes = max_bytes
+        self.wall = wall
+        self.files: dict[str, _File] = {}
+        self.unsettled: set[str] = set()
+        self.texts = Texts(store, self._reread)
+        self._walk_problems: tuple[Problem, ...] = ()
+        self._scanned = False
+
+    def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
+        """Read what changed at NOW: in PATHS (relative to the folder), else everywhere.
+
+        A path that is a folder or a symlink makes it a full scan.
+        """
+        found = self._stat_paths(paths) if paths is not None else None
+        if found is None:
+            found, walk_problems = files.discover(self.root)
+            changes = self._read_changed(found, None, now)
+            if tuple(walk_problems) != self._walk_problems:
+                self._walk_problems = tuple(walk_problems)
+                for problem in walk_problems:
+                    log.warning("%s", problem)
+                changes = Changes(True, None)
+        else:
+            changes = self._read_changed(found, set(paths), now)
+        self._scanned = True
+        return changes
+
+    def articles(self) -> Iterator[Article]:
+        """Yield the article of every file that has one (its last good version)."""
+        for entry in self.files.values():
+            if entry.article is not None:
+                yield entry.article
+
+    def article(self, path: str) -> Article | None:
+        return self.files[path].article
+
+    def problems(self) -> list[Problem]:
+        """Return the problems of the walk and of every file, as last read."""
+        problems = list(self._walk_problems)
+        for entry in self.files.values():
+            problems.extend(entry.problems)
+        return problems
+
+    def _stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
+        """Return the article files among PATHS, or None when a full scan is needed."""
+        root = os.path.realpath(self.root)
+        found = []
+        for path in sorted(paths):
+            parts = path.split("/")
+            if any(p.startswith(".") or p in ("", "..") for p in parts) or files.is_ignored(
+                parts[-1]
+            ):
+                continue
+            full = os.path.join(root, path)
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                continue  # deleted: _read_changed drops it
+            except OSError:
+                return None
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            found.append(files.Found(path, full, files.signature(st)))
+        return found
+
+    def _read_changed(
+        self, found: list[files.Found], scope: set[str] | None, now: datetime
+    ) -> Changes:
+        """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
+        changed = False
+        edited: dict[str, Article | None] | None = {}
+        wall = self.wall()
+        paths = set()
+        read: list[Article] = []  # read anew: their texts go to the store
+        for item in found:
+            paths.add(item.path)
+            self.unsettled.discard(item.path)
+            entry = self.files.get(item.path)
+            if entry is not None and entry.signature == item.signature:
+                continue
+            if self._scanned and 0 <= wall - files.mtime(item.signature) < SETTLE:
+                self.unsettled.add(item.path)  # maybe still being written: read it later
+                continue
+            changed = True
+            previous = entry.article if entry else None
+            if edited is not None:
+                if entry is None:
+                    edited = None  # a new file: not an edit
+                else:
+                    edited.setdefault(item.path, previous)
+            article, problems = self._read(item, previous)
+            self.files[item.path] = _File(item.signature, article, tuple(problems))
+            if article is not None and article is not previous:
+                read.append(article)
+                if len(read) % STOW_BATCH == 0:
+                    self.texts.stow(read[-STOW_BATCH:])
+        self.texts.stow(read[len(read) - len(read) % STOW_BATCH :])
+        deleted = (set(self.files) if scope is None else scope & set(self.files)) - paths
+        for path in deleted:
+            del self.files[path]
+            changed, edited = True, None
+        if read or deleted:
+            kept = {article.text.key for article in self.articles()}
+            self.texts.drop([a.path for a in read] + sorted(deleted), kept, now)
+        return Changes(changed, edited)
+
+    def _read(
+        self, item: files.Found, previous: Article | None
+    ) -> tuple[Article | None, list[Problem]]:
+        """Return the article ITEM holds now, else PREVIOUS; and the problems, logged."""
+        try:
+            article, problems = read_article(item, self.defaults, self.max_bytes)
+        except Exception as e:  # noqa: BLE001 - a bug must cost one article, not the feed
+            if not isinstance(e, ArticleError):
+                log.exception("unexpected error reading %s", item.path)
+                e = ArticleError(
+                    item.path,
+                    f"unexpected error, please report it: {type(e).__name__}: {e}"[:300],
+                )
+            article, problems = previous, [e.problem]
+            if previous is not None:
+                problems.append(
+                    replace(
+                        e.problem,
+                        severity="warning",
+                        message="the last good version stays published",
+                    )
+                )
+        for problem in problems:
+            log.warning("%s", problem)
+        return article, problems
+
+    def _reread(self, path: str) -> Text | None:
+        """Return the text of PATH as the file says now, or None when it cannot be read."""
+        full = os.path.join(self.root, path)
+        try:
+            found = files.Found(path, full, files.signature(os.stat(full)))
+            article, _ = read_article(found, self.defaults, self.max_bytes)
+        except (OSError, ArticleError):
+            return None
+        return article.text
