@@ -19,7 +19,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -239,6 +239,18 @@ class StateStore:
             self.db.backup(memory)
         return memory
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run the block in one ``BEGIN IMMEDIATE`` transaction; roll back when it raises."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
     def _sync(
         self,
         seen: list[Seen],
@@ -247,9 +259,8 @@ class StateStore:
         now: datetime,
         pinned: bool = False,
     ) -> None:
-        db, stamp = self.db, _iso(now)
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        stamp = _iso(now)
+        with self.transaction() as db:
             row = db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
             if row and not pinned:
                 authority = row[0]
@@ -263,10 +274,6 @@ class StateStore:
             olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
             for item in seen:
                 self._record(db, item, authority, stamp, now, bool(renames), bool(olds))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     @staticmethod
     def _record(

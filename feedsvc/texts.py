@@ -38,20 +38,14 @@ class Texts:
         held = [a for a in articles if not a.text.stored]
         if not held or not self.writable:
             return
-        db = self.store.db
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with self.store.transaction() as db:
                 db.executemany(
                     "INSERT INTO text (key, path, body, bio) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET path = excluded.path, dropped = NULL "
                     "WHERE text.path != excluded.path OR text.dropped IS NOT NULL",
                     [(a.text.key, a.path, a.text.body, a.text.bio) for a in held],
                 )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
         except sqlite3.Error as e:
             log.error("texts cannot be written to %s (%s); held in memory", self.store.path, e)
             self.writable = False
@@ -65,26 +59,20 @@ class Texts:
         if not self.writable:
             return
         stamp = now.astimezone(UTC).isoformat()
-        db = self.store.db
+        old = (now - KEEP_DROPPED).astimezone(UTC).isoformat()
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with self.store.transaction() as db:
                 for path in paths:
                     for (key,) in db.execute(
                         "SELECT key FROM text WHERE path = ? AND dropped IS NULL", (path,)
                     ).fetchall():
                         if key not in kept:
                             db.execute("UPDATE text SET dropped = ? WHERE key = ?", (stamp, key))
-                old = (now - KEEP_DROPPED).astimezone(UTC).isoformat()
                 for (key,) in db.execute(
                     "SELECT key FROM text WHERE dropped < ?", (old,)
                 ).fetchall():
                     if key not in kept:
                         db.execute("DELETE FROM text WHERE key = ?", (key,))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
         except sqlite3.Error as e:
             log.warning("old texts cannot be dropped from %s (%s)", self.store.path, e)
 
