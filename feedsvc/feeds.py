@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -282,27 +282,52 @@ def render(kind: str, site: Site, info: FeedInfo, articles: Sequence[Article]) -
     """Return the feed of KIND within the site's byte budget and content setting.
 
     Over FEED_MAX_BYTES, the oldest entries fall back to their summaries, then
-    the oldest are dropped, until the document fits.
+    the oldest are dropped, until the document fits: the most that fit.
     """
     renderer = RENDERERS[kind][0]
+    budget = site.feed_max_bytes
     full = len(articles) if site.feed_content == "full" else 0
     body = renderer(site, info, articles, full)
-    if len(body) <= site.feed_max_bytes:
+    if len(body) <= budget:
         return body
-    low, high = 0, full  # the most full entries that fit
-    while low < high:
-        mid = (low + high + 1) // 2
-        if len(renderer(site, info, articles, mid)) <= site.feed_max_bytes:
-            low = mid
+    if full:
+        summaries = renderer(site, info, articles, 0)
+        if len(summaries) <= budget:  # the most full entries that fit
+            return _most_that_fit(
+                lambda n: renderer(site, info, articles, n), (0, summaries), (full, body), budget
+            )
+        body = summaries
+    empty = renderer(site, info, articles[:0], 0)  # the most summary-only entries that fit
+    return _most_that_fit(
+        lambda n: renderer(site, info, articles[:n], 0), (0, empty), (len(articles), body), budget
+    )
+
+
+def _most_that_fit(
+    make: Callable[[int], bytes],
+    low: tuple[int, bytes],
+    high: tuple[int, bytes],
+    budget: int,
+) -> bytes:
+    """Return make(n) for the largest n that fits BUDGET, between LOW (fits) and HIGH (not).
+
+    Sizes grow with n, and entries are alike, so each probe is guessed from the
+    sizes at both ends: a few renders, where halving takes log2(n). A guess that
+    does not halve the range is followed by a halving step.
+    """
+    (lo, lo_body), (hi, hi_body) = low, high
+    guess = True
+    while hi - lo > 1:
+        width = hi - lo
+        if guess and len(hi_body) > len(lo_body):
+            step = (budget - len(lo_body)) * width // (len(hi_body) - len(lo_body))
+            mid = min(max(lo + step, lo + 1), hi - 1)
         else:
-            high = mid - 1
-    if low > 0 or len(renderer(site, info, articles, 0)) <= site.feed_max_bytes:
-        return renderer(site, info, articles, low)
-    low, high = 0, len(articles)  # the most summary-only entries that fit
-    while low < high:
-        mid = (low + high + 1) // 2
-        if len(renderer(site, info, articles[:mid], 0)) <= site.feed_max_bytes:
-            low = mid
+            mid = (lo + hi) // 2
+        body = make(mid)
+        if len(body) <= budget:
+            lo, lo_body = mid, body
         else:
-            high = mid - 1
-    return renderer(site, info, articles[:low], 0)
+            hi, hi_body = mid, body
+        guess = (hi - lo) * 2 <= width
+    return lo_body

@@ -10,13 +10,14 @@ import html
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from conftest import app_config
 from feed_checks import NS, xml
 
-from feedsvc import create_app
+from feedsvc import create_app, feeds
 
 KINDS = ["atom", "rss", "json"]
 COUNT = 12
@@ -98,3 +99,20 @@ def test_the_budget_is_never_exceeded_and_oldest_lose_content_first(
             assert (len(ids), sum(flags)) <= previous, "less budget never gives more"
         previous = (len(ids), sum(flags))
     assert seen_summaries and seen_dropping, "the fractions cover both fallbacks"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_most_that_fit_are_kept_as_a_linear_search_finds(corpus: Path, kind: str) -> None:
+    publisher = create_app(app_config(corpus, ID_AUTHORITY="example.org")).extensions["feedsvc"]
+    articles = publisher.documents.snapshot.articles
+    info = feeds.FeedInfo("tag:example.org,2026:feed", "Budget", "feed")
+    make = feeds.RENDERERS[kind][0]
+    site = publisher.site
+    options = [make(site, info, articles, n) for n in range(COUNT, -1, -1)]  # most content first
+    options += [make(site, info, articles[:n], 0) for n in range(COUNT - 1, -1, -1)]
+    sizes = [len(body) for body in options]
+    assert sizes == sorted(sizes, reverse=True)
+    for budget in sorted({size + delta for size in sizes for delta in (-1, 0, 1)}):
+        expected = next((body for body in options if len(body) <= budget), options[-1])
+        got = feeds.render(kind, replace(site, feed_max_bytes=budget), info, articles)
+        assert got == expected, budget
