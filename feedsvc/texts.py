@@ -79,14 +79,16 @@ class Texts:
     def fetch(self, key: bytes, path: str) -> tuple[str, str]:
         """Return the body and bio named KEY, first read from PATH."""
         try:
-            row = self.store.db.execute(
+            # fetchall: the statement runs to its end, so no read is left open on the
+            # connection that the rescan thread commits on
+            rows = self.store.db.execute(
                 "SELECT body, bio FROM text WHERE key = ?", (key,)
-            ).fetchone()
+            ).fetchall()
         except sqlite3.Error as e:
             log.error("cannot read the text of %s from %s (%s)", path, self.store.path, e)
-            row = None
-        if row is not None:
-            return row
+            rows = []
+        if rows:
+            return rows[0]
         text = self.reread(path)
         if text is None:
             log.error("%s: its text is neither in the state store nor readable", path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -134,3 +135,38 @@ def test_a_lagging_worker_still_shows_its_version_after_another_rescans(tmp_path
     assert "A new first paragraph" not in seen.body
     [caught_up] = behind.scan(NOW + timedelta(minutes=2)).articles
     assert caught_up.body == new.body
+
+
+def test_request_threads_read_texts_while_the_rescan_thread_writes(tmp_path: Path) -> None:
+    folder = copy(NAMES, tmp_path / "a")
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    moving = folder / "md_no_author.md"
+    articles = [a for a in cat.scan(NOW).articles if a.path != moving.name]  # never edited
+    expected = {a.slug: article(a.path).body for a in articles}
+    original = moving.read_text("utf-8")
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for _ in range(3000):
+                if stop.is_set():
+                    return
+                for done in articles:
+                    assert done.body == expected[done.slug]
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    try:
+        for round_ in range(40):  # edits: texts stowed, dropped and deleted meanwhile
+            moving.write_text(original + f"\nEdit {round_}.\n", "utf-8")
+            settle(moving, 1_100_000_000.0 + round_)
+            cat.scan(NOW + KEEP_DROPPED * 2 * (round_ + 1))
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(timeout=60)
+    assert errors == []
