@@ -170,3 +170,16 @@ def test_request_threads_read_texts_while_the_rescan_thread_writes(tmp_path: Pat
         for thread in readers:
             thread.join(timeout=60)
     assert errors == []
+
+
+def test_a_store_from_before_the_text_table_gains_it_and_keeps_its_records(
+    tmp_path: Path,
+) -> None:
+    folder = copy(NAMES, tmp_path / "a")
+    state = tmp_path / "s.sqlite3"
+    first = {a.slug: (a.id, a.published) for a in catalog(folder, state).scan(NOW).articles}
+    with sqlite3.connect(state) as db:
+        db.execute("DROP TABLE text")  # as the store of the previous release was
+    later = catalog(folder, state).scan(NOW + timedelta(days=1))
+    assert {a.slug: (a.id, a.published) for a in later.articles} == first
+    assert all(a.text.stored for a in later.articles) and len(rows(state)) == len(NAMES)
