@@ -57,10 +57,6 @@ def digest(article: Article) -> bytes:
     return hashlib.blake2b(repr(shown).encode(), digest_size=16).digest()
 
 
-def _sort_key(article: Article) -> tuple[Any, ...]:
-    return (-article.published.timestamp(), article.slug)
-
-
 def sort_key(article: Article) -> tuple[Any, ...]:
     """Order articles newest first, then by slug."""
     return (-article.published.timestamp(), article.slug)

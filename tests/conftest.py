@@ -41,6 +41,16 @@ def articles(tmp_path: Path) -> Path:
     return target
 
 
+def write_bulk(articles: Path, count: int) -> None:
+    """Write COUNT Markdown articles of 300 distinct words each (about 6.6 KB a permalink)."""
+    for index in range(count):
+        words = " ".join(f"word{index}-{n}" for n in range(300))
+        (articles / f"bulk-{index:03d}.md").write_text(
+            f"---\ntitle: Bulk {index}\ndate: 2024-01-{1 + index % 28:02d}\n---\n\n{words}\n",
+            "utf-8",
+        )
+
+
 def app_config(articles: Path, **extra: object) -> dict[str, object]:
     """Return a test config for ARTICLES with its state store beside them."""
     return {

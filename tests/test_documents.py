@@ -5,19 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import app_config
+from conftest import app_config, write_bulk
 
 from feedsvc import config
 from feedsvc.publisher import Publisher
 
 
 def publisher(articles: Path, budget: int, count: int = 30) -> Publisher:
-    for index in range(count):
-        words = " ".join(f"word{index}-{n}" for n in range(300))
-        (articles / f"bulk-{index:03d}.md").write_text(
-            f"---\ntitle: Bulk {index}\ndate: 2024-01-{1 + index % 28:02d}\n---\n\n{words}\n",
-            "utf-8",
-        )
+    write_bulk(articles, count)
     settings = {**config.DEFAULTS, **app_config(articles, DOCUMENT_CACHE_BYTES=budget)}
     return Publisher(settings)
 

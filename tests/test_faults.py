@@ -169,16 +169,21 @@ def served(app) -> dict[str, tuple[str, str]]:
     return identities(read_feeds(client_get(app.test_client()))["atom"])
 
 
+def served_then_stopped(articles: Path) -> tuple[Path, dict[str, tuple[str, str]]]:
+    """Serve ARTICLES plus a pinned one once, close the store; return it and what was served."""
+    (articles / "pinned.md").write_text(PINNED)
+    settle(articles)
+    app = create_app(app_config(articles))
+    before = served(app)
+    app.extensions["feedsvc"].store.close()
+    return articles.parent / "state.sqlite3", before
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "zeroed header", "empty"])
 def test_corrupt_store_is_reported_set_aside_and_rebuilt(
     articles: Path, caplog: pytest.LogCaptureFixture, damage: str
 ) -> None:
-    (articles / "pinned.md").write_text(PINNED)
-    settle(articles)
-    state = articles.parent / "state.sqlite3"
-    app = create_app(app_config(articles))
-    before = served(app)
-    app.extensions["feedsvc"].store.close()
+    state, before = served_then_stopped(articles)
     data = state.read_bytes()
     for suffix in ("-wal", "-shm"):
         Path(f"{state}{suffix}").unlink(missing_ok=True)
@@ -216,12 +221,7 @@ def test_corrupt_store_is_reported_set_aside_and_rebuilt(
 def test_missing_store_is_reported_and_rebuilt(
     articles: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    (articles / "pinned.md").write_text(PINNED)
-    settle(articles)
-    state = articles.parent / "state.sqlite3"
-    app = create_app(app_config(articles))
-    before = served(app)
-    app.extensions["feedsvc"].store.close()
+    state, before = served_then_stopped(articles)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{state}{suffix}").unlink(missing_ok=True)
     caplog.set_level(logging.WARNING, logger="feedsvc")

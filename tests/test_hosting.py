@@ -333,6 +333,20 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
         connection.close()
 
 
+def _check_proxy(command: list[str], public: str, env: dict[str, str] | None = None) -> None:
+    """Run the proxy COMMAND; check the site under /news/ at PUBLIC and the blog beside it."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    try:
+        _wait(public)
+        _check_prefixed_site(public)
+        assert _get(public.replace("/news/", "/"))[2] == b"the blog"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def _check_prefixed_site(public: str) -> None:
     """Fetch the index through the proxy and every URL it emits; all answer under PUBLIC."""
     status, _, body = _get(public)
@@ -392,18 +406,7 @@ def test_nginx_example_serves_the_site_under_news(upstream, tmp_path: Path):
           }}
         }}
     """)
-    process = subprocess.Popen(
-        [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait(public)
-        _check_prefixed_site(public)
-        assert _get(public.replace("/news/", "/"))[2] == b"the blog"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    _check_proxy([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], public)
 
 
 @pytest.mark.server
@@ -427,16 +430,4 @@ def test_caddy_example_serves_the_site_under_news(upstream, tmp_path: Path):
         "XDG_CONFIG_HOME": str(tmp_path),
         "FEEDSVC_UPSTREAM": f"127.0.0.1:{urlsplit(server.url).port}",
     }
-    process = subprocess.Popen(
-        [caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        _wait(public)
-        _check_prefixed_site(public)
-        assert _get(public.replace("/news/", "/"))[2] == b"the blog"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    _check_proxy([caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"], public, env)

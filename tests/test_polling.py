@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 import pytest
-from conftest import SAMPLES, Server, start_server, stop_server
+from conftest import SAMPLES, Server, start_server, stop_server, write_bulk
 from lxml import etree
 
 from feedsvc.cli import default_workers
@@ -270,12 +270,7 @@ def _etag(server: Server) -> str:
 def test_a_crawl_past_the_document_cache_still_gets_304s_for_what_it_saw(
     articles: Path,
 ) -> None:
-    for index in range(40):
-        words = " ".join(f"word{index}-{n}" for n in range(300))
-        (articles / f"bulk-{index:03d}.md").write_text(
-            f"---\ntitle: Bulk {index}\ndate: 2024-01-{1 + index % 28:02d}\n---\n\n{words}\n",
-            "utf-8",
-        )
+    write_bulk(articles, 40)
     server = start_ready(articles, env={"FEEDSVC_DOCUMENT_CACHE_BYTES": "60000"}, workers=1)
     try:
         paths = ["feed.atom"] + [f"articles/bulk-{index:03d}" for index in range(40)]
