@@ -216,7 +216,7 @@ import json
 import os
 import sys
 from flask import Flask, Response, request
-from feedsvc.server import Server, options
+from feedsvc.web.server import Server, options
 
 body = open(sys.argv[1], "rb").read()
 etag, workers, port = sys.argv[2], int(sys.argv[3]), int(sys.argv[5])  # argv[4]: --port

@@ -106,7 +106,7 @@ def feed_paths(url: str, smoke: bool) -> list[str]:
     paths = ["feed.atom", "feed.rss"]
     if smoke:
         return paths
-    from feedsvc.text import slugify
+    from feedsvc.reading.text import slugify
 
     with urllib.request.urlopen(url + "feed.json", timeout=10) as response:
         document = json.load(response)

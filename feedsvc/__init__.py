@@ -1,27 +1,34 @@
 """feedsvc: a folder of articles served as Atom, RSS and JSON feeds and pages.
 
-Data flows one way: files -> readers -> normalise -> catalog (+ state store)
--> feeds / pages -> documents -> web.
+Data flows one way, one sub-package a stage: article files -> ``reading``
+-> ``catalog`` (+ ``store``) -> ``render`` -> ``web``. ``model`` holds the
+values they pass along; each package's docstring states its rule.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
 
-from typing import Any  # noqa: E402
+if TYPE_CHECKING:
+    from flask import Flask
+
+__version__ = version("feedsvc")
 
 
-def create_app(test_config: dict[str, Any] | None = None):
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the Flask app: defaults, then the config file and FEEDSVC_* env, then TEST_CONFIG."""
     import logging
 
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import config, web
-    from .fastpath import FastPath
-    from .prefix import PrefixMiddleware
-    from .publisher import Publisher
+    from . import config
+    from .web import routes
+    from .web.fastpath import FastPath
+    from .web.prefix import PrefixMiddleware
+    from .web.publisher import Publisher
+    from .web.watch import utcnow
 
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(config.load())
@@ -30,14 +37,15 @@ def create_app(test_config: dict[str, Any] | None = None):
     config.validate(app.config)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    publisher = Publisher(app.config)
+    publisher = Publisher(app.config, utcnow())
     app.extensions["feedsvc"] = publisher
-    web.register(app)
-    app.wsgi_app = FastPath(app.wsgi_app, publisher)
-    app.wsgi_app = PrefixMiddleware(app.wsgi_app, publisher.site.prefix)
+    routes.register(app)
+    wsgi = PrefixMiddleware(FastPath(app.wsgi_app, publisher), publisher.site.prefix)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
-        app.wsgi_app = ProxyFix(
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            wsgi, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
         )
+    else:
+        app.wsgi_app = wsgi  # type: ignore[method-assign]
     return app

@@ -3,22 +3,21 @@
 Besides what the catalog reports, it warns about every published article
 whose date or id exists only in the state store, and says how to pin it.
 The store is read into memory, so checking never creates, writes or moves it;
-problems go to standard output only, not to the log as well.
+problems come back with the snapshot and go to standard output only.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from .catalog import Catalog
+from .catalog.catalog import Catalog
 from .errors import warning
-from .site import Site
-from .state import StateStore
+from .render.site import Site
+from .store.db import StateStore
 
 
 def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
@@ -26,15 +25,8 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     site = Site.from_config(config)
     store = StateStore.read_only(config["STATE"])
-    catalog = Catalog.from_config(config, site.zone, site.host, store, wall=lambda: float("inf"))
-    quiet, silence = logging.getLogger("feedsvc"), logging.NullHandler()
-    quiet.addHandler(silence)
-    quiet.propagate = False
-    try:
-        snapshot = catalog.scan(now)
-    finally:
-        quiet.propagate = True
-        quiet.removeHandler(silence)
+    catalog = Catalog.from_config(config, site.zone, site.host, store, settle=0.0)
+    snapshot = catalog.scan(now)
     problems = list(snapshot.problems)
     for article in snapshot.articles + snapshot.unpublished:
         if article.draft:

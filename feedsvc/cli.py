@@ -31,14 +31,12 @@ _config = click.option(
 )
 
 
-def _settings(articles: str | None, config_file: str | None, **extra: Any) -> dict[str, Any]:
+def _settings(articles: str | None, config_file: str | None) -> dict[str, Any]:
     """Export the given options as FEEDSVC_* variables and return the full configuration."""
     if config_file:
         os.environ[config.ENV_PREFIX + "CONFIG"] = os.path.abspath(config_file)
     if articles:
         os.environ[config.ENV_PREFIX + "ARTICLES"] = os.path.abspath(articles)
-    for key, value in extra.items():
-        os.environ[config.ENV_PREFIX + key] = str(value)
     try:
         settings = config.load()
         config.validate(settings)
@@ -94,7 +92,7 @@ def serve(
 
     When BASE_URL is not configured it is http://HOST:PORT/.
     """
-    from .server import run
+    from .web.server import run
 
     if config.ENV_PREFIX + "BASE_URL" not in os.environ:
         probe = _settings(articles, config_file)
@@ -129,7 +127,7 @@ def check(articles: str | None, config_file: str | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Do not show progress.")
 def build(outdir: str, articles: str | None, config_file: str | None, quiet: bool) -> None:
     """Write every feed, page and asset under OUTDIR, as a static server serves them."""
-    from .export import run
+    from .build import run
 
     run(_settings(articles, config_file), outdir, progress=not quiet)
 
@@ -139,9 +137,10 @@ def build(outdir: str, articles: str | None, config_file: str | None, quiet: boo
 @_config
 def snippet(articles: str | None, config_file: str | None) -> None:
     """Print feed autodiscovery tags and a subscribe block for another site's template."""
-    from .pages import Pages
-    from .site import Site
+    from .model import HeldBodies
+    from .render.pages import Pages
+    from .render.site import Site
 
     settings = _settings(articles, config_file)
-    pages = Pages(Site.from_config(settings), settings["THEME"])
+    pages = Pages(Site.from_config(settings), HeldBodies(), settings["THEME"])
     click.echo(pages.snippet(), nl=False)

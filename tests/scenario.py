@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from feedsvc import files
-from feedsvc.catalog import Catalog
+from feedsvc.catalog.catalog import Catalog
 from feedsvc.errors import Problem
-from feedsvc.folder import read_article
-from feedsvc.normalise import Article, Defaults
-from feedsvc.readers import READERS, RawArticle
-from feedsvc.state import StateStore
+from feedsvc.model import Article, HeldBodies, Text
+from feedsvc.reading import files
+from feedsvc.reading.article import read_article
+from feedsvc.reading.formats import READERS, RawArticle
+from feedsvc.reading.normalise import Defaults
+from feedsvc.render import markup
+from feedsvc.store.db import StateStore
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 MAX_BYTES = 2 * 1024 * 1024
@@ -38,13 +40,25 @@ def raw(name: str) -> RawArticle:
 
 def article(name: str, zone: str = "UTC") -> Article:
     """Return the normalised article of scenario NAME."""
-    result, _ = read_article(found(SCENARIOS / name), defaults(zone), MAX_BYTES)
+    result, _, _ = read_article(found(SCENARIOS / name), defaults(zone), MAX_BYTES)
     return result
+
+
+def text(name: str, zone: str = "UTC") -> Text:
+    """Return the body and bio of scenario NAME."""
+    _, result, _ = read_article(found(SCENARIOS / name), defaults(zone), MAX_BYTES)
+    return result
+
+
+def summary(name: str, base: str = "http://x/") -> str:
+    """Return the summary of scenario NAME as the renderers make it."""
+    result, body, _ = read_article(found(SCENARIOS / name), defaults(), MAX_BYTES)
+    return markup.summary(result, HeldBodies({result.text_key: body}), base)
 
 
 def problems(name: str, zone: str = "UTC") -> list[Problem]:
     """Return the warnings of reading scenario NAME."""
-    _, result = read_article(found(SCENARIOS / name), defaults(zone), MAX_BYTES)
+    _, _, result = read_article(found(SCENARIOS / name), defaults(zone), MAX_BYTES)
     return result
 
 
@@ -79,6 +93,6 @@ def catalog(
         store,
         authority,
         MAX_BYTES,
-        wall=lambda: float("inf"),
+        settle=0.0,
         authority_pinned=pinned,
     )

@@ -20,8 +20,9 @@ from click.testing import CliRunner
 from conftest import SAMPLES, SCENARIOS, app_config, start_server, stop_server
 from feed_view import client_get, read_feeds, server_get
 
-from feedsvc import create_app, files
+from feedsvc import create_app
 from feedsvc.cli import main
+from feedsvc.reading import files
 
 BAD = SCENARIOS / "bad"
 SAMPLE_TITLES = {
@@ -438,7 +439,7 @@ def test_odd_file_names_are_published(
 def test_unexpected_error_in_one_file_skips_only_that_file(
     articles: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from feedsvc import folder
+    from feedsvc.reading import article as folder
 
     (articles / "trips-a-bug.md").write_bytes(b"# Trips a Bug\n\nBody.\n")
     settle(articles)

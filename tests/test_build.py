@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,8 +21,8 @@ import pytest
 from conftest import Server, app_config, free_port, start_server, stop_server
 
 from feedsvc import config
-from feedsvc.export import MANIFEST, file_for
-from feedsvc.publisher import Publisher
+from feedsvc.build import MANIFEST, file_for
+from feedsvc.web.publisher import Publisher
 
 BASE = "http://feeds.example.org/news/"
 ROOT_BASE = "http://feeds.example.org/"
@@ -86,7 +87,7 @@ def test_build_output_equals_what_serve_returns_for_every_path(
     out = tmp_path / "site"
     build(articles, out, "--quiet")
     settings = {**config.DEFAULTS, **app_config(articles, BASE_URL=BASE)}
-    paths = list(Publisher(settings).documents.paths())
+    paths = list(Publisher(settings, datetime.now(UTC)).documents.paths())
     assert len(paths) > 20
     redirects = (out / "_redirects").read_text().splitlines()
     checked = 0
@@ -110,9 +111,9 @@ def test_build_output_equals_what_serve_returns_for_every_path(
 
 def test_build_renders_each_document_once_and_lets_it_go(articles: Path) -> None:
     settings = {**config.DEFAULTS, **app_config(articles, BASE_URL=BASE)}
-    documents = Publisher(settings).documents
+    documents = Publisher(settings, datetime.now(UTC)).documents
     paths = list(documents.paths())
-    built = dict(documents.each(paths))
+    built = {path: documents.render(path) for path in paths}
     assert list(built) == paths
     for path in paths:
         served = documents.resolve(path)
@@ -248,7 +249,7 @@ def nginx_static(articles: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 def test_nginx_serves_the_export_with_our_bytes_and_types(nginx_static, articles: Path) -> None:
     url, site = nginx_static
     settings = {**config.DEFAULTS, **app_config(articles, BASE_URL=ROOT_BASE)}
-    documents = Publisher(settings).documents
+    documents = Publisher(settings, datetime.now(UTC)).documents
     assert documents.resolve("articles/harbour-bridge-reopens").status == 410
     server = Server(None, url, Path())
     for path in documents.paths():

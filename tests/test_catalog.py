@@ -17,7 +17,8 @@ from conftest import start_server, stop_server
 from scenario import NOW, catalog, copy, settle
 
 from feedsvc import config, create_app
-from feedsvc.publisher import Publisher
+from feedsvc.catalog.folder import SETTLE
+from feedsvc.web.publisher import Publisher
 
 SCENARIO_SET = [
     "txt_without_date.txt",
@@ -222,9 +223,9 @@ def test_files_being_written_wait_for_the_next_scan(tmp_path: Path) -> None:
     folder = tmp_path / "a"
     folder.mkdir()
     cat = catalog(folder, tmp_path / "s.sqlite3")
-    cat.folder.wall = time.time
+    cat.folder.settle = SETTLE
     assert cat.scan(NOW).articles == ()  # the first scan reads everything, however young
-    path = write(folder / "fresh.md", "# Fresh\n\nBody.\n", time.time())
+    path = write(folder / "fresh.md", "# Fresh\n\nBody.\n", NOW.timestamp())
     assert cat.scan(NOW).articles == ()
     settle(path)
     assert [a.slug for a in cat.scan(NOW).articles] == ["fresh"]
@@ -317,7 +318,6 @@ def test_future_article_enters_the_served_feed_when_due_without_restart(tmp_path
     folder = tmp_path / "a"
     write(folder / "now.md", "---\ntitle: Now\ndate: 2026-05-01\n---\n\nBody.\n")
     write(folder / "soon.md", "---\ntitle: Soon\ndate: 2026-06-02 08:00 UTC\n---\n\nBody.\n")
-    clock = [NOW]
     publisher = Publisher(
         {
             **config.DEFAULTS,
@@ -325,11 +325,10 @@ def test_future_article_enters_the_served_feed_when_due_without_restart(tmp_path
             "STATE": str(tmp_path / "s.sqlite3"),
             "RESCAN_INTERVAL": 3600.0,
         },
-        clock=lambda: clock[0],
+        NOW,
     )
 
     def titles(now: datetime) -> list[str]:
-        clock[0] = now
         body = publisher.current(now).resolve("feed.atom").document.body
         return [entry.title for entry in feedparser.parse(body).entries]
 
@@ -344,17 +343,18 @@ def test_problems_are_logged_once_per_change_not_per_scan(
     folder = copy(["txt_unparseable_date.txt", "txt_cp1252.txt"], tmp_path / "a")
     write(folder / "x" / "dup.txt", "Date: 2024-01-01\n\nOne\n\nBody.\n")
     write(folder / "y" / "dup.txt", "Date: 2024-01-02\n\nTwo\n\nBody.\n")
-    cat = catalog(folder, tmp_path / "s.sqlite3")
-    ours = ("feedsvc.catalog", "feedsvc.folder")
+    settings = {**config.DEFAULTS, "ARTICLES": str(folder), "STATE": str(tmp_path / "s.sqlite3")}
+    ours = ("feedsvc.web.publisher",)
     with caplog.at_level("WARNING", logger="feedsvc"):
-        for minute in range(3):
-            cat.scan(NOW + timedelta(minutes=minute))
+        publisher = Publisher(settings, NOW)
+        for minute in range(1, 3):
+            publisher.refresh(NOW + timedelta(minutes=minute))
     logged = [r.getMessage() for r in caplog.records if r.name in ours]
     assert len(logged) == len(set(logged)) == 4  # bad date, cp1252, both claimants of the slug
     caplog.clear()
     write(folder / "txt_cp1252.txt", "Now UTF-8\n\nBody.\n", 1_100_000_000.0)
     with caplog.at_level("WARNING", logger="feedsvc"):
-        cat.scan(NOW + timedelta(minutes=5))
+        publisher.refresh(NOW + timedelta(minutes=5))
     assert [r for r in caplog.records if r.name in ours] == []
 
 

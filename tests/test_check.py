@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -128,8 +129,8 @@ def test_the_suggested_pins_reproduce_the_same_date_and_id(tmp_path: Path) -> No
             "BASE_URL": "http://elsewhere.example/",
         }
     )
-    fresh.extensions["feedsvc"].catalog.folder.wall = lambda: float("inf")
-    [after] = fresh.extensions["feedsvc"].refresh().snapshot.articles
+    fresh.extensions["feedsvc"].catalog.folder.settle = 0.0
+    [after] = fresh.extensions["feedsvc"].refresh(datetime.now(UTC)).snapshot.articles
     assert (after.id, after.published) == (before.id, before.published)
     assert after.id_pinned and after.date_pinned
 

@@ -3,18 +3,19 @@ reader could notice: a document rendered again has the same bytes and ETag."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import app_config, write_bulk
 
 from feedsvc import config
-from feedsvc.publisher import Publisher
+from feedsvc.web.publisher import Publisher
 
 
 def publisher(articles: Path, budget: int, count: int = 30) -> Publisher:
     write_bulk(articles, count)
     settings = {**config.DEFAULTS, **app_config(articles, DOCUMENT_CACHE_BYTES=budget)}
-    return Publisher(settings)
+    return Publisher(settings, datetime.now(UTC))
 
 
 def test_kept_documents_stay_within_the_budget_least_recently_served_first_out(

@@ -9,7 +9,7 @@ from conftest import app_config
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from feedsvc import create_app
-from feedsvc.fastpath import FastPath
+from feedsvc.web.fastpath import FastPath
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PATHS = [

@@ -345,10 +345,10 @@ def test_record_renamed_by_another_worker_mid_scan_does_not_fail_the_scan(
 ) -> None:
     from datetime import UTC, datetime
 
-    from feedsvc import files
-    from feedsvc.catalog import Catalog
-    from feedsvc.normalise import Defaults
-    from feedsvc.state import StateStore
+    from feedsvc.catalog.catalog import Catalog
+    from feedsvc.reading import files
+    from feedsvc.reading.normalise import Defaults
+    from feedsvc.store.db import StateStore
 
     now = datetime.now(UTC)
     state = str(articles.parent / "state.sqlite3")
@@ -360,7 +360,7 @@ def test_record_renamed_by_another_worker_mid_scan_does_not_fail_the_scan(
             StateStore(state, now),
             "example.org",
             2**21,
-            wall=lambda: float("inf"),
+            settle=0.0,
         )
 
     (articles / "moving.md").write_text("# Moving\n\nBody.\n")
@@ -384,7 +384,7 @@ def test_markdown_links_render_from_many_threads_on_first_use() -> None:
     import mdurl._decode
     import mdurl._encode
 
-    from feedsvc import markup
+    from feedsvc.render import markup
 
     mdurl._encode.encode_cache.clear()
     mdurl._decode.decode_cache.clear()

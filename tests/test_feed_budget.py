@@ -17,7 +17,8 @@ import pytest
 from conftest import app_config
 from feed_checks import NS, xml
 
-from feedsvc import create_app, feeds
+from feedsvc import create_app
+from feedsvc.render import feeds, formats
 
 KINDS = ["atom", "rss", "json"]
 COUNT = 12
@@ -106,13 +107,13 @@ def test_the_most_that_fit_are_kept_as_a_linear_search_finds(corpus: Path, kind:
     publisher = create_app(app_config(corpus, ID_AUTHORITY="example.org")).extensions["feedsvc"]
     articles = publisher.documents.snapshot.articles
     info = feeds.FeedInfo("tag:example.org,2026:feed", "Budget", "feed")
-    make = feeds.RENDERERS[kind][0]
+    make, bodies = formats.FORMATS[kind].renderer, publisher.bodies
     site = publisher.site
-    options = [make(site, info, articles, n) for n in range(COUNT, -1, -1)]  # most content first
-    options += [make(site, info, articles[:n], 0) for n in range(COUNT - 1, -1, -1)]
+    options = [make(site, info, articles, n, bodies) for n in range(COUNT, -1, -1)]  # most first
+    options += [make(site, info, articles[:n], 0, bodies) for n in range(COUNT - 1, -1, -1)]
     sizes = [len(body) for body in options]
     assert sizes == sorted(sizes, reverse=True)
     for budget in sorted({size + delta for size in sizes for delta in (-1, 0, 1)}):
         expected = next((body for body in options if len(body) <= budget), options[-1])
-        got = feeds.render(kind, replace(site, feed_max_bytes=budget), info, articles)
+        got = formats.render(kind, replace(site, feed_max_bytes=budget), info, articles, bodies)
         assert got == expected, budget

@@ -26,7 +26,7 @@ from feed_checks import NS, check_atom, check_html, check_rss, rfc822, rfc3339, 
 from lxml import etree
 
 from feedsvc import create_app
-from feedsvc.text import slugify
+from feedsvc.reading.text import slugify
 
 AWKWARD = SCENARIOS / "awkward"
 CORPORA = {"samples": SAMPLES, "awkward": AWKWARD}

@@ -18,7 +18,7 @@ import pytest
 from conftest import SAMPLES, Server, app_config, start_server, stop_server
 
 from feedsvc import create_app
-from feedsvc.documents import Documents
+from feedsvc.render.router import Documents
 
 ROUTES = [
     "",

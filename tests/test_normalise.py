@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from scenario import article, defaults, raw
+from scenario import article, defaults, raw, summary, text
 
-from feedsvc import markup
 from feedsvc.errors import ArticleError
-from feedsvc.normalise import Author, normalise
-from feedsvc.readers import RawArticle
-from feedsvc.text import shorten, slugify
+from feedsvc.model import Author
+from feedsvc.reading.formats import RawArticle
+from feedsvc.reading.normalise import normalise
+from feedsvc.reading.text import shorten, slugify
 
 SITE = "Site Author"
 
@@ -151,8 +151,9 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("name", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_scenario_normalises_to_expected_fields(name: str, expected: dict[str, Any]) -> None:
-    result = article(name, "Europe/Paris" if "paris" in name else "UTC")
-    actual = {key: getattr(result, key) for key in expected}
+    zone = "Europe/Paris" if "paris" in name else "UTC"
+    result, body = article(name, zone), text(name, zone)
+    actual = {key: getattr(body if key in ("body", "bio") else result, key) for key in expected}
     if "tags" in actual:
         actual["tags"] = tuple(tag.name for tag in result.tags)
     assert actual == expected
@@ -181,13 +182,13 @@ def test_every_text_field_is_free_of_xml_illegal_characters() -> None:
     bad = "a\x00b\x08c\x0bd\x1fe\ufffef\uffffg\ud800h"
     meta = {key: bad for key in ("title", "subtitle", "summary", "author", "slug", "lang")}
     meta |= {"tags": [bad, "x" + bad], "aliases": bad, "lang": "en"}
-    result = normalise(RawArticle("a.md", "md", meta, bad, bad), defaults())
+    result, text = normalise(RawArticle("a.md", "md", meta, bad, bad), defaults())
     values = [
         result.title,
         result.subtitle,
         result.summary,
-        result.body,
-        result.bio,
+        text.body,
+        text.bio,
         result.slug,
         *[a.name for a in result.authors],
         *[t.name for t in result.tags],
@@ -214,7 +215,7 @@ def test_slugify_lowercase_ascii_hyphens(value: str, expected: str) -> None:
 
 
 def test_slug_is_file_name_without_extension_when_not_given() -> None:
-    result = normalise(RawArticle("sub/My Post.md", "md", {"title": "t"}, "b"), defaults())
+    result = normalise(RawArticle("sub/My Post.md", "md", {"title": "t"}, "b"), defaults())[0]
     assert result.slug == "my-post"
 
 
@@ -233,7 +234,7 @@ def test_slug_is_file_name_without_extension_when_not_given() -> None:
     ],
 )
 def test_authors(meta: dict[str, Any], expected: tuple[Author, ...]) -> None:
-    result = normalise(RawArticle("a.md", "md", {"title": "t", **meta}, "b"), defaults())
+    result = normalise(RawArticle("a.md", "md", {"title": "t", **meta}, "b"), defaults())[0]
     assert result.authors == expected
 
 
@@ -249,14 +250,16 @@ def test_authors(meta: dict[str, Any], expected: tuple[Author, ...]) -> None:
     ],
 )
 def test_tags(value: Any, expected: tuple[str, ...]) -> None:
-    result = normalise(RawArticle("a.md", "md", {"title": "t", "tags": value}, "b"), defaults())
+    result = normalise(RawArticle("a.md", "md", {"title": "t", "tags": value}, "b"), defaults())[0]
     assert tuple(t.name for t in result.tags) == expected
     assert all(t.slug == slugify(t.name) for t in result.tags)
 
 
 def test_categories_is_a_synonym_of_tags() -> None:
     meta = {"title": "t", "categories": "x, y"}
-    assert [t.name for t in normalise(RawArticle("a.md", "md", meta, "b"), defaults()).tags] == [
+    assert [
+        t.name for t in normalise(RawArticle("a.md", "md", meta, "b"), defaults())[0].tags
+    ] == [
         "x",
         "y",
     ]
@@ -274,7 +277,7 @@ def test_categories_is_a_synonym_of_tags() -> None:
     ],
 )
 def test_drafts(meta: dict[str, Any], draft: bool) -> None:
-    result = normalise(RawArticle("a.md", "md", {"title": "t", **meta}, "b"), defaults())
+    result = normalise(RawArticle("a.md", "md", {"title": "t", **meta}, "b"), defaults())[0]
     assert result.draft is draft
 
 
@@ -292,7 +295,7 @@ def test_drafts(meta: dict[str, Any], draft: bool) -> None:
 )
 def test_bad_values_are_article_errors(meta: dict[str, Any], message: str) -> None:
     with pytest.raises(ArticleError, match=message):
-        normalise(RawArticle("a.md", "md", {"title": "t", **meta}, "b"), defaults())
+        normalise(RawArticle("a.md", "md", {"title": "t", **meta}, "b"), defaults())[0]
 
 
 @pytest.mark.parametrize(
@@ -314,31 +317,28 @@ def test_shorten_cuts_at_word_boundary_to_300_with_ellipsis(text: str, expected:
 def test_summary_from_first_paragraph_as_plain_text() -> None:
     result = article("md_first_paragraph_summary.md")
     assert result.summary == ""
-    assert markup.summary(result, "http://x.org/articles/a") == (
+    assert summary("md_first_paragraph_summary.md", "http://x.org/articles/a") == (
         "The first paragraph, with a link, becomes the summary."
     )
 
 
 def test_summary_of_long_first_paragraph_is_cut() -> None:
-    result = article("txt_long_first_paragraph.txt")
-    summary = markup.summary(result, "http://x.org/")
-    assert summary.endswith("…") and len(summary) <= 300
-    assert summary[:-1].split() == [f"word{i:03d}" for i in range(37)]
+    cut = summary("txt_long_first_paragraph.txt", "http://x.org/")
+    assert cut.endswith("…") and len(cut) <= 300
+    assert cut[:-1].split() == [f"word{i:03d}" for i in range(37)]
 
 
 def test_summary_from_front_matter_is_kept_and_cut_when_long() -> None:
-    assert markup.summary(article("md_yaml_front_matter.md"), "http://x/") == (
-        "Hand-written summary."
-    )
-    long = markup.summary(article("md_summary_long.md"), "http://x/")
+    assert summary("md_yaml_front_matter.md") == "Hand-written summary."
+    long = summary("md_summary_long.md")
     assert len(long) <= 300 and long.endswith("lorem…")
 
 
 def test_content_hash_ignores_layout_but_not_content() -> None:
     def digest(body: str, **meta: Any) -> str:
-        return normalise(
-            RawArticle("a.txt", "txt", {"title": "t", **meta}, body), defaults()
-        ).content_hash
+        return normalise(RawArticle("a.txt", "txt", {"title": "t", **meta}, body), defaults())[
+            0
+        ].content_hash
 
     assert digest("body") == digest("body", date="2024-01-01", slug="other", draft="no")
     assert digest("body") != digest("body!")

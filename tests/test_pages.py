@@ -395,7 +395,7 @@ def test_theme_static_file_overrides_ours_of_the_same_name(articles: Path, tmp_p
 def test_readme_documents_every_template_and_every_variable_it_uses():
     from jinja2 import meta
 
-    from feedsvc.pages import environment
+    from feedsvc.render.pages import environment
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Pages, themes and hosting beside a blog", 1)[1].split("\n## ", 1)[0]

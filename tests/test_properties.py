@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import string
-from datetime import UTC, date, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import feedparser
@@ -23,8 +23,8 @@ from scenario import MAX_BYTES, defaults, found
 
 from feedsvc import create_app
 from feedsvc.errors import ArticleError
-from feedsvc.folder import read_article
-from feedsvc.readers import KNOWN_KEYS
+from feedsvc.reading.article import read_article
+from feedsvc.reading.formats import KNOWN_KEYS
 
 GOOD = {
     "good-plain.txt": "Date: 2024-01-01 10:00 UTC\n\nA Good Plain Article\n\nIts body.\n",
@@ -164,7 +164,7 @@ def assert_feeds_valid_with_good_articles(app, folder: Path, name: str, data: by
     path.write_bytes(data)
     stamp = 1_100_000_000 + len(data)
     os.utime(path, (stamp, stamp))
-    snapshot = app.extensions["feedsvc"].refresh().snapshot
+    snapshot = app.extensions["feedsvc"].refresh(datetime.now(UTC)).snapshot
     published = any(a.path == name for a in snapshot.articles)
     errors = [p for p in snapshot.problems if p.path == name and p.severity == "error"]
     assert published or errors or any(a.path == name for a in snapshot.unpublished)

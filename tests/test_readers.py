@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scenario import MAX_BYTES, SCENARIOS, found, problems, raw
 
-from feedsvc import files
-from feedsvc.dates import parse_date
 from feedsvc.errors import ArticleError
-from feedsvc.readers import (
+from feedsvc.reading import files
+from feedsvc.reading.dates import parse_date
+from feedsvc.reading.formats import (
     FRONT_MATTER_MAX,
     KNOWN_KEYS,
     _simple_front_matter,

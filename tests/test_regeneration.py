@@ -5,23 +5,24 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import SAMPLES
 
-from feedsvc.catalog import Catalog, Snapshot
-from feedsvc.normalise import Defaults
-from feedsvc.state import StateStore
+from feedsvc.catalog.catalog import Catalog
+from feedsvc.catalog.snapshot import Snapshot
+from feedsvc.reading.normalise import Defaults
+from feedsvc.store.db import StateStore
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 MARKET = "night-market-guide.md"
 
 
-def catalog(articles: Path, wall=lambda: time.time() + 60) -> Catalog:
-    """Return a catalog of ARTICLES whose clock sees every file as settled."""
+def catalog(articles: Path, settle: float = 0.0) -> Catalog:
+    """Return a catalog of ARTICLES that sees every file as settled (unless SETTLE)."""
     store = StateStore(str(articles.parent / "state.sqlite3"), NOW)
     return Catalog(
         str(articles),
@@ -29,7 +30,7 @@ def catalog(articles: Path, wall=lambda: time.time() + 60) -> Catalog:
         store,
         "example.org",
         1 << 20,
-        wall=wall,
+        settle=settle,
     )
 
 
@@ -120,15 +121,13 @@ def test_targeted_scans_see_added_deleted_and_renamed_files(folder: Path, change
 
 
 def test_a_file_written_just_now_waits_until_it_settles(folder: Path) -> None:
-    clock = [time.time()]
-    live = catalog(folder, wall=lambda: clock[0])
+    live = catalog(folder, settle=0.25)
     live.scan(NOW)
     edit(folder / MARKET, "What to Eat First", "What to Eat Last")
-    clock[0] = time.time()
-    titles = {a.title for a in live.scan(NOW, [MARKET]).articles}
+    now = datetime.fromtimestamp(time.time(), UTC)
+    titles = {a.title for a in live.scan(now, [MARKET]).articles}
     assert any("First" in t for t in titles) and live.unsettled == {MARKET}
-    clock[0] += 1
-    titles = {a.title for a in live.scan(NOW, [MARKET]).articles}
+    titles = {a.title for a in live.scan(now + timedelta(seconds=1), [MARKET]).articles}
     assert any("Last" in t for t in titles) and not live.unsettled
 
 

@@ -10,8 +10,8 @@ import feedparser
 import pytest
 from conftest import BASE_URL, SAMPLES, SEED, start_server, stop_server
 
-from feedsvc.files import Found, read, signature
-from feedsvc.readers import read_txt
+from feedsvc.reading.files import Found, read, signature
+from feedsvc.reading.formats import read_txt
 
 SAMPLE_TITLES = {
     "harbour-bridge-reopens": "Harbour Bridge Reopens After Eighteen Months of Repairs",

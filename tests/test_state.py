@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc.state import Seen, StateStore, mint_id
+from feedsvc.store.db import StateStore
+from feedsvc.store.records import Seen, mint_id
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 LATER = T0 + timedelta(days=3)

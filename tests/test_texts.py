@@ -9,10 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from scenario import NOW, article, catalog, copy, settle
+from scenario import NOW, catalog, copy, settle, text
 
-from feedsvc import markup
-from feedsvc.texts import KEEP_DROPPED
+from feedsvc.catalog.catalog import Catalog
+from feedsvc.model import Article, Text
+from feedsvc.render import markup
+from feedsvc.store.bodies import KEEP_DROPPED
 
 NAMES = ["md_yaml_front_matter.md", "txt_seed_layout.txt", "md_no_author.md"]
 
@@ -24,6 +26,16 @@ def rows(state: Path) -> dict[bytes, tuple[str, str, str, str | None]]:
         return {row[0]: row[1:] for row in db.execute(query)}
 
 
+def shown(cat: Catalog, done: Article) -> Text:
+    """Return the body and bio CAT's renderers get for DONE."""
+    return cat.folder.bodies.text(done)
+
+
+def stored(cat: Catalog, done: Article) -> bool:
+    """Say whether DONE's text is in the store rather than held in CAT's memory."""
+    return done.text_key not in cat.folder.bodies.held
+
+
 def edit(path: Path, old: str, new: str, when: float) -> None:
     path.write_text(path.read_text("utf-8").replace(old, new, 1), "utf-8")
     settle(path, when)
@@ -32,27 +44,28 @@ def edit(path: Path, old: str, new: str, when: float) -> None:
 def test_published_bodies_are_read_from_the_store_not_held(tmp_path: Path) -> None:
     folder = copy(NAMES, tmp_path / "a")
     state = tmp_path / "s.sqlite3"
-    snapshot = catalog(folder, state).scan(NOW)
-    stored = rows(state)
-    assert len(snapshot.articles) == len(NAMES) == len(stored)
+    cat = catalog(folder, state)
+    snapshot = cat.scan(NOW)
+    written = rows(state)
+    assert len(snapshot.articles) == len(NAMES) == len(written)
     for done in snapshot.articles:
-        assert done.text.stored
-        expected = article(done.path)
-        assert (done.body, done.bio) == (expected.body, expected.bio)
-        assert stored[done.text.key][:3] == (done.path, expected.body, expected.bio)
-    assert any(bio for _, _, bio, _ in stored.values())  # the seed layout has a bio
+        assert stored(cat, done)
+        expected = text(done.path)
+        assert shown(cat, done) == expected
+        assert written[done.text_key][:3] == (done.path, expected.body, expected.bio)
+    assert any(bio for _, _, bio, _ in written.values())  # the seed layout has a bio
 
 
 def test_a_broken_edit_keeps_serving_the_last_good_body(tmp_path: Path) -> None:
     folder = copy(["md_no_author.md"], tmp_path / "a")
     cat = catalog(folder, tmp_path / "s.sqlite3")
     [good] = cat.scan(NOW).articles
-    body = good.body
+    body = shown(cat, good).body
     (folder / "md_no_author.md").write_text("---\ntitle: [broken\n---\n\nNew words.\n", "utf-8")
     settle(folder / "md_no_author.md", 1_100_000_000.0)
     [kept] = cat.scan(NOW + timedelta(minutes=1)).articles
-    assert kept.body == body and "New words" not in kept.body
-    html = markup.body_html(kept, "https://feeds.example.org/")
+    assert shown(cat, kept).body == body and "New words" not in body
+    html = markup.body_html(kept, cat.folder.bodies, "https://feeds.example.org/")
     assert "New words" not in html and html
 
 
@@ -64,13 +77,13 @@ def test_an_edit_drops_the_old_text_which_goes_an_hour_later(tmp_path: Path) -> 
     path = folder / "md_no_author.md"
     edit(path, "\n\n", "\n\nA new first paragraph.\n\n", 1_100_000_000.0)
     [new] = cat.scan(NOW + timedelta(minutes=1)).articles
-    assert new.text.key != old.text.key
-    assert rows(state)[old.text.key][3] is not None  # dropped, not yet deleted
-    assert old.body != new.body  # a worker that has not rescanned still shows its version
+    assert new.text_key != old.text_key
+    assert rows(state)[old.text_key][3] is not None  # dropped, not yet deleted
+    assert shown(cat, old) != shown(cat, new)  # a worker behind still shows its version
     edit(path, "A new first", "An edited first", 1_200_000_000.0)
     [newer] = cat.scan(NOW + KEEP_DROPPED + timedelta(minutes=2)).articles
-    assert set(rows(state)) == {new.text.key, newer.text.key}
-    assert "An edited first" in newer.body
+    assert set(rows(state)) == {new.text_key, newer.text_key}
+    assert "An edited first" in shown(cat, newer).body
 
 
 def test_a_deleted_copy_keeps_the_text_its_twin_still_shows(tmp_path: Path) -> None:
@@ -84,12 +97,12 @@ def test_a_deleted_copy_keeps_the_text_its_twin_still_shows(tmp_path: Path) -> N
     state = tmp_path / "s.sqlite3"
     cat = catalog(folder, state)
     first = cat.scan(NOW).articles
-    assert len(first) == 2 and first[0].text.key == first[1].text.key
+    assert len(first) == 2 and first[0].text_key == first[1].text_key
     twin.unlink()
     [left] = cat.scan(NOW + KEEP_DROPPED * 3).articles
     cat.scan(NOW + KEEP_DROPPED * 6)
-    assert rows(state)[left.text.key][3] is None
-    assert left.body == first[0].body
+    assert rows(state)[left.text_key][3] is None
+    assert shown(cat, left) == shown(cat, first[0])
 
 
 def test_a_text_missing_from_the_store_is_read_from_the_file(
@@ -97,13 +110,14 @@ def test_a_text_missing_from_the_store_is_read_from_the_file(
 ) -> None:
     folder = copy(["txt_seed_layout.txt"], tmp_path / "a")
     state = tmp_path / "s.sqlite3"
-    [done] = catalog(folder, state).scan(NOW).articles
+    cat = catalog(folder, state)
+    [done] = cat.scan(NOW).articles
     with sqlite3.connect(state) as db:
         db.execute("DELETE FROM text")
-    assert done.body == article("txt_seed_layout.txt").body
+    assert shown(cat, done).body == text("txt_seed_layout.txt").body
     (folder / "txt_seed_layout.txt").unlink()
     with caplog.at_level(logging.ERROR):
-        assert done.body == ""
+        assert shown(cat, done).body == ""
     assert "neither in the state store nor readable" in caplog.text
 
 
@@ -120,8 +134,8 @@ def test_texts_stay_in_memory_when_the_store_cannot_be_written(
         snapshot = cat.scan(NOW)
     assert "held in memory" in caplog.text
     for done in snapshot.articles:
-        assert not done.text.stored
-        assert done.body == article(done.path).body
+        assert not stored(cat, done)
+        assert shown(cat, done) == text(done.path)
 
 
 def test_a_lagging_worker_still_shows_its_version_after_another_rescans(tmp_path: Path) -> None:
@@ -132,9 +146,9 @@ def test_a_lagging_worker_still_shows_its_version_after_another_rescans(tmp_path
     [seen] = behind.scan(NOW).articles
     edit(folder / "md_no_author.md", "\n\n", "\n\nA new first paragraph.\n\n", 1_100_000_000.0)
     [new] = ahead.scan(NOW + timedelta(minutes=1)).articles
-    assert "A new first paragraph" not in seen.body
+    assert "A new first paragraph" not in shown(behind, seen).body
     [caught_up] = behind.scan(NOW + timedelta(minutes=2)).articles
-    assert caught_up.body == new.body
+    assert shown(behind, caught_up) == shown(ahead, new)
 
 
 def test_request_threads_read_texts_while_the_rescan_thread_writes(tmp_path: Path) -> None:
@@ -142,7 +156,7 @@ def test_request_threads_read_texts_while_the_rescan_thread_writes(tmp_path: Pat
     cat = catalog(folder, tmp_path / "s.sqlite3")
     moving = folder / "md_no_author.md"
     articles = [a for a in cat.scan(NOW).articles if a.path != moving.name]  # never edited
-    expected = {a.slug: article(a.path).body for a in articles}
+    expected = {a.slug: text(a.path).body for a in articles}
     original = moving.read_text("utf-8")
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -153,8 +167,8 @@ def test_request_threads_read_texts_while_the_rescan_thread_writes(tmp_path: Pat
                 if stop.is_set():
                     return
                 for done in articles:
-                    assert done.body == expected[done.slug]
-        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+                    assert shown(cat, done).body == expected[done.slug]
+        except BaseException as e:  # reported by the main thread
             errors.append(e)
 
     readers = [threading.Thread(target=read) for _ in range(4)]
@@ -180,6 +194,7 @@ def test_a_store_from_before_the_text_table_gains_it_and_keeps_its_records(
     first = {a.slug: (a.id, a.published) for a in catalog(folder, state).scan(NOW).articles}
     with sqlite3.connect(state) as db:
         db.execute("DROP TABLE text")  # as the store of the previous release was
-    later = catalog(folder, state).scan(NOW + timedelta(days=1))
+    cat = catalog(folder, state)
+    later = cat.scan(NOW + timedelta(days=1))
     assert {a.slug: (a.id, a.published) for a in later.articles} == first
-    assert all(a.text.stored for a in later.articles) and len(rows(state)) == len(NAMES)
+    assert all(stored(cat, a) for a in later.articles) and len(rows(state)) == len(NAMES)

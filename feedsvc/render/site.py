@@ -2,31 +2,19 @@
 
 Every absolute URL is BASE_URL joined with a path of ours; nothing here or
 downstream looks at the request, so the Host header never reaches a URL we
-emit. ``Document`` is a rendered response body with its validators, computed
-once per regeneration: the strong ETag hashes the body; the gzip variant is
-compressed at most once, when first asked for (mtime 0, so the bytes are the
-same in every worker and in ``feedsvc build``), and has its own ETag.
+emit.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from functools import cached_property
+from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-from .config import normalise_base_url
-
-ATOM = "application/atom+xml"
-RSS = "application/rss+xml"
-JSON_FEED = "application/feed+json"
-HTML = "text/html"
-FEED_FORMATS = (("atom", ATOM), ("rss", RSS), ("json", JSON_FEED))
+from ..config import normalise_base_url
 
 
 @dataclass(frozen=True)
@@ -98,36 +86,3 @@ def tag_path(slug: str) -> str:
 
 def feed_path(kind: str, tag: str | None = None) -> str:
     return (tag_path(tag) if tag else "") + f"feed.{kind}"
-
-
-@dataclass(frozen=True)
-class Document:
-    body: bytes
-    mimetype: str
-    last_modified: datetime | None
-    etag: str = field(init=False)
-    # The web layer's per-representation headers, computed on first use.
-    http: dict[bool, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "etag", hashlib.sha256(self.body).hexdigest()[:32])
-
-    @cached_property
-    def gzip_body(self) -> bytes:
-        """Return the body gzipped, compressed once (level 6: level 9 saves ~1% for 2x the CPU)."""
-        return gzip.compress(self.body, compresslevel=6, mtime=0)
-
-    @cached_property
-    def gzip_etag(self) -> str:
-        return hashlib.sha256(self.gzip_body).hexdigest()[:32] + "-gz"
-
-    @property
-    def content_type(self) -> str:
-        if self.mimetype.startswith(("text/", "application/")) and not self.mimetype.endswith(
-            ("gzip", "octet-stream", "woff2", "png")
-        ):
-            return f"{self.mimetype}; charset=utf-8"
-        return self.mimetype
-
-
-FEED_TYPES = dict(FEED_FORMATS)

@@ -20,9 +20,10 @@ from typing import Any
 
 import click
 
-from .folder import SETTLE
-from .publisher import Publisher
-from .site import Document
+from .catalog.folder import SETTLE
+from .render.document import Document
+from .web.publisher import Publisher
+from .web.watch import utcnow
 
 MANIFEST = ".feedsvc-build"
 
@@ -60,12 +61,12 @@ def _write_document(out: Path, name: str, document: Document, written: set[str])
 
 def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
     """Write the site under OUTDIR; return how many files changed."""
-    publisher = Publisher(config)
+    publisher = Publisher(config, utcnow())
     for _ in range(40):  # files written just now are left unread by a scan: wait for them
         if not publisher.catalog.unsettled:
             break
         time.sleep(SETTLE)
-        publisher.refresh()
+        publisher.refresh(utcnow())
     documents = publisher.documents
     out = Path(outdir)
     prefix = publisher.site.prefix
@@ -75,10 +76,10 @@ def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
     paths = list(documents.paths())
     with contextlib.ExitStack() as stack:
         sink = None if progress else stack.enter_context(open(os.devnull, "w"))  # noqa: SIM115
+        # Each document is rendered, written and let go: keeping them would hold the site.
+        rendered = ((path, documents.render(path)) for path in paths)
         bar = stack.enter_context(
-            click.progressbar(
-                documents.each(paths), length=len(paths), label="building", file=sink
-            )
+            click.progressbar(rendered, length=len(paths), label="building", file=sink)
         )
         for path, result in bar:
             if result.location is not None:
@@ -87,8 +88,9 @@ def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
             if result.status != 200:
                 redirects.append(f"{prefix}{path} {prefix}{path} {result.status}")
                 continue
+            assert result.document is not None
             changed += _write_document(out, file_for(path), result.document, written)
-    changed += _write_document(out, "404.html", documents.error(404, "404.html"), written)
+    changed += _write_document(out, "404.html", documents.error(404), written)
     written.add("_redirects")
     changed += _write(out / "_redirects", "".join(line + "\n" for line in redirects).encode())
     written.add(MANIFEST)

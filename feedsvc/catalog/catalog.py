@@ -5,24 +5,27 @@ slugs and ids (the earlier date wins, then the path), resolves each article's
 id and dates against the state store, and assembles the snapshot. A rebuild
 reuses each unchanged article's resolved form and digest, and an edit that
 keeps an article's place patches the snapshot instead, so one change costs
-little at any corpus size. The clock comes in as ``now``.
+little at any corpus size. The clock comes in as ``now``. Problems (the
+folder's, the store's, duplicates) travel with the snapshot; nothing here
+logs them.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
 from datetime import UTC, datetime, tzinfo
 from operator import attrgetter
 from typing import Any
 
-from .errors import ArticleError, Problem, warning
-from .folder import Folder
-from .normalise import Article, Defaults
+from ..errors import ArticleError, Problem, warning
+from ..model import Article
+from ..reading.normalise import Defaults
+from ..store.db import StateStore
+from ..store.records import Record, Seen
+from .folder import SETTLE, Folder
 from .snapshot import Snapshot, assemble, digest, version
-from .state import Record, Seen, StateStore
 
 log = logging.getLogger(__name__)
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
@@ -39,20 +42,18 @@ class Catalog:
         store: StateStore,
         authority: str,
         max_bytes: int,
-        wall: Callable[[], float] = time.time,
+        settle: float = SETTLE,
         authority_pinned: bool = False,
     ):
-        self.folder = Folder(root, defaults, max_bytes, store, wall)
+        self.folder = Folder(root, defaults, max_bytes, store, settle)
         self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
-        self._logged: frozenset[Problem] = frozenset()
         self.store = store
         self.authority = authority
-        self.synced: dict[str, tuple[str, str]] = {}
+        self.synced: dict[str, tuple[str, str]] = {}  # slug -> what the store last heard
         self.records: dict[str, Record] = store.records()
         self.snapshot: Snapshot | None = None
+        # slug -> (article as read, its record, article resolved, its digest)
         self._resolved: dict[str, tuple[Article, Record, Article, bytes]] = {}
-        self._digests: dict[str, bytes] = {}
-        self._touched: dict[str, Article | None] | None = {}  # path -> before; None: rebuild
         self._dupes: list[Problem] = []
 
     @property
@@ -71,7 +72,7 @@ class Catalog:
         zone: tzinfo,
         host: str,
         store: StateStore,
-        wall: Callable[[], float] = time.time,
+        settle: float = SETTLE,
     ) -> Catalog:
         """Return the catalog CONFIG describes; ZONE and HOST come from the site."""
         return cls(
@@ -80,7 +81,7 @@ class Catalog:
             store,
             config["ID_AUTHORITY"] or host,
             config["MAX_ARTICLE_BYTES"],
-            wall=wall,
+            settle=settle,
             authority_pinned=bool(config["ID_AUTHORITY"]),
         )
 
@@ -91,10 +92,8 @@ class Catalog:
         is a folder or a symlink makes it a full scan.
         """
         changes = self.folder.scan(now, paths)
-        self._touched = changes.edited
         if changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
-            self.snapshot = self._patch(now) or self._build(now)
-        self._touched = {}
+            self.snapshot = self._patch(now, changes.edited) or self._build(now)
         return self.snapshot
 
     def _first_date(self, article: Article) -> datetime | None:
@@ -146,27 +145,29 @@ class Catalog:
         resolved = self._resolve_all(self._recorded(winners))
         resolved, id_dupes = self._winners(resolved, lambda a: a.id or "", "id")
         self._dupes = dupes + id_dupes
-        for problem in sorted(set(self._dupes) - self._logged):  # once per change, not per scan
-            log.warning("%s", problem)
-        self._logged = frozenset(self._dupes)
         return assemble(
             resolved,
             drafts,
             now,
             old_slugs=self.store.old_slugs(),
             gone={slug for slug, record in self.records.items() if record.gone is not None},
-            digests=self._digests,
+            digests=self._digests(),
             problems=self._problems(),
         )
 
-    def _patch(self, now: datetime) -> Snapshot | None:
-        """Return the snapshot with edited articles swapped in, or None when a rebuild is due.
+    def _digests(self) -> dict[str, bytes]:
+        return {slug: entry[3] for slug, entry in self._resolved.items()}
+
+    def _patch(self, now: datetime, touched: dict[str, Article | None] | None) -> Snapshot | None:
+        """Return the snapshot with TOUCHED (path -> article before) swapped in, or None.
+
+        None means a rebuild is due.
 
         Only edits that keep an article's place qualify: same slug, written date,
         id, aliases and tags, published before and after. Everything else (new,
         deleted, renamed, re-dated, drafted files, duplicates) takes ``_build``.
         """
-        before, touched = self.snapshot, self._touched
+        before = self.snapshot
         if before is None or not touched or not before.is_current(now):
             return None
         edits = []
@@ -223,7 +224,6 @@ class Catalog:
             if (done.published, done.id) != (old_done.published, old_done.id):
                 return None  # _build starts from the state just recorded
             self._resolved[new.slug] = (new, self.records[new.slug], done, digest(done))
-            self._digests[new.slug] = self._resolved[new.slug][3]
             live[position[new.slug]] = done
             by_slug[new.slug] = done
             for tag in done.tags:
@@ -234,7 +234,7 @@ class Catalog:
             articles=tuple(live),
             by_slug=by_slug,
             tags=tags,
-            version=version(live, before.redirects, before.gone, self._digests),
+            version=version(live, before.redirects, before.gone, self._digests()),
             problems=self._problems(),
         )
 
@@ -284,7 +284,7 @@ class Catalog:
 
     def _resolve_all(self, winners: list[Article]) -> list[Article]:
         """Return WINNERS resolved against their records, reusing unchanged ones."""
-        cache, fresh, resolved, digests = self._resolved, {}, [], {}
+        cache, fresh, resolved = self._resolved, {}, []
         for article in winners:
             record = self.records[article.slug]
             entry = cache.get(article.slug)
@@ -296,9 +296,8 @@ class Catalog:
                 done = self._resolve(article)
                 entry = (article, record, done, digest(done))
             fresh[article.slug] = entry
-            digests[article.slug] = entry[3]
             resolved.append(entry[2])
-        self._resolved, self._digests = fresh, digests
+        self._resolved = fresh
         return resolved
 
     def _resolve(self, article: Article) -> Article:

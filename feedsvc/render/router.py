@@ -2,44 +2,34 @@
 
 ``Documents.resolve(path)`` is the single place that maps a path (relative
 to BASE_URL) to what it serves; the web layer and ``feedsvc build`` both call
-it, so a static export serves the same bytes as the server. A rendered
-document is kept, least recently served first out, until the kept bodies pass
-the site's DOCUMENT_CACHE_BYTES; one dropped is rendered again when asked,
-to the same bytes. So a crawl of every permalink costs CPU, not memory, and
-the feeds that pollers hit stay rendered. Paths never touch the file system:
-they are looked up in the snapshot and in the static files loaded at start-up.
+it, so a static export serves the same bytes as the server. What it renders
+it keeps (``cache``); ``render`` renders without keeping, for a build that
+reads each document once. Paths never touch the file system: they are looked
+up in the snapshot and in the static files loaded at start-up.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
 from math import ceil
 
-from . import feeds
-from .feeds import FeedInfo
-from .normalise import Article
+from ..catalog.snapshot import Snapshot
+from ..model import Article, Bodies
+from .cache import Kept
+from .document import Document, Result
+from .feeds import FeedInfo, newest_update
+from .formats import FORMATS, HTML, render
 from .pages import Pages
-from .site import FEED_TYPES, HTML, Document, Site, article_path, feed_path, tag_path
-from .snapshot import Snapshot
+from .site import Site, article_path, feed_path, tag_path
 
+_KINDS = "|".join(FORMATS)
 _PAGE = re.compile(r"^page/([1-9][0-9]{0,6})/$")
 _ARTICLE = re.compile(r"^articles/([a-z0-9-]+)$")
 _TAG = re.compile(r"^tags/([a-z0-9-]+)/$")
-_TAG_FEED = re.compile(r"^tags/([a-z0-9-]+)/feed\.(atom|rss|json)$")
-_ARCHIVE = re.compile(r"^archive/([0-9]{4}-[0-9]{2})\.(atom|rss|json)$")
-
-
-@dataclass(frozen=True)
-class Result:
-    status: int
-    document: Document | None = None
-    location: str | None = None
+_TAG_FEED = re.compile(rf"^tags/([a-z0-9-]+)/feed\.({_KINDS})$")
+_ARCHIVE = re.compile(rf"^archive/([0-9]{{4}}-[0-9]{{2}})\.({_KINDS})$")
+_MAIN_FEEDS = {fmt.file_name: kind for kind, fmt in FORMATS.items()}
 
 
 class Documents:
@@ -52,33 +42,52 @@ class Documents:
         pages: Pages,
         static: Mapping[str, Document],
         feed_id: str,
+        bodies: Bodies,
     ):
         self.site = site
         self.snapshot = snapshot
         self.pages = pages
         self.static = static
         self.feed_id = feed_id
+        self.bodies = bodies
+        self.kept = Kept(site.document_cache_bytes)
         self._errors: dict[int, Document] = {}
-        # path -> its 200 Result, least recently served first: a poll is one look-up
-        self._found: OrderedDict[str, Result] = OrderedDict()
-        self._kept_bytes = 0
-        self._lock = threading.Lock()
-        self._keep = True
         months: dict[tuple[int, int], list[Article]] = {}
         for article in snapshot.articles:  # strftime per article is slow at 10,000
             published = article.published
+            assert published is not None  # resolved
             months.setdefault((published.year, published.month), []).append(article)
         self.months = {f"{y:04d}-{m:02d}": items for (y, m), items in sorted(months.items())}
         self.page_count = max(1, ceil(len(snapshot.articles) / site.page_size))
 
-    def _html(self, body: bytes, articles: tuple[Article, ...] | list[Article]) -> Document:
-        return Document(body, HTML, feeds.newest_update(articles) if articles else None)
+    def resolve(self, path: str) -> Result:
+        """Return what PATH (relative to BASE_URL, no leading slash) answers, and keep it."""
+        result = self.kept.get(path)
+        if result is not None:
+            return result
+        result = self.render(path)
+        if result.status == 200:
+            result = self.kept.hold(path, result)
+        return result
 
-    def _feed(
-        self, kind: str, info: FeedInfo, articles: tuple[Article, ...] | list[Article]
-    ) -> Document:
-        body = feeds.render(kind, self.site, info, articles)
-        return Document(body, FEED_TYPES[kind], feeds.newest_update(articles))
+    @property
+    def kept_bytes(self) -> int:
+        """Return the bytes of rendered documents kept now (within DOCUMENT_CACHE_BYTES)."""
+        return self.kept.bytes
+
+    def error(self, status: int) -> Document:
+        """Return the error page for STATUS; the path is never echoed, so one page serves all."""
+        document = self._errors.get(status)
+        if document is None:
+            document = self._errors.setdefault(status, self._html(self.pages.error(status), []))
+        return document
+
+    def _html(self, body: bytes, articles: Sequence[Article]) -> Document:
+        return Document(body, HTML, newest_update(articles) if articles else None)
+
+    def _feed(self, kind: str, info: FeedInfo, articles: Sequence[Article]) -> Document:
+        body = render(kind, self.site, info, articles, self.bodies)
+        return Document(body, FORMATS[kind].media_type, newest_update(articles))
 
     def _main_feed(self, kind: str) -> Document:
         latest = next(reversed(self.months), None)
@@ -120,73 +129,13 @@ class Documents:
         articles = self.snapshot.articles[(page - 1) * size : page * size]
         return self._html(self.pages.index(articles, page, self.page_count), articles)
 
-    def error(self, status: int, path: str) -> Document:
-        """Return the error page for STATUS; PATH is never echoed, so one page serves all."""
-        document = self._errors.get(status)
-        if document is None:
-            document = self._errors.setdefault(status, self._html(self.pages.error(status), []))
-        return document
-
-    def resolve(self, path: str) -> Result:
-        """Return what PATH (relative to BASE_URL, no leading slash) answers."""
-        found = self._found
-        result = found.get(path)
-        if result is not None:
-            with contextlib.suppress(KeyError):  # dropped by another thread meanwhile
-                found.move_to_end(path)
-            return result
-        result = self._resolve(path)
-        if result.status == 200 and self._keep:  # 404s are endless, so never kept
-            result = self._hold(path, result)
-        return result
-
-    def _hold(self, path: str, result: Result) -> Result:
-        """Keep RESULT for PATH, dropping the least recently served past the budget.
-
-        Return the result kept: another thread's, when it rendered PATH first.
-        """
-        budget = self.site.document_cache_bytes
-        with self._lock:
-            if path in self._found:
-                return self._found[path]
-            self._found[path] = result
-            self._kept_bytes += self._size(path, result)
-            while self._kept_bytes > budget and len(self._found) > 1:
-                old_path, old = self._found.popitem(last=False)
-                self._kept_bytes -= self._size(old_path, old)
-        return result
-
-    @property
-    def kept_bytes(self) -> int:
-        """Return the bytes of rendered documents kept now (within DOCUMENT_CACHE_BYTES)."""
-        return self._kept_bytes
-
-    def _size(self, path: str, result: Result) -> int:
-        """Return what keeping RESULT costs: nothing for static files, loaded once anyway."""
-        if result.document is None or path.startswith("static/"):
-            return 0
-        return len(result.document.body)
-
-    def each(self, paths: Iterable[str]) -> Iterator[tuple[str, Result]]:
-        """Yield each of PATHS with what it answers, rendered and then let go.
-
-        For ``feedsvc build``, which reads each document once: keeping them all
-        would hold the whole site in memory. Not for use beside ``resolve``.
-        """
-        keep, self._keep = self._keep, False
-        try:
-            for path in paths:
-                yield path, self.resolve(path)
-        finally:
-            self._keep = keep
-
-    def _resolve(self, path: str) -> Result:
+    def render(self, path: str) -> Result:
+        """Return what PATH answers, rendered now and not kept."""
         snap = self.snapshot
         if path == "":
             return Result(200, self._index(1))
-        if path in ("feed.atom", "feed.rss", "feed.json"):
-            kind = path.rsplit(".", 1)[1]
-            return Result(200, self._main_feed(kind))
+        if path in _MAIN_FEEDS:
+            return Result(200, self._main_feed(_MAIN_FEEDS[path]))
         if path.startswith("static/") and path[7:] in self.static:
             return Result(200, self.static[path[7:]])
         if match := _ARTICLE.match(path):
@@ -197,7 +146,7 @@ class Documents:
             if slug in snap.redirects:
                 return Result(301, location=self.site.permalink(snap.redirects[slug]))
             if slug in snap.gone:
-                return Result(410, self.error(410, path))
+                return Result(410, self.error(410))
         elif match := _PAGE.match(path):
             page = int(match.group(1))
             if page == 1:
@@ -217,12 +166,12 @@ class Documents:
             month, kind = match.groups()
             if month in self.months:
                 return Result(200, self._archive(month, kind))
-        return Result(404, self.error(404, path))
+        return Result(404, self.error(404))
 
     def paths(self) -> Iterator[str]:
         """Yield every path this snapshot serves with 200, redirect or 410."""
         yield ""
-        for kind in FEED_TYPES:
+        for kind in FORMATS:
             yield feed_path(kind)
         for page in range(2, self.page_count + 1):
             yield f"page/{page}/"
@@ -234,17 +183,10 @@ class Documents:
             yield article_path(slug)
         for slug in self.snapshot.tags:
             yield tag_path(slug)
-            for kind in FEED_TYPES:
+            for kind in FORMATS:
                 yield feed_path(kind, slug)
         for month in self.months:
-            for kind in FEED_TYPES:
+            for kind in FORMATS:
                 yield f"archive/{month}.{kind}"
         for name in sorted(self.static):
             yield f"static/{name}"
-
-
-def max_age(site: Site, snapshot: Snapshot, now: datetime) -> int:
-    """Return the seconds a response may be cached: never past the next scheduled article."""
-    if snapshot.next_due is None:
-        return site.cache_max_age
-    return max(0, min(site.cache_max_age, int((snapshot.next_due - now).total_seconds())))

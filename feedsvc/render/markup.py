@@ -4,21 +4,24 @@ Plain text becomes escaped paragraphs. Markdown is rendered by markdown-it-py
 (CommonMark, with tables and strikethrough), then sanitised by nh3 in the same
 pass that makes every URL-bearing attribute (href, src, srcset, poster, cite)
 absolute against the article's permalink, since many readers ignore xml:base.
-Rendering is pure and cached by its inputs, and runs only for what is served.
+Rendering is pure and cached by its inputs (the text's name, not its words),
+and runs only for what is served; a body is fetched from the ``Bodies``
+source handed in only when its rendering is not cached.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
 from markdown_it import MarkdownIt
 
-from .normalise import Article, Text
-from .text import shorten
+from ..model import Article, Bodies, Text
+from ..reading.text import shorten
 
 _md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable(
     ["table", "strikethrough"]
@@ -140,26 +143,46 @@ def _render(fmt: str, source: str, base: str) -> str:
     return paragraphs(source)
 
 
+class _Source:
+    """A text's name and how to fetch its words: equal, and hashed, by the name alone."""
+
+    __slots__ = ("key", "fetch")
+
+    def __init__(self, key: bytes, fetch: Callable[[], Text]):
+        self.key = key
+        self.fetch = fetch
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Source) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+def _source(article: Article, bodies: Bodies) -> _Source:
+    return _Source(article.text_key, lambda: bodies.text(article))
+
+
 # Keyed by the text's name, not its source: the cache holds no bodies.
 @lru_cache(maxsize=2048)
-def _body_html(fmt: str, text: Text, base: str) -> str:
-    return _render(fmt, text.body, base)
+def _body_html(fmt: str, source: _Source, base: str) -> str:
+    return _render(fmt, source.fetch().body, base)
 
 
 @lru_cache(maxsize=512)
-def _bio_html(fmt: str, text: Text, base: str) -> str:
-    bio = text.bio
+def _bio_html(fmt: str, source: _Source, base: str) -> str:
+    bio = source.fetch().bio
     return _render(fmt, bio, base) if bio else ""
 
 
-def body_html(article: Article, base: str) -> str:
+def body_html(article: Article, bodies: Bodies, base: str) -> str:
     """Return ARTICLE's body as safe HTML, its URLs absolute against BASE."""
-    return _body_html(article.format, article.text, base)
+    return _body_html(article.format, _source(article, bodies), base)
 
 
-def bio_html(article: Article, base: str) -> str:
+def bio_html(article: Article, bodies: Bodies, base: str) -> str:
     """Return ARTICLE's author bio as safe HTML."""
-    return _bio_html(article.format, article.text, base)
+    return _bio_html(article.format, _source(article, bodies), base)
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -171,13 +194,13 @@ def plain(fragment: str) -> str:
     return html.unescape(_TAG.sub("", fragment))
 
 
-def summary(article: Article, base: str) -> str:
+def summary(article: Article, bodies: Bodies, base: str) -> str:
     """Return ARTICLE's summary: as written, else its first paragraph, at most 300 characters."""
     if article.summary:
         return shorten(article.summary)
     if article.format == "txt":
-        return shorten(article.body.split("\n\n", 1)[0])
-    rendered = body_html(article, base)
+        return shorten(bodies.text(article).body.split("\n\n", 1)[0])
+    rendered = body_html(article, bodies, base)
     match = _FIRST_PARAGRAPH.search(rendered)
     first = plain(match.group(1)).strip() if match else ""
     return shorten(first or plain(rendered))  # a body that opens with a list or an image

@@ -17,11 +17,12 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from . import __version__, markup
-from .normalise import Article, Tag
-from .site import FEED_FORMATS, Site, article_path, feed_path, tag_path
+from .. import __version__
+from ..model import Article, Bodies, Tag
+from . import markup
+from .formats import FORMATS
+from .site import Site, feed_path, tag_path
 
-FEED_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 ERRORS = {
     404: ("Page not found", "There is no page at this address. It may have been mistyped."),
     410: ("This article was removed", "The article that was here has been deleted by its author."),
@@ -34,6 +35,7 @@ class Entry:
     """An article as templates see it."""
 
     article: Article
+    bodies: Bodies
     url: str
     title: str
     subtitle: str
@@ -45,11 +47,11 @@ class Entry:
 
     @property
     def body(self) -> Markup:
-        return Markup(markup.body_html(self.article, self.url))
+        return Markup(markup.body_html(self.article, self.bodies, self.url))
 
     @property
     def bio(self) -> Markup:
-        return Markup(markup.bio_html(self.article, self.url))
+        return Markup(markup.bio_html(self.article, self.bodies, self.url))
 
 
 def environment(theme: str = "") -> Environment:
@@ -72,21 +74,24 @@ def environment(theme: str = "") -> Environment:
 
 
 class Pages:
-    """Render the site's pages."""
+    """Render the site's pages; BODIES gives the articles' bodies."""
 
-    def __init__(self, site: Site, theme: str = ""):
+    def __init__(self, site: Site, bodies: Bodies, theme: str = ""):
         self.site = site
+        self.bodies = bodies
         self.env = environment(theme)
 
     def entry(self, article: Article) -> Entry:
         site = self.site
         url = site.permalink(article.slug)
+        assert article.published is not None and article.updated is not None  # resolved
         return Entry(
             article=article,
+            bodies=self.bodies,
             url=url,
             title=article.title,
             subtitle=article.subtitle,
-            summary=markup.summary(article, url),
+            summary=markup.summary(article, self.bodies, url),
             authors=", ".join(a.name for a in article.authors),
             published=article.published.astimezone(site.zone),
             updated=article.updated.astimezone(site.zone),
@@ -97,15 +102,15 @@ class Pages:
         """Return the autodiscovery links: the site's feeds, then TAG's."""
         links = []
         for target in [None, tag] if tag else [None]:
-            for kind, mimetype in FEED_FORMATS:
+            for kind, fmt in FORMATS.items():
                 name = f"{self.site.title}: {target.name}" if target else self.site.title
                 links.append(
                     {
                         "href": self.site.url(feed_path(kind, target.slug if target else None)),
-                        "type": mimetype,
-                        "title": f"{name} ({FEED_NAMES[kind]})",
+                        "type": fmt.media_type,
+                        "title": f"{name} ({fmt.name})",
                         "kind": kind,
-                        "name": FEED_NAMES[kind],
+                        "name": fmt.name,
                         "tag": target.name if target else "",
                     }
                 )
@@ -184,6 +189,3 @@ class Pages:
             status=status,
             error_title=ERRORS.get(status, ERRORS[500])[0],
         )
-
-
-__all__ = ["Pages", "Entry", "article_path"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ArticleError, Problem, warning
+from ..errors import ArticleError, Problem, warning
 from .text import collapse_spaces
 
 KNOWN_KEYS = {

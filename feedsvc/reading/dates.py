@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateutil_parser
@@ -92,8 +92,3 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
     if not MIN_YEAR <= result.year <= MAX_YEAR:
         raise DateError(f"year {result.year} is out of range ({MIN_YEAR} to {MAX_YEAR})")
     return result
-
-
-def second(value: datetime) -> datetime:
-    """Return VALUE truncated to the whole second."""
-    return value - timedelta(microseconds=value.microsecond)

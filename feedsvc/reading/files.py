@@ -16,7 +16,7 @@ import stat
 import struct
 from dataclasses import dataclass
 
-from .errors import ArticleError, Problem, warning
+from ..errors import ArticleError, Problem, warning
 from .text import clean
 
 FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md"}

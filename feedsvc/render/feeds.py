@@ -1,4 +1,4 @@
-"""Render a list of articles as Atom 1.0, RSS 2.0 and JSON Feed 1.1.
+"""Render a list of articles as Atom 1.0 and RSS 2.0 (``jsonfeed``: JSON Feed 1.1).
 
 The only module that imports feedgen. Its traps are closed here: every date
 comes from the articles (feedgen defaults ``updated`` and ``lastBuildDate``
@@ -15,18 +15,21 @@ duplicates. Output bytes depend only on the articles and the site.
 from __future__ import annotations
 
 import html
-import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from . import __version__, markup
-from .normalise import Article
-from .site import ATOM, JSON_FEED, RSS, Site
+from .. import __version__
+from ..model import Article, Bodies
+from . import markup
+from .site import Site
+
+ATOM = "application/atom+xml"
+RSS = "application/rss+xml"
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -55,19 +58,16 @@ def newest_update(articles: Sequence[Article]) -> datetime:
     return max((a.updated for a in articles), default=EPOCH)
 
 
-def _enclosure_url(article: Article, site: Site) -> str:
+def enclosure_url(article: Article, site: Site) -> str:
     assert article.enclosure is not None
     return markup.absolute_url(article.enclosure.url, site.permalink(article.slug)) or ""
 
 
-def _rfc3339(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _content(article: Article, site: Site, full: bool) -> tuple[str, str]:
+def content(article: Article, site: Site, bodies: Bodies, full: bool) -> tuple[str, str]:
+    """Return ARTICLE's summary and, when FULL, its body as HTML."""
     permalink = site.permalink(article.slug)
-    summary = markup.summary(article, permalink)
-    return summary, (markup.body_html(article, permalink) if full else "")
+    summary = markup.summary(article, bodies, permalink)
+    return summary, (markup.body_html(article, bodies, permalink) if full else "")
 
 
 def _generator(site: Site, info: FeedInfo, articles: Sequence[Article]) -> FeedGenerator:
@@ -93,10 +93,14 @@ def _generator(site: Site, info: FeedInfo, articles: Sequence[Article]) -> FeedG
 
 
 def _add_entries(
-    fg: FeedGenerator, site: Site, articles: Sequence[Article], full_count: int
+    fg: FeedGenerator,
+    site: Site,
+    articles: Sequence[Article],
+    full_count: int,
+    bodies: Bodies,
 ) -> None:
     for index, article in enumerate(articles):
-        summary, body = _content(article, site, index < full_count)
+        summary, body = content(article, site, bodies, index < full_count)
         fe = fg.add_entry(order="append")
         fe.id(article.id)
         fe.guid(article.id, permalink=article.id == site.permalink(article.slug))
@@ -112,9 +116,9 @@ def _add_entries(
         fe.summary(summary or article.title)
         if body:
             fe.content(body, type="html")
-        if article.enclosure and _enclosure_url(article, site):
+        if article.enclosure and enclosure_url(article, site):
             fe.enclosure(
-                _enclosure_url(article, site),
+                enclosure_url(article, site),
                 str(article.enclosure.length),
                 article.enclosure.type,
             )
@@ -170,10 +174,12 @@ def _serialise(root: etree._Element, site: Site, hex_escapes: bool = False) -> b
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + _stylesheet(site) + body + b"\n"
 
 
-def atom(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int) -> bytes:
+def atom(
+    site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int, bodies: Bodies
+) -> bytes:
     """Return ARTICLES as an Atom 1.0 document; the first FULL_COUNT carry their content."""
     fg = _generator(site, info, articles)
-    _add_entries(fg, site, articles, full_count)
+    _add_entries(fg, site, articles, full_count, bodies)
     nsmap = {None: ATOM_NS, **({"fh": FH_NS} if info.archive else {})}
     parsed = etree.fromstring(fg.atom_str())
     root = etree.Element(parsed.tag, nsmap=nsmap)
@@ -187,22 +193,24 @@ def atom(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: in
             entry.remove(link)
         entry.set(XML_LANG, article.lang)
         _link(entry, ATOM_NS, "alternate", site.permalink(article.slug), "text/html")
-        if article.enclosure and _enclosure_url(article, site):
+        if article.enclosure and enclosure_url(article, site):
             _link(
                 entry,
                 ATOM_NS,
                 "enclosure",
-                _enclosure_url(article, site),
+                enclosure_url(article, site),
                 article.enclosure.type,
                 length=str(article.enclosure.length),
             )
     return _serialise(root, site)
 
 
-def rss(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int) -> bytes:
+def rss(
+    site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int, bodies: Bodies
+) -> bytes:
     """Return ARTICLES as an RSS 2.0 document; the first FULL_COUNT carry their content."""
     fg = _generator(site, info, articles)
-    _add_entries(fg, site, articles, full_count)
+    _add_entries(fg, site, articles, full_count, bodies)
     parsed = etree.fromstring(fg.rss_str())
     nsmap = {
         "atom": ATOM_NS,
@@ -231,103 +239,3 @@ def rss(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int
             creator.text = a.name
             item.insert(at + offset, creator)
     return _serialise(root, site, hex_escapes=True)
-
-
-def json_feed(site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int) -> bytes:
-    """Return ARTICLES as a JSON Feed 1.1 document; the first FULL_COUNT carry their content."""
-    items = []
-    for index, article in enumerate(articles):
-        summary, body = _content(article, site, index < full_count)
-        item = {
-            "id": article.id,
-            "url": site.permalink(article.slug),
-            "title": article.title,
-            **({"summary": summary} if summary else {}),
-            "content_html": body or f"<p>{html.escape(summary or article.title)}</p>",
-            "date_published": _rfc3339(article.published),
-            "date_modified": _rfc3339(article.updated),
-            "authors": [{"name": a.name} for a in article.authors],
-            **({"tags": [t.name for t in article.tags]} if article.tags else {}),
-            "language": article.lang,
-        }
-        if article.enclosure and _enclosure_url(article, site):
-            item["attachments"] = [
-                {
-                    "url": _enclosure_url(article, site),
-                    "mime_type": article.enclosure.type,
-                    "size_in_bytes": article.enclosure.length,
-                }
-            ]
-        items.append(item)
-    document = {
-        "version": "https://jsonfeed.org/version/1.1",
-        "title": info.title,
-        "home_page_url": site.url(info.home_path),
-        "feed_url": site.url(f"{info.self_path}.json"),
-        "description": site.subtitle or site.title,
-        "authors": [{"name": site.author}],
-        "language": site.language,
-        **({"icon": site.logo} if site.logo else {}),
-        **({"favicon": site.icon} if site.icon else {}),
-        **({"next_url": site.url(f"{info.prev_archive}.json")} if info.prev_archive else {}),
-        "items": items,
-    }
-    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
-
-
-RENDERERS = {"atom": (atom, ATOM), "rss": (rss, RSS), "json": (json_feed, JSON_FEED)}
-
-
-def render(kind: str, site: Site, info: FeedInfo, articles: Sequence[Article]) -> bytes:
-    """Return the feed of KIND within the site's byte budget and content setting.
-
-    Over FEED_MAX_BYTES, the oldest entries fall back to their summaries, then
-    the oldest are dropped, until the document fits: the most that fit.
-    """
-    renderer = RENDERERS[kind][0]
-    budget = site.feed_max_bytes
-    full = len(articles) if site.feed_content == "full" else 0
-    body = renderer(site, info, articles, full)
-    if len(body) <= budget:
-        return body
-    if full:
-        summaries = renderer(site, info, articles, 0)
-        if len(summaries) <= budget:  # the most full entries that fit
-            return _most_that_fit(
-                lambda n: renderer(site, info, articles, n), (0, summaries), (full, body), budget
-            )
-        body = summaries
-    empty = renderer(site, info, articles[:0], 0)  # the most summary-only entries that fit
-    return _most_that_fit(
-        lambda n: renderer(site, info, articles[:n], 0), (0, empty), (len(articles), body), budget
-    )
-
-
-def _most_that_fit(
-    make: Callable[[int], bytes],
-    low: tuple[int, bytes],
-    high: tuple[int, bytes],
-    budget: int,
-) -> bytes:
-    """Return make(n) for the largest n that fits BUDGET, between LOW (fits) and HIGH (not).
-
-    Sizes grow with n, and entries are alike, so each probe is guessed from the
-    sizes at both ends: a few renders, where halving takes log2(n). A guess that
-    does not halve the range is followed by a halving step.
-    """
-    (lo, lo_body), (hi, hi_body) = low, high
-    guess = True
-    while hi - lo > 1:
-        width = hi - lo
-        if guess and len(hi_body) > len(lo_body):
-            step = (budget - len(lo_body)) * width // (len(hi_body) - len(lo_body))
-            mid = min(max(lo + step, lo + 1), hi - 1)
-        else:
-            mid = (lo + hi) // 2
-        body = make(mid)
-        if len(body) <= budget:
-            lo, lo_body = mid, body
-        else:
-            hi, hi_body = mid, body
-        guess = (hi - lo) * 2 <= width
-    return lo_body

@@ -29,7 +29,7 @@ class Server(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        from . import create_app
+        from .. import create_app
 
         app = create_app()
         publisher = app.extensions["feedsvc"]

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .errors import Problem
-from .normalise import Article, Tag, content_hash
+from ..errors import Problem
+from ..model import Article, Tag
+from ..reading.normalise import content_hash
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def digest(article: Article) -> bytes:
         a.lang,
         a.aliases,
         a.enclosure,
-        a.text.key,  # the bio (the body is in content_hash)
+        a.text_key,  # the bio (the body is in content_hash)
         a.id_pinned,
         a.date_pinned,
     )

@@ -1,16 +1,12 @@
-"""The state store: what must outlive restarts, re-clones and several workers.
+"""The state store's SQLite file: its schema, its connection and its faults.
 
-SQLite in WAL mode keeps, per published article: the id minted when it was
-first published, the first-seen time (its date when none is written), the
-time its content was first seen to differ, and when it disappeared (so its
-permalink answers 410). A rename keeps the record: a vanished article whose
-path or content reappears under a new slug is the same article, and its old
-slug becomes a redirect. The ``text`` table keeps article bodies out of the
-workers' memory (see ``texts``); it only caches what the files say. Every
-change runs in one ``BEGIN IMMEDIATE`` transaction, so workers that see the
-same files at once agree. A store that
-cannot be opened is set aside (renamed, never deleted) and rebuilt; one that
-cannot be written is reported and the service carries on from memory.
+SQLite in WAL mode holds the ``article`` records (see ``records``) and the
+``text`` table, which keeps article bodies out of the workers' memory (see
+``bodies``); it only caches what the files say. Every change runs in one
+``BEGIN IMMEDIATE`` transaction, so workers that see the same files at once
+agree. A store that cannot be opened is set aside (renamed, never deleted)
+and rebuilt; one that cannot be written is reported and the service carries
+on from memory.
 """
 
 from __future__ import annotations
@@ -20,11 +16,11 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
-from .errors import FeedsvcError
+from . import records
+from .records import Record, Seen, mint_id
 
 log = logging.getLogger(__name__)
 
@@ -52,43 +48,6 @@ CREATE TABLE IF NOT EXISTS text (
 CREATE INDEX IF NOT EXISTS text_path ON text (path);
 CREATE INDEX IF NOT EXISTS text_dropped ON text (dropped) WHERE dropped IS NOT NULL;
 """
-
-
-class StateError(FeedsvcError):
-    """The state store cannot be used; the message says what happened to it."""
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """A published article as the catalog sees it now."""
-
-    slug: str
-    path: str
-    hash: str
-    date: datetime | None  # pinned date, for minting
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    slug: str
-    id: str
-    first_seen: datetime
-    changed: datetime | None
-    gone: datetime | None
-
-
-def _iso(value: datetime) -> str:
-    # Whole seconds: the date `feedsvc check` tells an author to pin is then exact.
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
-
-
-def _dt(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def mint_id(authority: str, when: datetime, slug: str) -> str:
-    """Return the RFC 4151 tag URI for SLUG first published WHEN."""
-    return f"tag:{authority},{when.astimezone(UTC):%Y-%m-%d}:{slug}"
 
 
 class StateStore:
@@ -187,13 +146,13 @@ class StateStore:
             return self._connect(":memory:")
 
     def _report(self, message: str) -> None:
-        log.error("%s", message)
+        # Reported with the snapshot's problems (the server logs them), not logged here.
         self.problems.append(message)
 
     def authority(self, default: str) -> str:
         """Return the id authority recorded at the first minting, else DEFAULT."""
-        row = self.db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
-        return row[0] if row else default
+        recorded = records.recorded_authority(self.db)
+        return default if recorded is None else recorded
 
     def feed_id(self, authority: str, now: datetime) -> str:
         """Return the site's feed id, minted once from AUTHORITY and NOW."""
@@ -222,7 +181,8 @@ class StateStore:
         if not seen and not gone:
             return
         try:
-            self._sync(seen, gone, authority, now, pinned)
+            with self.transaction() as db:
+                records.sync(db, seen, gone, authority, now, pinned)
         except sqlite3.Error as e:
             self._report(
                 f"state store {self.path} cannot be written ({e}); "
@@ -231,7 +191,8 @@ class StateStore:
             if self._memory is None:
                 self._memory = self._copy_to_memory()
             self.db = self._memory
-            self._sync(seen, gone, authority, now, pinned)
+            with self.transaction() as db:
+                records.sync(db, seen, gone, authority, now, pinned)
 
     def _copy_to_memory(self) -> sqlite3.Connection:
         memory = self._connect(":memory:")
@@ -251,92 +212,16 @@ class StateStore:
             db.execute("ROLLBACK")
             raise
 
-    def _sync(
-        self,
-        seen: list[Seen],
-        gone: list[str],
-        authority: str,
-        now: datetime,
-        pinned: bool = False,
-    ) -> None:
-        stamp = _iso(now)
-        with self.transaction() as db:
-            row = db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
-            if row and not pinned:
-                authority = row[0]
-            elif not row:
-                db.execute("INSERT INTO meta VALUES ('authority', ?)", (authority,))
-            for slug in gone:
-                db.execute(
-                    "UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug)
-                )
-            renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
-            olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
-            for item in seen:
-                self._record(db, item, authority, stamp, now, bool(renames), bool(olds))
-
-    @staticmethod
-    def _record(
-        db: sqlite3.Connection,
-        item: Seen,
-        authority: str,
-        stamp: str,
-        now: datetime,
-        renames: bool = True,
-        olds: bool = True,
-    ) -> None:
-        row = db.execute(
-            "SELECT key, hash, gone FROM article WHERE slug = ?", (item.slug,)
-        ).fetchone()
-        if row is None and renames:
-            # A rename: the same path, else the same content, under a vanished record.
-            row = db.execute(
-                "SELECT key, hash, gone, slug FROM article WHERE gone IS NOT NULL AND "
-                "(path = ? OR hash = ?) ORDER BY path = ? DESC, gone DESC LIMIT 1",
-                (item.path, item.hash, item.path),
-            ).fetchone()
-            if row is not None:
-                db.execute("INSERT OR REPLACE INTO old_slug VALUES (?, ?)", (row[3], row[0]))
-                db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
-        if row is None:
-            minted = mint_id(authority, item.date or now, item.slug)
-            db.execute(
-                "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)",
-                (item.slug, item.path, item.hash, minted, stamp),
-            )
-            if olds:
-                db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
-            return
-        key, old_hash, _ = row[:3]
-        if old_hash != item.hash:
-            db.execute(
-                "UPDATE article SET hash = ?, changed = ? WHERE key = ?", (item.hash, stamp, key)
-            )
-        db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
-
     def records(self, slugs: Iterable[str] | None = None) -> dict[str, Record]:
         """Return the records of SLUGS (else all) by current slug."""
-        query = "SELECT slug, id, first_seen, changed, gone FROM article"
-        if slugs is None:
-            rows = self.db.execute(query).fetchall()
-        else:
-            rows = []
-            slugs = list(slugs)
-            for start in range(0, len(slugs), 500):
-                chunk = slugs[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows += self.db.execute(f"{query} WHERE slug IN ({marks})", chunk).fetchall()
-        return {
-            slug: Record(slug, id_, _dt(first), _dt(changed), _dt(gone))
-            for slug, id_, first, changed, gone in rows
-        }
+        return records.read(self.db, slugs)
 
     def old_slugs(self) -> dict[str, str]:
         """Return each old slug mapped to the current slug of its article."""
-        rows = self.db.execute(
-            "SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key"
-        )
-        return dict(rows.fetchall())
+        return records.old_slugs(self.db)
 
     def close(self) -> None:
         self.db.close()
+
+
+__all__ = ["Record", "Seen", "StateStore", "mint_id"]

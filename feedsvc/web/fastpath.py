@@ -4,11 +4,10 @@ A poll of /feed.atom is a dictionary look-up and a few header comparisons;
 Flask's request context, routing and Response objects cost more than that.
 ``FastPath`` sits inside the prefix middleware, in front of Flask, and
 answers a GET or HEAD whose path resolves to a 200 document with exactly the
-status, headers and bytes of ``web.respond``: both call ``web.variant_for``
-and ``web.conditional`` (Werkzeug's ``is_resource_modified``).
-Everything else falls through to Flask unchanged: other methods (405),
-redirects, 404 and 410, If-Match, and paths routing could rewrite (``//``).
-Hooks registered on the Flask app do not see fast-path requests.
+status, headers and bytes of ``routes.respond``: both follow the rules in
+``http``. Everything else falls through to Flask unchanged: other methods
+(405), redirects, 404 and 410, If-Match, and paths routing could rewrite
+(``//``). Hooks registered on the Flask app do not see fast-path requests.
 """
 
 from __future__ import annotations
@@ -16,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import web
-from .documents import Documents
+from ..render.router import Documents
+from . import http
+from .prefix import WSGIApp
 from .publisher import Publisher
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from .watch import utcnow
 
 
 class FastPath:
@@ -44,9 +43,7 @@ class FastPath:
         start_response(status, headers)
         return body
 
-    def _answer(
-        self, environ: dict[str, Any]
-    ) -> tuple[str, list[tuple[str, str]], list[bytes]] | None:
+    def _answer(self, environ: dict[str, Any]) -> tuple[str, http.Headers, list[bytes]] | None:
         """Return the status, headers and body for ENVIRON, or None to leave it to Flask."""
         method = environ.get("REQUEST_METHOD")
         path = environ.get("PATH_INFO", "")
@@ -60,22 +57,29 @@ class FastPath:
         publisher = self.publisher
         documents = publisher.documents
         if not publisher.watching or documents.snapshot.next_due is not None:
-            documents = publisher.current(web.utcnow())  # as the route does: may rescan
+            documents = publisher.current(utcnow())  # as the route does: may rescan
         result = documents.resolve(path[1:])
-        if result.status != 200:
+        if result.status != 200 or result.document is None:
             return None
-        variant = web.variant_for(environ, result.document)
-        code, headers, body = web.conditional(environ, variant, self._cache_control_of(documents))
+        variant = http.negotiate(
+            result.document,
+            environ.get("HTTP_ACCEPT_ENCODING", ""),
+            environ.get("HTTP_ACCEPT", ""),
+        )
+        code, headers, body = http.conditional(
+            http.validators(environ), variant, self._cache_control_of(documents)
+        )
         if code == 304:
             return "304 NOT MODIFIED", headers, []
         headers.append(("Content-Length", str(len(body))))
         return "200 OK", headers, [] if method == "HEAD" else [body]
 
     def _cache_control_of(self, documents: Documents) -> tuple[str, str]:
-        if documents.snapshot.next_due is not None:  # max-age shrinks as the article nears
-            return ("Cache-Control", web.cache_control_header(documents))
+        site, next_due = documents.site, documents.snapshot.next_due
+        if next_due is not None:  # max-age shrinks as the article nears
+            return ("Cache-Control", http.cache_control(site.cache_max_age, next_due, utcnow()))
         cached_for, header = self._cache_control
         if cached_for is not documents or header is None:
-            header = ("Cache-Control", web.cache_control_header(documents))
+            header = ("Cache-Control", http.cache_control(site.cache_max_age, None, utcnow()))
             self._cache_control = (documents, header)
         return header

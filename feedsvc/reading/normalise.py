@@ -1,14 +1,13 @@
-"""Give raw metadata its meaning: one frozen ``Article`` per file.
+"""Give raw metadata its meaning: one frozen ``Article`` per file, and its ``Text``.
 
 Pure: no file access, no clock. What depends on history (the first-seen
 date, a minted id, when the content first changed) is left ``None`` here and
 filled in by the catalog from the state store. ``content_hash`` covers the
 normalised title, subtitle, body, summary, authors and tags, so touching a
 file or saving it unchanged never looks like an edit. Bodies stay in their
-source form; ``markup`` renders them only when they are served. The body and
-bio sit behind a ``Text`` named by a hash of both, so the catalog can hand the
-text over to the state store (``Text.stow``) without changing what the
-article is.
+source form; ``render.markup`` renders them only when they are served. The
+body and bio are returned beside the article as a ``Text``, which the article
+names by its key, so the catalog can hand it to the state store.
 """
 
 from __future__ import annotations
@@ -20,12 +19,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
+from ..errors import ArticleError
+from ..model import Article, Author, Enclosure, Tag, Text
 from .dates import DateError, parse_date
-from .errors import ArticleError
-from .readers import RawArticle
+from .formats import RawArticle
 from .text import clean, collapse, slugify
 
 _NAME_EMAIL = re.compile(r"^(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>$")
@@ -35,119 +35,12 @@ MAX_TAGS = 100
 
 
 @dataclass(frozen=True, slots=True)
-class Author:
-    name: str
-    email: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Tag:
-    name: str
-    slug: str
-
-
-@dataclass(frozen=True, slots=True)
-class Enclosure:
-    url: str
-    type: str
-    length: int
-
-
-class Text:
-    """An article's body and bio in source form, named by ``key``, a hash of both.
-
-    Held in memory when read. Once ``stow`` hands it to a keeper (the state
-    store, see ``texts``), it lets go of both and fetches them on each read:
-    the same key, so the same words.
-    """
-
-    __slots__ = ("key", "_body", "_bio", "_keeper", "_path")
-
-    def __init__(self, body: str, bio: str):
-        self._body: str | None = body
-        self._bio: str | None = bio
-        self._keeper: Keeper | None = None
-        self._path = ""
-        self.key = text_key(body, bio)
-
-    @property
-    def stored(self) -> bool:
-        return self._keeper is not None
-
-    @property
-    def body(self) -> str:
-        if self._keeper is None:
-            return self._body or ""
-        return self._keeper.fetch(self.key, self._path)[0]
-
-    @property
-    def bio(self) -> str:
-        if self._keeper is None:
-            return self._bio or ""
-        return self._keeper.fetch(self.key, self._path)[1]
-
-    def stow(self, keeper: Keeper, path: str) -> None:
-        """Fetch from KEEPER from now on (PATH is the file, should KEEPER lose it)."""
-        self._keeper, self._path = keeper, path
-        self._body = self._bio = None
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Text) and other.key == self.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __repr__(self) -> str:
-        return f"Text({self.key.hex()})"
-
-
-class Keeper(Protocol):
-    def fetch(self, key: bytes, path: str) -> tuple[str, str]: ...
-
-
-def text_key(body: str, bio: str) -> bytes:
-    """Return the name of the text BODY and BIO make (cleaned text holds no NUL)."""
-    return hashlib.blake2b(f"{body}\0{bio}".encode(), digest_size=16).digest()
-
-
-@dataclass(frozen=True, slots=True)
 class Defaults:
     """What normalisation needs from the site's configuration."""
 
     author: str
     language: str
     zone: tzinfo
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    path: str
-    format: str
-    slug: str
-    title: str
-    subtitle: str
-    text: Text  # body and bio; read them as .body and .bio
-    summary: str  # as written; markup.summary() derives one when empty
-    authors: tuple[Author, ...]
-    tags: tuple[Tag, ...]
-    lang: str
-    draft: bool
-    aliases: tuple[str, ...]
-    enclosure: Enclosure | None
-    content_hash: str
-    id: str | None  # pinned or, after the catalog, minted
-    published: datetime | None  # pinned or, after the catalog, first seen
-    updated: datetime | None
-    id_pinned: bool
-    date_pinned: bool
-
-    @property
-    def body(self) -> str:
-        return self.text.body
-
-    @property
-    def bio(self) -> str:
-        return self.text.bio
 
 
 def _fail(raw: RawArticle, key: str, message: str) -> ArticleError:
@@ -279,8 +172,8 @@ def content_hash(*fields: Any) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def normalise(raw: RawArticle, defaults: Defaults) -> Article:
-    """Return the Article that RAW describes, or raise ArticleError."""
+def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
+    """Return the Article that RAW describes and its Text, or raise ArticleError."""
     meta = raw.meta
     title = _text(raw, "title", meta.get("title"))
     if not title:
@@ -301,13 +194,14 @@ def normalise(raw: RawArticle, defaults: Defaults) -> Article:
     published = _date(raw, "date", defaults.zone)
     article_id = _id(raw)
     body = clean(raw.body)
-    return Article(
+    text = Text(body, clean(str(raw.bio)))
+    article = Article(
         path=raw.path,
         format=raw.format,
         slug=slug,
         title=title,
         subtitle=subtitle,
-        text=Text(body, clean(str(raw.bio))),
+        text_key=text.key,
         summary=summary,
         authors=authors,
         tags=tags,
@@ -331,3 +225,4 @@ def normalise(raw: RawArticle, defaults: Defaults) -> Article:
         id_pinned=article_id is not None,
         date_pinned=published is not None,
     )
+    return article, text

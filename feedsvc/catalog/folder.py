@@ -6,7 +6,8 @@ file whose mtime is younger than SETTLE seconds is left for a later scan (and
 listed in ``unsettled``), so a file caught half-written is not published; the
 first scan reads everything. A file that fails after an edit keeps its last
 good version until it parses again. What was read hands its text to the state
-store in batches (``texts``), so a cold load never holds every body at once.
+store in batches (``store.bodies``), so a cold load never holds every body at
+once. Problems are returned with the snapshot, never logged here.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from . import files
-from .errors import ArticleError, Problem
-from .normalise import Article, Defaults, Text, normalise
-from .readers import READERS
-from .state import StateStore
-from .texts import Texts
+from ..errors import ArticleError, Problem
+from ..model import Article, Text
+from ..reading import files
+from ..reading.article import read_article
+from ..reading.normalise import Defaults
+from ..store.bodies import StoredBodies
+from ..store.db import StateStore
 
 log = logging.getLogger(__name__)
 SETTLE = 0.25
@@ -46,16 +47,6 @@ class Changes:
     edited: dict[str, Article | None] | None  # path -> article before; None: files came or went
 
 
-def read_article(
-    found: files.Found, defaults: Defaults, max_bytes: int
-) -> tuple[Article, list[Problem]]:
-    """Read, parse and normalise one file; raise ArticleError when it cannot be published."""
-    text, problems = files.read(found, max_bytes)
-    fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
-    raw = READERS[fmt](found.path, text)
-    return normalise(raw, defaults), problems + list(raw.warnings)
-
-
 class Folder:
     """The files under ROOT, read into articles and kept current by ``scan``."""
 
@@ -65,15 +56,15 @@ class Folder:
         defaults: Defaults,
         max_bytes: int,
         store: StateStore,
-        wall: Callable[[], float] = time.time,
+        settle: float = SETTLE,
     ):
         self.root = root
         self.defaults = defaults
         self.max_bytes = max_bytes
-        self.wall = wall
+        self.settle = settle  # 0: every file counts as settled (``feedsvc check``)
         self.files: dict[str, _File] = {}
         self.unsettled: set[str] = set()
-        self.texts = Texts(store, self._reread)
+        self.bodies = StoredBodies(store, self._reread)
         self._walk_problems: tuple[Problem, ...] = ()
         self._scanned = False
 
@@ -88,8 +79,6 @@ class Folder:
             changes = self._read_changed(found, None, now)
             if tuple(walk_problems) != self._walk_problems:
                 self._walk_problems = tuple(walk_problems)
-                for problem in walk_problems:
-                    log.warning("%s", problem)
                 changes = Changes(True, None)
         else:
             changes = self._read_changed(found, set(paths), now)
@@ -140,16 +129,16 @@ class Folder:
         """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
         changed = False
         edited: dict[str, Article | None] | None = {}
-        wall = self.wall()
+        wall = now.timestamp()
         paths = set()
-        read: list[Article] = []  # read anew: their texts go to the store
+        read: list[tuple[str, Text]] = []  # read anew: their texts go to the store
         for item in found:
             paths.add(item.path)
             self.unsettled.discard(item.path)
             entry = self.files.get(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
-            if self._scanned and 0 <= wall - files.mtime(item.signature) < SETTLE:
+            if self._scanned and 0 <= wall - files.mtime(item.signature) < self.settle:
                 self.unsettled.add(item.path)  # maybe still being written: read it later
                 continue
             changed = True
@@ -159,36 +148,37 @@ class Folder:
                     edited = None  # a new file: not an edit
                 else:
                     edited.setdefault(item.path, previous)
-            article, problems = self._read(item, previous)
+            article, text, problems = self._read(item, previous)
             self.files[item.path] = _File(item.signature, article, tuple(problems))
-            if article is not None and article is not previous:
-                read.append(article)
+            if text is not None:
+                read.append((item.path, text))
                 if len(read) % STOW_BATCH == 0:
-                    self.texts.stow(read[-STOW_BATCH:])
-        self.texts.stow(read[len(read) - len(read) % STOW_BATCH :])
+                    self.bodies.stow(read[-STOW_BATCH:])
+        self.bodies.stow(read[len(read) - len(read) % STOW_BATCH :])
         deleted = (set(self.files) if scope is None else scope & set(self.files)) - paths
         for path in deleted:
             del self.files[path]
             changed, edited = True, None
         if read or deleted:
-            kept = {article.text.key for article in self.articles()}
-            self.texts.drop([a.path for a in read] + sorted(deleted), kept, now)
+            kept = {article.text_key for article in self.articles()}
+            self.bodies.drop([path for path, _ in read] + sorted(deleted), kept, now)
         return Changes(changed, edited)
 
     def _read(
         self, item: files.Found, previous: Article | None
-    ) -> tuple[Article | None, list[Problem]]:
-        """Return the article ITEM holds now, else PREVIOUS; and the problems, logged."""
+    ) -> tuple[Article | None, Text | None, list[Problem]]:
+        """Return the article ITEM holds now (and its text), else PREVIOUS; and the problems."""
         try:
-            article, problems = read_article(item, self.defaults, self.max_bytes)
-        except Exception as e:  # noqa: BLE001 - a bug must cost one article, not the feed
+            article, text, problems = read_article(item, self.defaults, self.max_bytes)
+            return article, text, problems
+        except Exception as e:  # a bug must cost one article, not the feed
             if not isinstance(e, ArticleError):
-                log.exception("unexpected error reading %s", item.path)
+                log.debug("unexpected error reading %s", item.path, exc_info=True)
                 e = ArticleError(
                     item.path,
                     f"unexpected error, please report it: {type(e).__name__}: {e}"[:300],
                 )
-            article, problems = previous, [e.problem]
+            problems = [e.problem]
             if previous is not None:
                 problems.append(
                     replace(
@@ -197,16 +187,14 @@ class Folder:
                         message="the last good version stays published",
                     )
                 )
-        for problem in problems:
-            log.warning("%s", problem)
-        return article, problems
+            return previous, None, problems
 
     def _reread(self, path: str) -> Text | None:
         """Return the text of PATH as the file says now, or None when it cannot be read."""
         full = os.path.join(self.root, path)
         try:
             found = files.Found(path, full, files.signature(os.stat(full)))
-            article, _ = read_article(found, self.defaults, self.max_bytes)
+            _, text, _ = read_article(found, self.defaults, self.max_bytes)
         except (OSError, ArticleError):
             return None
-        return article.text
+        return text

@@ -1,0 +1,92 @@
+"""The model: an article as every stage after reading sees it. Values only.
+
+``Article`` is frozen and nothing on it reads a file or a database. Its body
+and bio are not on it: they are a ``Text``, named by ``text_key`` (a hash of
+both), which a ``Bodies`` source hands to the renderers when they need it. So
+a worker can hold the metadata of 100,000 articles while their bodies stay in
+the state store, and a renderer never reaches back into reading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    name: str
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    url: str
+    type: str
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """An article's body and bio, in source form."""
+
+    body: str
+    bio: str
+
+    @property
+    def key(self) -> bytes:
+        return text_key(self.body, self.bio)
+
+
+def text_key(body: str, bio: str) -> bytes:
+    """Return the name of the text BODY and BIO make (cleaned text holds no NUL)."""
+    return hashlib.blake2b(f"{body}\0{bio}".encode(), digest_size=16).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    path: str
+    format: str
+    slug: str
+    title: str
+    subtitle: str
+    text_key: bytes  # names the body and bio, which a Bodies source holds
+    summary: str  # as written; markup.summary() derives one when empty
+    authors: tuple[Author, ...]
+    tags: tuple[Tag, ...]
+    lang: str
+    draft: bool
+    aliases: tuple[str, ...]
+    enclosure: Enclosure | None
+    content_hash: str
+    id: str | None  # pinned or, after the catalog, minted
+    published: datetime | None  # pinned or, after the catalog, first seen
+    updated: datetime | None
+    id_pinned: bool
+    date_pinned: bool
+
+
+class Bodies(Protocol):
+    """Where renderers get an article's body and bio."""
+
+    def text(self, article: Article) -> Text:
+        """Return ARTICLE's body and bio."""
+        ...
+
+
+class HeldBodies:
+    """Bodies held in memory, by text key: for tests and for tools that read once."""
+
+    def __init__(self, texts: dict[bytes, Text] | None = None):
+        self.texts: dict[bytes, Text] = texts if texts is not None else {}
+
+    def text(self, article: Article) -> Text:
+        return self.texts[article.text_key]

@@ -1,0 +1,142 @@
+"""Records of published articles: minted ids, first-seen dates, renames, deletions.
+
+Per published article the store keeps the id minted when it was first
+published, the first-seen time (its date when none is written), the time its
+content was first seen to differ, and when it disappeared (so its permalink
+answers 410). A rename keeps the record: a vanished article whose path or
+content reappears under a new slug is the same article, and its old slug
+becomes a redirect. These functions run on a connection inside the caller's
+transaction; ``db.StateStore`` owns the connection and its faults.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A published article as the catalog sees it now."""
+
+    slug: str
+    path: str
+    hash: str
+    date: datetime | None  # pinned date, for minting
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    slug: str
+    id: str
+    first_seen: datetime
+    changed: datetime | None
+    gone: datetime | None
+
+
+def _iso(value: datetime) -> str:
+    # Whole seconds: the date `feedsvc check` tells an author to pin is then exact.
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def mint_id(authority: str, when: datetime, slug: str) -> str:
+    """Return the RFC 4151 tag URI for SLUG first published WHEN."""
+    return f"tag:{authority},{when.astimezone(UTC):%Y-%m-%d}:{slug}"
+
+
+def recorded_authority(db: sqlite3.Connection) -> str | None:
+    """Return the id authority recorded at the first minting, if any."""
+    row = db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
+    return None if row is None else str(row[0])
+
+
+def sync(
+    db: sqlite3.Connection,
+    seen: list[Seen],
+    gone: list[str],
+    authority: str,
+    now: datetime,
+    pinned: bool,
+) -> None:
+    """Record SEEN articles and GONE slugs at NOW, inside the caller's transaction."""
+    stamp = _iso(now)
+    recorded = recorded_authority(db)
+    if recorded is not None and not pinned:
+        authority = recorded
+    elif recorded is None:
+        db.execute("INSERT INTO meta VALUES ('authority', ?)", (authority,))
+    for slug in gone:
+        db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug))
+    renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
+    olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
+    for item in seen:
+        _record(db, item, authority, stamp, now, bool(renames), bool(olds))
+
+
+def _record(
+    db: sqlite3.Connection,
+    item: Seen,
+    authority: str,
+    stamp: str,
+    now: datetime,
+    renames: bool,
+    olds: bool,
+) -> None:
+    row = db.execute("SELECT key, hash, gone FROM article WHERE slug = ?", (item.slug,)).fetchone()
+    if row is None and renames:
+        # A rename: the same path, else the same content, under a vanished record.
+        row = db.execute(
+            "SELECT key, hash, gone, slug FROM article WHERE gone IS NOT NULL AND "
+            "(path = ? OR hash = ?) ORDER BY path = ? DESC, gone DESC LIMIT 1",
+            (item.path, item.hash, item.path),
+        ).fetchone()
+        if row is not None:
+            db.execute("INSERT OR REPLACE INTO old_slug VALUES (?, ?)", (row[3], row[0]))
+            db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
+    if row is None:
+        minted = mint_id(authority, item.date or now, item.slug)
+        db.execute(
+            "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)",
+            (item.slug, item.path, item.hash, minted, stamp),
+        )
+        if olds:
+            db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
+        return
+    key, old_hash, _ = row[:3]
+    if old_hash != item.hash:
+        db.execute(
+            "UPDATE article SET hash = ?, changed = ? WHERE key = ?", (item.hash, stamp, key)
+        )
+    db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
+
+
+def read(db: sqlite3.Connection, slugs: Iterable[str] | None = None) -> dict[str, Record]:
+    """Return the records of SLUGS (else all) by current slug."""
+    query = "SELECT slug, id, first_seen, changed, gone FROM article"
+    if slugs is None:
+        rows = db.execute(query).fetchall()
+    else:
+        rows = []
+        wanted = list(slugs)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += db.execute(f"{query} WHERE slug IN ({marks})", chunk).fetchall()
+    records = {}
+    for slug, id_, first, changed, gone in rows:
+        first_seen = _dt(first)
+        assert first_seen is not None  # NOT NULL in the schema
+        records[slug] = Record(slug, id_, first_seen, _dt(changed), _dt(gone))
+    return records
+
+
+def old_slugs(db: sqlite3.Connection) -> dict[str, str]:
+    """Return each old slug mapped to the current slug of its article."""
+    rows = db.execute("SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key")
+    return {str(old): str(new) for old, new in rows.fetchall()}

@@ -1,0 +1,159 @@
+"""The HTTP rules, as pure functions on header values: no Flask, no request, no clock.
+
+Both the Flask route and the WSGI fast path call these, so they answer with
+the same status, headers and bytes. Conditional requests are decided by
+Werkzeug's sans-I/O ``is_resource_modified`` (what ``make_conditional``
+calls: If-None-Match first, weak comparison, ``*`` and lists, then
+If-Modified-Since; If-Match gives 412). We call it directly because
+``make_conditional`` adds a Date header and the server always adds its own,
+which would send two. gzip is chosen by Accept-Encoding and has its own ETag;
+``Vary: Accept-Encoding`` is sent on 200 and 304. max-age never runs past the
+next scheduled article. No cookie, no Expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import http_date, parse_accept_header, parse_etags, quote_etag
+from werkzeug.sansio.http import is_resource_modified
+
+from ..render.document import Document
+from ..render.formats import BROWSER_XML, HTML
+
+Headers = list[tuple[str, str]]
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
+        "media-src https: http:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+class Validators(NamedTuple):
+    """A request's conditional headers, as sent (None when absent)."""
+
+    if_none_match: str | None = None
+    if_modified_since: str | None = None
+    if_match: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return self != _NONE
+
+
+_NONE = Validators()
+
+
+class Variant(NamedTuple):
+    """One representation of a document, with every header but Cache-Control."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime | None
+    headers: Headers
+    headers_304: Headers  # what RFC 9110 15.4.5 asks of a 304, bar Cache-Control
+
+
+def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
+    """Return DOCUMENT's identity or gzip representation, for a browser or not, computed once."""
+    cached = document.http
+    variant: Variant | None = cached.get((gzipped, browser))
+    if variant is None:
+        body, etag = (
+            (document.gzip_body, document.gzip_etag) if gzipped else (document.body, document.etag)
+        )
+        content_type = "application/xml; charset=utf-8" if browser else document.content_type
+        vary = "Accept-Encoding, Accept" if document.mimetype in BROWSER_XML else "Accept-Encoding"
+        headers = [("Content-Type", content_type), ("Vary", vary)]
+        if gzipped:
+            headers.append(("Content-Encoding", "gzip"))
+        if document.mimetype == HTML:
+            headers.extend(SECURITY_HEADERS.items())
+        else:
+            headers.append(("X-Content-Type-Options", "nosniff"))
+        headers.append(("ETag", quote_etag(etag)))
+        if document.last_modified is not None:
+            headers.append(("Last-Modified", http_date(document.last_modified)))
+        headers_304 = [("Vary", vary), ("ETag", quote_etag(etag))]
+        variant = cached[gzipped, browser] = Variant(
+            body, etag, document.last_modified, headers, headers_304
+        )
+    return variant
+
+
+@lru_cache(maxsize=256)
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Say whether an Accept-Encoding header value takes gzip."""
+    return "gzip" in accept_encoding and parse_accept_header(accept_encoding)["gzip"] > 0
+
+
+@lru_cache(maxsize=256)
+def prefers_html(accept: str, mimetype: str) -> bool:
+    """Say whether a client sending ACCEPT (a browser) prefers text/html to MIMETYPE."""
+    return (
+        "text/html" in accept
+        and parse_accept_header(accept, MIMEAccept).best_match([mimetype, "text/html"])
+        == "text/html"
+    )
+
+
+def negotiate(document: Document, accept_encoding: str, accept: str, status: int = 200) -> Variant:
+    """Return the representation of DOCUMENT for a request sending these Accept headers."""
+    gzipped = status == 200 and accepts_gzip(accept_encoding)
+    # Chromium shows application/atom+xml and rss+xml as plain text and never applies their
+    # XSL stylesheet: a browser (which prefers text/html) gets the same bytes as
+    # application/xml. Feed readers, and clients that send no Accept, are unaffected.
+    browser = document.mimetype in BROWSER_XML and prefers_html(accept, document.mimetype)
+    return _variant(document, gzipped, browser)
+
+
+def conditional(
+    validators: Validators, variant: Variant, cache_control: tuple[str, str]
+) -> tuple[int, Headers, bytes]:
+    """Return the status, headers and body that answer VALIDATORS for VARIANT."""
+    if not validators.any or is_resource_modified(
+        http_if_modified_since=validators.if_modified_since,
+        http_if_none_match=validators.if_none_match,
+        http_if_match=validators.if_match,
+        etag=variant.etag,
+        last_modified=variant.last_modified,
+    ):
+        return 200, [*variant.headers, cache_control], variant.body
+    if validators.if_match is not None and parse_etags(validators.if_match):
+        return 412, [*variant.headers, cache_control], b""  # as make_conditional answers
+    return 304, [*variant.headers_304, cache_control], b""
+
+
+def error_headers(variant: Variant) -> Headers:
+    """Return the headers of an error page: never cached, with no validators."""
+    headers = [h for h in variant.headers if h[0] not in ("ETag", "Last-Modified")]
+    headers.append(("Cache-Control", "no-cache"))
+    return headers
+
+
+def max_age(cache_max_age: int, next_due: datetime | None, now: datetime) -> int:
+    """Return the seconds a response may be cached: never past the next scheduled article."""
+    if next_due is None:
+        return cache_max_age
+    return max(0, min(cache_max_age, int((next_due - now).total_seconds())))
+
+
+def cache_control(cache_max_age: int, next_due: datetime | None, now: datetime) -> str:
+    """Return the Cache-Control value of a 200 or 304."""
+    return f"public, max-age={max_age(cache_max_age, next_due, now)}"
+
+
+def validators(environ: Mapping[str, Any]) -> Validators:
+    """Return the conditional headers of a WSGI ENVIRON."""
+    return Validators(
+        environ.get("HTTP_IF_NONE_MATCH"),
+        environ.get("HTTP_IF_MODIFIED_SINCE"),
+        environ.get("HTTP_IF_MATCH"),
+    )

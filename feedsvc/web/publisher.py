@@ -1,0 +1,146 @@
+"""Keep the current documents of one process fresh, off the request path.
+
+A ``Publisher`` owns the catalog and the documents of its latest snapshot.
+In a server, a ``watch.Watcher`` thread keeps the catalog current and new
+documents are swapped in only when the snapshot's version changes, so a poll
+costs a dictionary look-up whatever the number of articles. Without the
+thread (tests, ``check``, ``build``) a request rescans when RESCAN_INTERVAL
+has passed. The problems of each new snapshot are logged once, when they
+first appear. Static files are read once, at start-up. ``now`` comes in from
+the caller: the app factory, a request, a rescan tick or a build.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..catalog.catalog import Catalog
+from ..catalog.snapshot import Snapshot
+from ..errors import Problem
+from ..render.document import Document
+from ..render.pages import Pages
+from ..render.router import Documents
+from ..render.site import Site
+from ..store.db import StateStore
+from .watch import Watcher
+
+log = logging.getLogger(__name__)
+STATIC_TYPES = {
+    ".css": "text/css",
+    ".xsl": "application/xslt+xml",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain",
+}
+
+
+def load_static(theme: str = "") -> dict[str, Document]:
+    """Return our static files, then the theme's over them, by name."""
+    found: dict[str, bytes] = {}
+    package = resources.files("feedsvc") / "static"
+    for item in package.iterdir():
+        if item.is_file() and not item.name.startswith("."):
+            found[item.name] = item.read_bytes()
+    if theme:
+        folder = Path(theme) / "static"
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not any(p.startswith(".") for p in path.parts):
+                    found[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return {
+        name: Document(
+            data,
+            STATIC_TYPES.get(Path(name).suffix)
+            or mimetypes.guess_type(name)[0]
+            or "application/octet-stream",
+            None,
+        )
+        for name, data in sorted(found.items())
+    }
+
+
+class Publisher:
+    """The catalog and rendered documents of one process, first scanned at NOW."""
+
+    def __init__(self, config: Mapping[str, Any], now: datetime):
+        self.config = config
+        self.site = Site.from_config(config)
+        self.interval = float(config["RESCAN_INTERVAL"])
+        self.store = StateStore(config["STATE"], now)
+        self.catalog = Catalog.from_config(config, self.site.zone, self.site.host, self.store)
+        self.feed_id = self.store.feed_id(self.catalog.authority, now)
+        self.bodies = self.catalog.folder.bodies
+        self.pages = Pages(self.site, self.bodies, config["THEME"])
+        self.static = load_static(config["THEME"])
+        self.watcher = Watcher(
+            self.catalog.root, self.refresh, lambda: self.catalog.unsettled, self.interval
+        )
+        self._lock = threading.Lock()
+        self._last_scan = time.monotonic()
+        self._logged: frozenset[Problem] = frozenset()
+        snapshot = self.catalog.scan(now)
+        self._log_problems(snapshot)
+        self.documents = self._documents(snapshot)
+
+    def _documents(self, snapshot: Snapshot) -> Documents:
+        return Documents(self.site, snapshot, self.pages, self.static, self.feed_id, self.bodies)
+
+    def _log_problems(self, snapshot: Snapshot) -> None:
+        """Log the problems of SNAPSHOT that the last one did not have: once per change."""
+        problems = frozenset(snapshot.problems)
+        for problem in sorted(problems - self._logged):
+            log.warning("%s", problem)
+        self._logged = problems
+
+    def refresh(self, now: datetime, paths: set[str] | None = None) -> Documents:
+        """Rescan PATHS (else the whole folder) at NOW; swap in new documents on a change."""
+        with self._lock:
+            snapshot = self.catalog.scan(now, paths)
+            self._last_scan = time.monotonic()
+            if snapshot is not self.documents.snapshot:
+                self._log_problems(snapshot)
+            if snapshot.version != self.documents.snapshot.version:
+                log.info("articles changed: %d published", len(snapshot.articles))
+                self.documents = self._documents(snapshot)
+            elif snapshot is not self.documents.snapshot:
+                self.documents.snapshot = snapshot
+            return self.documents
+
+    @property
+    def watching(self) -> bool:
+        """Say whether a thread keeps the documents fresh (else requests rescan)."""
+        return self.watcher.running
+
+    @property
+    def mode(self) -> str:
+        """Return how changes are noticed: notify or poll."""
+        return self.watcher.mode
+
+    def start_watching(self) -> None:
+        """Keep the documents current from a daemon thread (see ``watch``)."""
+        self.watcher.start(self.config.get("WATCH", "auto"))
+
+    def current(self, now: datetime) -> Documents:
+        """Return the documents to serve at NOW."""
+        documents = self.documents
+        if (
+            not self.watching
+            and time.monotonic() - self._last_scan >= self.interval
+            or not documents.snapshot.is_current(now)
+        ):
+            documents = self.refresh(now)
+        return documents
+
+    def close(self) -> None:
+        """Stop watching and close the state store."""
+        self.watcher.stop()
+        self.store.close()
