@@ -238,7 +238,7 @@ class Floor(Server):
         print(" ready: floor", flush=True)
         return app
 
-Floor({**options("127.0.0.1", port, workers, THREADS), "proc_name": "floor"}).run()
+Floor({**options("127.0.0.1", port, workers, THREADS), "proc_name": "floor"}, lambda: app).run()
 """.replace("THREADS", str(THREADS))
 
 

@@ -92,6 +92,7 @@ def serve(
 
     When BASE_URL is not configured it is http://HOST:PORT/.
     """
+    from . import create_app
     from .web.server import run
 
     if config.ENV_PREFIX + "BASE_URL" not in os.environ:
@@ -104,7 +105,7 @@ def serve(
         f"feedsvc {__version__}: serving {settings['ARTICLES']} at {settings['BASE_URL']}",
         err=True,
     )
-    run(host, port, workers or default_workers(), threads)
+    run(host, port, workers or default_workers(), threads, create_app)
 
 
 @main.command()

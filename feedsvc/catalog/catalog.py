@@ -13,22 +13,22 @@ logs them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import fields, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from operator import attrgetter
 from typing import Any
 
-from ..errors import ArticleError, Problem, warning
+from ..errors import Problem
 from ..model import Article
 from ..reading.normalise import Defaults
 from ..store.db import StateStore
 from ..store.records import Record, Seen
+from . import duplicates
 from .folder import SETTLE, Folder
 from .snapshot import Snapshot, assemble, digest, version
 
 log = logging.getLogger(__name__)
-FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
@@ -100,50 +100,19 @@ class Catalog:
         record = self.records.get(article.slug)
         return article.published or (record.first_seen if record else None)
 
-    def _winners(
-        self, articles: Iterable[Article], key: Callable[[Article], str], what: str
-    ) -> tuple[list[Article], list[Problem]]:
-        articles = list(articles)
-        keys = [key(a) for a in articles]
-        if len(set(keys)) == len(keys):
-            return articles, []  # no duplicates: the usual case, kept cheap
-        groups: dict[str, list[Article]] = {}
-        for article in articles:
-            groups.setdefault(key(article), []).append(article)
-        winners, problems = [], []
-        for name, group in groups.items():
-            if len(group) == 1:
-                winners.append(group[0])
-                continue
-            group.sort(key=lambda a: (self._first_date(a) or FAR_FUTURE, a.path))  # undated last
-            winners.append(group[0])
-            others = ", ".join(a.path for a in group[1:])
-            problems.append(
-                warning(
-                    group[0].path,
-                    f"{what} {name!r} is also claimed by {others}; this file wins "
-                    "(the earlier date, then the path)",
-                )
-            )
-            for loser in group[1:]:
-                problems.append(
-                    ArticleError(
-                        loser.path,
-                        f"duplicate {what} {name!r}, also in {group[0].path} which wins "
-                        "(the earlier date, then the path): change one of them",
-                    ).problem
-                )
-        return winners, problems
-
     def _build(self, now: datetime) -> Snapshot:
         candidates: list[Article] = []
         drafts: list[Article] = []
         for article in self.folder.articles():
             (drafts if article.draft else candidates).append(article)
-        winners, dupes = self._winners(candidates, attrgetter("slug"), "slug")
+        winners, dupes = duplicates.winners(
+            candidates, attrgetter("slug"), "slug", self._first_date
+        )
         self._sync(winners, now)
         resolved = self._resolve_all(self._recorded(winners))
-        resolved, id_dupes = self._winners(resolved, lambda a: a.id or "", "id")
+        resolved, id_dupes = duplicates.winners(
+            resolved, lambda a: a.id or "", "id", self._first_date
+        )
         self._dupes = dupes + id_dupes
         return assemble(
             resolved,

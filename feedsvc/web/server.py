@@ -11,16 +11,19 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 
-class Server(BaseApplication):
-    """gunicorn running ``create_app()`` with the given options."""
+class Server(BaseApplication):  # type: ignore[misc]  # gunicorn publishes no types
+    """gunicorn running the app FACTORY makes (``create_app``) with the given options."""
 
-    def __init__(self, options: dict[str, Any]):
+    def __init__(self, options: dict[str, Any], factory: Callable[[], Flask]):
         self.options = options
+        self.factory = factory
         super().__init__()
 
     def load_config(self) -> None:
@@ -28,10 +31,8 @@ class Server(BaseApplication):
             if key in self.cfg.settings:  # control_socket_disable is new in gunicorn 25
                 self.cfg.set(key, value)
 
-    def load(self):
-        from .. import create_app
-
-        app = create_app()
+    def load(self) -> Flask:
+        app = self.factory()
         publisher = app.extensions["feedsvc"]
         publisher.start_watching()
         gc.freeze()  # what start-up loaded lives forever: keep it out of every GC pass
@@ -65,6 +66,6 @@ def options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
     }
 
 
-def run(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve on HOST:PORT until stopped."""
-    Server(options(host, port, workers, threads)).run()
+def run(host: str, port: int, workers: int, threads: int, factory: Callable[[], Flask]) -> None:
+    """Serve the app FACTORY makes on HOST:PORT until stopped."""
+    Server(options(host, port, workers, threads), factory).run()

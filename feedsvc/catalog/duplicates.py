@@ -1,0 +1,55 @@
+"""Settle duplicate slugs and ids: the earlier date wins, then the path.
+
+Undated articles (no written date, no record yet) come last. The winner gets
+a warning naming the others; each loser an error saying what to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from ..errors import ArticleError, Problem, warning
+from ..model import Article
+
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+def winners(
+    articles: Iterable[Article],
+    key: Callable[[Article], str],
+    what: str,
+    first_date: Callable[[Article], datetime | None],
+) -> tuple[list[Article], list[Problem]]:
+    """Return one article per KEY (named WHAT in messages), and the problems of the rest."""
+    articles = list(articles)
+    keys = [key(a) for a in articles]
+    if len(set(keys)) == len(keys):
+        return articles, []  # no duplicates: the usual case, kept cheap
+    groups: dict[str, list[Article]] = {}
+    for article in articles:
+        groups.setdefault(key(article), []).append(article)
+    kept, problems = [], []
+    for name, group in groups.items():
+        if len(group) == 1:
+            kept.append(group[0])
+            continue
+        group.sort(key=lambda a: (first_date(a) or FAR_FUTURE, a.path))
+        kept.append(group[0])
+        others = ", ".join(a.path for a in group[1:])
+        problems.append(
+            warning(
+                group[0].path,
+                f"{what} {name!r} is also claimed by {others}; this file wins "
+                "(the earlier date, then the path)",
+            )
+        )
+        for loser in group[1:]:
+            problems.append(
+                ArticleError(
+                    loser.path,
+                    f"duplicate {what} {name!r}, also in {group[0].path} which wins "
+                    "(the earlier date, then the path): change one of them",
+                ).problem
+            )
+    return kept, problems
