@@ -338,7 +338,7 @@ def parse_all(results: Results) -> float:
     for digest, (kind, body) in results.bodies.items():
         try:
             results.parsed[digest] = parse_body(kind, body)
-        except Exception as e:  # noqa: BLE001 - counted and shown, never fatal
+        except Exception as e:
             results.bad_bodies.append(f"{kind}: {type(e).__name__}: {e}"[:300])
             results.parsed[digest] = []
     for received, digest in results.received:

@@ -75,7 +75,7 @@ def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
     changed = 0
     paths = list(documents.paths())
     with contextlib.ExitStack() as stack:
-        sink = None if progress else stack.enter_context(open(os.devnull, "w"))  # noqa: SIM115
+        sink = None if progress else stack.enter_context(open(os.devnull, "w"))
         # Each document is rendered, written and let go: keeping them would hold the site.
         rendered = ((path, documents.render(path)) for path in paths)
         bar = stack.enter_context(

@@ -390,21 +390,3 @@ def test_theme_static_file_overrides_ours_of_the_same_name(articles: Path, tmp_p
     client = create_app(app_config(articles, THEME=str(theme))).test_client()
     assert get(client, "/static/style.css").data == b"body { color: teal; }\n"
     assert get(client, "/static/print.css").data.startswith(b"/* Print")
-
-
-def test_readme_documents_every_template_and_every_variable_it_uses():
-    from jinja2 import meta
-
-    from feedsvc.render.pages import environment
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Pages, themes and hosting beside a blog", 1)[1].split("\n## ", 1)[0]
-    env = environment()
-    folder = Path(__file__).resolve().parent.parent / "feedsvc" / "templates"
-    names = sorted(p.name for p in folder.glob("*.html"))
-    assert "article.html" in names
-    for name in names:
-        assert f"`{name}`" in section, f"README does not document {name}"
-        source = (folder / name).read_text(encoding="utf-8")
-        for variable in meta.find_undeclared_variables(env.parse(source)):
-            assert f"`{variable}" in section, f"README does not document {variable} ({name})"

@@ -73,7 +73,8 @@ class Folder:
 
         A path that is a folder or a symlink makes it a full scan.
         """
-        found = self._stat_paths(paths) if paths is not None else None
+        scope = None if paths is None else set(paths)
+        found = None if scope is None else self._stat_paths(scope)
         if found is None:
             found, walk_problems = files.discover(self.root)
             changes = self._read_changed(found, None, now)
@@ -81,7 +82,7 @@ class Folder:
                 self._walk_problems = tuple(walk_problems)
                 changes = Changes(True, None)
         else:
-            changes = self._read_changed(found, set(paths), now)
+            changes = self._read_changed(found, scope, now)
         self._scanned = True
         return changes
 

@@ -60,7 +60,14 @@ def digest(article: Article) -> bytes:
 
 def sort_key(article: Article) -> tuple[Any, ...]:
     """Order articles newest first, then by slug."""
-    return (-article.published.timestamp(), article.slug)
+    published = article.published
+    assert published is not None  # resolved
+    return (-published.timestamp(), article.slug)
+
+
+def _published(article: Article) -> datetime:
+    assert article.published is not None  # resolved
+    return article.published
 
 
 def version(
@@ -91,8 +98,8 @@ def assemble(
     OLD_SLUGS maps renamed slugs to current ones; GONE holds the slugs the
     store saw disappear; DIGESTS maps each slug to ``digest`` of its article.
     """
-    live = sorted((a for a in resolved if a.published <= now), key=sort_key)
-    scheduled = sorted((a for a in resolved if a.published > now), key=sort_key)
+    live = sorted((a for a in resolved if _published(a) <= now), key=sort_key)
+    scheduled = sorted((a for a in resolved if _published(a) > now), key=sort_key)
     by_slug = {a.slug: a for a in live}
     redirects = {}
     for old, new in sorted(old_slugs.items()):

@@ -49,7 +49,8 @@ def signature(st: os.stat_result) -> bytes:
 
 def mtime(signature: bytes) -> float:
     """Return the mtime, in seconds, that SIGNATURE holds."""
-    return _SIGNATURE.unpack(signature)[2] / 1e9
+    nanoseconds: int = _SIGNATURE.unpack(signature)[2]
+    return nanoseconds / 1e9
 
 
 def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:

@@ -55,7 +55,7 @@ class FeedInfo:
 
 def newest_update(articles: Sequence[Article]) -> datetime:
     """Return the latest ``updated`` of ARTICLES, or the epoch when there are none."""
-    return max((a.updated for a in articles), default=EPOCH)
+    return max((a.updated for a in articles if a.updated is not None), default=EPOCH)
 
 
 def enclosure_url(article: Article, site: Site) -> str:
@@ -180,9 +180,9 @@ def atom(
     """Return ARTICLES as an Atom 1.0 document; the first FULL_COUNT carry their content."""
     fg = _generator(site, info, articles)
     _add_entries(fg, site, articles, full_count, bodies)
-    nsmap = {None: ATOM_NS, **({"fh": FH_NS} if info.archive else {})}
+    nsmap: dict[str | None, str] = {None: ATOM_NS, **({"fh": FH_NS} if info.archive else {})}
     parsed = etree.fromstring(fg.atom_str())
-    root = etree.Element(parsed.tag, nsmap=nsmap)
+    root = etree.Element(parsed.tag, nsmap=nsmap)  # type: ignore[arg-type]  # None: the default namespace
     root.set(XML_LANG, site.language)
     root.extend(parsed)
     first_entry = next(iter(root.iterfind(f"{{{ATOM_NS}}}entry")), None)
@@ -205,6 +205,13 @@ def atom(
     return _serialise(root, site)
 
 
+def _child(parent: etree._Element, tag: str) -> etree._Element:
+    """Return PARENT's child TAG, which feedgen always writes."""
+    child = parent.find(tag)
+    assert child is not None, tag
+    return child
+
+
 def rss(
     site: Site, info: FeedInfo, articles: Sequence[Article], full_count: int, bodies: Bodies
 ) -> bytes:
@@ -220,20 +227,21 @@ def rss(
     }
     root = etree.Element("rss", {"version": "2.0"}, nsmap=nsmap)
     channel = etree.SubElement(root, "channel")
-    channel.extend(parsed.find("channel"))
-    channel.find("link").text = site.url(info.home_path)
+    channel.extend(_child(parsed, "channel"))
+    home = _child(channel, "link")
+    home.text = site.url(info.home_path)
     for link in channel.findall(f"{{{ATOM_NS}}}link"):
         channel.remove(link)
-    _history(channel, site, info, "rss", RSS, channel.index(channel.find("link")) + 1)
+    _history(channel, site, info, "rss", RSS, channel.index(home) + 1)
     for item, article in zip(channel.iterfind("item"), articles, strict=True):
-        description = item.find("description")
+        description = _child(item, "description")
         # The summary is plain text, but readers render RSS descriptions as HTML.
         description.text = html.escape(description.text or "", quote=False)
         if len(article.authors) == 1 and article.authors[0].email:
             continue  # feedgen wrote <author>email (name)</author>
         for author in item.findall("author"):
             item.remove(author)
-        at = item.index(item.find("guid"))
+        at = item.index(_child(item, "guid"))
         for offset, a in enumerate(article.authors):
             creator = etree.Element(f"{{{DC_NS}}}creator")
             creator.text = a.name

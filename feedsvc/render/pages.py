@@ -14,7 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from .. import __version__
@@ -56,7 +63,7 @@ class Entry:
 
 def environment(theme: str = "") -> Environment:
     """Return the Jinja environment, THEME's templates first."""
-    loaders = []
+    loaders: list[BaseLoader] = []
     if theme:
         loaders.append(FileSystemLoader(str(Path(theme) / "templates")))
     loaders.append(PackageLoader("feedsvc", "templates"))

@@ -131,7 +131,7 @@ class StateStore:
                 try:
                     return self._connect(self.path)
                 except sqlite3.Error as again:
-                    e = again
+                    e = again  # type: ignore[assignment]  # reported as the cause below
             copy = self._read_only_copy() if os.path.exists(self.path) else None
             if copy is not None:
                 self._report(
