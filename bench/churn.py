@@ -77,7 +77,7 @@ def churn(
 
     A rename only touches an article last written RENAME_AFTER seconds ago or more, and a
     renamed article is not written for as long: a file both rewritten and renamed between
-    two scans cannot be told from a delete and an add (see the README's known limit).
+    two scans cannot be told from a delete and an add (see the known limit in docs/robustness.md).
     """
     rng = random.Random(seed)
     live: dict[int, tuple[str, int]] = {}  # number -> (file stem, version)
