@@ -132,7 +132,8 @@ class Folder:
         edited: dict[str, Article | None] | None = {}
         wall = now.timestamp()
         paths = set()
-        read: list[tuple[str, Text]] = []  # read anew: their texts go to the store
+        read: list[str] = []  # paths read anew
+        batch: list[tuple[str, Text]] = []  # their texts, until the store takes them
         for item in found:
             paths.add(item.path)
             self.unsettled.discard(item.path)
@@ -152,17 +153,19 @@ class Folder:
             article, text, problems = self._read(item, previous)
             self.files[item.path] = _File(item.signature, article, tuple(problems))
             if text is not None:
-                read.append((item.path, text))
-                if len(read) % STOW_BATCH == 0:
-                    self.bodies.stow(read[-STOW_BATCH:])
-        self.bodies.stow(read[len(read) - len(read) % STOW_BATCH :])
+                read.append(item.path)
+                batch.append((item.path, text))
+                if len(batch) == STOW_BATCH:  # a cold load never holds every body at once
+                    self.bodies.stow(batch)
+                    batch = []
+        self.bodies.stow(batch)
         deleted = (set(self.files) if scope is None else scope & set(self.files)) - paths
         for path in deleted:
             del self.files[path]
             changed, edited = True, None
         if read or deleted:
             kept = {article.text_key for article in self.articles()}
-            self.bodies.drop([path for path, _ in read] + sorted(deleted), kept, now)
+            self.bodies.drop(read + sorted(deleted), kept, now)
         return Changes(changed, edited)
 
     def _read(
