@@ -159,8 +159,19 @@ class _Source:
         return hash(self.key)
 
 
-def _source(article: Article, bodies: Bodies) -> _Source:
-    return _Source(article.text_key, lambda: bodies.text(article))
+def _spent() -> Text:
+    raise RuntimeError("a cached rendering asked for its text again")
+
+
+def _cached(
+    render: Callable[[str, _Source, str], str], article: Article, bodies: Bodies, base: str
+) -> str:
+    """Return RENDER's cached result for ARTICLE's text, fetching the text only on a miss."""
+    source = _Source(article.text_key, lambda: bodies.text(article))
+    try:
+        return render(article.format, source, base)
+    finally:
+        source.fetch = _spent  # a key kept by the cache holds no article and no source
 
 
 # Keyed by the text's name, not its source: the cache holds no bodies.
@@ -177,12 +188,12 @@ def _bio_html(fmt: str, source: _Source, base: str) -> str:
 
 def body_html(article: Article, bodies: Bodies, base: str) -> str:
     """Return ARTICLE's body as safe HTML, its URLs absolute against BASE."""
-    return _body_html(article.format, _source(article, bodies), base)
+    return _cached(_body_html, article, bodies, base)
 
 
 def bio_html(article: Article, bodies: Bodies, base: str) -> str:
     """Return ARTICLE's author bio as safe HTML."""
-    return _bio_html(article.format, _source(article, bodies), base)
+    return _cached(_bio_html, article, bodies, base)
 
 
 _TAG = re.compile(r"<[^>]*>")
