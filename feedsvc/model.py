@@ -10,7 +10,7 @@ the state store, and a renderer never reaches back into reading.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -40,10 +40,10 @@ class Text:
 
     body: str
     bio: str
+    key: bytes = field(init=False, compare=False)  # hashed once: the store and the article use it
 
-    @property
-    def key(self) -> bytes:
-        return text_key(self.body, self.bio)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", text_key(self.body, self.bio))
 
 
 def text_key(body: str, bio: str) -> bytes:
