@@ -89,6 +89,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXIES", 0, "How many reverse proxies' X-Forwarded-* headers to trust."),
     Setting("ICON", "", "URL of the feed icon (relative to BASE_URL or absolute)."),
     Setting("LOGO", "", "URL of the feed logo (relative to BASE_URL or absolute)."),
+    Setting(
+        "TOMBSTONE_DAYS",
+        30,
+        "Days a deleted article stays announced in the Atom feed as an RFC 6721 "
+        "`at:deleted-entry` (0: never).",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
@@ -168,13 +174,19 @@ def validate(config: Mapping[str, Any]) -> None:
     for key in ("FEED_SIZE", "PAGE_SIZE", "FEED_MAX_BYTES", "MAX_ARTICLE_BYTES"):
         if config[key] < 1:
             raise ConfigError(f"{key} must be at least 1")
-    for key in ("CACHE_MAX_AGE", "TRUSTED_PROXIES", "DOCUMENT_CACHE_BYTES"):
+    for key in ("CACHE_MAX_AGE", "TRUSTED_PROXIES", "DOCUMENT_CACHE_BYTES", "TOMBSTONE_DAYS"):
         if config[key] < 0:
             raise ConfigError(f"{key} must not be negative")
     if config["WATCH"] not in {"auto", "notify", "poll"}:
         raise ConfigError("WATCH must be 'auto', 'notify' or 'poll'")
     if config["RESCAN_INTERVAL"] <= 0:
         raise ConfigError("RESCAN_INTERVAL must be positive")
+
+
+def hub_list(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Return the hub URLs VALUE names: a list, or text separated by spaces or commas."""
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
 
 
 def normalise_base_url(url: str) -> str:

@@ -26,7 +26,7 @@ from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates
 from .folder import SETTLE, Folder
-from .snapshot import Snapshot, assemble, digest, version
+from .snapshot import Snapshot, Tombstone, assemble, author_slug, digest, version
 
 log = logging.getLogger(__name__)
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
@@ -44,11 +44,13 @@ class Catalog:
         max_bytes: int,
         settle: float = SETTLE,
         authority_pinned: bool = False,
+        tombstone_days: float = 0,
     ):
         self.folder = Folder(root, defaults, max_bytes, store, settle)
         self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
         self.store = store
         self.authority = authority
+        self.tombstone_days = tombstone_days
         self.synced: dict[str, tuple[str, str]] = {}  # slug -> what the store last heard
         self.records: dict[str, Record] = store.records()
         self.snapshot: Snapshot | None = None
@@ -83,6 +85,7 @@ class Catalog:
             config["MAX_ARTICLE_BYTES"],
             settle=settle,
             authority_pinned=bool(config["ID_AUTHORITY"]),
+            tombstone_days=config["TOMBSTONE_DAYS"],
         )
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:
@@ -122,6 +125,12 @@ class Catalog:
             gone={slug for slug, record in self.records.items() if record.gone is not None},
             digests=self._digests(),
             problems=self._problems(),
+            deleted={
+                slug: Tombstone(record.id, record.gone)
+                for slug, record in self.records.items()
+                if record.gone is not None
+            },
+            tombstone_days=self.tombstone_days,
         )
 
     def _digests(self) -> dict[str, bytes]:
@@ -133,7 +142,7 @@ class Catalog:
         None means a rebuild is due.
 
         Only edits that keep an article's place qualify: same slug, written date,
-        id, aliases and tags, published before and after. Everything else (new,
+        id, aliases, tags and authors, published before and after. Everything else (new,
         deleted, renamed, re-dated, drafted files, duplicates) takes ``_build``.
         """
         before = self.snapshot
@@ -159,6 +168,7 @@ class Catalog:
                     new.id,
                     new.aliases,
                     new.tags,
+                    new.authors,
                     new.date_pinned,
                     new.id_pinned,
                 )
@@ -168,6 +178,7 @@ class Catalog:
                     old.id,
                     old.aliases,
                     old.tags,
+                    old.authors,
                     old.date_pinned,
                     old.id_pinned,
                 )
@@ -185,6 +196,7 @@ class Catalog:
             self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([a.slug for a in seen]))
         live, by_slug, tags = list(before.articles), dict(before.by_slug), dict(before.tags)
+        authors = dict(before.authors)
         position = {a.slug: i for i, a in enumerate(live)}
         for new in edits:
             self.synced[new.slug] = (new.content_hash, new.path)
@@ -198,12 +210,18 @@ class Catalog:
             for tag in done.tags:
                 tag_, items = tags[tag.slug]
                 tags[tag.slug] = (tag_, tuple(done if a is old_done else a for a in items))
+            for slug in {author_slug(a) for a in done.authors} & authors.keys():
+                author, items = authors[slug]
+                authors[slug] = (author, tuple(done if a is old_done else a for a in items))
         return replace(
             before,
             articles=tuple(live),
             by_slug=by_slug,
             tags=tags,
-            version=version(live, before.redirects, before.gone, self._digests()),
+            authors=authors,
+            version=version(
+                live, before.redirects, before.gone, self._digests(), before.tombstones
+            ),
             problems=self._problems(),
         )
 
