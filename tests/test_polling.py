@@ -169,7 +169,7 @@ def test_304_carries_etag_cache_control_vary_and_one_date(shared: Server, encodi
     assert reply.status == 304 and reply.body == b""
     assert reply["ETag"] == plain["ETag"]
     assert reply["Cache-Control"] == plain["Cache-Control"]
-    # Feeds also vary on Accept: a browser gets them as application/xml for feed.xsl.
+    # Feeds also vary on Accept: a browser gets them as application/xml for feed.css.
     assert reply["Vary"] == plain["Vary"] == "Accept-Encoding, Accept"
     for response in (plain, reply):
         dates = response.headers.get_all("Date")

@@ -167,9 +167,10 @@ def _history(
 
 
 def _stylesheet(site: Site) -> bytes:
-    # Under BASE_URL like every URL we write: the feed's own origin, so browsers apply it.
-    href = site.url("static/feed.xsl")
-    return f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'.encode()
+    # CSS on the XML itself, not XSLT, which browsers are removing. Under BASE_URL like every
+    # URL we write: the feed's own origin.
+    href = site.url("static/feed.css")
+    return f'<?xml-stylesheet type="text/css" href="{href}"?>\n'.encode()
 
 
 _RSS_ESCAPE = re.compile(rb"&(lt|amp);")

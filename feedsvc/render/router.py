@@ -157,6 +157,8 @@ class Documents:
             return Result(200, self._index(1))
         if path in _MAIN_FEEDS:
             return Result(200, self._main_feed(_MAIN_FEEDS[path]))
+        if path == "favicon.ico":  # browsers ask for it, even beside a feed: not a 404
+            return Result(301, location=self.site.icon or self.site.url("static/favicon.svg"))
         if path == "sitemap.xml":
             return Result(200, Document(sitemap(self.site, snap), SITEMAP, self._changed()))
         if path == "feeds.opml":
@@ -209,6 +211,7 @@ class Documents:
             yield feed_path(kind)
         yield "sitemap.xml"
         yield "feeds.opml"
+        yield "favicon.ico"
         for page in range(2, self.page_count + 1):
             yield f"page/{page}/"
         for article in self.snapshot.articles:
