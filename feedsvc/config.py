@@ -90,6 +90,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ICON", "", "URL of the feed icon (relative to BASE_URL or absolute)."),
     Setting("LOGO", "", "URL of the feed logo (relative to BASE_URL or absolute)."),
     Setting(
+        "WEBSUB_HUBS",
+        "",
+        "WebSub hub URLs (a TOML list, or separated by spaces or commas). When set, every "
+        'feed but the archives names them (`rel="hub"`, in the document and a `Link` '
+        "header), and each change of a feed's bytes is announced to each hub once.",
+    ),
+    Setting(
         "TOMBSTONE_DAYS",
         30,
         "Days a deleted article stays announced in the Atom feed as an RFC 6721 "
@@ -98,11 +105,14 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+LIST_KEYS = frozenset({"WEBSUB_HUBS"})  # text, or a list in TOML
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:
     """Return VALUE converted to the type of KEY's default."""
     default = DEFAULTS[key]
+    if key in LIST_KEYS and isinstance(value, list | tuple):
+        value = " ".join(str(item) for item in value)
     try:
         if isinstance(default, bool):
             if isinstance(value, str):
@@ -181,6 +191,10 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("WATCH must be 'auto', 'notify' or 'poll'")
     if config["RESCAN_INTERVAL"] <= 0:
         raise ConfigError("RESCAN_INTERVAL must be positive")
+    for hub in hub_list(config.get("WEBSUB_HUBS", "")):
+        parts = urlsplit(hub)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ConfigError(f"WEBSUB_HUBS: {hub!r} is not an absolute http(s) URL")
 
 
 def hub_list(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:

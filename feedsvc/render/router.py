@@ -91,10 +91,15 @@ class Documents:
         return Document(body, HTML, newest_update(articles) if articles else None)
 
     def _feed(self, kind: str, info: FeedInfo, articles: Sequence[Article]) -> Document:
+        link = ""
         if not info.archive and self.site.websub_hubs:
             info = replace(info, hubs=self.site.websub_hubs)
+            link = ", ".join(
+                [f'<{hub}>; rel="hub"' for hub in info.hubs]
+                + [f'<{self.site.url(f"{info.self_path}.{kind}")}>; rel="self"']
+            )
         body = render(kind, self.site, info, articles, self.bodies)
-        return Document(body, FORMATS[kind].media_type, feed_updated(info, articles))
+        return Document(body, FORMATS[kind].media_type, feed_updated(info, articles), link)
 
     def _main_feed(self, kind: str) -> Document:
         latest = next(reversed(self.months), None)

@@ -31,6 +31,7 @@ from ..render.router import Documents
 from ..render.site import Site
 from ..store.db import StateStore
 from .watch import Watcher
+from .websub import Pinger
 
 log = logging.getLogger(__name__)
 STATIC_TYPES = {
@@ -87,6 +88,7 @@ class Publisher:
         self._lock = threading.Lock()
         self._last_scan = time.monotonic()
         self._logged: frozenset[Problem] = frozenset()
+        self.pinger: Pinger | None = None
         snapshot = self.catalog.scan(now)
         self._log_problems(snapshot)
         self.documents = self._documents(snapshot)
@@ -110,7 +112,9 @@ class Publisher:
                 self._log_problems(snapshot)
             if snapshot.version != self.documents.snapshot.version:
                 log.info("articles changed: %d published", len(snapshot.articles))
-                self.documents = self._documents(snapshot)
+                previous, self.documents = self.documents, self._documents(snapshot)
+                if self.pinger is not None:
+                    self.pinger.changed(previous, self.documents)
             elif snapshot is not self.documents.snapshot:
                 self.documents.snapshot = snapshot
             return self.documents
@@ -126,7 +130,15 @@ class Publisher:
         return self.watcher.mode
 
     def start_watching(self) -> None:
-        """Keep the documents current from a daemon thread (see ``watch``)."""
+        """Keep the documents current from a daemon thread (see ``watch``), and tell the hubs.
+
+        WebSub pings start here, with the server, never in a build or a check.
+        """
+        if self.site.websub_hubs and self.pinger is None:
+            # when the hub fetches, every worker has rescanned: one interval and a settle
+            delay = min(5.0, self.interval + 0.5)
+            self.pinger = Pinger(self.site.websub_hubs, self.config["STATE"], delay)
+            self.pinger.start(self.documents)
         self.watcher.start(self.config.get("WATCH", "auto"))
 
     def current(self, now: datetime) -> Documents:
@@ -141,6 +153,8 @@ class Publisher:
         return documents
 
     def close(self) -> None:
-        """Stop watching and close the state store."""
+        """Stop watching and pinging, and close the state store."""
         self.watcher.stop()
+        if self.pinger is not None:
+            self.pinger.stop()
         self.store.close()
