@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -24,7 +25,7 @@ from conftest import app_config, free_port, start_server, stop_server
 from feedsvc import config, create_app
 from feedsvc.errors import ConfigError
 from feedsvc.store.websub import Pings
-from feedsvc.web.websub import backoff
+from feedsvc.web.websub import backoff, feed_paths
 
 BASE = "http://feeds.example.org/"
 HUBS = "https://hub.example.net/ http://127.0.0.1:9/hub"
@@ -101,6 +102,26 @@ def test_of_two_workers_offering_the_same_change_exactly_one_arms_the_pings(tmp_
     assert first.next_due() == 30.0
     first.close()
     second.close()
+
+
+def test_the_feeds_offered_after_a_change_are_the_sites_and_those_of_the_changed_article(
+    articles: Path,
+):
+    publisher = create_app(app_config(articles)).extensions["feedsvc"]
+    before = publisher.documents
+    everything = feed_paths(before, None)
+    assert {"feed.atom", "tags/food/feed.rss", "authors/tomas-brandt/feed.json"} <= set(everything)
+    path = articles / "library-night-hours.txt"  # tags city, culture; by Tomás Brandt
+    path.write_text(path.read_text().replace("Staff volunteered", "Staff gladly volunteered"))
+    os.utime(path, (time.time() - 60, time.time() - 60))
+    after = publisher.refresh(datetime.now(UTC))
+    assert after is not before
+    kinds = ("atom", "rss", "json")
+    assert sorted(feed_paths(after, before)) == sorted(
+        f"{folder}feed.{kind}"
+        for folder in ("", "tags/city/", "tags/culture/", "authors/tomas-brandt/")
+        for kind in kinds
+    )
 
 
 def test_backoff_doubles_up_to_an_hour():
