@@ -91,8 +91,13 @@ class Catalog:
         With PATHS (relative to the folder), only those are looked at; a path that
         is a folder or a symlink makes it a full scan.
         """
+        moved = self.store.follow()
+        if moved:  # the store was replaced or merged into: every record is read again
+            self.records, self.synced = self.store.records(), {}
         changes = self.folder.scan(now, paths)
-        if changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
+        if moved:
+            self.snapshot = self._build(now)
+        elif changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
             self.snapshot = self._patch(now, changes.edited) or self._build(now)
         return self.snapshot
 
@@ -228,8 +233,10 @@ class Catalog:
             if slug not in current and record.gone is None and slug not in gone
         ]
         if seen or gone:
-            self.store.sync(seen, gone, self.authority, now, pinned=self.authority_pinned)
-            if gone or any(s.slug not in self.records for s in seen):
+            reminted = self.store.sync(
+                seen, gone, self.authority, now, pinned=self.authority_pinned
+            )
+            if reminted or gone or any(s.slug not in self.records for s in seen):
                 self.records = self.store.records()  # renames may move other records
             else:
                 self.records.update(self.store.records([s.slug for s in seen]))

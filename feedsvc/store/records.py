@@ -12,9 +12,13 @@ transaction; ``db.StateStore`` owns the connection and its faults.
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from ..config import is_local
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,20 @@ def mint_id(authority: str, when: datetime, slug: str) -> str:
     return f"tag:{authority},{when.astimezone(UTC):%Y-%m-%d}:{slug}"
 
 
+def is_provisional(value: str) -> bool:
+    """Return whether the id VALUE was minted while the site had no public name."""
+    if value.startswith("urn:uuid:"):
+        return True
+    if value.startswith("tag:"):
+        return is_local(value[4:].split(",", 1)[0])
+    return is_local(urlsplit(value).hostname or "")
+
+
+def provisional_id() -> str:
+    """Return a new provisional id: unique, and replaced at the first public minting."""
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
 def recorded_authority(db: sqlite3.Connection) -> str | None:
     """Return the id authority recorded at the first minting, if any."""
     row = db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
@@ -63,20 +81,40 @@ def sync(
     authority: str,
     now: datetime,
     pinned: bool,
-) -> None:
-    """Record SEEN articles and GONE slugs at NOW, inside the caller's transaction."""
+) -> int:
+    """Record SEEN articles and GONE slugs at NOW, inside the caller's transaction.
+
+    Return how many provisional ids were made final (the authority became public).
+    """
     stamp = _iso(now)
     recorded = recorded_authority(db)
-    if recorded is not None and not pinned:
+    reminted = 0
+    if is_local(authority):
+        authority = ""  # provisional ids until the site has a public name
+    elif recorded is not None and not is_local(recorded) and not pinned:
         authority = recorded
-    elif recorded is None:
-        db.execute("INSERT INTO meta VALUES ('authority', ?)", (authority,))
+    elif recorded is None or is_local(recorded):
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('authority', ?)", (authority,))
+        reminted = _remint(db, authority)
     for slug in gone:
         db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug))
     renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
     olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
     for item in seen:
         _record(db, item, authority, stamp, now, bool(renames), bool(olds))
+    return reminted
+
+
+def _remint(db: sqlite3.Connection, authority: str) -> int:
+    """Give every record with a provisional id its final id under AUTHORITY."""
+    rows = db.execute("SELECT key, slug, id, first_seen FROM article").fetchall()
+    count = 0
+    for key, slug, id_, first_seen in rows:
+        if is_provisional(id_):
+            final = mint_id(authority, datetime.fromisoformat(first_seen), slug)
+            db.execute("UPDATE article SET id = ? WHERE key = ?", (final, key))
+            count += 1
+    return count
 
 
 def _record(
@@ -100,7 +138,7 @@ def _record(
             db.execute("INSERT OR REPLACE INTO old_slug VALUES (?, ?)", (row[3], row[0]))
             db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
     if row is None:
-        minted = mint_id(authority, item.date or now, item.slug)
+        minted = mint_id(authority, item.date or now, item.slug) if authority else provisional_id()
         db.execute(
             "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)",
             (item.slug, item.path, item.hash, minted, stamp),
