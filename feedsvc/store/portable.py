@@ -77,8 +77,8 @@ def load(db: sqlite3.Connection, items: Iterable[dict[str, Any]], policy: str) -
     written = 0
     for item in items:
         if item["kind"] == "store":
-            for name in SETTINGS:
-                if name in item and name != "articles":  # the folder is the importer's own
+            for name in SETTINGS:  # an import's folder is the importer's own
+                if name in item and (name != "articles" or policy != "refuse"):
                     conflicts += _setting(db, name, item[name], policy)
         elif item["kind"] == "article":
             written += _article(db, item, policy, conflicts)
