@@ -35,9 +35,7 @@ def settle(folder: Path) -> None:
 
 def feeds_of(app) -> dict[str, bytes]:
     client = app.test_client()
-    return {
-        path: client.get(path).data for path in ("/feed.atom", "/feed.rss", "/feed.json", "/")
-    }
+    return {path: client.get(path).data for path in ("/feed.atom", "/feed.rss", "/feed.json", "/")}
 
 
 def run(*args: str, env: dict[str, str] | None = None):

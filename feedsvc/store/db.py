@@ -27,10 +27,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from ..config import is_local
 from ..errors import ConfigError
-from . import portable, records, sqlite
+from . import opening, pg, portable, records, sqlite
 from .records import Record, Seen, mint_id
+from .sqlite import Connection
 
 log = logging.getLogger(__name__)
 WRITE_BACK_EVERY = 5.0  # seconds between tries to write a degraded store back to its file
@@ -41,40 +41,33 @@ class StoreBound(ConfigError):
 
 
 class StateStore:
-    """Records of published articles in one SQLite file."""
+    """Records of published articles in one SQLite file, or in PostgreSQL (``pg``)."""
 
-    def __init__(self, path: str, now: datetime):
-        self.path = path
+    def __init__(self, path: str, now: datetime, read_only: bool = False):
+        self.target = path  # what is opened; ``path`` is what messages show
+        self.path = pg.shown(path) if pg.is_url(path) else path
+        self.shared = pg.is_url(path)  # several nodes: merges are seen by the generation
         self.problems: list[str] = []
-        self._file: sqlite3.Connection | None = None  # the file, while serving from memory
+        self._file: Connection | None = None  # the file, while serving from memory
         self._holder: sqlite.Holder | None = None
         self._identity: tuple[int, int] | None = None
         self._generation: str | None = None
         self._retry_at = 0.0
         self._degraded = ""
-        self.db = self._open(now)
-        self._settle_identity()
+        if read_only:
+            self.db: Connection = opening.read_only_copy(path, self._report)
+        elif self.shared:
+            self.db = opening.open_shared(path, self._report)
+        else:
+            self.db, self._holder = opening.open_file(path, now, self._report)
+            if path != ":memory:" and self._holder is not None:
+                self._identity = sqlite.identity(path)
+        self._generation = self._read_generation(self.db)
 
     @classmethod
     def read_only(cls, path: str) -> StateStore:
         """Return a store over an in-memory copy of PATH; the file is never created or moved."""
-        store = cls.__new__(cls)
-        store.path, store.problems, store._file, store._holder = path, [], None, None
-        store._identity, store._generation, store._retry_at, store._degraded = None, None, 0, ""
-        copy = sqlite.read_only_copy(path) if os.path.exists(path) else None
-        if copy is None and os.path.exists(path):
-            store._report(f"state store {path} cannot be read; checked as if it were empty")
-        store.db = copy or sqlite.connect(":memory:")
-        return store
-
-    def _open(self, now: datetime) -> sqlite3.Connection:
-        db, self._holder = sqlite.open_store(self.path, now, self._report)
-        return db
-
-    def _settle_identity(self) -> None:
-        if self.path != ":memory:" and self._holder is not None:
-            self._identity = sqlite.identity(self.path)
-            self._generation = self._read_generation(self.db)
+        return cls(path, datetime.min, read_only=True)  # no clock: nothing is set aside
 
     def _report(self, message: str) -> None:
         # Reported with the snapshot's problems (the server logs them), not logged here.
@@ -91,7 +84,11 @@ class StateStore:
         """Record FOLDER as this store's site; StoreBound when it belongs to another.
 
         A store from before stores were bound is taken by the first folder that opens it.
+        A database shared by several nodes is not bound: each node has a folder of its
+        own, wherever it lies; one database serves one site.
         """
+        if self.shared:
+            return
         folder = os.path.abspath(folder)
         recorded = self.bound_to()
         if recorded is not None and not adopt and not _same_folder(recorded, folder):
@@ -103,16 +100,11 @@ class StateStore:
         if recorded != folder and (recorded is None or adopt):
             try:
                 with self.transaction() as db:
-                    db.execute("INSERT OR REPLACE INTO meta VALUES ('articles', ?)", (folder,))
+                    db.execute(records.UPSERT_META, ("articles", folder))
             except sqlite3.Error as e:
                 self._report(f"state store {self.path} cannot be written ({sqlite.cause(e)})")
 
     # ---- records ---------------------------------------------------------------------
-
-    def authority(self, default: str) -> str:
-        """Return the id authority recorded at the first public minting, else DEFAULT."""
-        recorded = records.recorded_authority(self.db)
-        return default if recorded is None or is_local(recorded) else recorded
 
     def feed_id(self, default: str) -> str:
         """Return the feed id recorded for this site, else record DEFAULT (unless provisional)."""
@@ -122,7 +114,7 @@ class StateStore:
         if not records.is_provisional(default):
             try:
                 with self.transaction() as db:
-                    db.execute("INSERT OR REPLACE INTO meta VALUES ('feed_id', ?)", (default,))
+                    db.execute(records.UPSERT_META, ("feed_id", default))
             except sqlite3.Error as e:
                 self._report(f"state store {self.path} cannot be written ({sqlite.cause(e)})")
         return default
@@ -166,7 +158,7 @@ class StateStore:
         self._retry_at = time.monotonic() + WRITE_BACK_EVERY
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """Run the block in one ``BEGIN IMMEDIATE`` transaction; roll back when it raises."""
         with sqlite.transaction(self.db) as db:
             yield db
@@ -186,14 +178,15 @@ class StateStore:
 
         Also writes a store served from memory back to its file once it can.
         """
-        if self._identity is None:
-            return False
         if self._file is not None:
             return self._write_back()
-        found = sqlite.identity(self.path)
-        if found != self._identity:
-            self._move(found is None)
-            return True
+        if self._identity is not None:
+            found = sqlite.identity(self.target)
+            if found != self._identity:
+                self._move(found is None)
+                return True
+        elif not self.shared:
+            return False
         generation = self._read_generation(self.db)
         if generation != self._generation:
             self._generation = generation
@@ -204,13 +197,13 @@ class StateStore:
         """Move to the store now at our path, writing back what this process knew."""
         known = list(portable.dump(self.db))
         try:
-            db = sqlite.connect_waiting(self.path)
+            db = sqlite.connect_waiting(self.target)
             with sqlite.transaction(db):
                 portable.load(db, known, "earliest")
                 self._bump(db)
         except sqlite3.Error as e:
             self._report(f"state store {self.path} cannot be opened again ({sqlite.cause(e)})")
-            self._identity = sqlite.identity(self.path)
+            self._identity = sqlite.identity(self.target)
             return
         self._report(
             f"state store {self.path} was {'deleted' if deleted else 'replaced'} under the "
@@ -222,8 +215,9 @@ class StateStore:
         old.close()
         if self._holder is not None:
             self._holder.release()
-        self._holder = sqlite.Holder(self.path)
-        self._settle_identity()
+        self._holder = sqlite.Holder(self.target)
+        self._identity = sqlite.identity(self.target)
+        self._generation = self._read_generation(self.db)
 
     def _write_back(self) -> bool:
         if time.monotonic() < self._retry_at or self._file is None:
@@ -250,7 +244,7 @@ class StateStore:
             self._bump(db)
         return written
 
-    def _bump(self, db: sqlite3.Connection) -> None:
+    def _bump(self, db: Connection) -> None:
         """Tell the other processes on this store to read every record again."""
         db.execute(
             "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT (name) DO UPDATE "
@@ -258,7 +252,7 @@ class StateStore:
         )
 
     @staticmethod
-    def _read_generation(db: sqlite3.Connection) -> str | None:
+    def _read_generation(db: Connection) -> str | None:
         try:
             row = db.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
         except sqlite3.Error:
@@ -272,6 +266,9 @@ class StateStore:
             self._write_back()
         for db in (self.db, self._file):
             if db is None:
+                continue
+            if not isinstance(db, sqlite3.Connection):
+                db.close()
                 continue
             try:
                 db.execute("PRAGMA busy_timeout = 2000")

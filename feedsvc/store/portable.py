@@ -17,9 +17,11 @@ Bodies are not exported: they are read again from the article files.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .sqlite import Connection
 
 FORMAT = 1
 SETTINGS = ("articles", "authority", "feed_id")  # meta rows an export carries
@@ -30,7 +32,7 @@ class ImportConflict(ValueError):
     """Records to import disagree with the store's; the message lists them."""
 
 
-def dump(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+def dump(db: Connection) -> Iterator[dict[str, Any]]:
     """Yield the records of DB, settings first, in a stable order."""
     meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
     yield {"kind": "store", "format": FORMAT} | {k: meta[k] for k in SETTINGS if k in meta}
@@ -70,7 +72,7 @@ def parse(text: Iterable[str], name: str) -> list[dict[str, Any]]:
     return items
 
 
-def load(db: sqlite3.Connection, items: Iterable[dict[str, Any]], policy: str) -> int:
+def load(db: Connection, items: Iterable[dict[str, Any]], policy: str) -> int:
     """Take ITEMS into DB by POLICY ("refuse" or "earliest"); return the records written."""
     items = list(items)
     conflicts: list[str] = []
@@ -91,7 +93,7 @@ def load(db: sqlite3.Connection, items: Iterable[dict[str, Any]], policy: str) -
     return written
 
 
-def _setting(db: sqlite3.Connection, name: str, value: str, policy: str) -> list[str]:
+def _setting(db: Connection, name: str, value: str, policy: str) -> list[str]:
     row = db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
     if row is None:
         db.execute("INSERT INTO meta VALUES (?, ?)", (name, value))
@@ -100,9 +102,7 @@ def _setting(db: sqlite3.Connection, name: str, value: str, policy: str) -> list
     return []
 
 
-def _article(
-    db: sqlite3.Connection, item: dict[str, Any], policy: str, conflicts: list[str]
-) -> int:
+def _article(db: Connection, item: dict[str, Any], policy: str, conflicts: list[str]) -> int:
     values = tuple(item.get(k) for k in _ARTICLE)
     mine = db.execute(
         f"SELECT {', '.join(_ARTICLE)} FROM article WHERE slug = ? OR id = ?",
@@ -128,8 +128,11 @@ def _article(
     return 0  # theirs is as old or older: it stays
 
 
-def _alias(db: sqlite3.Connection, item: dict[str, Any]) -> None:
+def _alias(db: Connection, item: dict[str, Any]) -> None:
     row = db.execute("SELECT key FROM article WHERE slug = ?", (item["to"],)).fetchone()
     taken = db.execute("SELECT 1 FROM article WHERE slug = ?", (item["slug"],)).fetchone()
     if row is not None and taken is None:
-        db.execute("INSERT OR IGNORE INTO old_slug VALUES (?, ?)", (item["slug"], row[0]))
+        db.execute(
+            "INSERT INTO old_slug VALUES (?, ?) ON CONFLICT (slug) DO NOTHING",
+            (item["slug"], row[0]),
+        )

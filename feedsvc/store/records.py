@@ -11,14 +11,17 @@ transaction; ``db.StateStore`` owns the connection and its faults.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..config import is_local
+
+if TYPE_CHECKING:
+    from .sqlite import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,11 @@ class Record:
     first_seen: datetime
     changed: datetime | None
     gone: datetime | None
+
+
+UPSERT_META = (
+    "INSERT INTO meta VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 
 
 def _iso(value: datetime) -> str:
@@ -68,14 +76,14 @@ def provisional_id() -> str:
     return f"urn:uuid:{uuid.uuid4()}"
 
 
-def recorded_authority(db: sqlite3.Connection) -> str | None:
+def recorded_authority(db: Connection) -> str | None:
     """Return the id authority recorded at the first minting, if any."""
     row = db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
     return None if row is None else str(row[0])
 
 
 def sync(
-    db: sqlite3.Connection,
+    db: Connection,
     seen: list[Seen],
     gone: list[str],
     authority: str,
@@ -94,7 +102,7 @@ def sync(
     elif recorded is not None and not is_local(recorded) and not pinned:
         authority = recorded
     elif recorded is None or is_local(recorded):
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('authority', ?)", (authority,))
+        db.execute(UPSERT_META, ("authority", authority))
         reminted = _remint(db, authority)
     for slug in gone:
         db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug))
@@ -105,7 +113,7 @@ def sync(
     return reminted
 
 
-def _remint(db: sqlite3.Connection, authority: str) -> int:
+def _remint(db: Connection, authority: str) -> int:
     """Give every record with a provisional id its final id under AUTHORITY."""
     rows = db.execute("SELECT key, slug, id, first_seen FROM article").fetchall()
     count = 0
@@ -118,7 +126,7 @@ def _remint(db: sqlite3.Connection, authority: str) -> int:
 
 
 def _record(
-    db: sqlite3.Connection,
+    db: Connection,
     item: Seen,
     authority: str,
     stamp: str,
@@ -135,7 +143,11 @@ def _record(
             (item.path, item.hash, item.path),
         ).fetchone()
         if row is not None:
-            db.execute("INSERT OR REPLACE INTO old_slug VALUES (?, ?)", (row[3], row[0]))
+            db.execute(
+                "INSERT INTO old_slug VALUES (?, ?) "
+                "ON CONFLICT (slug) DO UPDATE SET key = excluded.key",
+                (row[3], row[0]),
+            )
             db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
     if row is None:
         minted = mint_id(authority, item.date or now, item.slug) if authority else provisional_id()
@@ -154,7 +166,7 @@ def _record(
     db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
 
 
-def read(db: sqlite3.Connection, slugs: Iterable[str] | None = None) -> dict[str, Record]:
+def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record]:
     """Return the records of SLUGS (else all) by current slug."""
     query = "SELECT slug, id, first_seen, changed, gone FROM article"
     if slugs is None:
@@ -174,7 +186,7 @@ def read(db: sqlite3.Connection, slugs: Iterable[str] | None = None) -> dict[str
     return records
 
 
-def old_slugs(db: sqlite3.Connection) -> dict[str, str]:
+def old_slugs(db: Connection) -> dict[str, str]:
     """Return each old slug mapped to the current slug of its article."""
     rows = db.execute("SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key")
     return {str(old): str(new) for old, new in rows.fetchall()}

@@ -15,9 +15,10 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from datetime import datetime
-from urllib.parse import quote
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from . import portable
 
 log = logging.getLogger(__name__)
 SCHEMA = """
@@ -46,6 +47,20 @@ CREATE INDEX IF NOT EXISTS text_dropped ON text (dropped) WHERE dropped IS NOT N
 """
 BUSY_WAIT = 120.0  # seconds a locked store is waited for at start-up
 BUSY_TIMEOUT_MS = 30000  # per statement
+
+
+class Connection(Protocol):
+    """What the store uses of a connection: SQLite's, or ``pg.Connection``."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def close(self) -> None: ...
+
 
 _KINDS = {
     "SQLITE_BUSY": "busy",
@@ -108,30 +123,15 @@ def connect_waiting(path: str, wait: float = BUSY_WAIT) -> sqlite3.Connection:
         pause = min(pause * 2, 0.5)
 
 
-def read_only_copy(path: str) -> sqlite3.Connection | None:
-    """Return an in-memory copy of the store at PATH if it can be read, else None."""
-    for mode in ("mode=ro", "immutable=1"):  # immutable: a WAL store on a read-only disk
-        try:
-            source = sqlite3.connect(f"file:{quote(path)}?{mode}", uri=True)
-            try:
-                if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                    return None
-                memory = connect(":memory:")
-                source.backup(memory)
-                memory.executescript(SCHEMA)  # a copy of a store from before a table
-                return memory
-            finally:
-                source.close()
-        except sqlite3.Error:
-            continue
-    return None
-
-
-def copy_to_memory(db: sqlite3.Connection) -> sqlite3.Connection:
-    """Return an in-memory copy of DB (empty when DB cannot be read)."""
+def copy_to_memory(db: Any) -> sqlite3.Connection:
+    """Return an in-memory copy of DB, SQLite or not (empty when DB cannot be read)."""
     memory = connect(":memory:")
     with contextlib.suppress(sqlite3.Error):
-        db.backup(memory)
+        if isinstance(db, sqlite3.Connection):
+            db.backup(memory)
+        else:  # the records only: bodies are read again from the files
+            with transaction(memory):
+                portable.load(memory, portable.dump(db), "earliest")
     return memory
 
 
@@ -177,7 +177,7 @@ class Holder:
 
 
 @contextlib.contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(db: Connection) -> Iterator[Connection]:
     """Run the block in one ``BEGIN IMMEDIATE`` transaction; roll back when it raises.
 
     SQLite rolls back by itself when a commit fails on a full disk, so the
@@ -193,76 +193,3 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
         raise
-
-
-def open_store(
-    path: str, now: datetime, report: Callable[[str], None]
-) -> tuple[sqlite3.Connection, Holder | None]:
-    """Return a connection to the store at PATH and this process's hold on it.
-
-    Faults are passed to REPORT; the connection is then a copy in memory.
-    """
-    try:
-        if os.path.dirname(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        if path != ":memory:" and not os.path.exists(path):
-            log.warning(
-                "state store %s did not exist and is created: articles without a "
-                "pinned date or id get them from now on",
-                path,
-            )
-        return _connect_checked(path)
-    except sqlite3.Error as e:
-        if kind(e) == "corrupt" and os.path.exists(path):
-            opened = _set_aside(path, e, now, report)
-            if opened is not None:
-                return opened
-        copy = read_only_copy(path) if os.path.exists(path) else None
-        if copy is not None:
-            report(
-                f"state store {path} cannot be written ({cause(e)}); its "
-                "records are read into memory and new ones are lost at restart"
-            )
-            return copy, None
-        report(f"state store {path} cannot be opened ({cause(e)}); kept in memory only")
-        return connect(":memory:"), None
-    except OSError as e:
-        report(f"state store {path} cannot be created ({e}); kept in memory only")
-        return connect(":memory:"), None
-
-
-def _connect_checked(path: str) -> tuple[sqlite3.Connection, Holder | None]:
-    db = connect_waiting(path)
-    row = db.execute("PRAGMA quick_check").fetchone()
-    if row[0] != "ok":
-        db.close()
-        raise sqlite3.DatabaseError(f"integrity check failed: {row[0]}")
-    return db, None if path == ":memory:" else Holder(path)
-
-
-def _set_aside(
-    path: str, error: sqlite3.Error, now: datetime, report: Callable[[str], None]
-) -> tuple[sqlite3.Connection, Holder | None] | None:
-    """Rename the damaged store and start a new one, unless another process holds it."""
-    holder = Holder(path)
-    try:
-        if not holder.alone():
-            report(
-                f"state store {path} fails its integrity check ({error}), but another "
-                "process holds it: it is not set aside; serving from a copy in memory"
-            )
-            return None
-        aside = f"{path}.corrupt-{now:%Y%m%dT%H%M%S}"
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(path + suffix):
-                os.replace(path + suffix, aside + suffix)
-    finally:
-        holder.release()
-    report(
-        f"state store {path} is unreadable ({error}); set aside as {aside} "
-        "and rebuilt: dates and ids that are not pinned start anew"
-    )
-    try:
-        return _connect_checked(path)
-    except sqlite3.Error:
-        return None
