@@ -55,7 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "STATE",
         "feedsvc-state.sqlite3",
-        "SQLite file keeping first-seen dates, minted ids and deleted slugs.",
+        "SQLite file keeping first-seen dates, minted ids and deleted slugs; or a "
+        "`postgresql://` URL, one database shared by several nodes.",
     ),
     Setting(
         "ID_AUTHORITY",
