@@ -10,6 +10,7 @@ configuration table is checked against ``SETTINGS`` by a test.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -54,12 +55,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "STATE",
         "feedsvc-state.sqlite3",
-        "SQLite file keeping first-seen dates, minted ids and deleted slugs.",
+        "SQLite file keeping first-seen dates, minted ids and deleted slugs; or a "
+        "`postgresql://` URL, one database shared by several nodes.",
     ),
     Setting(
         "ID_AUTHORITY",
         "",
-        "Authority of minted tag: ids; empty means BASE_URL's host at the time of minting.",
+        "Authority of minted tag: ids; empty means BASE_URL's host at the first minting. "
+        "Never localhost or a loopback address: while BASE_URL is local and this is empty, "
+        "ids are provisional, and are made final at the first run with a public BASE_URL.",
+    ),
+    Setting(
+        "FEED_ID",
+        "",
+        "Id of the site's feed (a URI: tag:, urn:, http: or https:); empty means the one "
+        "recorded in the state store, else BASE_URL without its last slash.",
     ),
     Setting("FEED_CONTENT", "full", "`full` or `summary`: what feed entries carry."),
     Setting("FEED_MAX_BYTES", 1048576, "Byte budget of one feed document."),
@@ -187,6 +197,14 @@ def validate(config: Mapping[str, Any]) -> None:
     for key in ("CACHE_MAX_AGE", "TRUSTED_PROXIES", "DOCUMENT_CACHE_BYTES", "TOMBSTONE_DAYS"):
         if config[key] < 0:
             raise ConfigError(f"{key} must not be negative")
+    authority = config["ID_AUTHORITY"]
+    if authority and (is_local(authority) or "/" in authority or "," in authority):
+        raise ConfigError(
+            f"ID_AUTHORITY must be a domain name or an email address you own, not {authority!r}"
+        )
+    feed_id = config["FEED_ID"]
+    if feed_id and urlsplit(feed_id).scheme.lower() not in {"tag", "urn", "http", "https"}:
+        raise ConfigError(f"FEED_ID must be a tag:, urn:, http: or https: URI, got {feed_id!r}")
     if config["WATCH"] not in {"auto", "notify", "poll"}:
         raise ConfigError("WATCH must be 'auto', 'notify' or 'poll'")
     if config["RESCAN_INTERVAL"] <= 0:
@@ -201,6 +219,22 @@ def hub_list(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """Return the hub URLs VALUE names: a list, or text separated by spaces or commas."""
     items = value.replace(",", " ").split() if isinstance(value, str) else value
     return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+
+
+def is_local(authority: str) -> bool:
+    """Return whether AUTHORITY names this machine only: localhost or a loopback address.
+
+    Ids minted under it would collide with every other site tried out locally,
+    so they are provisional until the site has a public name.
+    """
+    host = authority.rsplit("@", 1)[-1].strip("[]").lower().rstrip(".")
+    if host in ("", "localhost") or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def normalise_base_url(url: str) -> str:

@@ -78,7 +78,18 @@ def test_websub_hubs_is_a_list_in_toml_or_text_in_the_environment(tmp_path: Path
 
 
 def test_of_two_workers_offering_the_same_change_exactly_one_arms_the_pings(tmp_path: Path):
-    state = str(tmp_path / "state.sqlite3")
+    _one_claim_each(str(tmp_path / "state.sqlite3"))
+
+
+@pytest.mark.server
+def test_of_two_nodes_sharing_postgresql_exactly_one_arms_the_pings():
+    from postgres import cluster, database
+
+    with cluster(free_port()) as server, database(server) as url:
+        _one_claim_each(url)
+
+
+def _one_claim_each(state: str) -> None:
     first, second = Pings(state), Pings(state)
     hubs = ["http://hub-a/", "http://hub-b/"]
     assert first.offer({"u1": "e1", "u2": "e1"}, hubs, 0.0, announce_new=False) == []

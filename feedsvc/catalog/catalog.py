@@ -26,7 +26,7 @@ from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates
 from .folder import SETTLE, Folder
-from .snapshot import Snapshot, Tombstone, assemble, author_slug, digest, version
+from .snapshot import Snapshot, assemble, author_slug, digest, swap, tombstones, version
 
 log = logging.getLogger(__name__)
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
@@ -94,8 +94,13 @@ class Catalog:
         With PATHS (relative to the folder), only those are looked at; a path that
         is a folder or a symlink makes it a full scan.
         """
+        moved = self.store.follow()
+        if moved:  # the store was replaced or merged into: every record is read again
+            self.records, self.synced = self.store.records(), {}
         changes = self.folder.scan(now, paths)
-        if changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
+        if moved:
+            self.snapshot = self._build(now)
+        elif changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
             self.snapshot = self._patch(now, changes.edited) or self._build(now)
         return self.snapshot
 
@@ -125,11 +130,7 @@ class Catalog:
             gone={slug for slug, record in self.records.items() if record.gone is not None},
             digests=self._digests(),
             problems=self._problems(),
-            deleted={
-                slug: Tombstone(record.id, record.gone)
-                for slug, record in self.records.items()
-                if record.gone is not None
-            },
+            deleted=tombstones(self.records),
             tombstone_days=self.tombstone_days,
         )
 
@@ -207,12 +208,8 @@ class Catalog:
             self._resolved[new.slug] = (new, self.records[new.slug], done, digest(done))
             live[position[new.slug]] = done
             by_slug[new.slug] = done
-            for tag in done.tags:
-                tag_, items = tags[tag.slug]
-                tags[tag.slug] = (tag_, tuple(done if a is old_done else a for a in items))
-            for slug in {author_slug(a) for a in done.authors} & authors.keys():
-                author, items = authors[slug]
-                authors[slug] = (author, tuple(done if a is old_done else a for a in items))
+            swap(tags, {t.slug for t in done.tags}, old_done, done)
+            swap(authors, {author_slug(a) for a in done.authors}, old_done, done)
         return replace(
             before,
             articles=tuple(live),
@@ -246,8 +243,10 @@ class Catalog:
             if slug not in current and record.gone is None and slug not in gone
         ]
         if seen or gone:
-            self.store.sync(seen, gone, self.authority, now, pinned=self.authority_pinned)
-            if gone or any(s.slug not in self.records for s in seen):
+            reminted = self.store.sync(
+                seen, gone, self.authority, now, pinned=self.authority_pinned
+            )
+            if reminted or gone or any(s.slug not in self.records for s in seen):
                 self.records = self.store.records()  # renames may move other records
             else:
                 self.records.update(self.store.records([s.slug for s in seen]))

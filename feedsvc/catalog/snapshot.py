@@ -21,6 +21,7 @@ from ..errors import Problem
 from ..model import Article, Author, Tag
 from ..reading.normalise import content_hash
 from ..reading.text import slugify
+from ..store.records import Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,23 @@ def by_author(live: Iterable[Article]) -> dict[str, tuple[Author, tuple[Article,
                 if not items or items[-1] is not article:  # two spellings of one name
                     items.append(article)
     return {slug: (author, tuple(items)) for slug, (author, items) in sorted(found.items())}
+
+
+def tombstones(records: Mapping[str, Record]) -> dict[str, Tombstone]:
+    """Return the tombstone of each gone record by slug (``assemble`` keeps the recent ones)."""
+    return {
+        slug: Tombstone(record.id, record.gone)
+        for slug, record in records.items()
+        if record.gone is not None
+    }
+
+
+def swap(groups: dict[str, tuple[Any, tuple[Article, ...]]], keys: Iterable[str], old: Article,
+         new: Article) -> None:  # fmt: skip
+    """Put NEW in place of OLD in the GROUPS (tags or authors) named by KEYS."""
+    for key in set(keys) & groups.keys():
+        head, items = groups[key]
+        groups[key] = (head, tuple(new if a is old else a for a in items))
 
 
 def assemble(

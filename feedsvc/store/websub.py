@@ -8,8 +8,9 @@ of all the workers that see the same change, exactly one arms its pings.
 Any worker's sender then leases a due row (moving ``due`` past the lease),
 posts it, and deletes it, or sets it due again later when the hub failed.
 A row armed again meanwhile (a newer change) is not deleted by the older
-post. Pings use their own connection: the rescan thread keeps the store's.
-Times are seconds since the epoch, handed in by the caller.
+post. Pings use their own connection (SQLite's, or ``pg.Connection`` when
+STATE names PostgreSQL, with the same SQL): the rescan thread keeps the
+store's. Times are seconds since the epoch, handed in by the caller.
 """
 
 from __future__ import annotations
@@ -20,18 +21,30 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from . import pg
+from .sqlite import Connection, transaction
+
 log = logging.getLogger(__name__)
 
+# DOUBLE PRECISION: PostgreSQL's REAL has too few digits for seconds since the epoch.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS websub_feed (url TEXT PRIMARY KEY, etag TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS websub_ping (
     hub TEXT NOT NULL,
     url TEXT NOT NULL,
-    due REAL NOT NULL,
+    due DOUBLE PRECISION NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (hub, url)
-);
+)
 """
+UPSERT_FEED = (
+    "INSERT INTO websub_feed (url, etag) VALUES (?, ?) "
+    "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag"
+)
+ARM = (
+    "INSERT INTO websub_ping (hub, url, due, attempts) VALUES (?, ?, ?, 0) "
+    "ON CONFLICT (hub, url) DO UPDATE SET due = excluded.due, attempts = 0"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,22 +64,26 @@ class Pings:
         try:
             self.db = self._connect(path)
         except (sqlite3.Error, OSError) as e:
-            log.warning("WebSub pings kept in memory (state store %s: %s)", path, e)
+            log.warning("WebSub pings kept in memory (state store: %s)", e)
             self.db = self._connect(":memory:")
 
     @staticmethod
-    def _connect(path: str) -> sqlite3.Connection:
-        if path != ":memory:" and os.path.dirname(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA busy_timeout = 30000")
-        if path != ":memory:":
-            db.execute("PRAGMA journal_mode = WAL")
-        db.executescript(SCHEMA)
+    def _connect(path: str) -> Connection:
+        db: Connection
+        if pg.is_url(path):
+            db = pg.Connection(path)
+        else:
+            if path != ":memory:" and os.path.dirname(path):
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+            db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA busy_timeout = 30000")
+            if path != ":memory:":
+                db.execute("PRAGMA journal_mode = WAL")
+        with transaction(db):
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
         return db
-
-    def _begin(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
 
     def offer(
         self, etags: Mapping[str, str], hubs: Iterable[str], due: float, announce_new: bool
@@ -78,32 +95,24 @@ class Pings:
         """
         hubs = list(hubs)
         armed = []
-        self._begin()
-        try:
+        with transaction(self.db):
             for url, etag in sorted(etags.items()):
                 row = self.db.execute(
                     "SELECT etag FROM websub_feed WHERE url = ?", (url,)
                 ).fetchone()
                 if row is not None and row[0] == etag:
                     continue
-                self.db.execute("INSERT OR REPLACE INTO websub_feed VALUES (?, ?)", (url, etag))
+                self.db.execute(UPSERT_FEED, (url, etag))
                 if row is None and not announce_new:
                     continue
                 armed.append(url)
                 for hub in hubs:
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO websub_ping VALUES (?, ?, ?, 0)", (hub, url, due)
-                    )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+                    self.db.execute(ARM, (hub, url, due))
         return armed
 
     def take(self, now: float, lease: float) -> list[Ping]:
         """Lease every ping due by NOW until NOW + LEASE, and return them."""
-        self._begin()
-        try:
+        with transaction(self.db):
             rows = self.db.execute(
                 "SELECT hub, url, attempts FROM websub_ping WHERE due <= ? ORDER BY due", (now,)
             ).fetchall()
@@ -113,10 +122,6 @@ class Pings:
                     "UPDATE websub_ping SET due = ?, attempts = ? WHERE hub = ? AND url = ?",
                     (until, attempts + 1, hub, url),
                 )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return [Ping(hub, url, attempts + 1, until) for hub, url, attempts in rows]
 
     def sent(self, ping: Ping) -> None:

@@ -77,8 +77,14 @@ class Publisher:
         self.site = Site.from_config(config)
         self.interval = float(config["RESCAN_INTERVAL"])
         self.store = StateStore(config["STATE"], now)
+        try:
+            self.store.bind(config["ARTICLES"])
+        except Exception:
+            self.store.close()
+            raise
         self.catalog = Catalog.from_config(config, self.site.zone, self.site.host, self.store)
-        self.feed_id = self.store.feed_id(self.catalog.authority, now)
+        # Stable across days and machines: FEED_ID, else the site's own URL (kept once public).
+        self.feed_id = config["FEED_ID"] or self.store.feed_id(self.site.base_url.rstrip("/"))
         self.bodies = self.catalog.folder.bodies
         self.pages = Pages(self.site, self.bodies, config["THEME"])
         self.static = load_static(config["THEME"])
@@ -86,6 +92,7 @@ class Publisher:
             self.catalog.root, self.refresh, lambda: self.catalog.unsettled, self.interval
         )
         self._lock = threading.Lock()
+        self._closed = False
         self._last_scan = time.monotonic()
         self._logged: frozenset[Problem] = frozenset()
         self.pinger: Pinger | None = None
@@ -153,8 +160,12 @@ class Publisher:
         return documents
 
     def close(self) -> None:
-        """Stop watching and pinging, and close the state store."""
+        """Stop watching and pinging, and close the state store (checkpointed); again: nothing."""
+        if self._closed:
+            return
+        self._closed = True
         self.watcher.stop()
         if self.pinger is not None:
             self.pinger.stop()
-        self.store.close()
+        with self._lock:  # a rescan in flight finishes first
+            self.store.close()

@@ -3,7 +3,9 @@
 With WATCH ``auto`` (and watchdog importable) or ``notify``, inotify events
 name the changed files and only those are stat'ed and read, SETTLE seconds
 after the first event, with a full stat scan every FULL_SCAN seconds as a
-safety net (events can overflow, and a symlinked folder is not watched);
+safety net (events can overflow, and a symlinked folder is not watched),
+and a tick every RESCAN_INTERVAL that scans no file (it lets the catalog
+notice a state store replaced under it);
 with ``poll``, or when notifications cannot start, the folder is
 stat-scanned every RESCAN_INTERVAL. Each tick reads the clock once and
 passes it down. ``stop`` ends the thread and the observer.
@@ -134,16 +136,16 @@ class Watcher:
         paths: set[str] | None
         while not self._stop.is_set():
             if self.mode == "notify":
-                self._wake.wait(max(0.0, next_full - time.monotonic()))
-                if self._stop.wait(SETTLE):  # let the rest of an editor's save arrive
+                # Woken by an event, else every interval: a tick with no paths costs a
+                # look at the state store only (was it replaced?), no stat of any file.
+                woken = self._wake.wait(max(0.0, min(next_full - time.monotonic(), self.interval)))
+                if self._stop.wait(SETTLE if woken else 0):  # the rest of an editor's save
                     return
                 self._wake.clear()
                 with self._pending_lock:
                     paths, self._pending = self._pending, set()
                 if paths is None or time.monotonic() >= next_full:
                     paths, next_full = None, time.monotonic() + FULL_SCAN
-                elif not paths:
-                    continue
             else:
                 if self._stop.wait(max(0.0, self.last_scan + self.interval - time.monotonic())):
                     return
