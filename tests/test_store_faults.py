@@ -15,6 +15,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from conftest import app_config, start_server, stop_server, write_bulk
 
 from feedsvc import create_app
 from feedsvc.store.db import StateStore
+from feedsvc.store.records import Seen
 from feedsvc.web.watch import utcnow
 
 PUBLIC = "https://feeds.example.org/"
@@ -216,3 +218,30 @@ def test_after_a_full_disk_records_go_back_to_the_file_once_there_is_room(
         again = StateStore(str(tmp_path / "copy.sqlite3"), utcnow())
         assert len(again.records()) == len(slugs)
         again.close()
+
+
+def test_a_store_locked_at_start_up_is_waited_for_never_set_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock held past SQLite's busy timeout: waited for, and the store's records kept."""
+    state = tmp_path / "state.sqlite3"
+    store = StateStore(str(state), utcnow())
+    store.sync([Seen("kept", "kept.md", "h", None)], [], "feeds.example.org", utcnow())
+    minted = store.records()["kept"]
+    store.close()
+    monkeypatch.setattr("feedsvc.store.sqlite.BUSY_TIMEOUT_MS", 100)  # lock outlasts it
+    holder = sqlite3.connect(state, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")  # another process's long write, or a backup tool
+    release = threading.Timer(1.5, holder.close)  # exclusive locking mode: held until closed
+    release.start()
+    started = time.monotonic()
+    try:
+        store = StateStore(str(state), utcnow())
+    finally:
+        release.join()
+    assert time.monotonic() - started >= 1.0  # it waited
+    assert store.problems == []
+    assert store.records()["kept"] == minted
+    assert not list(tmp_path.glob("*.corrupt-*"))
+    store.close()
