@@ -8,7 +8,9 @@ of all the workers that see the same change, exactly one arms its pings.
 Any worker's sender then leases a due row (moving ``due`` past the lease),
 posts it, and deletes it, or sets it due again later when the hub failed.
 A row armed again meanwhile (a newer change) is not deleted by the older
-post. Pings use their own connection (SQLite's, or ``pg.Connection`` when
+post. A worker a rescan behind the others (two edits in quick succession)
+can offer an older ETag after a newer one and so arm one more, harmless,
+ping. Pings use their own connection (SQLite's, or ``pg.Connection`` when
 STATE names PostgreSQL, with the same SQL): the rescan thread keeps the
 store's. Times are seconds since the epoch, handed in by the caller.
 """
