@@ -69,7 +69,7 @@ SETTINGS: tuple[Setting, ...] = (
         "FEED_ID",
         "",
         "Id of the site's feed (a URI: tag:, urn:, http: or https:); empty means the one "
-        "recorded in the state store, else BASE_URL without its last slash.",
+        "recorded in the state store, else BASE_URL itself.",
     ),
     Setting("FEED_CONTENT", "full", "`full` or `summary`: what feed entries carry."),
     Setting("FEED_MAX_BYTES", 1048576, "Byte budget of one feed document."),

@@ -116,7 +116,7 @@ class Documents:
     def _tag_feed(self, slug: str, kind: str) -> Document:
         tag, articles = self.snapshot.tags[slug]
         info = FeedInfo(
-            f"{self.feed_id}/tags/{slug}",
+            f"{self.feed_id.rstrip('/')}/tags/{slug}",
             f"{self.site.title}: {tag.name}",
             f"tags/{slug}/feed",
             home_path=tag_path(slug),
@@ -126,7 +126,7 @@ class Documents:
     def _author_feed(self, slug: str, kind: str) -> Document:
         author, articles = self.snapshot.authors[slug]
         info = FeedInfo(
-            f"{self.feed_id}/authors/{slug}",
+            f"{self.feed_id.rstrip('/')}/authors/{slug}",
             f"{self.site.title}: {author.name}",
             f"authors/{slug}/feed",
             home_path=author_path(slug),
@@ -137,7 +137,7 @@ class Documents:
         names = list(self.months)
         index = names.index(month)
         info = FeedInfo(
-            f"{self.feed_id}/archive/{month}",
+            f"{self.feed_id.rstrip('/')}/archive/{month}",
             f"{self.site.title}: {month}",
             f"archive/{month}",
             archive=True,

@@ -84,7 +84,7 @@ class Publisher:
             raise
         self.catalog = Catalog.from_config(config, self.site.zone, self.site.host, self.store)
         # Stable across days and machines: FEED_ID, else the site's own URL (kept once public).
-        self.feed_id = config["FEED_ID"] or self.store.feed_id(self.site.base_url.rstrip("/"))
+        self.feed_id = config["FEED_ID"] or self.store.feed_id(self.site.base_url)
         self.bodies = self.catalog.folder.bodies
         self.pages = Pages(self.site, self.bodies, config["THEME"])
         self.static = load_static(config["THEME"])
