@@ -149,12 +149,13 @@ def start(
 
 def get(
     port: int, path: str = "/feed.atom", headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """Return status, headers (names in any case: granian sends them lower case), body."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, response.msg, response.read()
     finally:
         connection.close()
 
@@ -411,7 +412,7 @@ def main() -> int:
             ours = {
                 k: v
                 for k, v in headers.items()
-                if k not in ("Date", "Server", "Connection", "Content-Length")
+                if k.lower() not in ("date", "server", "connection", "content-length")
             }
             floor_headers = start(
                 [

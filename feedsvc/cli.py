@@ -95,14 +95,22 @@ def main() -> None:
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
-    help="gunicorn worker processes [default: CPU cores + 1, at most 8].",
+    help="Worker processes [default: CPU cores + 1, at most 8].",
 )
 @click.option(
     "--threads",
     type=click.IntRange(1, 64),
     default=4,
     show_default=True,
-    help="Threads per worker (gthread): keep-alive pollers each hold one.",
+    help="Threads per worker that run the app (granian's blocking threads, gunicorn's gthread).",
+)
+@click.option(
+    "--server",
+    "server_name",
+    type=click.Choice(["granian", "gunicorn"]),
+    default="granian",
+    show_default=True,
+    help="HTTP server: granian (slow clients cost no thread; SIGHUP reloads) or gunicorn.",
 )
 def serve(
     articles: str | None,
@@ -111,13 +119,19 @@ def serve(
     port: int,
     workers: int | None,
     threads: int,
+    server_name: str,
 ) -> None:
-    """Run the service under gunicorn, logging requests in its access-log format.
+    """Run the service, logging requests in the combined access-log format.
 
-    When BASE_URL is not configured it is http://HOST:PORT/.
+    When BASE_URL is not configured it is http://HOST:PORT/. SIGHUP replaces
+    the workers without dropping a request; SIGTERM stops cleanly.
     """
     from . import create_app
-    from .web.server import run
+
+    if server_name == "granian":
+        from .web.granian_server import run
+    else:
+        from .web.server import run
 
     if config.ENV_PREFIX + "BASE_URL" not in os.environ:
         probe = _settings(articles, config_file)

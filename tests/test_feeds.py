@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import Message
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -40,7 +41,7 @@ TYPES = {
 @dataclass
 class Served:
     server_url: str
-    responses: dict[str, tuple[int, dict[str, str], bytes]]
+    responses: dict[str, tuple[int, Message, bytes]]
 
     def body(self, path: str) -> bytes:
         status, _, body = self.responses[path]
@@ -57,7 +58,7 @@ def _crawl(server: Server) -> Served:
 
     def fetch(path: str) -> bytes:
         status, headers, body = server.get(path)
-        responses[path] = (status, dict(headers), body)
+        responses[path] = (status, headers, body)  # names in any case: granian sends lower
         return body
 
     items = json.loads(fetch("feed.json"))["items"]

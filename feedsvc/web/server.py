@@ -32,17 +32,22 @@ class Server(BaseApplication):  # type: ignore[misc]  # gunicorn publishes no ty
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        app = self.factory()
-        publisher = app.extensions["feedsvc"]
-        publisher.start_watching()
-        gc.freeze()  # what start-up loaded lives forever: keep it out of every GC pass
-        logging.getLogger("feedsvc").info(
-            "worker %d ready: %d articles published, changes noticed by %s",
-            os.getpid(),
-            len(publisher.documents.snapshot.articles),
-            publisher.mode,
-        )
-        return app
+        return ready(self.factory)
+
+
+def ready(factory: Callable[[], Flask]) -> Flask:
+    """In a worker: create the app, start watching the folder, and log that it is ready."""
+    app = factory()
+    publisher = app.extensions["feedsvc"]
+    publisher.start_watching()
+    gc.freeze()  # what start-up loaded lives forever: keep it out of every GC pass
+    logging.getLogger("feedsvc").info(
+        "worker %d ready: %d articles published, changes noticed by %s",
+        os.getpid(),
+        len(publisher.documents.snapshot.articles),
+        publisher.mode,
+    )
+    return app
 
 
 def worker_exit(server: Any, worker: Any) -> None:

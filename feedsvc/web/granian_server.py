@@ -1,0 +1,147 @@
+"""Run the app under granian (the server ``feedsvc serve`` runs; bench/servers.py chose it).
+
+granian parses HTTP in Rust, off the GIL: a client that sends its headers slowly
+holds no Python thread, and is dropped after HEADER_READ_TIMEOUT_MS. Workers are
+forked before the app is created (no preload), as under gunicorn. Each worker
+tells the main process when its app is loaded, through a pipe made before the
+fork, so that a reload (SIGHUP) stops an old worker only once its replacement
+answers: the old one finishes what it holds, and nothing is refused meanwhile.
+A worker stopped cleanly closes its publisher (the store's WAL goes into the file).
+"""
+
+from __future__ import annotations
+
+import multiprocessing.util
+import os
+import select
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
+from granian.log import logger as _log  # the main process logs through granian's logger
+from granian.server import MPServer
+
+from .accesslog import GRANIAN_FORMAT, dictconfig
+from .server import ready
+
+HEADER_READ_TIMEOUT_MS = 10_000  # headers, and the wait for the next request on a kept-alive one
+MAX_HEAD_BYTES = 16_384  # a request line and headers past this get 431, as under gunicorn's limits
+KILL_TIMEOUT = 10  # seconds a stopping worker may take to finish what it holds
+READY_TIMEOUT = 300.0  # a reload gives up waiting for a new worker after this
+
+
+class Readiness:
+    """A pipe the workers write their pid to once their app is loaded."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        self._ready: set[int] = set()
+        self._changed = threading.Condition()
+        threading.Thread(target=self._listen, name="feedsvc-readiness", daemon=True).start()
+
+    def announce(self) -> None:
+        """In a worker: say that this process answers now."""
+        os.write(self._write, f"{os.getpid()}\n".encode())
+
+    def _listen(self) -> None:
+        pending = b""
+        while True:
+            select.select([self._read], [], [])
+            chunk = os.read(self._read, 4096)
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            with self._changed:
+                self._ready.update(int(line) for line in lines if line)
+                self._changed.notify_all()
+
+    def wait(self, pid: int | None, alive: Callable[[], bool], timeout: float) -> bool:
+        """Wait until worker PID is ready (False if it died or TIMEOUT passed)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while pid not in self._ready:
+                left = deadline - time.monotonic()
+                if left <= 0 or not alive():
+                    return False
+                self._changed.wait(min(left, 0.2))
+            return True
+
+
+class Granian(MPServer):
+    """granian's process manager, replacing a worker on reload only once the new one is ready."""
+
+    readiness: Readiness
+
+    def _respawn_workers(
+        self, workers: list[int], spawn_target: Any, target_loader: Any, delay: float = 0
+    ) -> None:
+        for idx in workers:
+            self.respawned_wrks[idx] = time.monotonic()
+            old: Any = self.wrks.pop(idx)  # granian's workers carry no types
+            new: Any = self._spawn_worker(
+                idx=idx, target=spawn_target, callback_loader=target_loader
+            )
+            new.start()
+            self.wrks.insert(idx, new)
+            if not self.readiness.wait(new.inner.pid, new.is_alive, READY_TIMEOUT):
+                _log.error(f"worker {new._id()} did not become ready; the old one stops anyway")
+            _log.info(f"stopping old worker {old._id()}: its replacement {new._id()} answers")
+            old.terminate()
+            old.join(KILL_TIMEOUT)
+            if old.is_alive():
+                old.kill()
+                old.join()
+        self._metrics.incr_spawn(len(workers))
+
+
+def _load(factory: Callable[[], Flask], readiness: Readiness) -> Any:
+    """In a worker: create the app, close its publisher on a clean stop, say it is ready.
+
+    A stop asked for while the app loads (a worker inherits the main process's
+    handlers, which would swallow it) ends the worker cleanly once it has loaded.
+    """
+    state = {"stop": False, "loaded": False}
+
+    def stop(signum: int, frame: Any) -> None:
+        state["stop"] = True
+        if state["loaded"]:  # until granian's own handlers are in place
+            raise SystemExit(0)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, stop)
+    app = ready(factory)
+    publisher = app.extensions["feedsvc"]
+    # A worker ends through multiprocessing, which skips atexit but runs its finalizers.
+    multiprocessing.util.Finalize(publisher, publisher.close, exitpriority=10)
+    state["loaded"] = True
+    if state["stop"]:
+        raise SystemExit(0)
+    readiness.announce()
+    return app
+
+
+def run(host: str, port: int, workers: int, threads: int, factory: Callable[[], Flask]) -> None:
+    """Serve the app FACTORY makes on HOST:PORT until stopped; SIGHUP replaces the workers."""
+    server = Granian(
+        "feedsvc",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=HEADER_READ_TIMEOUT_MS, max_buffer_size=MAX_HEAD_BYTES
+        ),
+        log_access=True,
+        log_access_format=GRANIAN_FORMAT,
+        log_dictconfig=dictconfig(),
+        respawn_failed_workers=True,
+        workers_kill_timeout=KILL_TIMEOUT,
+    )
+    server.readiness = Readiness()
+    server.serve(target_loader=lambda: _load(factory, server.readiness), wrap_loader=False)

@@ -1,0 +1,195 @@
+"""The production server as clients meet it: slow senders, reloads, clean stops.
+
+`feedsvc serve` runs granian: connections that send their headers slowly hold no
+worker thread and are closed after the header-read timeout; SIGHUP replaces the
+workers without refusing or failing a request. Every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import Server, free_port, start_server, stop_server, write_bulk
+
+from feedsvc.web.granian_server import HEADER_READ_TIMEOUT_MS
+
+pytestmark = pytest.mark.server
+
+
+def port_of(server: Server) -> int:
+    port = urlsplit(server.url).port
+    assert port is not None
+    return port
+
+
+def answer_seconds(server: Server, path: str = "/feed.atom") -> tuple[int, float]:
+    """Send one normal request on a new connection; return its status and how long it took."""
+    started = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", port_of(server), timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status, time.monotonic() - started
+    finally:
+        connection.close()
+
+
+class SlowClients:
+    """COUNT connections that send a request's headers one short line every 0.5 s."""
+
+    def __init__(self, port: int, count: int):
+        self.sockets = []
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /feed.atom HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            self.sockets.append(sock)
+        self.closed_at: dict[int, float] = {}
+        self.started = time.monotonic()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+
+    def _trickle(self) -> None:
+        for step in range(240):  # at most 120 s
+            if self.stop.wait(0.5) or len(self.closed_at) == len(self.sockets):
+                return
+            for index, sock in enumerate(self.sockets):
+                if index in self.closed_at:
+                    continue
+                try:
+                    sock.sendall(f"X-Slow-{step}: a\r\n".encode())
+                except OSError:
+                    self.closed_at[index] = time.monotonic() - self.started
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        for sock in self.sockets:
+            sock.close()
+
+
+def test_a_normal_client_is_answered_within_1_s_while_64_slow_connections_are_held(
+    articles: Path,
+) -> None:
+    server = start_server(articles)
+    slow = None
+    try:
+        slow = SlowClients(port_of(server), 64)
+        time.sleep(1.0)  # every slow connection is open and sending
+        for _ in range(5):
+            status, took = answer_seconds(server)
+            assert status == 200 and took < 1.0, took
+        # ... and the server closes every slow connection within its header-read timeout.
+        limit = HEADER_READ_TIMEOUT_MS / 1000 + 3
+        deadline = time.monotonic() + limit
+        while len(slow.closed_at) < 64 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(slow.closed_at) == 64, f"{64 - len(slow.closed_at)} still open after {limit} s"
+        assert max(slow.closed_at.values()) <= limit
+    finally:
+        if slow is not None:
+            slow.close()
+        stop_server(server)
+
+
+def test_a_reload_during_a_poll_loop_loses_no_request(articles: Path) -> None:
+    server = start_server(articles)
+    outcomes: list[int | str] = []
+    done = threading.Event()
+
+    def poll() -> None:
+        deadline = time.monotonic() + 30
+        for _ in range(3000):
+            if done.is_set() or time.monotonic() > deadline:
+                return
+            try:
+                outcomes.append(answer_seconds(server)[0])
+            except OSError as e:
+                outcomes.append(type(e).__name__)
+
+    pollers = [threading.Thread(target=poll) for _ in range(4)]
+    try:
+        for poller in pollers:
+            poller.start()
+        time.sleep(0.5)
+        before = len(outcomes)
+        server.process.send_signal(signal.SIGHUP)
+        log = server.log
+        deadline = time.monotonic() + 20
+        while log.read_text().count("its replacement") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        done.set()
+        for poller in pollers:
+            poller.join(15)
+        assert log.read_text().count("its replacement") == 2, log.read_text()[-3000:]
+        assert len(outcomes) > before + 20  # the loop went on through the reload
+        failed = [o for o in outcomes if o != 200]
+        assert failed == [], failed[:10]
+    finally:
+        done.set()
+        stop_server(server)
+
+
+def test_a_clean_stop_closes_every_worker_store(articles: Path, tmp_path: Path) -> None:
+    state = tmp_path / "stopped.sqlite3"
+    server = start_server(articles, env={"FEEDSVC_STATE": str(state)})
+    assert answer_seconds(server)[0] == 200
+    stop_server(server)  # SIGTERM
+    assert server.process.returncode == 0
+    # checkpointed and closed by every worker
+    assert not Path(f"{state}-wal").exists(), server.log.read_text()[-3000:]
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT count(*) FROM article").fetchone()[0] > 0
+
+
+def test_gunicorn_still_serves_when_asked_for(articles: Path) -> None:
+    server = start_server(articles, "--server", "gunicorn", "--threads", "2")
+    try:
+        assert answer_seconds(server)[0] == 200
+        assert "Booting worker" in server.log.read_text()
+    finally:
+        stop_server(server)
+
+
+def test_a_stop_while_workers_load_still_closes_their_stores(
+    articles: Path, tmp_path: Path
+) -> None:
+    write_bulk(articles, 300)  # long enough a load to be stopped in the middle of it
+    state = tmp_path / "early.sqlite3"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env["FEEDSVC_STATE"] = str(state)
+    log = tmp_path / "early.log"
+    command = [sys.executable, "-m", "feedsvc", "serve", "--articles", str(articles)]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), "--workers", "2"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while "Spawning worker-2" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.terminate()
+        stopped = time.monotonic()
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert time.monotonic() - stopped < 5, log.read_text()  # not left to the kill timeout
+    assert not Path(f"{state}-wal").exists(), log.read_text()[-3000:]
