@@ -24,7 +24,7 @@ from ..model import Article
 from ..reading.normalise import Defaults
 from ..store.db import StateStore
 from ..store.records import Record, Seen
-from . import duplicates
+from . import duplicates, firstsight
 from .folder import SETTLE, Folder
 from .snapshot import Snapshot, assemble, author_slug, digest, swap, tombstones, version
 
@@ -188,11 +188,7 @@ class Catalog:
             edits.append(new)
         if not edits:
             return replace(before, problems=self._problems())
-        seen = [
-            Seen(a.slug, a.path, a.content_hash, a.published)
-            for a in edits
-            if self.synced.get(a.slug) != (a.content_hash, a.path)
-        ]
+        seen = self._seen(a for a in edits if self.synced.get(a.slug) != (a.content_hash, a.path))
         if seen:
             self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([a.slug for a in seen]))
@@ -231,11 +227,7 @@ class Catalog:
 
     def _sync(self, winners: list[Article], now: datetime) -> None:
         current = {a.slug: (a.content_hash, a.path) for a in winners}
-        seen = [
-            Seen(a.slug, a.path, a.content_hash, a.published)
-            for a in winners
-            if self.synced.get(a.slug) != current[a.slug]
-        ]
+        seen = self._seen(a for a in winners if self.synced.get(a.slug) != current[a.slug])
         gone = [slug for slug in self.synced if slug not in current]
         gone += [
             slug
@@ -251,6 +243,9 @@ class Catalog:
             else:
                 self.records.update(self.store.records([s.slug for s in seen]))
         self.synced = current
+
+    def _seen(self, articles: Iterable[Article]) -> list[Seen]:
+        return firstsight.seen(articles, self.records, self.root, self.folder.defaults.zone)
 
     def _recorded(self, winners: list[Article]) -> list[Article]:
         """Return WINNERS that have a record in the store.

@@ -5,8 +5,11 @@ published, the first-seen time (its date when none is written), the time its
 content was first seen to differ, and when it disappeared (so its permalink
 answers 410). A rename keeps the record: a vanished article whose path or
 content reappears under a new slug is the same article, and its old slug
-becomes a redirect. These functions run on a connection inside the caller's
-transaction; ``db.StateStore`` owns the connection and its faults.
+becomes a redirect. An undated article's first-seen time is the best evidence
+the catalog found (a date in its file name, the commit that added it) or now,
+and never one already taken (see ``identity``). These functions run on a
+connection inside the caller's transaction; ``db.StateStore`` owns the
+connection and its faults.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..config import is_local
+from .identity import Instants
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -32,6 +36,7 @@ class Seen:
     path: str
     hash: str
     date: datetime | None  # pinned date, for minting
+    evidence: datetime | None = None  # when first published, if known (file name, git)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +113,9 @@ def sync(
         db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug))
     renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
     olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
+    instants = Instants(db)
     for item in seen:
-        _record(db, item, authority, stamp, now, bool(renames), bool(olds))
+        _record(db, item, authority, stamp, now, bool(renames), bool(olds), instants)
     return reminted
 
 
@@ -133,6 +139,7 @@ def _record(
     now: datetime,
     renames: bool,
     olds: bool,
+    instants: Instants,
 ) -> None:
     row = db.execute("SELECT key, hash, gone FROM article WHERE slug = ?", (item.slug,)).fetchone()
     if row is None and renames:
@@ -150,10 +157,17 @@ def _record(
             )
             db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
     if row is None:
-        minted = mint_id(authority, item.date or now, item.slug) if authority else provisional_id()
+        if item.date is not None:
+            first = stamp
+        elif item.evidence is not None:
+            first = _iso(instants.claim(item.evidence, later=True))
+        else:
+            first = _iso(instants.claim(now, later=False))
+        when = item.date or datetime.fromisoformat(first)
+        minted = mint_id(authority, when, item.slug) if authority else provisional_id()
         db.execute(
             "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)",
-            (item.slug, item.path, item.hash, minted, stamp),
+            (item.slug, item.path, item.hash, minted, first),
         )
         if olds:
             db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
@@ -190,3 +204,9 @@ def old_slugs(db: Connection) -> dict[str, str]:
     """Return each old slug mapped to the current slug of its article."""
     rows = db.execute("SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key")
     return {str(old): str(new) for old, new in rows.fetchall()}
+
+
+def owner(db: Connection, slug: str) -> tuple[str, str, bool] | None:
+    """Return the path, content hash and whether gone of the record of SLUG, if any."""
+    row = db.execute("SELECT path, hash, gone FROM article WHERE slug = ?", (slug,)).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]), row[2] is not None)
