@@ -1,6 +1,8 @@
-"""Dates at first sight: file-name dates, git dates, unique instants.
+"""Dates at first sight and first come keeps: file-name dates, git dates, unique
+instants, and newcomers that claim an established slug or id.
 
-Each test names the rule it holds (docs/writing-articles.md, "First seen").
+Each test names the rule it holds (docs/writing-articles.md, "First seen" and
+"Duplicates").
 """
 
 from __future__ import annotations
@@ -205,3 +207,58 @@ def test_rule_git_dates_cost_one_git_process_per_scan_with_new_files(
     write(folder / "post-0.md", undated("Post 0, edited"))
     cat.scan(NOW + timedelta(seconds=5))
     assert len(calls) == 1  # an edit of a recorded article asks git nothing
+
+
+# Rule: first come keeps. An article already published keeps its slug, id and URL.
+
+
+def test_rule_first_come_keeps_the_slug_against_an_earlier_dated_newcomer(tmp_path: Path):
+    folder, state = tmp_path / "a", tmp_path / "s.sqlite3"
+    write(folder / "post.md", undated("The Established Post"))
+    cat = catalog(folder, state)
+    [before] = cat.scan(NOW).articles
+    write(folder / "zzz" / "post.md", dated("An Impostor", "2001-01-01T00:00:00Z"))
+    snapshot = cat.scan(LATER)
+    [after] = snapshot.articles
+    assert (after.path, after.id, after.published) == ("post.md", before.id, before.published)
+    message = errors(snapshot)["zzz/post.md"]
+    assert "also in post.md" in message and "published first" in message
+    # A fresh process on the same store decides the same.
+    [again] = catalog(folder, state, now=LATER).scan(LATER).articles
+    assert again.path == "post.md"
+
+
+def test_rule_first_come_keeps_the_id_against_an_earlier_dated_newcomer(tmp_path: Path):
+    folder, state = tmp_path / "a", tmp_path / "s.sqlite3"
+    write(folder / "kept.md", undated("Kept"))
+    cat = catalog(folder, state)
+    [before] = cat.scan(NOW).articles
+    write(folder / "claim.md", dated("Claim", "2001-01-01T00:00:00Z", f"id: {before.id}\n"))
+    snapshot = cat.scan(LATER)
+    [after] = snapshot.articles
+    assert (after.slug, after.id) == ("kept", before.id)
+    assert "also in kept.md" in errors(snapshot)["claim.md"]
+    [again] = catalog(folder, state, now=LATER).scan(LATER).articles
+    assert again.slug == "kept"
+
+
+def test_rule_first_come_check_reports_the_newcomer_naming_both_files(tmp_path: Path):
+    folder, state = tmp_path / "a", tmp_path / "s.sqlite3"
+    write(folder / "post.md", undated("The Established Post"))
+    cat = catalog(folder, state)
+    cat.scan(NOW)
+    cat.store.close()
+    write(folder / "zzz" / "post.md", dated("An Impostor", "2001-01-01T00:00:00Z"))
+    code, lines = run_check(folder, state)
+    assert code == 1
+    [error] = [line for line in lines if ": error: " in line]
+    assert error.startswith("zzz/post.md: error: duplicate slug 'post', also in post.md ")
+    assert "published first" in error
+
+
+def test_rule_two_newcomers_at_once_the_earlier_date_wins(tmp_path: Path):
+    folder = tmp_path / "a"
+    write(folder / "a.md", dated("Later", "2024-02-01", "id: tag:x.org,2024:same\n"))
+    write(folder / "b.md", dated("Earlier", "2024-01-01", "id: tag:x.org,2024:same\n"))
+    [article] = catalog(folder, tmp_path / "s.sqlite3").scan(NOW).articles
+    assert article.title == "Earlier"

@@ -1,7 +1,7 @@
 """The catalog: the articles folder, read incrementally, as immutable snapshots.
 
 ``folder`` reads only new and changed files; the catalog settles duplicate
-slugs and ids (the earlier date wins, then the path), resolves each article's
+slugs and ids (first come keeps, see ``duplicates``), resolves each article's
 id and dates against the state store, and assembles the snapshot. A rebuild
 reuses each unchanged article's resolved form and digest, and an edit that
 keeps an article's place patches the snapshot instead, so one change costs
@@ -113,13 +113,14 @@ class Catalog:
         drafts: list[Article] = []
         for article in self.folder.articles():
             (drafts if article.draft else candidates).append(article)
+        first = firstsight.FirstCome(self.store, self.records)
         winners, dupes = duplicates.winners(
-            candidates, attrgetter("slug"), "slug", self._first_date
+            candidates, attrgetter("slug"), "slug", self._first_date, first.by_slug
         )
         self._sync(winners, now)
         resolved = self._resolve_all(self._recorded(winners))
         resolved, id_dupes = duplicates.winners(
-            resolved, lambda a: a.id or "", "id", self._first_date
+            resolved, lambda a: a.id or "", "id", self._first_date, first.by_id
         )
         self._dupes = dupes + id_dupes
         return assemble(

@@ -1,10 +1,11 @@
-"""What the catalog tells the store about files it sees: their dates at first sight.
+"""What the catalog tells the store about files it sees: dates at first sight, who came first.
 
 An undated file without a record gets the best evidence of when it was first
 published: a date in its file name (``2024-03-05-slug.md``, midnight in the
 site's zone), else the commit that added it when the folder is in a git work
 tree (one ``git log`` pass for all of them, see ``history``), else none, and the
-store dates it when first seen.
+store dates it when first seen. Records decide who came first: an article that
+already has a live record keeps its slug and id against any newcomer.
 """
 
 from __future__ import annotations
@@ -69,3 +70,27 @@ def keep_legacy_slug(store: StateStore, article: Article) -> Article:
     if owner is None or (owner[0] != article.path and owner[1] != article.content_hash):
         return article
     return replace(article, slug=legacy)
+
+
+class FirstCome:
+    """Which of several articles claiming one slug or id was published first, if any."""
+
+    def __init__(self, store: StateStore, before: Mapping[str, Record]):
+        self.db = store.db
+        self.live = {slug for slug, record in before.items() if record.gone is None}
+
+    def by_slug(self, slug: str, group: list[Article]) -> Article | None:
+        """Return the article of GROUP whose live record holds SLUG: same path, else content."""
+        owner = records.owner(self.db, slug)
+        if owner is None or owner[2] or slug not in self.live:
+            return None
+        path, content, _ = owner
+        return next((a for a in group if a.path == path), None) or next(
+            (a for a in group if a.content_hash == content), None
+        )
+
+    def by_id(self, _: str, group: list[Article]) -> Article | None:
+        """Return the article of GROUP that was published before the others, if any was."""
+        slugs = [a.slug for a in group if a.slug in self.live]
+        first = records.first_recorded(self.db, slugs) if slugs else None
+        return next((a for a in group if a.slug == first), None)

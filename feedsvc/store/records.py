@@ -210,3 +210,13 @@ def owner(db: Connection, slug: str) -> tuple[str, str, bool] | None:
     """Return the path, content hash and whether gone of the record of SLUG, if any."""
     row = db.execute("SELECT path, hash, gone FROM article WHERE slug = ?", (slug,)).fetchone()
     return None if row is None else (str(row[0]), str(row[1]), row[2] is not None)
+
+
+def first_recorded(db: Connection, slugs: Iterable[str]) -> str | None:
+    """Return which of SLUGS was recorded first, if any has a record."""
+    wanted = list(slugs)[:500]
+    marks = ",".join("?" * len(wanted))
+    row = db.execute(
+        f"SELECT slug FROM article WHERE slug IN ({marks}) ORDER BY key LIMIT 1", wanted
+    ).fetchone()
+    return None if row is None else str(row[0])
