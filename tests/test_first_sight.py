@@ -1,8 +1,7 @@
-"""Dates at first sight and first come keeps: file-name dates, git dates, unique
-instants, and newcomers that claim an established slug or id.
+"""Dates at first sight and first come keeps: file-name dates, git dates, unique instants,
+newcomers that claim an established slug or id, and a deleted article's path reused.
 
-Each test names the rule it holds (docs/writing-articles.md, "First seen" and
-"Duplicates").
+Each test names the rule it holds (docs/writing-articles.md, "First seen" and "Duplicates").
 """
 
 from __future__ import annotations
@@ -262,3 +261,100 @@ def test_rule_two_newcomers_at_once_the_earlier_date_wins(tmp_path: Path):
     write(folder / "b.md", dated("Earlier", "2024-01-01", "id: tag:x.org,2024:same\n"))
     [article] = catalog(folder, tmp_path / "s.sqlite3").scan(NOW).articles
     assert article.title == "Earlier"
+
+
+# Rule: a deleted article's record is reused only by the same article.
+
+
+BODY = " ".join(f"word{n}" for n in range(120))
+
+
+def test_rule_path_reused_by_an_unrelated_article_gets_a_new_id_and_date(tmp_path: Path):
+    folder = tmp_path / "a"
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    write(folder / "post.md", undated("January News", BODY))
+    [january] = cat.scan(NOW).articles
+    (folder / "post.md").unlink()
+    assert cat.scan(NOW + timedelta(days=1)).articles == ()
+    write(folder / "post.md", undated("November Recipe", "Flour, water and salt."))
+    [november] = cat.scan(LATER).articles
+    assert november.slug == "post"
+    assert november.id != january.id
+    assert november.published == LATER.replace(microsecond=0)
+
+
+def test_rule_the_same_article_restored_gets_its_old_id_and_date(tmp_path: Path):
+    folder = tmp_path / "a"
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    write(folder / "post.md", undated("January News", BODY))
+    [january] = cat.scan(NOW).articles
+    (folder / "post.md").unlink()
+    cat.scan(NOW + timedelta(days=1))
+    write(folder / "post.md", undated("January News", BODY + " and a correction"))
+    [restored] = cat.scan(LATER).articles
+    assert (restored.id, restored.published) == (january.id, january.published)
+
+
+def test_rule_the_same_pinned_id_restored_under_another_name_keeps_its_record(tmp_path: Path):
+    folder = tmp_path / "a"
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    pinned = "---\ntitle: {}\nid: tag:x.org,2020:mine\n---\n\n{}\n"
+    write(folder / "post.md", pinned.format("Old Title", BODY))
+    [first] = cat.scan(NOW).articles
+    (folder / "post.md").unlink()
+    cat.scan(NOW + timedelta(days=1))
+    write(folder / "renamed.md", pinned.format("New Title", "All rewritten."))
+    [back] = cat.scan(LATER).articles
+    assert back.published == first.published
+    assert cat.store.old_slugs() == {"post": "renamed"}
+
+
+def test_rule_unrelated_file_taking_a_deleted_slug_in_the_same_scan_is_new(tmp_path: Path):
+    folder = tmp_path / "a"
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    write(folder / "x" / "post.md", undated("January News", BODY))
+    [january] = cat.scan(NOW).articles
+    (folder / "x" / "post.md").unlink()
+    write(folder / "y" / "post.md", undated("Something Else", "Unrelated."))
+    [other] = cat.scan(LATER).articles
+    assert other.id != january.id and other.published == LATER.replace(microsecond=0)
+
+
+def test_rule_a_moved_file_keeps_its_record(tmp_path: Path):
+    folder = tmp_path / "a"
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    write(folder / "x" / "post.md", undated("January News", BODY))
+    [january] = cat.scan(NOW).articles
+    os.rename(folder / "x", folder / "y")
+    [moved] = cat.scan(LATER).articles
+    assert (moved.path, moved.id, moved.published) == ("y/post.md", january.id, january.published)
+
+
+def test_rule_unrelated_article_at_a_deleted_path_the_same_day_gets_a_distinct_id(tmp_path: Path):
+    folder = tmp_path / "a"
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    write(folder / "post.md", undated("January News", BODY))
+    [first] = cat.scan(NOW).articles
+    (folder / "post.md").unlink()
+    cat.scan(NOW + timedelta(minutes=1))
+    write(folder / "post.md", undated("Something Else", "Unrelated."))
+    [other] = cat.scan(NOW + timedelta(minutes=2)).articles
+    assert first.id == "tag:feeds.example.org,2026-06-01:post"
+    assert other.id == "tag:feeds.example.org,2026-06-01:post-2"
+
+
+def test_rule_an_article_set_aside_comes_back_under_another_name_with_its_old_id(
+    tmp_path: Path,
+):
+    folder = tmp_path / "a"
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    write(folder / "post.md", undated("January News", BODY))
+    [january] = cat.scan(NOW).articles
+    (folder / "post.md").unlink()
+    cat.scan(NOW + timedelta(days=1))
+    write(folder / "post.md", undated("Something Else", "Unrelated."))
+    cat.scan(NOW + timedelta(days=2))
+    write(folder / "old-news.md", undated("January News", BODY))
+    back = by_slug(cat.scan(LATER))["old-news"]
+    assert (back.id, back.published) == (january.id, january.published)
+    assert cat.store.old_slugs() == {}  # the slug set aside never was a URL

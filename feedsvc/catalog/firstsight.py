@@ -50,6 +50,9 @@ def seen(
             a.content_hash,
             a.published,
             evidence.get(a.path),
+            a.title,
+            a.id if a.id_pinned else None,
+            a.text_key,
         )
         for a in articles
     ]

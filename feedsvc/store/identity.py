@@ -1,4 +1,10 @@
-"""Unique first-seen instants for the dates feedsvc invents.
+"""Whether a file is the article a record was made for, and unique invented dates.
+
+A record is reused only by the same article: the file it was made for, edited
+in place, or one with the same content, the same pinned id, or the same title
+and mostly the same body (``SAME_BODY``). What that needs of the article's last
+version (its title, pinned id and the opening words of its body) is kept in the
+``likeness`` table, one row per record, rewritten when its content changes.
 
 Dates feedsvc invents for undated articles are unique: a first-seen instant
 already taken moves a second later (file-name and git dates) or a second
@@ -7,13 +13,86 @@ earlier (the time of first sight, which must not be in the future).
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .sqlite import Connection
 
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS likeness "
+    "(key BIGINT PRIMARY KEY, title TEXT NOT NULL, id TEXT, opening TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS likeness_id ON likeness (id) WHERE id IS NOT NULL",
+)
+OPENING_WORDS = 200  # the words of a body kept to compare with
+# From this difflib ratio of two openings, word by word, bodies are "mostly the same".
+SAME_BODY = 0.75
 SECOND = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Likeness:
+    """What tells one article from another: title, pinned id, opening words."""
+
+    title: str
+    id: str | None
+    opening: str
+
+
+def create(db: Connection) -> None:
+    """Create the likeness table if the store has none (a store from before it)."""
+    for statement in SCHEMA:
+        db.execute(statement)
+
+
+def opening(db: Connection, text_key: bytes | None) -> str:
+    """Return the first words of the body the store keeps under TEXT_KEY, lowercased."""
+    row = None
+    if text_key is not None:
+        row = db.execute("SELECT body FROM text WHERE key = ?", (text_key,)).fetchone()
+    return "" if row is None else " ".join(str(row[0]).lower().split()[:OPENING_WORDS])
+
+
+def keep(db: Connection, key: int, likeness: Likeness) -> None:
+    """Record LIKENESS as the last version of record KEY."""
+    db.execute(
+        "INSERT INTO likeness VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+        "title = excluded.title, id = excluded.id, opening = excluded.opening",
+        (key, likeness.title, likeness.id, likeness.opening),
+    )
+
+
+def recorded(db: Connection, key: int) -> Likeness | None:
+    row = db.execute("SELECT title, id, opening FROM likeness WHERE key = ?", (key,)).fetchone()
+    return None if row is None else Likeness(row[0], row[1], row[2])
+
+
+def same(old: Likeness | None, new: Likeness) -> bool:
+    """Return whether NEW is the article OLD describes: same pinned id, or title and body.
+
+    A record from before the likeness table (OLD is None) proves nothing.
+    """
+    if old is None:
+        return False
+    if old.id is not None or new.id is not None:
+        return old.id == new.id
+    if old.title.casefold() != new.title.casefold():
+        return False
+    if not old.opening and not new.opening:
+        return True
+    matcher = difflib.SequenceMatcher(None, old.opening.split(), new.opening.split(), False)
+    return matcher.ratio() >= SAME_BODY
+
+
+def unrecorded(db: Connection) -> set[int]:
+    """Return the keys of live records with no likeness yet (made before the table)."""
+    rows = db.execute(
+        "SELECT a.key FROM article a LEFT JOIN likeness l ON l.key = a.key "
+        "WHERE l.key IS NULL AND a.gone IS NULL"
+    )
+    return {int(row[0]) for row in rows}
 
 
 class Instants:

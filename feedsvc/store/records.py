@@ -5,11 +5,13 @@ published, the first-seen time (its date when none is written), the time its
 content was first seen to differ, and when it disappeared (so its permalink
 answers 410). A rename keeps the record: a vanished article whose path or
 content reappears under a new slug is the same article, and its old slug
-becomes a redirect. An undated article's first-seen time is the best evidence
-the catalog found (a date in its file name, the commit that added it) or now,
-and never one already taken (see ``identity``). These functions run on a
-connection inside the caller's transaction; ``db.StateStore`` owns the
-connection and its faults.
+becomes a redirect. A record is reused only by the same article (see
+``identity``): an unrelated file at a deleted article's path or slug gets a new
+record, and the old one, kept as ``SLUG~KEY``, stays gone. An undated article's
+first-seen time is the best evidence the catalog found (a date in its file
+name, the commit that added it) or now, and never one already taken. These
+functions run on a connection inside the caller's transaction;
+``db.StateStore`` owns the connection and its faults.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..config import is_local
-from .identity import Instants
+from . import identity
+from .identity import Instants, Likeness
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -37,6 +40,12 @@ class Seen:
     hash: str
     date: datetime | None  # pinned date, for minting
     evidence: datetime | None = None  # when first published, if known (file name, git)
+    title: str = ""
+    pinned_id: str | None = None
+    text_key: bytes | None = None  # its body, stowed in the text table
+
+    def likeness(self, db: Connection) -> Likeness:
+        return Likeness(self.title, self.pinned_id, identity.opening(db, self.text_key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +118,14 @@ def sync(
     elif recorded is None or is_local(recorded):
         db.execute(UPSERT_META, ("authority", authority))
         reminted = _remint(db, authority)
+    identity.create(db)
     for slug in gone:
         db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug))
     renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
     olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
-    instants = Instants(db)
+    instants, undescribed = Instants(db), identity.unrecorded(db)
     for item in seen:
-        _record(db, item, authority, stamp, now, bool(renames), bool(olds), instants)
+        _record(db, item, authority, stamp, now, bool(renames), bool(olds), instants, undescribed)
     return reminted
 
 
@@ -131,6 +141,14 @@ def _remint(db: Connection, authority: str) -> int:
     return count
 
 
+def _same(db: Connection, row: tuple[Any, ...], item: Seen) -> bool:
+    """Return whether ITEM is the article of record ROW (key, hash, gone, path)."""
+    key, old_hash, gone, path = row[:4]
+    if (gone is None and path == item.path) or old_hash == item.hash:
+        return True  # edited in place, or the same content
+    return identity.same(identity.recorded(db, key), item.likeness(db))
+
+
 def _record(
     db: Connection,
     item: Seen,
@@ -140,21 +158,34 @@ def _record(
     renames: bool,
     olds: bool,
     instants: Instants,
+    undescribed: set[int],
 ) -> None:
-    row = db.execute("SELECT key, hash, gone FROM article WHERE slug = ?", (item.slug,)).fetchone()
+    row = db.execute(
+        "SELECT key, hash, gone, path FROM article WHERE slug = ?", (item.slug,)
+    ).fetchone()
+    if row is not None and not _same(db, row, item):
+        # Another article had this slug and is gone: it keeps its record, aside.
+        db.execute(
+            "UPDATE article SET slug = ?, gone = coalesce(gone, ?) WHERE key = ?",
+            (f"{item.slug}~{row[0]}", stamp, row[0]),
+        )
+        row, renames = None, True
     if row is None and renames:
-        # A rename: the same path, else the same content, under a vanished record.
-        row = db.execute(
-            "SELECT key, hash, gone, slug FROM article WHERE gone IS NOT NULL AND "
-            "(path = ? OR hash = ?) ORDER BY path = ? DESC, gone DESC LIMIT 1",
-            (item.path, item.hash, item.path),
-        ).fetchone()
+        # A rename: the same path, content or pinned id under a vanished record.
+        candidates = db.execute(
+            "SELECT key, hash, gone, path, slug FROM article WHERE gone IS NOT NULL AND "
+            "(path = ? OR hash = ? OR key IN (SELECT key FROM likeness WHERE id = ?)) "
+            "ORDER BY path = ? DESC, gone DESC LIMIT 20",
+            (item.path, item.hash, item.pinned_id, item.path),
+        ).fetchall()
+        row = next((c for c in candidates if _same(db, c, item)), None)
         if row is not None:
-            db.execute(
-                "INSERT INTO old_slug VALUES (?, ?) "
-                "ON CONFLICT (slug) DO UPDATE SET key = excluded.key",
-                (row[3], row[0]),
-            )
+            if "~" not in row[4]:  # a slug set aside was never a URL of this article
+                db.execute(
+                    "INSERT INTO old_slug VALUES (?, ?) "
+                    "ON CONFLICT (slug) DO UPDATE SET key = excluded.key",
+                    (row[4], row[0]),
+                )
             db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
     if row is None:
         if item.date is not None:
@@ -164,19 +195,30 @@ def _record(
         else:
             first = _iso(instants.claim(now, later=False))
         when = item.date or datetime.fromisoformat(first)
-        minted = mint_id(authority, when, item.slug) if authority else provisional_id()
-        db.execute(
-            "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)",
+        minted, n = mint_id(authority, when, item.slug) if authority else provisional_id(), 1
+        while (
+            authority
+            and (renames or olds)
+            and db.execute("SELECT 1 FROM article WHERE id = ?", (minted,)).fetchone()
+        ):  # a record that had this slug may have this id
+            n += 1
+            minted = mint_id(authority, when, f"{item.slug}-{n}")
+        key = db.execute(
+            "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING key",
             (item.slug, item.path, item.hash, minted, first),
-        )
+        ).fetchone()[0]
+        identity.keep(db, key, item.likeness(db))
         if olds:
             db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
         return
-    key, old_hash, _ = row[:3]
+    key, old_hash = row[:2]
     if old_hash != item.hash:
         db.execute(
             "UPDATE article SET hash = ?, changed = ? WHERE key = ?", (item.hash, stamp, key)
         )
+    if old_hash != item.hash or key in undescribed:
+        identity.keep(db, key, item.likeness(db))
     db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
 
 
