@@ -66,6 +66,8 @@ def keep_legacy_slug(store: StateStore, article: Article) -> Article:
     Before file-name dates were read, ``2024-03-05-news.md`` had the slug
     ``2024-03-05-news``; an article recorded under it keeps it.
     """
+    if name_date(article.path, UTC) is None:
+        return article  # the usual case, kept cheap: no date in the name
     legacy = legacy_slug(article.path)
     if article.slug == legacy or article.slug != name_slug(article.path):
         return article

@@ -214,7 +214,8 @@ def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
         raise _fail(raw, "title", "title is empty")
     if len(title) > MAX_TITLE:
         raise _fail(raw, "title", f"title is {len(title)} characters; keep it under {MAX_TITLE}")
-    slug = slugify(_text(raw, "slug", meta.get("slug")) or name_slug(raw.path))
+    written = _text(raw, "slug", meta.get("slug"))
+    slug = slugify(written) if written else name_slug(raw.path)
     if not slug:
         raise _fail(raw, "slug", "no slug can be made from the name: add `slug:`")
     lang = _text(raw, "lang", meta.get("lang")) or defaults.language

@@ -124,8 +124,14 @@ def sync(
     renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
     olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
     instants, undescribed = Instants(db), identity.unrecorded(db)
+    described = []
     for item in seen:
-        _record(db, item, authority, stamp, now, bool(renames), bool(olds), instants, undescribed)
+        key, changed = _record(
+            db, item, authority, stamp, now, bool(renames), bool(olds), instants
+        )
+        if changed or key in undescribed:
+            described.append((key, item.title, item.pinned_id, item.text_key))
+    identity.keep(db, described)
     return reminted
 
 
@@ -158,8 +164,8 @@ def _record(
     renames: bool,
     olds: bool,
     instants: Instants,
-    undescribed: set[int],
-) -> None:
+) -> tuple[int, bool]:
+    """Record ITEM; return its record's key, and whether it is new or its content changed."""
     row = db.execute(
         "SELECT key, hash, gone, path FROM article WHERE slug = ?", (item.slug,)
     ).fetchone()
@@ -208,18 +214,16 @@ def _record(
             "RETURNING key",
             (item.slug, item.path, item.hash, minted, first),
         ).fetchone()[0]
-        identity.keep(db, key, item.likeness(db))
         if olds:
             db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
-        return
+        return key, True
     key, old_hash = row[:2]
     if old_hash != item.hash:
         db.execute(
             "UPDATE article SET hash = ?, changed = ? WHERE key = ?", (item.hash, stamp, key)
         )
-    if old_hash != item.hash or key in undescribed:
-        identity.keep(db, key, item.likeness(db))
     db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
+    return int(key), old_hash != item.hash
 
 
 def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record]:
