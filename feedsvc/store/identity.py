@@ -100,7 +100,7 @@ def unrecorded(db: Connection) -> set[int]:
     rows = db.execute(
         "SELECT a.key FROM article a LEFT JOIN likeness l ON l.key = a.key "
         "WHERE l.key IS NULL AND a.gone IS NULL"
-    )
+    ).fetchall()
     return {int(row[0]) for row in rows}
 
 
@@ -117,7 +117,7 @@ class Instants:
     def claim(self, when: datetime, later: bool) -> datetime:
         """Return WHEN in whole seconds, moved a second at a time (LATER or earlier) until free."""
         if self._taken is None:
-            rows = self.db.execute("SELECT first_seen FROM article")
+            rows = self.db.execute("SELECT first_seen FROM article").fetchall()
             self._taken = {datetime.fromisoformat(row[0]) for row in rows}
         asked = when.astimezone(UTC).replace(microsecond=0)
         when = self._last.get((asked, later), asked)
