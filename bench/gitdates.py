@@ -139,7 +139,7 @@ def main() -> int:
     for name, median in medians.items():
         print(f"  {name:30} {median * 1000:9.1f} ms")
     baseline = medians["per-file git log (baseline)"]
-    print(f"  batched / per-file:            {medians['batched git log'] / baseline:9.3f}")
+    print(f"  batched / per-file:            {medians['batched git log'] / baseline:9.5f}")
     in_git, no_git = medians["cold scan, in git"], medians["cold scan, no git"]
     print(f"  cold scan in git / no git:     {in_git / no_git:9.3f}")
     return 0
