@@ -62,6 +62,9 @@ UPSERT_META = (
 )
 
 
+SET_ASIDE = "~"  # in the slug of a record set aside for an unrelated newcomer: never a URL
+
+
 def _iso(value: datetime) -> str:
     # Whole seconds: the date `feedsvc check` tells an author to pin is then exact.
     return value.astimezone(UTC).replace(microsecond=0).isoformat()
@@ -173,7 +176,7 @@ def _record(
         # Another article had this slug and is gone: it keeps its record, aside.
         db.execute(
             "UPDATE article SET slug = ?, gone = coalesce(gone, ?) WHERE key = ?",
-            (f"{item.slug}~{row[0]}", stamp, row[0]),
+            (f"{item.slug}{SET_ASIDE}{row[0]}", stamp, row[0]),
         )
         row, renames = None, True
     if row is None and renames:
@@ -186,7 +189,7 @@ def _record(
         ).fetchall()
         row = next((c for c in candidates if _same(db, c, item)), None)
         if row is not None:
-            if "~" not in row[4]:  # a slug set aside was never a URL of this article
+            if SET_ASIDE not in row[4]:  # a slug set aside was never a URL
                 db.execute(
                     "INSERT INTO old_slug VALUES (?, ?) "
                     "ON CONFLICT (slug) DO UPDATE SET key = excluded.key",
