@@ -96,6 +96,15 @@ def test_rule_file_name_date_gives_published_and_slug(tmp_path: Path):
     assert not news.date_pinned
 
 
+def test_rule_future_file_name_date_schedules_the_article(tmp_path: Path):
+    folder = tmp_path / "a"
+    write(folder / "2099-01-01-far-ahead.md", undated("Far Ahead"))
+    snapshot = catalog(folder, tmp_path / "s.sqlite3").scan(NOW)
+    assert snapshot.articles == ()
+    [scheduled] = snapshot.unpublished
+    assert scheduled.published == datetime(2099, 1, 1, tzinfo=UTC)
+
+
 def test_rule_written_date_beats_the_file_name_date(tmp_path: Path):
     folder = tmp_path / "a"
     write(folder / "2024-03-05-news.md", dated("News", "2024-04-01 10:00 UTC"))
