@@ -369,3 +369,17 @@ def test_rule_an_article_set_aside_comes_back_under_another_name_with_its_old_id
     back = by_slug(cat.scan(LATER))["old-news"]
     assert (back.id, back.published) == (january.id, january.published)
     assert cat.store.old_slugs() == {}  # the slug set aside never was a URL
+
+
+def test_rule_a_file_renamed_in_place_with_new_title_slug_and_body_keeps_its_record(
+    tmp_path: Path,
+):
+    folder = tmp_path / "a"
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    write(folder / "post.md", "---\ntitle: Draft Title\nslug: draft-title\n---\n\nFirst go.\n")
+    [before] = cat.scan(NOW).articles
+    write(folder / "post.md", "---\ntitle: Final Title\nslug: final-title\n---\n\nRewritten.\n")
+    [after] = cat.scan(LATER).articles
+    assert after.slug == "final-title"
+    assert (after.id, after.published) == (before.id, before.published)
+    assert cat.store.old_slugs() == {"draft-title": "final-title"}

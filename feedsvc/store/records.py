@@ -150,10 +150,14 @@ def _remint(db: Connection, authority: str) -> int:
     return count
 
 
-def _same(db: Connection, row: tuple[Any, ...], item: Seen) -> bool:
-    """Return whether ITEM is the article of record ROW (key, hash, gone, path)."""
+def _same(db: Connection, row: tuple[Any, ...], item: Seen, stamp: str) -> bool:
+    """Return whether ITEM is the article of record ROW (key, hash, gone, path).
+
+    A record that went in this very sync (STAMP) at ITEM's path is its file's
+    old slug: the file changed its slug, title and body in one save.
+    """
     key, old_hash, gone, path = row[:4]
-    if (gone is None and path == item.path) or old_hash == item.hash:
+    if (path == item.path and gone in (None, stamp)) or old_hash == item.hash:
         return True  # edited in place, or the same content
     return identity.same(identity.recorded(db, key), item.likeness(db))
 
@@ -172,7 +176,7 @@ def _record(
     row = db.execute(
         "SELECT key, hash, gone, path FROM article WHERE slug = ?", (item.slug,)
     ).fetchone()
-    if row is not None and not _same(db, row, item):
+    if row is not None and not _same(db, row, item, stamp):
         # Another article had this slug and is gone: it keeps its record, aside.
         db.execute(
             "UPDATE article SET slug = ?, gone = coalesce(gone, ?) WHERE key = ?",
@@ -187,7 +191,7 @@ def _record(
             "ORDER BY path = ? DESC, gone DESC LIMIT 20",
             (item.path, item.hash, item.pinned_id, item.path),
         ).fetchall()
-        row = next((c for c in candidates if _same(db, c, item)), None)
+        row = next((c for c in candidates if _same(db, c, item, stamp)), None)
         if row is not None:
             if SET_ASIDE not in row[4]:  # a slug set aside was never a URL
                 db.execute(
