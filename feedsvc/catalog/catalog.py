@@ -23,7 +23,7 @@ from ..errors import Problem
 from ..model import Article
 from ..reading.normalise import Defaults
 from ..store.db import StateStore
-from ..store.records import SET_ASIDE, Record, Seen
+from ..store.records import Record, Seen
 from . import duplicates, firstsight
 from .folder import SETTLE, Folder
 from .snapshot import Snapshot, assemble, author_slug, digest, swap, tombstones, version
@@ -128,11 +128,7 @@ class Catalog:
             drafts,
             now,
             old_slugs=self.store.old_slugs(),
-            gone={
-                slug
-                for slug, record in self.records.items()
-                if record.gone is not None and SET_ASIDE not in slug  # never published so
-            },
+            gone={slug for slug, record in self.records.items() if record.gone is not None},
             digests=self._digests(),
             problems=self._problems(),
             deleted=tombstones(self.records),

@@ -247,6 +247,8 @@ def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record
             rows += db.execute(f"{query} WHERE slug IN ({marks})", chunk).fetchall()
     records = {}
     for slug, id_, first, changed, gone in rows:
+        if SET_ASIDE in slug:
+            continue  # a record set aside for an unrelated newcomer: no URL, no tombstone
         first_seen = _dt(first)
         assert first_seen is not None  # NOT NULL in the schema
         records[slug] = Record(slug, id_, first_seen, _dt(changed), _dt(gone))
