@@ -1,7 +1,8 @@
 """``feedsvc check``: every problem, compiler style, and a summary line.
 
 Besides what the catalog reports, it warns about every published article
-whose date or id exists only in the state store, and says how to pin it.
+whose date or id exists only in the state store (a date its file name gives
+exactly is not), and says how to pin it.
 The store is read into memory, so checking never creates, writes or moves it;
 problems come back with the snapshot and go to standard output only.
 """
@@ -16,6 +17,7 @@ import click
 
 from .catalog.catalog import Catalog
 from .errors import warning
+from .reading.dates import name_date
 from .render.site import Site
 from .store.db import StateStore, StoreBound
 
@@ -38,7 +40,7 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     for article in snapshot.articles + snapshot.unpublished:
         if article.draft:
             continue
-        if not article.date_pinned:
+        if not article.date_pinned and article.published != name_date(article.path, site.zone):
             problems.append(
                 warning(
                     article.path,

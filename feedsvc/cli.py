@@ -42,8 +42,10 @@ def _settings(
     articles: str | None, config_file: str | None, state: str | None = None
 ) -> dict[str, Any]:
     """Export the given options as FEEDSVC_* variables and return the full configuration."""
-    if state:
-        os.environ[config.ENV_PREFIX + "STATE"] = os.path.abspath(state)
+    if state:  # a file is made absolute; a postgresql:// URL is kept as it is
+        os.environ[config.ENV_PREFIX + "STATE"] = (
+            state if "://" in state else os.path.abspath(state)
+        )
     if config_file:
         os.environ[config.ENV_PREFIX + "CONFIG"] = os.path.abspath(config_file)
     if articles:

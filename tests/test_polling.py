@@ -344,9 +344,12 @@ def test_adding_an_article_shows_within_two_seconds_and_moves_updated(
         "---\ntitle: New Ferry Timetable\n---\n\nFerries run every twenty minutes.\n",
     )
     link = server.url + "articles/ferry-timetable"
-    took = wait_for(lambda: link in entries(fetch(server, "feed.atom")), 5)
+    seen: list[Reply] = []  # the reply that showed it: the other worker may be a scan behind
+    took = wait_for(
+        lambda: link in entries(seen.append(fetch(server, "feed.atom")) or seen[-1]), 5
+    )
     assert took <= 2.0
-    after = feedparser.parse(fetch(server, "feed.atom").body)
+    after = feedparser.parse(seen[-1].body)
     assert after.feed.updated_parsed > old_feed_updated
     assert after.entries[0].link == link
 

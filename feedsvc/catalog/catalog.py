@@ -1,7 +1,7 @@
 """The catalog: the articles folder, read incrementally, as immutable snapshots.
 
 ``folder`` reads only new and changed files; the catalog settles duplicate
-slugs and ids (the earlier date wins, then the path), resolves each article's
+slugs and ids (first come keeps, see ``duplicates``), resolves each article's
 id and dates against the state store, and assembles the snapshot. A rebuild
 reuses each unchanged article's resolved form and digest, and an edit that
 keeps an article's place patches the snapshot instead, so one change costs
@@ -24,7 +24,7 @@ from ..model import Article
 from ..reading.normalise import Defaults
 from ..store.db import StateStore
 from ..store.records import Record, Seen
-from . import duplicates
+from . import duplicates, firstsight
 from .folder import SETTLE, Folder
 from .snapshot import Snapshot, assemble, author_slug, digest, swap, tombstones, version
 
@@ -113,13 +113,14 @@ class Catalog:
         drafts: list[Article] = []
         for article in self.folder.articles():
             (drafts if article.draft else candidates).append(article)
+        first = firstsight.FirstCome(self.store, self.records)
         winners, dupes = duplicates.winners(
-            candidates, attrgetter("slug"), "slug", self._first_date
+            candidates, attrgetter("slug"), "slug", self._first_date, first.by_slug
         )
         self._sync(winners, now)
         resolved = self._resolve_all(self._recorded(winners))
         resolved, id_dupes = duplicates.winners(
-            resolved, lambda a: a.id or "", "id", self._first_date
+            resolved, lambda a: a.id or "", "id", self._first_date, first.by_id
         )
         self._dupes = dupes + id_dupes
         return assemble(
@@ -188,11 +189,7 @@ class Catalog:
             edits.append(new)
         if not edits:
             return replace(before, problems=self._problems())
-        seen = [
-            Seen(a.slug, a.path, a.content_hash, a.published)
-            for a in edits
-            if self.synced.get(a.slug) != (a.content_hash, a.path)
-        ]
+        seen = self._seen(a for a in edits if self.synced.get(a.slug) != (a.content_hash, a.path))
         if seen:
             self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([a.slug for a in seen]))
@@ -231,11 +228,7 @@ class Catalog:
 
     def _sync(self, winners: list[Article], now: datetime) -> None:
         current = {a.slug: (a.content_hash, a.path) for a in winners}
-        seen = [
-            Seen(a.slug, a.path, a.content_hash, a.published)
-            for a in winners
-            if self.synced.get(a.slug) != current[a.slug]
-        ]
+        seen = self._seen(a for a in winners if self.synced.get(a.slug) != current[a.slug])
         gone = [slug for slug in self.synced if slug not in current]
         gone += [
             slug
@@ -251,6 +244,9 @@ class Catalog:
             else:
                 self.records.update(self.store.records([s.slug for s in seen]))
         self.synced = current
+
+    def _seen(self, articles: Iterable[Article]) -> list[Seen]:
+        return firstsight.seen(articles, self.records, self.root, self.folder.defaults.zone)
 
     def _recorded(self, winners: list[Article]) -> list[Article]:
         """Return WINNERS that have a record in the store.

@@ -26,6 +26,7 @@ from ..reading.article import read_article
 from ..reading.normalise import Defaults
 from ..store.bodies import StoredBodies
 from ..store.db import StateStore
+from .firstsight import keep_legacy_slug
 
 log = logging.getLogger(__name__)
 SETTLE = 0.25
@@ -64,6 +65,7 @@ class Folder:
         self.settle = settle  # 0: every file counts as settled (``feedsvc check``)
         self.files: dict[str, _File] = {}
         self.unsettled: set[str] = set()
+        self.store = store
         self.bodies = StoredBodies(store, self._reread)
         self._walk_problems: tuple[Problem, ...] = ()
         self._scanned = False
@@ -174,7 +176,7 @@ class Folder:
         """Return the article ITEM holds now (and its text), else PREVIOUS; and the problems."""
         try:
             article, text, problems = read_article(item, self.defaults, self.max_bytes)
-            return article, text, problems
+            return keep_legacy_slug(self.store, article), text, problems
         except Exception as e:  # a bug must cost one article, not the feed
             if not isinstance(e, ArticleError):
                 log.debug("unexpected error reading %s", item.path, exc_info=True)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ArticleError
 from ..model import Article, Author, Enclosure, Tag, Text
-from .dates import DateError, parse_date
+from .dates import DateError, parse_date, split_name
 from .formats import RawArticle
 from .text import clean, collapse, slugify
 
@@ -194,6 +194,18 @@ def content_hash(*fields: Any) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+def name_slug(path: str) -> str:
+    """Return the slug PATH's file name gives: no extension, no Jekyll-style date in front."""
+    name = posixpath.splitext(posixpath.basename(path))[0]
+    split = split_name(name)
+    return (split is not None and slugify(split[1])) or slugify(name)
+
+
+def legacy_slug(path: str) -> str:
+    """Return the slug PATH's file name gave before Jekyll-style dates were read: all of it."""
+    return slugify(posixpath.splitext(posixpath.basename(path))[0])
+
+
 def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
     """Return the Article that RAW describes and its Text, or raise ArticleError."""
     meta = raw.meta
@@ -202,8 +214,8 @@ def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
         raise _fail(raw, "title", "title is empty")
     if len(title) > MAX_TITLE:
         raise _fail(raw, "title", f"title is {len(title)} characters; keep it under {MAX_TITLE}")
-    name = posixpath.splitext(posixpath.basename(raw.path))[0]
-    slug = slugify(_text(raw, "slug", meta.get("slug")) or name)
+    written = _text(raw, "slug", meta.get("slug"))
+    slug = slugify(written) if written else name_slug(raw.path)
     if not slug:
         raise _fail(raw, "slug", "no slug can be made from the name: add `slug:`")
     lang = _text(raw, "lang", meta.get("lang")) or defaults.language
