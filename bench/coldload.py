@@ -1,14 +1,17 @@
 """Cold load of generated Markdown corpora: feedsvc against Pelican's feed-only build.
 
-For each size (100, 1,000 and 10,000 articles by default) the script writes a
+For each size (100, 1,000, 10,000 and 100,000 articles by default) the script writes a
 corpus of Markdown files with front matter (title, date, tags, author, slug),
 a few paragraphs, links and lists, then, in the same run and on the same
 files, measures:
 
 - feedsvc: a fresh process that creates the app (Publisher, catalog scan with
   a new, empty state store) and renders /feed.atom through the test client;
+- feedsvc warm: the same again on the state store the cold load left (a
+  restart), and the store file's size against the corpus's bytes;
 - Pelican: a fresh ``pelican`` process building only the all-articles Atom
-  feed (no theme pages: DIRECT_TEMPLATES = [] and every *_SAVE_AS empty).
+  feed (no theme pages: DIRECT_TEMPLATES = [] and every *_SAVE_AS empty), up
+  to --pelican-max articles (10,000: Pelican takes minutes beyond).
 
 Both are also run on an empty folder first: that is each side's fixed cost
 (interpreter, imports, set-up), and the "marginal memory" ratio compares what
@@ -23,8 +26,8 @@ repeats and the feedsvc/Pelican ratios are printed.
 Pelican is installed into its own virtual environment outside the repository
 (default /tmp/feedsvc-bench/pelican-venv), created when missing.
 
-    python bench/coldload.py                 # 100, 1000, 10000; 3 repeats
-    python bench/coldload.py --smoke         # 100 articles, 1 repeat, < 30 s
+    python bench/coldload.py                 # 100, 1000, 10000, 100000; 3 repeats
+    python bench/coldload.py --smoke         # 100 articles, 1 repeat, seconds
     python bench/coldload.py --sizes 10000 --repeats 5
 """
 
@@ -243,19 +246,24 @@ def run_measured(command: list[str]) -> int:
 def bench_size(size: int, args: argparse.Namespace, pelican: Path | None) -> dict[str, object]:
     folder = args.workdir / f"corpus-{size}"
     content = make_corpus(folder, size)
-    runs: dict[str, list[dict[str, float]]] = {"feedsvc": [], "pelican": []}
+    runs: dict[str, list[dict[str, float]]] = {"feedsvc": [], "warm": [], "pelican": []}
+    corpus_bytes = sum(p.stat().st_size for p in content.rglob("*.md"))
+    store_bytes = []
     for repeat in range(args.repeats):
         state = folder / "state.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{state}{suffix}").unlink(missing_ok=True)
-        runs["feedsvc"].append(
-            measure(
-                [args.python, "-c", FEEDSVC_LOAD, str(content), str(state), str(size)],
-                folder,
-                args.timeout,
+        load = [args.python, "-c", FEEDSVC_LOAD, str(content), str(state), str(size)]
+        runs["feedsvc"].append(measure(load, folder, args.timeout))
+        runs["warm"].append(measure(load, folder, args.timeout))  # a restart
+        store_bytes.append(
+            sum(
+                Path(f"{state}{x}").stat().st_size
+                for x in ("", "-wal")
+                if Path(f"{state}{x}").exists()
             )
         )
-        if pelican is not None:
+        if pelican is not None and size <= args.pelican_max:
             out = folder / "output"
             shutil.rmtree(out, ignore_errors=True)
             runs["pelican"].append(
@@ -285,7 +293,8 @@ def bench_size(size: int, args: argparse.Namespace, pelican: Path | None) -> dic
             ),
             file=sys.stderr,
         )
-    result: dict[str, object] = {"size": size}
+    result: dict[str, object] = {"size": size, "corpus_bytes": corpus_bytes}
+    result["store_bytes"] = statistics.median(store_bytes)
     for name, items in runs.items():
         if items:
             result[name] = {  # medians
@@ -302,7 +311,16 @@ def report(results: list[dict[str, object]]) -> None:
         f"{'cpu s':>7} {'MiB':>6}  {'time':>7} {'cpu':>7} {'memory':>7} {'marginal':>8}"
     )
     floor = next((r for r in results if r["size"] == 0), None)
+    warm_lines = []
     for result in results:
+        cold, warm = result["feedsvc"], result["warm"]
+        store = result["store_bytes"] / result["corpus_bytes"] if result["corpus_bytes"] else 0
+        warm_lines.append(
+            f"{result['size']:>8}  {cold['seconds']:>9.3f} {warm['seconds']:>9.3f} "
+            f"{warm['seconds'] / cold['seconds']:>9.3f}x {warm['peak_mib']:>8.1f} "
+            f"{result['corpus_bytes'] / 2**20:>10.1f} {result['store_bytes'] / 2**20:>9.1f} "
+            f"{store:>7.2f}x"
+        )
         ours, theirs = result["feedsvc"], result.get("pelican")
         line = (
             f"{result['size']:>8}  {ours['seconds']:>9.3f} {ours['cpu_seconds']:>7.3f} "
@@ -330,6 +348,13 @@ def report(results: list[dict[str, object]]) -> None:
             "articles 0 is an empty folder: each side's fixed cost; marginal = "
             "(peak - empty peak) / Pelican's (peak - empty peak)"
         )
+    print(
+        f"\n{'articles':>8}  {'cold s':>9} {'warm s':>9} {'warm/cold':>10} {'warm MiB':>8} "
+        f"{'corpus MiB':>10} {'store MiB':>9} {'store/corpus':>8}"
+    )
+    print("\n".join(warm_lines))
+    print("warm: the same load on the store the cold load left (a restart; target at 100,000:")
+    print("first answer <= 3 s); store/corpus target <= 0.15x")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -338,7 +363,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_measured(argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--sizes", default="100,1000,10000", help="comma-separated corpus sizes [100,1000,10000]"
+        "--sizes",
+        default="100,1000,10000,100000",
+        help="comma-separated corpus sizes [100,1000,10000,100000]",
+    )
+    parser.add_argument(
+        "--pelican-max", type=int, default=10_000, help="largest size Pelican builds [10000]"
     )
     parser.add_argument("--repeats", type=int, default=3, help="runs per size [3]")
     parser.add_argument(

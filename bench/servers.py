@@ -24,15 +24,13 @@ import shutil
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from _support import free_port  # bench/ is sys.path[0] when a script runs
-from polling import Process, get, load, make_corpus, start
+from polling import Process, get, load, make_corpus, memory, nginx, start  # bench/: sys.path[0]
 
 SERVERS = ("granian", "gunicorn")
 COMBINED = re.compile(r'\] "GET /feed\.atom\?logged HTTP/1\.1" 200 (-|\d+) "-" "bench/1"')
@@ -46,59 +44,6 @@ def serve(corpus: Path, workdir: Path, name: str, workers: int, threads: int) ->
         "FEEDSVC_BASE_URL": "http://bench.example.org/",
     }
     return start(command, env, workdir, name, workers)
-
-
-def nginx(root: Path, workdir: Path, workers: int) -> Process | None:
-    """Start nginx serving ROOT on a free port (None when nginx is not installed)."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(binary).exists():
-        return None
-    port = free_port()
-    prefix = workdir / "nginx"
-    for name in ("logs", "tmp"):
-        (prefix / name).mkdir(parents=True, exist_ok=True)
-    conf = prefix / "nginx.conf"
-    conf.write_text(f"""
-daemon off; worker_processes {workers}; pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {prefix}/tmp/body; proxy_temp_path {prefix}/tmp/proxy;
-  fastcgi_temp_path {prefix}/tmp/fcgi; uwsgi_temp_path {prefix}/tmp/uwsgi;
-  scgi_temp_path {prefix}/tmp/scgi;
-  types {{ application/atom+xml atom; }}
-  server {{ listen 127.0.0.1:{port}; root {root}; }}
-}}
-""")
-    log = workdir / "nginx.log"
-    with open(log, "wb") as out:
-        popen = subprocess.Popen(
-            [binary, "-p", str(prefix), "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT
-        )
-    process = Process(popen, port, log)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if get(port)[0] == 200:
-                return process
-        except OSError:
-            time.sleep(0.05)
-    process.stop()
-    raise RuntimeError(f"nginx did not answer:\n{log.read_text()}")
-
-
-def memory(process: Process) -> tuple[float, float]:
-    """Return the RSS and PSS of every process of the server, in MiB."""
-    rss = pss = 0
-    for pid in process.pids():
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        rss += int(re.search(r"^Rss:\s+(\d+)", text, re.M).group(1))
-        pss += int(re.search(r"^Pss:\s+(\d+)", text, re.M).group(1))
-    return rss / 1024, pss / 1024
 
 
 class Slow:
