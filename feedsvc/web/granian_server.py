@@ -11,11 +11,11 @@ A worker stopped cleanly closes its publisher (the store's WAL goes into the fil
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing.util
 import os
 import select
 import signal
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,39 +36,39 @@ READY_TIMEOUT = 300.0  # a reload gives up waiting for a new worker after this
 
 
 class Readiness:
-    """A pipe the workers write their pid to once their app is loaded."""
+    """A pipe the workers write their pid to once their app is loaded; the main process reads it.
+
+    No thread reads it: the main process forks workers, and forking with threads is unsafe.
+    """
 
     def __init__(self) -> None:
         self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)  # a worker never waits on a full pipe
+        self._pending = b""
         self._ready: set[int] = set()
-        self._changed = threading.Condition()
-        threading.Thread(target=self._listen, name="feedsvc-readiness", daemon=True).start()
 
     def announce(self) -> None:
         """In a worker: say that this process answers now."""
-        os.write(self._write, f"{os.getpid()}\n".encode())
+        with contextlib.suppress(BlockingIOError):  # only a reload reads it; it may be full
+            os.write(self._write, f"{os.getpid()}\n".encode())
 
-    def _listen(self) -> None:
-        pending = b""
-        while True:
-            select.select([self._read], [], [])
-            chunk = os.read(self._read, 4096)
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            with self._changed:
-                self._ready.update(int(line) for line in lines if line)
-                self._changed.notify_all()
+    def _collect(self, timeout: float) -> None:
+        if select.select([self._read], [], [], timeout)[0]:
+            with contextlib.suppress(BlockingIOError):
+                self._pending += os.read(self._read, 4096)
+            *lines, self._pending = self._pending.split(b"\n")
+            self._ready.update(int(line) for line in lines if line)
 
     def wait(self, pid: int | None, alive: Callable[[], bool], timeout: float) -> bool:
         """Wait until worker PID is ready (False if it died or TIMEOUT passed)."""
         deadline = time.monotonic() + timeout
-        with self._changed:
-            while pid not in self._ready:
-                left = deadline - time.monotonic()
-                if left <= 0 or not alive():
-                    return False
-                self._changed.wait(min(left, 0.2))
-            return True
+        while pid not in self._ready:
+            left = deadline - time.monotonic()
+            if left <= 0 or not alive():
+                return False
+            self._collect(min(left, 0.2))
+        return True
 
 
 class Granian(MPServer):
@@ -98,11 +98,11 @@ class Granian(MPServer):
         self._metrics.incr_spawn(len(workers))
 
 
-def _load(factory: Callable[[], Flask], readiness: Readiness) -> Any:
+def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     """In a worker: create the app, close its publisher on a clean stop, say it is ready.
 
-    A stop asked for while the app loads (a worker inherits the main process's
-    handlers, which would swallow it) ends the worker cleanly once it has loaded.
+    A stop asked for while the worker starts (it inherits the main process's
+    handlers, which only mark SERVER's copy) ends the worker once it has loaded.
     """
     state = {"stop": False, "loaded": False}
 
@@ -114,13 +114,14 @@ def _load(factory: Callable[[], Flask], readiness: Readiness) -> Any:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, stop)
     app = ready(factory)
+    state["stop"] = state["stop"] or server.interrupt_signal  # came before our handlers
     publisher = app.extensions["feedsvc"]
     # A worker ends through multiprocessing, which skips atexit but runs its finalizers.
     multiprocessing.util.Finalize(publisher, publisher.close, exitpriority=10)
     state["loaded"] = True
     if state["stop"]:
         raise SystemExit(0)
-    readiness.announce()
+    server.readiness.announce()
     return app
 
 
@@ -144,4 +145,4 @@ def run(host: str, port: int, workers: int, threads: int, factory: Callable[[], 
         workers_kill_timeout=KILL_TIMEOUT,
     )
     server.readiness = Readiness()
-    server.serve(target_loader=lambda: _load(factory, server.readiness), wrap_loader=False)
+    server.serve(target_loader=lambda: _load(factory, server), wrap_loader=False)
