@@ -16,6 +16,7 @@ import click
 
 from .catalog.catalog import Catalog
 from .errors import warning
+from .render import inspection
 from .render.site import Site
 from .store.db import StateStore
 
@@ -25,7 +26,9 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     site = Site.from_config(config)
     store = StateStore.read_only(config["STATE"])
-    catalog = Catalog.from_config(config, site.zone, site.host, store, settle=0.0)
+    catalog = Catalog.from_config(
+        config, site.zone, site.host, store, settle=0.0, inspect=inspection.inspect
+    )
     snapshot = catalog.scan(now)
     problems = list(snapshot.problems)
     for article in snapshot.articles + snapshot.unpublished:

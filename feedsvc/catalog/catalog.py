@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..model import Article
+from ..reading.article import Inspect
 from ..reading.normalise import Defaults
 from ..store.db import StateStore
 from ..store.records import Record, Seen
@@ -44,8 +45,9 @@ class Catalog:
         max_bytes: int,
         settle: float = SETTLE,
         authority_pinned: bool = False,
+        inspect: Inspect | None = None,
     ):
-        self.folder = Folder(root, defaults, max_bytes, store, settle)
+        self.folder = Folder(root, defaults, max_bytes, store, settle, inspect)
         self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
         self.store = store
         self.authority = authority
@@ -73,6 +75,7 @@ class Catalog:
         host: str,
         store: StateStore,
         settle: float = SETTLE,
+        inspect: Inspect | None = None,
     ) -> Catalog:
         """Return the catalog CONFIG describes; ZONE and HOST come from the site."""
         return cls(
@@ -83,6 +86,7 @@ class Catalog:
             config["MAX_ARTICLE_BYTES"],
             settle=settle,
             authority_pinned=bool(config["ID_AUTHORITY"]),
+            inspect=inspect,
         )
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:

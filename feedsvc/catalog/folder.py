@@ -22,7 +22,7 @@ from datetime import datetime
 from ..errors import ArticleError, Problem
 from ..model import Article, Text
 from ..reading import files
-from ..reading.article import read_article
+from ..reading.article import Inspect, read_article
 from ..reading.normalise import Defaults
 from ..store.bodies import StoredBodies
 from ..store.db import StateStore
@@ -57,8 +57,10 @@ class Folder:
         max_bytes: int,
         store: StateStore,
         settle: float = SETTLE,
+        inspect: Inspect | None = None,
     ):
         self.root = root
+        self.inspect = inspect
         self.defaults = defaults
         self.max_bytes = max_bytes
         self.settle = settle  # 0: every file counts as settled (``feedsvc check``)
@@ -173,7 +175,9 @@ class Folder:
     ) -> tuple[Article | None, Text | None, list[Problem]]:
         """Return the article ITEM holds now (and its text), else PREVIOUS; and the problems."""
         try:
-            article, text, problems = read_article(item, self.defaults, self.max_bytes)
+            article, text, problems = read_article(
+                item, self.defaults, self.max_bytes, self.inspect
+            )
             return article, text, problems
         except Exception as e:  # a bug must cost one article, not the feed
             if not isinstance(e, ArticleError):

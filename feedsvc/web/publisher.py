@@ -25,6 +25,7 @@ from typing import Any
 from ..catalog.catalog import Catalog
 from ..catalog.snapshot import Snapshot
 from ..errors import Problem
+from ..render import inspection
 from ..render.document import Document
 from ..render.pages import Pages
 from ..render.router import Documents
@@ -76,7 +77,9 @@ class Publisher:
         self.site = Site.from_config(config)
         self.interval = float(config["RESCAN_INTERVAL"])
         self.store = StateStore(config["STATE"], now)
-        self.catalog = Catalog.from_config(config, self.site.zone, self.site.host, self.store)
+        self.catalog = Catalog.from_config(
+            config, self.site.zone, self.site.host, self.store, inspect=inspection.inspect
+        )
         self.feed_id = self.store.feed_id(self.catalog.authority, now)
         self.bodies = self.catalog.folder.bodies
         self.pages = Pages(self.site, self.bodies, config["THEME"])
@@ -91,8 +94,10 @@ class Publisher:
         self._log_problems(snapshot)
         self.documents = self._documents(snapshot)
 
-    def _documents(self, snapshot: Snapshot) -> Documents:
-        return Documents(self.site, snapshot, self.pages, self.static, self.feed_id, self.bodies)
+    def _documents(self, snapshot: Snapshot, previous: Documents | None = None) -> Documents:
+        return Documents(
+            self.site, snapshot, self.pages, self.static, self.feed_id, self.bodies, previous
+        )
 
     def _log_problems(self, snapshot: Snapshot) -> None:
         """Log the problems of SNAPSHOT that the last one did not have: once per change."""
@@ -110,7 +115,7 @@ class Publisher:
                 self._log_problems(snapshot)
             if snapshot.version != self.documents.snapshot.version:
                 log.info("articles changed: %d published", len(snapshot.articles))
-                self.documents = self._documents(snapshot)
+                self.documents = self._documents(snapshot, self.documents)
             elif snapshot is not self.documents.snapshot:
                 self.documents.snapshot = snapshot
             return self.documents
