@@ -3,10 +3,16 @@
 With WATCH ``auto`` (and watchdog importable) or ``notify``, inotify events
 name the changed files and only those are stat'ed and read, SETTLE seconds
 after the first event, with a full stat scan every FULL_SCAN seconds as a
-safety net (events can overflow, and a symlinked folder is not watched);
-with ``poll``, or when notifications cannot start, the folder is
-stat-scanned every RESCAN_INTERVAL. Each tick reads the clock once and
-passes it down. ``stop`` ends the thread and the observer.
+safety net (events can overflow); with ``poll``, or when notifications cannot
+start, the folder is stat-scanned every RESCAN_INTERVAL. Each tick reads the
+clock once and passes it down. ``stop`` ends the thread and the observer.
+
+Deploys replace the folder: it is deleted and re-created, or a symlink to it
+is swapped (``ln -sfn release current.tmp && mv -T current.tmp current``).
+Inotify watches the folder's inode, which sees neither, so in notify mode the
+folder's path is stat'ed every ROOT_CHECK seconds: when it resolves to another
+folder (or comes back), the watches are set up again on it and the whole
+folder is scanned.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from ..catalog.folder import SETTLE
 
 log = logging.getLogger(__name__)
 FULL_SCAN = 300.0
+ROOT_CHECK = 0.2
 IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})  # our own reads
 Refresh = Callable[[datetime, "set[str] | None"], Any]
 
@@ -42,7 +49,9 @@ class Watcher:
         unsettled: Callable[[], set[str]],
         interval: float,
     ):
+        self.path = root  # as configured: a symlink is followed anew on each check
         self.root = os.path.realpath(root)
+        self.identity = _identity(root)
         self.refresh = refresh
         self.unsettled = unsettled
         self.interval = interval
@@ -50,6 +59,7 @@ class Watcher:
         self.last_scan = time.monotonic()
         self._thread: threading.Thread | None = None
         self._observer: Any = None
+        self._handler: Any = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._pending_lock = threading.Lock()
@@ -100,7 +110,8 @@ class Watcher:
 
         try:
             observer = Observer()
-            observer.schedule(Handler(), self.root, recursive=True)
+            self._handler = Handler()
+            observer.schedule(self._handler, self.root, recursive=True)
             observer.daemon = True
             observer.start()
         except Exception as e:  # inotify limits reached, folder missing...
@@ -115,6 +126,25 @@ class Watcher:
             self._pending = None  # catch what changed between the first scan and now
         self._wake.set()
         return "notify"
+
+    def _rewatch(self) -> bool:
+        """Watch the folder anew when its path now names another one; say whether it did."""
+        identity = _identity(self.path)
+        if identity == self.identity:
+            return False
+        log.info("articles folder %s was replaced: watching it again", self.path)
+        self.identity = identity
+        with self._pending_lock:
+            self.root = os.path.realpath(self.path)
+            self._pending = None
+        self._observer.unschedule_all()
+        if identity is not None:
+            try:
+                self._observer.schedule(self._handler, self.root, recursive=True)
+            except Exception as e:  # gone again already: the next check tries again
+                log.warning("cannot watch %s (%s); trying again", self.path, e)
+                self.identity = None
+        return True
 
     def notify(self, event: Any) -> None:
         """Note the article paths EVENT names and wake the thread."""
@@ -134,7 +164,10 @@ class Watcher:
         paths: set[str] | None
         while not self._stop.is_set():
             if self.mode == "notify":
-                self._wake.wait(max(0.0, next_full - time.monotonic()))
+                woke = self._wake.wait(min(ROOT_CHECK, max(0.0, next_full - time.monotonic())))
+                replaced = self._rewatch()
+                if not (woke or replaced or time.monotonic() >= next_full):
+                    continue
                 if self._stop.wait(SETTLE):  # let the rest of an editor's save arrive
                     return
                 self._wake.clear()
@@ -159,3 +192,12 @@ class Watcher:
                     if self._pending is not None:
                         self._pending |= unsettled
                 self._wake.set()
+
+
+def _identity(path: str) -> tuple[str, int, int] | None:
+    """Return what names the folder PATH resolves to now (None: missing or unreadable)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return os.path.realpath(path), st.st_dev, st.st_ino
