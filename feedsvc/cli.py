@@ -128,9 +128,12 @@ def check(articles: str | None, config_file: str | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Do not show progress.")
 def build(outdir: str, articles: str | None, config_file: str | None, quiet: bool) -> None:
     """Write every feed, page and asset under OUTDIR, as a static server serves them."""
-    from .build import run
+    from .build import UnsafeOutput, run
 
-    run(_settings(articles, config_file), outdir, progress=not quiet)
+    try:
+        run(_settings(articles, config_file), outdir, progress=not quiet)
+    except UnsafeOutput as e:
+        raise click.ClickException(str(e)) from None
 
 
 @main.command()
