@@ -27,7 +27,7 @@ from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates
 from .folder import SETTLE, Folder
-from .snapshot import Snapshot, assemble, digest, version
+from .snapshot import Snapshot, assemble, digest, sort_key, version
 
 log = logging.getLogger(__name__)
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
@@ -117,7 +117,13 @@ class Catalog:
         resolved, id_dupes = duplicates.winners(
             resolved, lambda a: a.id or "", "id", self._first_date
         )
-        self._dupes = dupes + id_dupes
+        self._dupes = (
+            dupes
+            + id_dupes
+            + duplicates.tag_clashes(
+                sorted(resolved, key=sort_key)  # the order pages list tags in: the first name wins
+            )
+        )
         return assemble(
             resolved,
             drafts,

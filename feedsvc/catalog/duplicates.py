@@ -1,7 +1,8 @@
 """Settle duplicate slugs and ids: the earlier date wins, then the path.
 
 Undated articles (no written date, no record yet) come last. The winner gets
-a warning naming the others; each loser an error saying what to change.
+a warning naming the others; each loser an error saying what to change. Tags
+of different names that share a slug (one tag page) are reported too.
 """
 
 from __future__ import annotations
@@ -53,3 +54,21 @@ def winners(
                 ).problem
             )
     return kept, problems
+
+
+def tag_clashes(articles: Iterable[Article]) -> list[Problem]:
+    """Return a warning for each tag whose slug an earlier article's other tag has."""
+    first: dict[str, str] = {}
+    problems = []
+    for article in articles:
+        for tag in article.tags:
+            name = first.setdefault(tag.slug, tag.name)
+            if name.casefold() != tag.name.casefold():
+                problems.append(
+                    warning(
+                        article.path,
+                        f"tag {tag.name!r} has the slug {tag.slug!r} of tag {name!r}: both are "
+                        f"listed on one page, as {name!r}; rename one to keep them apart",
+                    )
+                )
+    return problems

@@ -8,7 +8,7 @@ from ..errors import Problem
 from ..model import Article, Text
 from . import files
 from .formats import READERS
-from .normalise import Defaults, normalise
+from .normalise import Defaults, normalise_warned
 
 # (path, format, text, the file's line where the body starts) -> problems; may raise
 # ArticleError. Handed in from a later stage: the render budget (render.inspection).
@@ -22,8 +22,9 @@ def read_article(
     text, problems = files.read(found, max_bytes)
     fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
     raw = READERS[fmt](found.path, text)
-    article, body = normalise(raw, defaults)
+    article, body, warnings = normalise_warned(raw, defaults)
     problems += raw.warnings
+    problems += warnings
     if inspect is not None:
         problems += inspect(found.path, fmt, body, raw.body_line)
     return article, body, problems

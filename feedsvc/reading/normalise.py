@@ -7,7 +7,10 @@ normalised title, subtitle, body, summary, authors and tags, so touching a
 file or saving it unchanged never looks like an edit. Bodies stay in their
 source form; ``render.markup`` renders them only when they are served. The
 body and bio are returned beside the article as a ``Text``, which the article
-names by its key, so the catalog can hand it to the state store.
+names by its key, so the catalog can hand it to the state store. An ``id``
+must be a URI of a scheme fit for ids (tag, urn, http, https); an author email
+that is not valid and an enclosure that is not http(s) are left out with a
+warning, as is a tag that makes no slug or another tag's slug.
 """
 
 from __future__ import annotations
@@ -22,16 +25,19 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ArticleError
+from email_validator import EmailNotValidError, validate_email
+
+from ..errors import ArticleError, Problem, warning
 from ..model import Article, Author, Enclosure, Tag, Text
 from .dates import DateError, parse_date
 from .formats import RawArticle
-from .text import clean, collapse, slugify
+from .text import clean, collapse, slugify, tag_slug
 
 _NAME_EMAIL = re.compile(r"^(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_TITLE = 1000
 MAX_TAGS = 100
+ID_SCHEMES = ("tag", "urn", "http", "https")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,23 +75,39 @@ def _list(raw: RawArticle, key: str, value: Any, separators: str = ",") -> list[
     return [item for item in items if item]
 
 
-def _author(raw: RawArticle, key: str, item: Any) -> Author | None:
+def _author(raw: RawArticle, key: str, item: Any, warnings: list[Problem]) -> Author | None:
     """Return the author ITEM names: `Name <email>`, a plain name, or a name/email mapping."""
     if isinstance(item, dict):
         name = _text(raw, key, item.get("name"))
         email = _text(raw, key, item.get("email"))
-        return _shared_author(name or email, email) if name or email else None
-    text = _text(raw, key, item)
-    match = _NAME_EMAIL.match(text)
-    if match:
-        return _shared_author(match.group(1).strip("\"' ") or match.group(2), match.group(2))
-    return _shared_author(text) if text else None
+    else:
+        text = _text(raw, key, item)
+        match = _NAME_EMAIL.match(text)
+        if not match:
+            return _shared_author(text) if text else None
+        name, email = match.group(1).strip("\"' "), match.group(2)
+    if email and (why := _invalid_email(email)):
+        warnings.append(
+            warning(raw.path, f"{key}: email {email!r} {why}; left out", raw.line(key))
+        )
+        return _shared_author(name or email) if name or email else None
+    return _shared_author(name or email, email) if name or email else None
+
+
+@lru_cache(maxsize=4096)
+def _invalid_email(email: str) -> str | None:
+    """Say what is wrong with EMAIL's syntax, or None when it is valid (no DNS look-up)."""
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as e:
+        return f"is not valid ({e})"
+    return None
 
 
 _shared_author = lru_cache(maxsize=4096)(Author)
 
 
-def _authors(raw: RawArticle, defaults: Defaults) -> tuple[Author, ...]:
+def _authors(raw: RawArticle, defaults: Defaults, warnings: list[Problem]) -> tuple[Author, ...]:
     key = "authors" if raw.meta.get("authors") not in (None, "") else "author"
     value = raw.meta.get(key)
     if isinstance(value, dict):
@@ -93,7 +115,7 @@ def _authors(raw: RawArticle, defaults: Defaults) -> tuple[Author, ...]:
     items = value if isinstance(value, list) else _list(raw, key, value, separators=";,")
     authors: list[Author] = []
     for item in items:
-        author = _author(raw, key, item)
+        author = _author(raw, key, item, warnings)
         if author is not None and author not in authors:
             authors.append(author)
     return tuple(authors) or (_shared_author(defaults.author),)
@@ -102,17 +124,25 @@ def _authors(raw: RawArticle, defaults: Defaults) -> tuple[Author, ...]:
 @lru_cache(maxsize=4096)
 def _tag(name: str) -> Tag:
     """Return the Tag NAME, shared by every article that carries it (memory, not meaning)."""
-    return Tag(name, slugify(name))
+    return Tag(name, tag_slug(name))
 
 
-def _tags(raw: RawArticle) -> tuple[Tag, ...]:
+def _tags(raw: RawArticle, warnings: list[Problem]) -> tuple[Tag, ...]:
     key = "tags" if raw.meta.get("tags") not in (None, "") else "categories"
     tags: dict[str, Tag] = {}  # by slug, which also folds case: the first spelling stays
     for name in _list(raw, key, raw.meta.get(key)):
         name = name[:100]
         tag = _tag(name)
-        if tag.slug and tag.slug not in tags:
-            tags[tag.slug] = tag
+        kept = tags.setdefault(tag.slug, tag) if tag.slug else None
+        if kept is None:
+            message = f"tag {name!r} has no letter or digit to make a slug of; left out"
+        elif kept.name.casefold() != name.casefold():
+            message = (
+                f"tags {kept.name!r} and {name!r} make one slug {tag.slug!r}; {name!r} left out"
+            )
+        else:
+            continue
+        warnings.append(warning(raw.path, message, raw.line(key)))
     if len(tags) > MAX_TAGS:
         raise _fail(raw, key, f"{len(tags)} tags; at most {MAX_TAGS} are allowed")
     return tuple(tags.values())
@@ -142,14 +172,17 @@ def _id(raw: RawArticle) -> str | None:
     value = _text(raw, "id", raw.meta.get("id"))
     if not value:
         return None
-    if not urlsplit(value).scheme or " " in value:
+    if urlsplit(value).scheme not in ID_SCHEMES or " " in value:  # urlsplit lowers the scheme
         raise _fail(
-            raw, "id", f"id {value!r} is not an absolute URI: use e.g. tag:example.org,2024:name"
+            raw,
+            "id",
+            f"id {value!r} is not an absolute URI of scheme {', '.join(ID_SCHEMES)}: "
+            "use e.g. tag:example.org,2024:name",
         )
     return value
 
 
-def _enclosure(raw: RawArticle) -> Enclosure | None:
+def _enclosure(raw: RawArticle, warnings: list[Problem]) -> Enclosure | None:
     value = raw.meta.get("enclosure")
     if value is None:
         return None
@@ -160,7 +193,14 @@ def _enclosure(raw: RawArticle) -> Enclosure | None:
     except (TypeError, ValueError):
         raise _fail(raw, "enclosure", "enclosure length must be a number of bytes") from None
     kind = _text(raw, "enclosure type", value.get("type", "application/octet-stream"))
-    return Enclosure(_text(raw, "enclosure url", value["url"]), kind, max(length, 0))
+    url = _text(raw, "enclosure url", value["url"])
+    if urlsplit(url).scheme not in ("", "http", "https"):
+        where = raw.line("enclosure")
+        warnings.append(
+            warning(raw.path, f"enclosure url {url!r} is not http(s); left out", where)
+        )
+        return None
+    return Enclosure(url, kind, max(length, 0))
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=repr, separators=(",", ":"))
@@ -174,6 +214,13 @@ def content_hash(*fields: Any) -> str:
 
 def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
     """Return the Article that RAW describes and its Text, or raise ArticleError."""
+    article, text, _ = normalise_warned(raw, defaults)
+    return article, text
+
+
+def normalise_warned(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text, list[Problem]]:
+    """Return the Article that RAW describes, its Text and warnings, or raise ArticleError."""
+    warnings: list[Problem] = []
     meta = raw.meta
     title = _text(raw, "title", meta.get("title"))
     if not title:
@@ -189,8 +236,8 @@ def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
         raise _fail(raw, "lang", f"lang {lang!r} is not a language tag such as en or pt-BR")
     subtitle = _text(raw, "subtitle", meta.get("subtitle"))
     summary = _text(raw, "summary", meta.get("summary"))
-    authors = _authors(raw, defaults)
-    tags = _tags(raw)
+    authors = _authors(raw, defaults, warnings)
+    tags = _tags(raw, warnings)
     published = _date(raw, "date", defaults.zone)
     article_id = _id(raw)
     body = clean(raw.body)
@@ -210,7 +257,7 @@ def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
         aliases=tuple(
             s for s in (slugify(a) for a in _list(raw, "aliases", meta.get("aliases"))) if s
         ),
-        enclosure=_enclosure(raw),
+        enclosure=_enclosure(raw, warnings),
         content_hash=content_hash(
             title,
             subtitle,
@@ -225,4 +272,4 @@ def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
         id_pinned=article_id is not None,
         date_pinned=published is not None,
     )
-    return article, text
+    return article, text, warnings

@@ -90,8 +90,8 @@ def absolute_url(url: str, base: str) -> str | None:
     """Return URL made absolute against BASE, or None when its scheme is not allowed."""
     url = url.strip()
     scheme = urlsplit(url).scheme.lower() if ":" in url else ""
-    if scheme == "data":
-        return url if _DATA_IMAGE.match(url) else None
+    if scheme == "data":  # its scheme written in lower case, so later checks need not care
+        return "data:" + url[5:] if _DATA_IMAGE.match(url) else None
     if scheme and scheme not in SCHEMES:
         return None
     if scheme == "mailto":
@@ -99,16 +99,48 @@ def absolute_url(url: str, base: str) -> str | None:
     return _canonical(urljoin(base, url))
 
 
-def _srcset(value: str, base: str) -> str | None:
-    candidates = []
-    for candidate in value.split(","):
-        parts = candidate.split()
-        if not parts:
+_SPACE = " \t\n\r\f"
+
+
+def _candidates(value: str) -> list[tuple[str, list[str]]]:
+    """Return srcset VALUE's (url, descriptors), split as HTML's srcset parser splits them.
+
+    A URL runs to white space, so a data: URL keeps its commas; a comma ending
+    it ends the candidate; else its descriptors run to the next comma outside
+    parentheses.
+    """
+    found: list[tuple[str, list[str]]] = []
+    pos, end = 0, len(value)
+    while True:
+        while pos < end and (value[pos] in _SPACE or value[pos] == ","):
+            pos += 1
+        if pos >= end:
+            return found
+        start = pos
+        while pos < end and value[pos] not in _SPACE:
+            pos += 1
+        url = value[start:pos]
+        if url.endswith(","):
+            found.append((url.rstrip(","), []))
             continue
-        url = absolute_url(parts[0], base)
-        if url is None or "," in url:
-            return None
-        candidates.append(" ".join([url, *parts[1:]]))
+        start, depth = pos, 0
+        while pos < end and (value[pos] != "," or depth):
+            if value[pos] == "(":
+                depth += 1
+            elif value[pos] == ")" and depth:
+                depth -= 1
+            pos += 1
+        found.append((url, value[start:pos].split()))
+
+
+def _srcset(value: str, base: str) -> str | None:
+    """Return srcset VALUE with absolute URLs, leaving out unsafe and data: candidates."""
+    candidates = []
+    for url, descriptors in _candidates(value):
+        absolute = absolute_url(url, base)
+        if absolute is None or absolute.startswith("data:") or "," in absolute:
+            continue  # data: URLs only in img src; a comma would split the candidate
+        candidates.append(" ".join([absolute, *descriptors]))
     return ", ".join(candidates) or None
 
 
@@ -118,7 +150,7 @@ def sanitise(fragment: str, base: str) -> str:
     def attribute_filter(element: str, attribute: str, value: str) -> str | None:
         if attribute in URL_ATTRIBUTES:
             url = absolute_url(value, base)
-            if url and url.startswith("data:") and not (element == "img" and attribute == "src"):
+            if url and url[:5].lower() == "data:" and (element, attribute) != ("img", "src"):
                 return None
             return url
         if attribute == "srcset":
