@@ -94,7 +94,7 @@ class Documents:
         try:
             result = self.render(path)
         except Exception:  # a bug costs this document, and only once per snapshot
-            log.exception("rendering %s failed; its last good version is served", path)
+            log.exception("error while serving /%s: its last good version answers", path)
             result = self._last_good(path)
             self._failed[path] = result
             return result
