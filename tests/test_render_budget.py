@@ -228,3 +228,45 @@ def test_single_flight_lock_is_released(articles: Path) -> None:
     documents = create_app(app_config(articles)).extensions["feedsvc"].documents
     documents.resolve("")
     assert documents._flights == {}
+
+
+@pytest.mark.server
+def test_a_list_nested_25_deep_is_served_whole_and_check_is_quiet(articles: Path) -> None:
+    write_old(articles / "nested-25.md", nested_list(25))
+    server = start_server(articles)
+    try:
+        status, _, page = server.get("/articles/nested-25")
+        assert status == 200
+        assert b"item 24" in page and b"The paragraph after." in page
+        [entry] = [e for e in parse_feed("atom", server.get("/feed.atom")[2]) if "25" in e.title]
+        assert "item 24" in entry.content and "The paragraph after." in entry.content
+    finally:
+        stop_server(server)
+    result = CliRunner().invoke(
+        main, ["check", "--articles", str(articles)], env={"FEEDSVC_STATE": str(articles / "s")}
+    )
+    about = [line for line in result.output.splitlines() if line.startswith("nested-25.md")]
+    assert all("is only in the state store" in line for line in about), about
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("html", "line", "words"),
+    [
+        ("<svg width=10><circle r=4/></svg>", 7, "<svg> is removed with all it holds"),
+        ("Text <script>alert(1)</script> inline.", 7, "<script> is removed with all it holds"),
+        ('<iframe src="https://video.example/1"></iframe>', 7, "<iframe> is removed"),
+        ("`<script>` in code, shown as written.", None, ""),
+        ("```\n<style>p{}</style>\n```", None, ""),
+    ],
+)
+def test_raw_html_that_sanitising_removes_is_reported_with_its_line(
+    html: str, line: int | None, words: str
+) -> None:
+    source = f"Intro.\n\n{html}\n"
+    problems = inspection.inspect("a.md", "md", Text(source, ""), 5)
+    if line is None:
+        assert problems == []
+    else:
+        [problem] = problems
+        assert (problem.line, problem.severity) == (line, "warning") and words in problem.message
