@@ -23,7 +23,8 @@ _GROWTH = 50
 _UNIT = re.compile(r"[\n!-/:-@\[-`{-~]")
 _PIPE_WEIGHT = 3  # extra units per `|`: a table cell is four tokens
 _REFERENCE = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.MULTILINE)
-_PREFIX = re.compile(r"^[ \t>*+\-0-9.)]*", re.MULTILINE)
+# A line's container prefix, when long enough to matter (a tab is at most two containers).
+_PREFIX = re.compile(r"^[ \t>*+\-0-9.)]{24,}", re.MULTILINE)
 _MARKERS = re.compile(r">|[*+\-](?=[ \t]|$)|[0-9]{1,9}[.)](?=[ \t]|$)")
 _CHUNK = 4096
 
@@ -66,8 +67,6 @@ def may_nest_too_deep(source: str) -> bool:
     """
     for match in _PREFIX.finditer(source):
         prefix = match.group()
-        if len(prefix) < 24:  # a tab is at most two containers
-            continue
         blank = sum(4 if c == "\t" else 1 for c in prefix if c in " \t")
         containers = blank // 2 + len(_MARKERS.findall(prefix))
         if 2 * containers + 2 >= MAX_NESTING - 1:
