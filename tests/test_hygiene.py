@@ -111,7 +111,13 @@ def test_data_urls_only_in_img_src_whatever_the_case(html: str, kept: str) -> No
 
 
 @pytest.mark.server
-def test_data_urls_are_kept_only_in_img_src_in_every_feed(server: Server) -> None:
+def test_data_urls_are_kept_only_in_img_src_in_every_feed(
+    server: Server, checked: list[str]
+) -> None:
+    assert any(
+        line.startswith("urls.md:5: warning: enclosure url 'DATA:image/png;base64,")
+        for line in checked
+    )
     for kind in KINDS:
         [entry] = [e for e in feed(server, kind) if e.title == "Data URLs in every place"]
         content = entry.content.lower()
