@@ -75,10 +75,12 @@ class Worker(ThreadWorker):  # type: ignore[misc]  # gunicorn publishes no types
         super().handle_error(req, captured, addr, exc)  # gunicorn picks the status, logs it
         status_line = captured.data.split(b"\r\n", 1)[0]
         parts = status_line.split(b" ", 2)
-        if len(parts) < 2 or not parts[1].isdigit():
-            return  # gunicorn wrote nothing we know how to read: send nothing
+        if len(parts) == 3 and parts[1].isdigit():
+            response = error_response(int(parts[1]), parts[2].decode("latin-1"))
+        else:  # not a status line we can read: pass on what gunicorn wrote
+            response = captured.data
         try:
-            client.sendall(error_response(int(parts[1]), parts[2].decode("latin-1")))
+            client.sendall(response)
         except OSError:
             self.log.debug("Failed to send error message.")
 
