@@ -5,17 +5,22 @@ Markdown must cost at most MAX_RENDER_COST markup units (a unit is a newline
 or an ASCII punctuation character, a table's ``|`` counting four): markdown-it
 makes at most about three tokens per unit, and a token costs about 400 bytes
 while the source is rendered, so the cap bounds a render to about 100 MiB and
-a few seconds. The limits are checked when a file is read (``markup.inspect``),
-so ``feedsvc check`` names the file and the line; these are pure functions on
-the source that say whether a full render is needed to know.
-"""
+a few seconds. Past HEAVY_COST, the renders of one process take turns
+(``turn``, the one piece of state here), so threads rendering different costly
+articles peak at one render's memory. The
+limits are checked when a file is read (``inspection.inspect``), so ``feedsvc
+check`` names the file and the line; the rest are pure functions on the
+source that say whether a full render is needed to know."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 
 MAX_HTML_BYTES = 1024 * 1024
 MAX_RENDER_COST = 100_000
+HEAVY_COST = 10_000  # past it, a process renders one such article at a time (markup)
 MAX_NESTING = 100  # markdown-it's own default preset; its CommonMark preset stops at 20
 # HTML bytes one unit can add at most (a list marker opens and closes <ul><li>, a
 # link gains an absolute URL and rel="noopener noreferrer"); a text byte adds one.
@@ -32,6 +37,16 @@ _CHUNK = 4096
 def cost(source: str) -> int:
     """Return the markup units of SOURCE."""
     return len(source) - len(_UNIT.sub("", source)) + _PIPE_WEIGHT * source.count("|")
+
+
+# One costly Markdown render at a time per process: threads asked for different costly
+# articles then peak at one render's memory, not one each.
+_heavy = threading.Lock()
+
+
+def turn(source: str) -> contextlib.AbstractContextManager[object]:
+    """Return what to hold while SOURCE is parsed: the process's turn when it is costly."""
+    return _heavy if cost(source) > HEAVY_COST else contextlib.nullcontext()
 
 
 def over_cost(source: str) -> int | None:

@@ -176,7 +176,8 @@ def paragraphs(text: str) -> str:
 
 def parse(source: str) -> list[Token]:
     """Return the markdown-it tokens of Markdown SOURCE."""
-    return _md.parse(source)
+    with budget.turn(source):
+        return _md.parse(source)
 
 
 def html_of(tokens: list[Token]) -> str:
@@ -189,9 +190,10 @@ def _render(fmt: str, source: str, base: str) -> str | None:
     """Return SOURCE as safe HTML, or None when it is over the render budget or fails."""
     try:
         if fmt == "md":
-            if budget.over_cost(source) is not None:
+            if budget.cost(source) > budget.MAX_RENDER_COST:
                 return None
-            rendered = sanitise(_md.render(source), base)
+            with budget.turn(source):
+                rendered = sanitise(_md.render(source), base)
         else:
             rendered = paragraphs(source)
     except Exception:  # a bug costs this text, never the document
