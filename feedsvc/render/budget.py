@@ -6,11 +6,12 @@ or an ASCII punctuation character, a table's ``|`` counting four): markdown-it
 makes at most about three tokens per unit, and a token costs about 400 bytes
 while the source is rendered, so the cap bounds a render to about 100 MiB and
 a few seconds. Past HEAVY_COST, the renders of one process take turns
-(``turn``, the one piece of state here), so threads rendering different costly
-articles peak at one render's memory. The
-limits are checked when a file is read (``inspection.inspect``), so ``feedsvc
-check`` names the file and the line; the rest are pure functions on the
-source that say whether a full render is needed to know."""
+(``turn``, the one piece of state here), so threads rendering different
+costly articles peak at one render's memory. The limits are checked when a
+file is read (``inspection.inspect``), so ``feedsvc check`` names the file and
+the line; the rest are pure functions on the source that say whether a full
+render is needed to know.
+"""
 
 from __future__ import annotations
 
