@@ -142,7 +142,9 @@ def test_an_unreadable_folder_keeps_the_last_good_articles(
 
 
 def test_a_missing_folder_at_start_serves_an_empty_site_and_says_so(tmp_path: Path) -> None:
-    client = create_app(app_config(tmp_path / "nowhere")).test_client()
-    response = client.get("/feed.atom")
+    app = create_app(app_config(tmp_path / "nowhere"))
+    response = app.test_client().get("/feed.atom")
     assert response.status_code == 200
     assert feedparser.parse(response.data).entries == []
+    [problem] = app.extensions["feedsvc"].documents.snapshot.problems
+    assert problem.message == "articles folder is missing"  # nothing published to keep
