@@ -7,6 +7,8 @@ values they pass along; each package's docstring states its rule.
 
 from __future__ import annotations
 
+import atexit
+import weakref
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +16,12 @@ if TYPE_CHECKING:
     from flask import Flask
 
 __version__ = version("feedsvc")
+
+
+def _close(ref: weakref.ref[Any]) -> None:
+    publisher = ref()
+    if publisher is not None:
+        publisher.close()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -39,6 +47,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     publisher = Publisher(app.config, utcnow())
     app.extensions["feedsvc"] = publisher
+    # A clean exit closes the store (the WAL goes into the file) under any server;
+    # the weak reference lets an app that is dropped go.
+    atexit.register(_close, weakref.ref(publisher))
     routes.register(app)
     wsgi = PrefixMiddleware(FastPath(app.wsgi_app, publisher), publisher.site.prefix)
     proxies = app.config["TRUSTED_PROXIES"]

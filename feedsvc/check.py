@@ -18,7 +18,7 @@ from .catalog.catalog import Catalog
 from .errors import warning
 from .render import inspection
 from .render.site import Site
-from .store.db import StateStore
+from .store.db import StateStore, StoreBound
 
 
 def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
@@ -26,11 +26,18 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     site = Site.from_config(config)
     store = StateStore.read_only(config["STATE"])
+    bound = []
+    try:
+        store.bind(config["ARTICLES"])
+    except StoreBound as e:
+        bound.append(warning(config["STATE"], f"{e}; checked as if it were empty"))
+        store.close()
+        store = StateStore.read_only(":memory:")
     catalog = Catalog.from_config(
         config, site.zone, site.host, store, settle=0.0, inspect=inspection.inspect
     )
     snapshot = catalog.scan(now)
-    problems = list(snapshot.problems)
+    problems = bound + list(snapshot.problems)
     for article in snapshot.articles + snapshot.unpublished:
         if article.draft:
             continue

@@ -30,9 +30,20 @@ _config = click.option(
     help="TOML config file (FEEDSVC_CONFIG); default ./feedsvc.toml if present.",
 )
 
+_state = click.option(
+    "--state",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="State store file (FEEDSVC_STATE).",
+)
 
-def _settings(articles: str | None, config_file: str | None) -> dict[str, Any]:
+
+def _settings(
+    articles: str | None, config_file: str | None, state: str | None = None
+) -> dict[str, Any]:
     """Export the given options as FEEDSVC_* variables and return the full configuration."""
+    if state:
+        os.environ[config.ENV_PREFIX + "STATE"] = os.path.abspath(state)
     if config_file:
         os.environ[config.ENV_PREFIX + "CONFIG"] = os.path.abspath(config_file)
     if articles:
@@ -43,6 +54,19 @@ def _settings(articles: str | None, config_file: str | None) -> dict[str, Any]:
     except ConfigError as e:
         raise click.UsageError(str(e)) from None
     return settings
+
+
+def _check_store(settings: dict[str, Any]) -> None:
+    """Refuse, before anything starts, a state store that belongs to another folder."""
+    from .store.db import StateStore
+
+    store = StateStore.read_only(settings["STATE"])  # a copy in memory: nothing is written
+    try:
+        store.bind(settings["ARTICLES"])
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        store.close()
 
 
 def default_workers() -> int:
@@ -101,6 +125,7 @@ def serve(
             shown = f"[{host}]" if ":" in host else host
             os.environ[config.ENV_PREFIX + "BASE_URL"] = f"http://{shown}:{port}/"
     settings = _settings(articles, config_file)
+    _check_store(settings)
     click.echo(
         f"feedsvc {__version__}: serving {settings['ARTICLES']} at {settings['BASE_URL']}",
         err=True,
@@ -130,8 +155,10 @@ def build(outdir: str, articles: str | None, config_file: str | None, quiet: boo
     """Write every feed, page and asset under OUTDIR, as a static server serves them."""
     from .build import UnsafeOutput, run
 
+    settings = _settings(articles, config_file)
+    _check_store(settings)
     try:
-        run(_settings(articles, config_file), outdir, progress=not quiet)
+        run(settings, outdir, progress=not quiet)
     except UnsafeOutput as e:
         raise click.ClickException(str(e)) from None
 
@@ -148,3 +175,90 @@ def snippet(articles: str | None, config_file: str | None) -> None:
     settings = _settings(articles, config_file)
     pages = Pages(Site.from_config(settings), HeldBodies(), settings["THEME"])
     click.echo(pages.snippet(), nl=False)
+
+
+@main.group()
+def state() -> None:
+    """Back up, move or adopt the state store (STATE): its ids, dates and deletions."""
+
+
+@state.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@_articles
+@_config
+@_state
+def state_export(
+    file: str | None, articles: str | None, config_file: str | None, state: str | None
+) -> None:
+    """Write every record of the store to FILE (default: standard output) as JSON lines.
+
+    The order is stable, so the file can be committed beside the articles and diffed.
+    The store is read, never written.
+    """
+    from .store import portable
+    from .store.db import StateStore
+
+    settings = _settings(articles, config_file, state)
+    store = StateStore.read_only(settings["STATE"])
+    if store.problems:
+        raise click.ClickException("; ".join(store.problems))
+    with click.open_file(
+        file or "-", "w", encoding="utf-8", atomic=bool(file) and file != "-"
+    ) as f:
+        f.writelines(portable.lines(portable.dump(store.db)))
+
+
+@state.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@_articles
+@_config
+@_state
+def state_import(
+    file: str, articles: str | None, config_file: str | None, state: str | None
+) -> None:
+    """Load the records FILE holds (from `feedsvc state export`) into the store.
+
+    Meant for an empty store: a record that differs from one the store holds is a
+    conflict, and then nothing is written. Running servers read the records again.
+    """
+    from .store import portable
+    from .store.db import StateStore
+    from .web.watch import utcnow
+
+    settings = _settings(articles, config_file, state)
+    try:
+        with click.open_file(file, encoding="utf-8") as f:
+            items = portable.parse(f, file)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    store = StateStore(settings["STATE"], utcnow())
+    try:
+        if store.problems:
+            raise click.ClickException("; ".join(store.problems))
+        store.bind(settings["ARTICLES"])
+        written = store.load(items)
+    except (ConfigError, portable.ImportConflict) as e:
+        raise click.ClickException(f"{file}: nothing imported: {e}") from None
+    finally:
+        store.close()
+    click.echo(f"{written} records imported into {settings['STATE']}", err=True)
+
+
+@state.command("adopt")
+@_articles
+@_config
+@_state
+def state_adopt(articles: str | None, config_file: str | None, state: str | None) -> None:
+    """Make the store belong to the articles folder: after the folder moved for good."""
+    from .store.db import StateStore
+    from .web.watch import utcnow
+
+    settings = _settings(articles, config_file, state)
+    store = StateStore(settings["STATE"], utcnow())
+    try:
+        before = store.bound_to()
+        store.bind(settings["ARTICLES"], adopt=True)
+    finally:
+        store.close()
+    folder = os.path.abspath(settings["ARTICLES"])
+    click.echo(f"state store {settings['STATE']} belongs to {folder} (was {before})", err=True)

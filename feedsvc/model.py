@@ -72,6 +72,7 @@ class Article:
     updated: datetime | None
     id_pinned: bool
     date_pinned: bool
+    image: str = ""  # the entry's image as written (front matter), resolved like a link
 
 
 class Bodies(Protocol):

@@ -31,7 +31,13 @@ STAGES = {
     "__main__": 6,
 }
 # Third-party imports that only one stage may make, and which stage.
-ONLY_IN = {"sqlite3": "store", "flask": "web", "feedgen": "render", "jinja2": "render"}
+ONLY_IN = {
+    "sqlite3": "store",
+    "psycopg": "store",
+    "flask": "web",
+    "feedgen": "render",
+    "jinja2": "render",
+}
 MAX_LINES = 300
 
 

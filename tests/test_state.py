@@ -92,13 +92,14 @@ def test_a_renamed_file_keeps_its_record(store: StateStore) -> None:
     assert store.old_slugs() == {"old-name": "new-name"}
 
 
-def test_feed_id_is_minted_once(tmp_path: Path) -> None:
+def test_feed_id_is_recorded_once_and_never_a_provisional_one(tmp_path: Path) -> None:
     path = str(tmp_path / "s.sqlite3")
     first = StateStore(path, T0)
-    assert first.feed_id("a.org", T0) == "tag:a.org,2026-01-02:feed"
+    assert first.feed_id("http://127.0.0.1:8000") == "http://127.0.0.1:8000"  # not recorded
+    assert first.feed_id("https://a.org") == "https://a.org"
     first.close()
     again = StateStore(path, LATER)
-    assert again.feed_id("b.org", LATER) == "tag:a.org,2026-01-02:feed"
+    assert again.feed_id("https://b.org") == "https://a.org"
     again.close()
 
 

@@ -21,13 +21,12 @@ from typing import Any
 
 from ..errors import Problem
 from ..model import Article
-from ..reading.article import Inspect
 from ..reading.normalise import Defaults
 from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates
-from .folder import SETTLE, Folder
-from .snapshot import Snapshot, assemble, digest, sort_key, version
+from .folder import SETTLE, Folder, Inspect
+from .snapshot import Snapshot, assemble, author_slug, digest, swap, tombstones, version
 
 log = logging.getLogger(__name__)
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
@@ -45,12 +44,14 @@ class Catalog:
         max_bytes: int,
         settle: float = SETTLE,
         authority_pinned: bool = False,
+        tombstone_days: float = 0,
         inspect: Inspect | None = None,
     ):
         self.folder = Folder(root, defaults, max_bytes, store, settle, inspect)
         self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
         self.store = store
         self.authority = authority
+        self.tombstone_days = tombstone_days
         self.synced: dict[str, tuple[str, str]] = {}  # slug -> what the store last heard
         self.records: dict[str, Record] = store.records()
         self.snapshot: Snapshot | None = None
@@ -74,19 +75,18 @@ class Catalog:
         zone: tzinfo,
         host: str,
         store: StateStore,
-        settle: float = SETTLE,
-        inspect: Inspect | None = None,
+        **options: Any,
     ) -> Catalog:
-        """Return the catalog CONFIG describes; ZONE and HOST come from the site."""
+        """Return the catalog CONFIG describes; ZONE, HOST from the site; OPTIONS as given."""
         return cls(
             config["ARTICLES"],
             Defaults(config["AUTHOR"], config["LANGUAGE"], zone),
             store,
             config["ID_AUTHORITY"] or host,
             config["MAX_ARTICLE_BYTES"],
-            settle=settle,
             authority_pinned=bool(config["ID_AUTHORITY"]),
-            inspect=inspect,
+            tombstone_days=config["TOMBSTONE_DAYS"],
+            **options,
         )
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:
@@ -95,8 +95,13 @@ class Catalog:
         With PATHS (relative to the folder), only those are looked at; a path that
         is a folder or a symlink makes it a full scan.
         """
+        moved = self.store.follow()
+        if moved:  # the store was replaced or merged into: every record is read again
+            self.records, self.synced = self.store.records(), {}
         changes = self.folder.scan(now, paths)
-        if changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
+        if moved:
+            self.snapshot = self._build(now)
+        elif changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
             self.snapshot = self._patch(now, changes.edited) or self._build(now)
         return self.snapshot
 
@@ -117,13 +122,7 @@ class Catalog:
         resolved, id_dupes = duplicates.winners(
             resolved, lambda a: a.id or "", "id", self._first_date
         )
-        self._dupes = (
-            dupes
-            + id_dupes
-            + duplicates.tag_clashes(
-                sorted(resolved, key=sort_key)  # the order pages list tags in: the first name wins
-            )
-        )
+        self._dupes = dupes + id_dupes + duplicates.tag_clashes(resolved)
         return assemble(
             resolved,
             drafts,
@@ -132,6 +131,8 @@ class Catalog:
             gone={slug for slug, record in self.records.items() if record.gone is not None},
             digests=self._digests(),
             problems=self._problems(),
+            deleted=tombstones(self.records),
+            tombstone_days=self.tombstone_days,
         )
 
     def _digests(self) -> dict[str, bytes]:
@@ -143,7 +144,7 @@ class Catalog:
         None means a rebuild is due.
 
         Only edits that keep an article's place qualify: same slug, written date,
-        id, aliases and tags, published before and after. Everything else (new,
+        id, aliases, tags and authors, published before and after. Everything else (new,
         deleted, renamed, re-dated, drafted files, duplicates) takes ``_build``.
         """
         before = self.snapshot
@@ -169,6 +170,7 @@ class Catalog:
                     new.id,
                     new.aliases,
                     new.tags,
+                    new.authors,
                     new.date_pinned,
                     new.id_pinned,
                 )
@@ -178,6 +180,7 @@ class Catalog:
                     old.id,
                     old.aliases,
                     old.tags,
+                    old.authors,
                     old.date_pinned,
                     old.id_pinned,
                 )
@@ -195,6 +198,7 @@ class Catalog:
             self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([a.slug for a in seen]))
         live, by_slug, tags = list(before.articles), dict(before.by_slug), dict(before.tags)
+        authors = dict(before.authors)
         position = {a.slug: i for i, a in enumerate(live)}
         for new in edits:
             self.synced[new.slug] = (new.content_hash, new.path)
@@ -205,15 +209,17 @@ class Catalog:
             self._resolved[new.slug] = (new, self.records[new.slug], done, digest(done))
             live[position[new.slug]] = done
             by_slug[new.slug] = done
-            for tag in done.tags:
-                tag_, items = tags[tag.slug]
-                tags[tag.slug] = (tag_, tuple(done if a is old_done else a for a in items))
+            swap(tags, {t.slug for t in done.tags}, old_done, done)
+            swap(authors, {author_slug(a) for a in done.authors}, old_done, done)
         return replace(
             before,
             articles=tuple(live),
             by_slug=by_slug,
             tags=tags,
-            version=version(live, before.redirects, before.gone, self._digests()),
+            authors=authors,
+            version=version(
+                live, before.redirects, before.gone, self._digests(), before.tombstones
+            ),
             problems=self._problems(),
         )
 
@@ -238,8 +244,10 @@ class Catalog:
             if slug not in current and record.gone is None and slug not in gone
         ]
         if seen or gone:
-            self.store.sync(seen, gone, self.authority, now, pinned=self.authority_pinned)
-            if gone or any(s.slug not in self.records for s in seen):
+            reminted = self.store.sync(
+                seen, gone, self.authority, now, pinned=self.authority_pinned
+            )
+            if reminted or gone or any(s.slug not in self.records for s in seen):
                 self.records = self.store.records()  # renames may move other records
             else:
                 self.records.update(self.store.records([s.slug for s in seen]))

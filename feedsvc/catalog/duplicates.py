@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from ..errors import ArticleError, Problem, warning
 from ..model import Article
+from .snapshot import sort_key
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
@@ -57,10 +58,13 @@ def winners(
 
 
 def tag_clashes(articles: Iterable[Article]) -> list[Problem]:
-    """Return a warning for each tag whose slug an earlier article's other tag has."""
+    """Return a warning for each tag whose slug an earlier article's other tag has.
+
+    Earlier as pages list them (newest first), so the name a tag page shows wins.
+    """
     first: dict[str, str] = {}
     problems = []
-    for article in articles:
+    for article in sorted(articles, key=sort_key):
         for tag in article.tags:
             name = first.setdefault(tag.slug, tag.name)
             if name.casefold() != tag.name.casefold():

@@ -24,7 +24,8 @@ from datetime import datetime
 from ..errors import ArticleError, Problem
 from ..model import Article, Text
 from ..reading import files
-from ..reading.article import Inspect, read_article
+from ..reading.article import Inspect as Inspect  # the catalog hands it in
+from ..reading.article import read_article
 from ..reading.normalise import Defaults
 from ..store.bodies import StoredBodies
 from ..store.db import StateStore

@@ -203,6 +203,28 @@ def _enclosure(raw: RawArticle, warnings: list[Problem]) -> Enclosure | None:
     return Enclosure(url, kind, max(length, 0))
 
 
+# The entry's image, as the engines write it: ours, Jekyll's (`image`, `image.path`), Hugo's
+# (`images`, a list, and themes' `cover.image`), WordPress exports and Ghost's.
+IMAGE_KEYS = ("image", "cover", "featured_image", "feature_image", "images", "thumbnail")
+_IMAGE_PARTS = ("path", "url", "src", "image")
+
+
+def _image(raw: RawArticle) -> str:
+    """Return the entry image's URL or path as written, or ""."""
+    for key in IMAGE_KEYS:
+        value = raw.meta.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            value = next((value[p] for p in _IMAGE_PARTS if value.get(p)), None)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise _fail(raw, key, f"{key} must be an image's URL or path, e.g. images/cover.jpg")
+        return _text(raw, key, value)
+    return ""
+
+
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=repr, separators=(",", ":"))
 
 
@@ -271,5 +293,6 @@ def normalise_warned(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text
         updated=_date(raw, "updated", defaults.zone),
         id_pinned=article_id is not None,
         date_pinned=published is not None,
+        image=_image(raw),
     )
     return article, text, warnings

@@ -289,3 +289,11 @@ def summary(article: Article, bodies: Bodies, base: str) -> str:
     match = _FIRST_PARAGRAPH.search(rendered)
     first = plain(match.group(1)).strip() if match else ""
     return shorten(first or plain(rendered))  # a body that opens with a list or an image
+
+
+def image_url(article: Article, base: str) -> str:
+    """Return ARTICLE's image as an absolute http(s) URL against BASE, or ""."""
+    if not article.image:
+        return ""
+    url = absolute_url(article.image, base) or ""
+    return url if url.startswith(("http://", "https://")) else ""

@@ -1,168 +1,123 @@
-"""The state store's SQLite file: its schema, its connection and its faults.
+"""The state store: one site's records in one SQLite file, and the store's faults.
 
 SQLite in WAL mode holds the ``article`` records (see ``records``) and the
 ``text`` table, which keeps article bodies out of the workers' memory (see
 ``bodies``); it only caches what the files say. Every change runs in one
 ``BEGIN IMMEDIATE`` transaction, so workers that see the same files at once
-agree. A store that cannot be opened is set aside (renamed, never deleted)
-and rebuilt; one that cannot be written is reported and the service carries
-on from memory.
+agree. A store belongs to the articles folder it first served (``bind``).
+
+Faults (see ``sqlite.kind``): a store that another process holds locked is
+waited for; only one that fails its integrity check, and that no other
+process holds, is set aside (renamed, never deleted) and rebuilt. One that
+cannot be written (read-only, a full disk) is reported, served from memory,
+and written back once it can be. ``follow`` notices a store deleted or
+replaced under a running server (by its inode) and moves there with the
+records this process knew; the earliest date of each article wins, so every
+worker ends on one store. A clean ``close`` checkpoints the WAL, so the file
+alone is a complete backup.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from urllib.parse import quote
 
-from . import records
+from ..errors import ConfigError
+from . import opening, pg, portable, records, sqlite
 from .records import Record, Seen, mint_id
+from .sqlite import Connection
 
 log = logging.getLogger(__name__)
+WRITE_BACK_EVERY = 5.0  # seconds between tries to write a degraded store back to its file
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS article (
-    key INTEGER PRIMARY KEY,
-    slug TEXT NOT NULL UNIQUE,
-    path TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    id TEXT NOT NULL,
-    first_seen TEXT NOT NULL,
-    changed TEXT,
-    gone TEXT
-);
-CREATE INDEX IF NOT EXISTS article_gone ON article (gone) WHERE gone IS NOT NULL;
-CREATE TABLE IF NOT EXISTS old_slug (slug TEXT PRIMARY KEY, key INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS text (
-    key BLOB PRIMARY KEY,
-    path TEXT NOT NULL,
-    body TEXT NOT NULL,
-    bio TEXT NOT NULL,
-    dropped TEXT
-);
-CREATE INDEX IF NOT EXISTS text_path ON text (path);
-CREATE INDEX IF NOT EXISTS text_dropped ON text (dropped) WHERE dropped IS NOT NULL;
-"""
+
+class StoreBound(ConfigError):
+    """The store belongs to another articles folder."""
 
 
 class StateStore:
-    """Records of published articles in one SQLite file."""
+    """Records of published articles in one SQLite file, or in PostgreSQL (``pg``)."""
 
-    def __init__(self, path: str, now: datetime):
-        self.path = path
+    def __init__(self, path: str, now: datetime, read_only: bool = False):
+        self.target = path  # what is opened; ``path`` is what messages show
+        self.path = pg.shown(path) if pg.is_url(path) else path
+        self.shared = pg.is_url(path)  # several nodes: merges are seen by the generation
         self.problems: list[str] = []
-        self._memory: sqlite3.Connection | None = None
-        self.db = self._open(now)
+        self._file: Connection | None = None  # the file, while serving from memory
+        self._holder: sqlite.Holder | None = None
+        self._identity: tuple[int, int] | None = None
+        self._generation: str | None = None
+        self._retry_at = 0.0
+        self._degraded = ""
+        if read_only:
+            self.db: Connection = opening.read_only_copy(path, self._report)
+        elif self.shared:
+            self.db = opening.open_shared(path, self._report)
+        else:
+            self.db, self._holder = opening.open_file(path, now, self._report)
+            if path != ":memory:" and self._holder is not None:
+                self._identity = sqlite.identity(path)
+        self._generation = self._read_generation(self.db)
 
     @classmethod
     def read_only(cls, path: str) -> StateStore:
         """Return a store over an in-memory copy of PATH; the file is never created or moved."""
-        store = cls.__new__(cls)
-        store.path, store.problems, store._memory = path, [], None
-        copy = store._read_only_copy() if os.path.exists(path) else None
-        if copy is None and os.path.exists(path):
-            store._report(f"state store {path} cannot be read; checked as if it were empty")
-        store.db = copy or store._connect(":memory:")
-        return store
-
-    def _connect(self, path: str) -> sqlite3.Connection:
-        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("PRAGMA busy_timeout = 30000")
-            db.execute("PRAGMA cache_size = -512")  # KiB; the OS caches the file anyway
-            if path != ":memory:":
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("PRAGMA synchronous = NORMAL")
-            db.executescript(SCHEMA)
-        except BaseException:
-            db.close()  # no file left open behind a failure
-            raise
-        return db
-
-    def _read_only_copy(self) -> sqlite3.Connection | None:
-        """Return an in-memory copy of a store that can be read but not written, else None."""
-        for mode in ("mode=ro", "immutable=1"):  # immutable: a WAL store on a read-only disk
-            try:
-                source = sqlite3.connect(f"file:{quote(self.path)}?{mode}", uri=True)
-                try:
-                    if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                        return None
-                    memory = self._connect(":memory:")
-                    source.backup(memory)
-                    memory.executescript(SCHEMA)  # a copy of a store from before a table
-                    return memory
-                finally:
-                    source.close()
-            except sqlite3.Error:
-                continue
-        return None
-
-    def _open(self, now: datetime) -> sqlite3.Connection:
-        try:
-            if os.path.dirname(self.path):
-                os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            if self.path != ":memory:" and not os.path.exists(self.path):
-                log.warning(
-                    "state store %s did not exist and is created: articles without a "
-                    "pinned date or id get them from now on",
-                    self.path,
-                )
-            db = self._connect(self.path)
-            row = db.execute("PRAGMA quick_check").fetchone()
-            if row[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {row[0]}")
-            return db
-        except sqlite3.DatabaseError as e:
-            unopenable = "readonly" in str(e) or "unable to open" in str(e)
-            if os.path.exists(self.path) and not unopenable:
-                aside = f"{self.path}.corrupt-{now:%Y%m%dT%H%M%S}"
-                for suffix in ("", "-wal", "-shm"):
-                    if os.path.exists(self.path + suffix):
-                        os.replace(self.path + suffix, aside + suffix)
-                self._report(
-                    f"state store {self.path} is unreadable ({e}); set aside as {aside} "
-                    "and rebuilt: dates and ids that are not pinned start anew"
-                )
-                try:
-                    return self._connect(self.path)
-                except sqlite3.Error as again:
-                    e = again  # type: ignore[assignment]  # reported as the cause below
-            copy = self._read_only_copy() if os.path.exists(self.path) else None
-            if copy is not None:
-                self._report(
-                    f"state store {self.path} cannot be written ({e}); its records are "
-                    "read into memory and new ones are lost at restart"
-                )
-                return copy
-            self._report(f"state store {self.path} cannot be opened ({e}); kept in memory only")
-            return self._connect(":memory:")
-        except OSError as e:
-            self._report(f"state store {self.path} cannot be created ({e}); kept in memory only")
-            return self._connect(":memory:")
+        return cls(path, datetime.min, read_only=True)  # no clock: nothing is set aside
 
     def _report(self, message: str) -> None:
         # Reported with the snapshot's problems (the server logs them), not logged here.
         self.problems.append(message)
 
-    def authority(self, default: str) -> str:
-        """Return the id authority recorded at the first minting, else DEFAULT."""
-        recorded = records.recorded_authority(self.db)
-        return default if recorded is None else recorded
+    # ---- the site it belongs to -----------------------------------------------------
 
-    def feed_id(self, authority: str, now: datetime) -> str:
-        """Return the site's feed id, minted once from AUTHORITY and NOW."""
-        minted = mint_id(self.authority(authority), now, "feed")
-        try:
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('feed_id', ?)", (minted,))
-        except sqlite3.Error as e:
-            self._report(f"state store {self.path} cannot be written ({e})")
+    def bound_to(self) -> str | None:
+        """Return the articles folder this store belongs to, if recorded."""
+        row = self.db.execute("SELECT value FROM meta WHERE name = 'articles'").fetchone()
+        return None if row is None else str(row[0])
+
+    def bind(self, folder: str, adopt: bool = False) -> None:
+        """Record FOLDER as this store's site; StoreBound when it belongs to another.
+
+        A store from before stores were bound is taken by the first folder that opens it.
+        A database shared by several nodes is not bound: each node has a folder of its
+        own, wherever it lies; one database serves one site.
+        """
+        if self.shared:
+            return
+        folder = os.path.abspath(folder)
+        recorded = self.bound_to()
+        if recorded is not None and not adopt and not _same_folder(recorded, folder):
+            raise StoreBound(
+                f"state store {self.path} belongs to the articles folder {recorded}, not "
+                f"{folder}: give this folder a store of its own (STATE, or FEEDSVC_STATE), "
+                f"or move the store to it with `feedsvc state adopt --articles {folder}`"
+            )
+        if recorded != folder and (recorded is None or adopt):
+            try:
+                with self.transaction() as db:
+                    db.execute(records.UPSERT_META, ("articles", folder))
+            except sqlite3.Error as e:
+                self._report(f"state store {self.path} cannot be written ({sqlite.cause(e)})")
+
+    # ---- records ---------------------------------------------------------------------
+
+    def feed_id(self, default: str) -> str:
+        """Return the feed id recorded for this site, else record DEFAULT (unless provisional)."""
         row = self.db.execute("SELECT value FROM meta WHERE name = 'feed_id'").fetchone()
-        return row[0] if row else minted
+        if row is not None and not records.is_provisional(row[0]):
+            return str(row[0])
+        if not records.is_provisional(default):
+            try:
+                with self.transaction() as db:
+                    db.execute(records.UPSERT_META, ("feed_id", default))
+            except sqlite3.Error as e:
+                self._report(f"state store {self.path} cannot be written ({sqlite.cause(e)})")
+        return default
 
     def sync(
         self,
@@ -171,46 +126,42 @@ class StateStore:
         authority: str,
         now: datetime,
         pinned: bool = False,
-    ) -> None:
+    ) -> int:
         """Record SEEN articles and GONE slugs at NOW, in one transaction.
 
-        New ids are minted with the authority recorded at the first minting,
-        unless PINNED (ID_AUTHORITY is set), when AUTHORITY itself is used.
+        New ids are minted with the authority recorded at the first public minting,
+        unless PINNED (ID_AUTHORITY is set), when AUTHORITY itself is used; while the
+        authority is local they are provisional. Return how many ids were re-minted
+        (provisional ids made final), so the caller reads every record again.
         """
         seen, gone = list(seen), list(gone)
         if not seen and not gone:
-            return
+            return 0
         try:
             with self.transaction() as db:
-                records.sync(db, seen, gone, authority, now, pinned)
+                return records.sync(db, seen, gone, authority, now, pinned)
         except sqlite3.Error as e:
-            self._report(
-                f"state store {self.path} cannot be written ({e}); "
-                "serving from memory until it can"
-            )
-            if self._memory is None:
-                self._memory = self._copy_to_memory()
-            self.db = self._memory
+            if self._file is not None:
+                raise  # already in memory: a bug, not a fault of the file
+            self._degrade(e)
             with self.transaction() as db:
-                records.sync(db, seen, gone, authority, now, pinned)
+                return records.sync(db, seen, gone, authority, now, pinned)
 
-    def _copy_to_memory(self) -> sqlite3.Connection:
-        memory = self._connect(":memory:")
-        with contextlib.suppress(sqlite3.Error):
-            self.db.backup(memory)
-        return memory
+    def _degrade(self, error: sqlite3.Error) -> None:
+        """Serve from a copy in memory until the file can be written again."""
+        self._degraded = (
+            f"state store {self.path} cannot be written: {sqlite.cause(error)}; serving from "
+            "memory, and the records are written back to the file once it can be written"
+        )
+        self._report(self._degraded)
+        self._file, self.db = self.db, sqlite.copy_to_memory(self.db)
+        self._retry_at = time.monotonic() + WRITE_BACK_EVERY
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
         """Run the block in one ``BEGIN IMMEDIATE`` transaction; roll back when it raises."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with sqlite.transaction(self.db) as db:
             yield db
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def records(self, slugs: Iterable[str] | None = None) -> dict[str, Record]:
         """Return the records of SLUGS (else all) by current slug."""
@@ -220,8 +171,121 @@ class StateStore:
         """Return each old slug mapped to the current slug of its article."""
         return records.old_slugs(self.db)
 
+    # ---- following the file -----------------------------------------------------------
+
+    def follow(self) -> bool:
+        """Return whether the records changed under us: the file was replaced or merged into.
+
+        Also writes a store served from memory back to its file once it can.
+        """
+        if self._file is not None:
+            return self._write_back()
+        if self._identity is not None:
+            found = sqlite.identity(self.target)
+            if found != self._identity:
+                self._move(found is None)
+                return True
+        elif not self.shared:
+            return False
+        generation = self._read_generation(self.db)
+        if generation != self._generation:
+            self._generation = generation
+            return True
+        return False
+
+    def _move(self, deleted: bool) -> None:
+        """Move to the store now at our path, writing back what this process knew."""
+        known = list(portable.dump(self.db))
+        try:
+            db = sqlite.connect_waiting(self.target)
+            with sqlite.transaction(db):
+                portable.load(db, known, "earliest")
+                self._bump(db)
+        except sqlite3.Error as e:
+            self._report(f"state store {self.path} cannot be opened again ({sqlite.cause(e)})")
+            self._identity = sqlite.identity(self.target)
+            return
+        self._report(
+            f"state store {self.path} was {'deleted' if deleted else 'replaced'} under the "
+            f"running server; this process moved to the file now there and wrote back the "
+            f"{sum(item['kind'] == 'article' for item in known)} records it knew "
+            "(the earliest date of each article wins)"
+        )
+        old, self.db = self.db, db
+        old.close()
+        if self._holder is not None:
+            self._holder.release()
+        self._holder = sqlite.Holder(self.target)
+        self._identity = sqlite.identity(self.target)
+        self._generation = self._read_generation(self.db)
+
+    def _write_back(self) -> bool:
+        if time.monotonic() < self._retry_at or self._file is None:
+            return False
+        self._retry_at = time.monotonic() + WRITE_BACK_EVERY
+        try:
+            with sqlite.transaction(self._file) as db:
+                portable.load(db, portable.dump(self.db), "earliest")
+                self._bump(db)
+        except sqlite3.Error:
+            return False
+        memory, self.db, self._file = self.db, self._file, None
+        memory.close()
+        if self._degraded in self.problems:
+            self.problems.remove(self._degraded)
+        log.warning("state store %s can be written again: records written back", self.path)
+        self._generation = self._read_generation(self.db)
+        return True
+
+    def load(self, items: Iterable[dict[str, object]], policy: str = "refuse") -> int:
+        """Take exported ITEMS in by POLICY (see ``portable.load``); return the records written."""
+        with self.transaction() as db:
+            written = portable.load(db, items, policy)
+            self._bump(db)
+        return written
+
+    def _bump(self, db: Connection) -> None:
+        """Tell the other processes on this store to read every record again."""
+        db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT (name) DO UPDATE "
+            "SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+        )
+
+    @staticmethod
+    def _read_generation(db: Connection) -> str | None:
+        try:
+            row = db.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else str(row[0])
+
     def close(self) -> None:
-        self.db.close()
+        """Checkpoint the WAL into the file (a clean stop leaves a complete file) and close."""
+        if self._file is not None:
+            self._retry_at = 0.0
+            self._write_back()
+        for db in (self.db, self._file):
+            if db is None:
+                continue
+            if not isinstance(db, sqlite3.Connection):
+                db.close()
+                continue
+            try:
+                db.execute("PRAGMA busy_timeout = 2000")
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass  # another worker still reads: the last to close checkpoints
+            db.close()
+        self._file = None
+        if self._holder is not None:
+            self._holder.release()
 
 
-__all__ = ["Record", "Seen", "StateStore", "mint_id"]
+def _same_folder(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.normpath(a) == os.path.normpath(b)
+
+
+__all__ = ["Record", "Seen", "StateStore", "StoreBound", "mint_id"]

@@ -11,10 +11,17 @@ transaction; ``db.StateStore`` owns the connection and its faults.
 
 from __future__ import annotations
 
-import sqlite3
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from ..config import is_local
+
+if TYPE_CHECKING:
+    from .sqlite import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,11 @@ class Record:
     gone: datetime | None
 
 
+UPSERT_META = (
+    "INSERT INTO meta VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
+
+
 def _iso(value: datetime) -> str:
     # Whole seconds: the date `feedsvc check` tells an author to pin is then exact.
     return value.astimezone(UTC).replace(microsecond=0).isoformat()
@@ -50,37 +62,71 @@ def mint_id(authority: str, when: datetime, slug: str) -> str:
     return f"tag:{authority},{when.astimezone(UTC):%Y-%m-%d}:{slug}"
 
 
-def recorded_authority(db: sqlite3.Connection) -> str | None:
+def is_provisional(value: str) -> bool:
+    """Return whether the id VALUE was minted while the site had no public name."""
+    if value.startswith("urn:uuid:"):
+        return True
+    if value.startswith("tag:"):
+        return is_local(value[4:].split(",", 1)[0])
+    return is_local(urlsplit(value).hostname or "")
+
+
+def provisional_id() -> str:
+    """Return a new provisional id: unique, and replaced at the first public minting."""
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
+def recorded_authority(db: Connection) -> str | None:
     """Return the id authority recorded at the first minting, if any."""
     row = db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
     return None if row is None else str(row[0])
 
 
 def sync(
-    db: sqlite3.Connection,
+    db: Connection,
     seen: list[Seen],
     gone: list[str],
     authority: str,
     now: datetime,
     pinned: bool,
-) -> None:
-    """Record SEEN articles and GONE slugs at NOW, inside the caller's transaction."""
+) -> int:
+    """Record SEEN articles and GONE slugs at NOW, inside the caller's transaction.
+
+    Return how many provisional ids were made final (the authority became public).
+    """
     stamp = _iso(now)
     recorded = recorded_authority(db)
-    if recorded is not None and not pinned:
+    reminted = 0
+    if is_local(authority):
+        authority = ""  # provisional ids until the site has a public name
+    elif recorded is not None and not is_local(recorded) and not pinned:
         authority = recorded
-    elif recorded is None:
-        db.execute("INSERT INTO meta VALUES ('authority', ?)", (authority,))
+    elif recorded is None or is_local(recorded):
+        db.execute(UPSERT_META, ("authority", authority))
+        reminted = _remint(db, authority)
     for slug in gone:
         db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug))
     renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
     olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
     for item in seen:
         _record(db, item, authority, stamp, now, bool(renames), bool(olds))
+    return reminted
+
+
+def _remint(db: Connection, authority: str) -> int:
+    """Give every record with a provisional id its final id under AUTHORITY."""
+    rows = db.execute("SELECT key, slug, id, first_seen FROM article").fetchall()
+    count = 0
+    for key, slug, id_, first_seen in rows:
+        if is_provisional(id_):
+            final = mint_id(authority, datetime.fromisoformat(first_seen), slug)
+            db.execute("UPDATE article SET id = ? WHERE key = ?", (final, key))
+            count += 1
+    return count
 
 
 def _record(
-    db: sqlite3.Connection,
+    db: Connection,
     item: Seen,
     authority: str,
     stamp: str,
@@ -97,10 +143,14 @@ def _record(
             (item.path, item.hash, item.path),
         ).fetchone()
         if row is not None:
-            db.execute("INSERT OR REPLACE INTO old_slug VALUES (?, ?)", (row[3], row[0]))
+            db.execute(
+                "INSERT INTO old_slug VALUES (?, ?) "
+                "ON CONFLICT (slug) DO UPDATE SET key = excluded.key",
+                (row[3], row[0]),
+            )
             db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
     if row is None:
-        minted = mint_id(authority, item.date or now, item.slug)
+        minted = mint_id(authority, item.date or now, item.slug) if authority else provisional_id()
         db.execute(
             "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)",
             (item.slug, item.path, item.hash, minted, stamp),
@@ -116,7 +166,7 @@ def _record(
     db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
 
 
-def read(db: sqlite3.Connection, slugs: Iterable[str] | None = None) -> dict[str, Record]:
+def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record]:
     """Return the records of SLUGS (else all) by current slug."""
     query = "SELECT slug, id, first_seen, changed, gone FROM article"
     if slugs is None:
@@ -136,7 +186,7 @@ def read(db: sqlite3.Connection, slugs: Iterable[str] | None = None) -> dict[str
     return records
 
 
-def old_slugs(db: sqlite3.Connection) -> dict[str, str]:
+def old_slugs(db: Connection) -> dict[str, str]:
     """Return each old slug mapped to the current slug of its article."""
     rows = db.execute("SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key")
     return {str(old): str(new) for old, new in rows.fetchall()}

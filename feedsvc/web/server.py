@@ -102,6 +102,14 @@ def error_response(status: int, reason: str) -> bytes:
     return (head + "\r\n").encode("latin-1") + body
 
 
+def worker_exit(server: Any, worker: Any) -> None:
+    """Close the worker's publisher as it stops: its store's WAL goes into the file."""
+    app = getattr(worker, "wsgi", None)
+    publisher = getattr(app, "extensions", {}).get("feedsvc")
+    if publisher is not None:
+        publisher.close()
+
+
 def options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
     """Return the gunicorn settings of ``feedsvc serve`` (the benchmark's floor uses them too)."""
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -120,6 +128,7 @@ def options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
         "limit_request_field_size": 8190,
         "proc_name": "feedsvc",
         "control_socket_disable": True,  # several servers may run side by side
+        "worker_exit": worker_exit,
     }
 
 

@@ -3,9 +3,11 @@
 With WATCH ``auto`` (and watchdog importable) or ``notify``, inotify events
 name the changed files and only those are stat'ed and read, SETTLE seconds
 after the first event, with a full stat scan every FULL_SCAN seconds as a
-safety net (events can overflow); with ``poll``, or when notifications cannot
-start, the folder is stat-scanned every RESCAN_INTERVAL. Each tick reads the
-clock once and passes it down. ``stop`` ends the thread and the observer.
+safety net (events can overflow), and a tick every RESCAN_INTERVAL that
+scans no file (it lets the catalog notice a state store replaced under it);
+with ``poll``, or when notifications cannot start, the folder is
+stat-scanned every RESCAN_INTERVAL. Each tick reads the clock once and
+passes it down. ``stop`` ends the thread and the observer.
 
 Deploys replace the folder: it is deleted and re-created, or a symlink to it
 is swapped (``ln -sfn release current.tmp && mv -T current.tmp current``).
@@ -161,22 +163,29 @@ class Watcher:
 
     def _watch(self) -> None:
         next_full = time.monotonic() + FULL_SCAN
+        next_tick = time.monotonic() + self.interval
         paths: set[str] | None
         while not self._stop.is_set():
             if self.mode == "notify":
-                woke = self._wake.wait(min(ROOT_CHECK, max(0.0, next_full - time.monotonic())))
+                # Woken by an event, else every interval: a tick with no paths costs a
+                # look at the state store only (was it replaced?), no stat of any file.
+                # Every ROOT_CHECK, a stat of the folder's path: was it replaced?
+                now = time.monotonic()
+                woken = self._wake.wait(
+                    max(0.0, min(next_full - now, next_tick - now, ROOT_CHECK))
+                )
                 replaced = self._rewatch()
-                if not (woke or replaced or time.monotonic() >= next_full):
+                now = time.monotonic()
+                if not (woken or replaced or now >= next_full or now >= next_tick):
                     continue
-                if self._stop.wait(SETTLE):  # let the rest of an editor's save arrive
+                next_tick = now + self.interval
+                if self._stop.wait(SETTLE if woken or replaced else 0):  # the rest of a save
                     return
                 self._wake.clear()
                 with self._pending_lock:
                     paths, self._pending = self._pending, set()
                 if paths is None or time.monotonic() >= next_full:
                     paths, next_full = None, time.monotonic() + FULL_SCAN
-                elif not paths:
-                    continue
             else:
                 if self._stop.wait(max(0.0, self.last_scan + self.interval - time.monotonic())):
                     return

@@ -1,0 +1,151 @@
+"""Opening a state store: a file (set aside when damaged), a database, or a copy.
+
+Every fault is passed to ``report`` and leaves a usable connection: at worst
+an empty one in memory, so the service carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import quote
+
+from . import pg
+from .sqlite import (
+    SCHEMA,
+    Connection,
+    Holder,
+    cause,
+    connect,
+    connect_waiting,
+    copy_to_memory,
+    kind,
+)
+
+log = logging.getLogger(__name__)
+Report = Callable[[str], None]
+
+
+def open_shared(url: str, report: Report) -> Connection:
+    """Return a connection to the PostgreSQL store at URL, else an empty one in memory."""
+    try:
+        return pg.Connection(url)
+    except sqlite3.Error as e:
+        report(
+            f"state store {pg.shown(url)} cannot be reached ({e}); kept in memory only: "
+            "restart once the database answers"
+        )
+        return connect(":memory:")
+
+
+def read_only_copy(target: str, report: Report) -> sqlite3.Connection:
+    """Return an in-memory copy of the store at TARGET; nothing is created or moved."""
+    copy = None
+    if pg.is_url(target):
+        try:
+            source = pg.Connection(target)
+        except sqlite3.Error as e:
+            report(f"state store {pg.shown(target)} cannot be read ({e})")
+        else:
+            copy = copy_to_memory(source)
+            source.close()
+    elif os.path.exists(target):
+        copy = _file_copy(target)
+        if copy is None:
+            report(f"state store {target} cannot be read; checked as if it were empty")
+    return copy or connect(":memory:")
+
+
+def _file_copy(path: str) -> sqlite3.Connection | None:
+    """Return an in-memory copy of the store at PATH if it can be read, else None."""
+    for mode in ("mode=ro", "immutable=1"):  # immutable: a WAL store on a read-only disk
+        try:
+            source = sqlite3.connect(f"file:{quote(path)}?{mode}", uri=True)
+            try:
+                if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    return None
+                memory = connect(":memory:")
+                source.backup(memory)
+                memory.executescript(SCHEMA)  # a copy of a store from before a table
+                return memory
+            finally:
+                source.close()
+        except sqlite3.Error:
+            continue
+    return None
+
+
+def open_file(
+    path: str, now: datetime, report: Report
+) -> tuple[sqlite3.Connection, Holder | None]:
+    """Return a connection to the store at PATH and this process's hold on it.
+
+    Faults are passed to REPORT; the connection is then a copy in memory.
+    """
+    try:
+        if os.path.dirname(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        if path != ":memory:" and not os.path.exists(path):
+            log.warning(
+                "state store %s did not exist and is created: articles without a "
+                "pinned date or id get them from now on",
+                path,
+            )
+        return _connect_checked(path)
+    except sqlite3.Error as e:
+        if kind(e) == "corrupt" and os.path.exists(path):
+            opened = _set_aside(path, e, now, report)
+            if opened is not None:
+                return opened
+        copy = _file_copy(path) if os.path.exists(path) else None
+        if copy is not None:
+            report(
+                f"state store {path} cannot be written ({cause(e)}); its "
+                "records are read into memory and new ones are lost at restart"
+            )
+            return copy, None
+        report(f"state store {path} cannot be opened ({cause(e)}); kept in memory only")
+        return connect(":memory:"), None
+    except OSError as e:
+        report(f"state store {path} cannot be created ({e}); kept in memory only")
+        return connect(":memory:"), None
+
+
+def _connect_checked(path: str) -> tuple[sqlite3.Connection, Holder | None]:
+    db = connect_waiting(path)
+    row = db.execute("PRAGMA quick_check").fetchone()
+    if row[0] != "ok":
+        db.close()
+        raise sqlite3.DatabaseError(f"integrity check failed: {row[0]}")
+    return db, None if path == ":memory:" else Holder(path)
+
+
+def _set_aside(
+    path: str, error: sqlite3.Error, now: datetime, report: Report
+) -> tuple[sqlite3.Connection, Holder | None] | None:
+    """Rename the damaged store and start a new one, unless another process holds it."""
+    holder = Holder(path)
+    try:
+        if not holder.alone():
+            report(
+                f"state store {path} fails its integrity check ({error}), but another "
+                "process holds it: it is not set aside; serving from a copy in memory"
+            )
+            return None
+        aside = f"{path}.corrupt-{now:%Y%m%dT%H%M%S}"
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.replace(path + suffix, aside + suffix)
+    finally:
+        holder.release()
+    report(
+        f"state store {path} is unreadable ({error}); set aside as {aside} "
+        "and rebuilt: dates and ids that are not pinned start anew"
+    )
+    try:
+        return _connect_checked(path)
+    except sqlite3.Error:
+        return None

@@ -1,0 +1,147 @@
+"""A state store in PostgreSQL, shared by any number of nodes (``STATE=postgresql://...``).
+
+The records are the same tables as in SQLite, and the same SQL runs on both:
+upserts are written ``INSERT ... ON CONFLICT``, which both understand. This
+module adapts a psycopg 3 connection to what the store expects of SQLite's:
+``?`` placeholders become ``%s``, and ``BEGIN IMMEDIATE`` (one writer at a
+time, so every node that sees a new article at once agrees on its id and
+date) becomes a transaction that first takes one transaction-level advisory
+lock. Rows are unique by slug, so even without the lock a second first
+sighting could not insert a second record. psycopg's errors reach the store
+as ``PostgresError``, a ``sqlite3.OperationalError``, so the store has one
+family of faults to handle.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS article (
+    key BIGSERIAL PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    id TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    changed TEXT,
+    gone TEXT
+);
+CREATE INDEX IF NOT EXISTS article_gone ON article (gone) WHERE gone IS NOT NULL;
+CREATE TABLE IF NOT EXISTS old_slug (slug TEXT PRIMARY KEY, key BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS text (
+    key BYTEA PRIMARY KEY,
+    path TEXT NOT NULL,
+    body TEXT NOT NULL,
+    bio TEXT NOT NULL,
+    dropped TEXT
+);
+CREATE INDEX IF NOT EXISTS text_path ON text (path);
+CREATE INDEX IF NOT EXISTS text_dropped ON text (dropped) WHERE dropped IS NOT NULL;
+"""
+LOCK = 0x66656564  # "feed": the advisory lock every writer takes first
+CONNECT_TIMEOUT = 10
+
+
+def is_url(state: str) -> bool:
+    """Return whether the STATE setting names a PostgreSQL database."""
+    return state.startswith(("postgresql://", "postgres://"))
+
+
+def shown(url: str) -> str:
+    """Return URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+class PostgresError(sqlite3.OperationalError):
+    """A psycopg error, as the store's one family of faults."""
+
+
+def _wrap(error: Exception) -> PostgresError:
+    wrapped = PostgresError(str(error).strip().splitlines()[0] if str(error) else repr(error))
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    # What sqlite.kind() reads: lock waits and deadlocks are "busy"; the rest "unwritable".
+    name = "SQLITE_BUSY" if sqlstate in ("55P03", "40P01", "40001") else "SQLITE_IOERR"
+    wrapped.sqlite_errorname = name
+    return wrapped
+
+
+class Cursor:
+    def __init__(self, rows: list[tuple[Any, ...]]):
+        self.rows = rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+
+class Connection:
+    """A psycopg connection with the face of the store's SQLite connection."""
+
+    def __init__(self, url: str):
+        try:
+            import psycopg
+        except ImportError:
+            raise PostgresError(
+                "psycopg is not installed: pip install 'feedsvc[postgresql]'"
+            ) from None
+        self._psycopg = psycopg
+        self._lock = threading.RLock()  # one statement at a time; transactions are per store
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        except psycopg.Error as e:
+            raise _wrap(e) from e
+        self.execute("BEGIN IMMEDIATE")  # nodes starting at once create the tables once
+        try:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.execute(statement)
+            self.execute("COMMIT")
+        except BaseException:
+            if self.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self.conn.close()
+            raise
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor:
+        with self._lock:
+            try:
+                if sql == "BEGIN IMMEDIATE":
+                    self.conn.execute("BEGIN")
+                    self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+                    return Cursor([])
+                cursor = self.conn.execute(sql.replace("?", "%s"), tuple(parameters))
+                rows = cursor.fetchall() if cursor.description else []
+            except self._psycopg.Error as e:
+                raise _wrap(e) from e
+        return Cursor(
+            [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
+        )
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> None:
+        with self._lock:
+            try:
+                with self.conn.cursor() as cursor:
+                    cursor.executemany(sql.replace("?", "%s"), list(rows))
+            except self._psycopg.Error as e:
+                raise _wrap(e) from e
+
+    @property
+    def in_transaction(self) -> bool:
+        status = self.conn.info.transaction_status
+        return bool(status != self._psycopg.pq.TransactionStatus.IDLE)
+
+    def close(self) -> None:
+        self.conn.close()

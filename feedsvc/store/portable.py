@@ -1,0 +1,138 @@
+"""A store's records as JSON lines: export, import, and merging two stores.
+
+``dump`` yields one JSON object a line, in a stable order (the store's
+settings, then articles by slug, then old slugs), so two exports of the same
+store are byte-identical and a diff of two shows what changed. ``load`` takes
+such lines into a store, inside the caller's transaction:
+
+- ``policy="refuse"`` (``feedsvc state import``): a record that differs from
+  the one the store holds is a conflict, and nothing is written;
+- ``policy="earliest"`` (a store found replaced or written back after a full
+  disk): the record first seen earliest wins, so every process that merges
+  the records it knew arrives at the same store.
+
+Bodies are not exported: they are read again from the article files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .sqlite import Connection
+
+FORMAT = 1
+SETTINGS = ("articles", "authority", "feed_id")  # meta rows an export carries
+_ARTICLE = ("slug", "path", "hash", "id", "first_seen", "changed", "gone")
+
+
+class ImportConflict(ValueError):
+    """Records to import disagree with the store's; the message lists them."""
+
+
+def dump(db: Connection) -> Iterator[dict[str, Any]]:
+    """Yield the records of DB, settings first, in a stable order."""
+    meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
+    yield {"kind": "store", "format": FORMAT} | {k: meta[k] for k in SETTINGS if k in meta}
+    rows = db.execute(f"SELECT {', '.join(_ARTICLE)} FROM article ORDER BY slug")
+    for row in rows.fetchall():
+        yield {"kind": "article"} | dict(zip(_ARTICLE, row, strict=True))
+    aliases = db.execute(
+        "SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key ORDER BY o.slug"
+    )
+    for old, new in aliases.fetchall():
+        yield {"kind": "alias", "slug": old, "to": new}
+
+
+def lines(items: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """Return ITEMS as JSON lines, keys sorted."""
+    for item in items:
+        yield json.dumps(item, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def parse(text: Iterable[str], name: str) -> list[dict[str, Any]]:
+    """Return the items of the JSON lines TEXT (from file NAME); ValueError names the line."""
+    items = []
+    for number, line in enumerate(text, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{name}:{number}: not a JSON line ({e.msg})") from None
+        kind = item.get("kind") if isinstance(item, dict) else None
+        wanted = {"store": (), "article": _ARTICLE, "alias": ("slug", "to")}.get(str(kind))
+        if wanted is None or any(not isinstance(item.get(k), str) for k in wanted[:4]):
+            raise ValueError(f"{name}:{number}: not a feedsvc state record: {line.strip()[:80]}")
+        if kind == "store" and item.get("format") != FORMAT:
+            raise ValueError(f"{name}:{number}: format {item.get('format')!r} is not {FORMAT}")
+        items.append(item)
+    return items
+
+
+def load(db: Connection, items: Iterable[dict[str, Any]], policy: str) -> int:
+    """Take ITEMS into DB by POLICY ("refuse" or "earliest"); return the records written."""
+    items = list(items)
+    conflicts: list[str] = []
+    written = 0
+    for item in items:
+        if item["kind"] == "store":
+            for name in SETTINGS:  # an import's folder is the importer's own
+                if name in item and (name != "articles" or policy != "refuse"):
+                    conflicts += _setting(db, name, item[name], policy)
+        elif item["kind"] == "article":
+            written += _article(db, item, policy, conflicts)
+    for item in items:
+        if item["kind"] == "alias":
+            _alias(db, item)
+    if conflicts:
+        shown = "; ".join(conflicts[:5]) + ("; ..." if len(conflicts) > 5 else "")
+        raise ImportConflict(f"{len(conflicts)} records differ from the store's: {shown}")
+    return written
+
+
+def _setting(db: Connection, name: str, value: str, policy: str) -> list[str]:
+    row = db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        db.execute("INSERT INTO meta VALUES (?, ?)", (name, value))
+    elif row[0] != value and policy == "refuse":
+        return [f"{name} is {row[0]!r} here, {value!r} in the file"]
+    return []
+
+
+def _article(db: Connection, item: dict[str, Any], policy: str, conflicts: list[str]) -> int:
+    values = tuple(item.get(k) for k in _ARTICLE)
+    mine = db.execute(
+        f"SELECT {', '.join(_ARTICLE)} FROM article WHERE slug = ? OR id = ?",
+        (item["slug"], item["id"]),
+    ).fetchall()
+    if not mine:
+        db.execute(
+            f"INSERT INTO article ({', '.join(_ARTICLE)}) VALUES (?, ?, ?, ?, ?, ?, ?)", values
+        )
+        return 1
+    if any(tuple(row) == values for row in mine):
+        return 0
+    if policy == "refuse":
+        conflicts.append(f"{item['slug']} ({item['id']})")
+        return 0
+    row = mine[0]
+    if len(mine) == 1 and row[0] == item["slug"] and item["first_seen"] < row[4]:
+        db.execute(
+            "UPDATE article SET id = ?, first_seen = ?, changed = ?, gone = ? WHERE slug = ?",
+            (item["id"], item["first_seen"], item["changed"], item["gone"], item["slug"]),
+        )
+        return 1
+    return 0  # theirs is as old or older: it stays
+
+
+def _alias(db: Connection, item: dict[str, Any]) -> None:
+    row = db.execute("SELECT key FROM article WHERE slug = ?", (item["to"],)).fetchone()
+    taken = db.execute("SELECT 1 FROM article WHERE slug = ?", (item["slug"],)).fetchone()
+    if row is not None and taken is None:
+        db.execute(
+            "INSERT INTO old_slug VALUES (?, ?) ON CONFLICT (slug) DO NOTHING",
+            (item["slug"], row[0]),
+        )

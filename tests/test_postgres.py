@@ -1,0 +1,176 @@
+"""Several nodes, one PostgreSQL store: every id, date, alias and deletion agreed.
+
+Against a real PostgreSQL server (``postgres.cluster``), never a mock. Two
+``feedsvc serve`` processes in different working directories, on different
+ports, each with its own copy of the articles (two machines behind a load
+balancer), must serve the same bytes and ETags, also for an article both see
+for the first time at once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import app_config, free_port, start_server, stop_server
+from postgres import cluster, database
+from test_store_faults import start_at_once
+
+from feedsvc import create_app
+from feedsvc.cli import main
+from feedsvc.store.db import StateStore
+from feedsvc.store.records import Seen
+
+PUBLIC = "https://feeds.example.org/"
+T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+HOUR_AGO = time.time() - 3600
+
+
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[str]:
+    with cluster(free_port()) as url:
+        yield url
+
+
+@pytest.fixture
+def pg(postgres_server: str) -> Iterator[str]:
+    with database(postgres_server) as url:
+        yield url
+
+
+def settle(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        os.utime(path, (HOUR_AGO, HOUR_AGO))
+
+
+def test_records_renames_and_deletions_live_in_postgresql(pg: str) -> None:
+    store = StateStore(pg, T0)
+    assert store.problems == []
+    store.sync([Seen("a", "a.md", "h1", None), Seen("b", "b.md", "h2", None)], [], "x.org", T0)
+    later = T0 + timedelta(days=3)
+    store.sync([Seen("a2", "a.md", "h1", None)], ["a", "b"], "x.org", later)  # a renamed
+    store.close()
+    again = StateStore(pg, later)
+    records = again.records()
+    assert records["a2"].id == "tag:x.org,2026-01-02:a"  # the rename kept its record
+    assert records["a2"].first_seen == T0
+    assert records["b"].gone == later
+    assert again.old_slugs() == {"a": "a2"}
+    again.close()
+
+
+def test_a_password_never_shows_in_a_message() -> None:
+    store = StateStore("postgresql://feeds:s3cret@127.0.0.1:1/none", T0)
+    assert store.problems and all("s3cret" not in p for p in store.problems)
+    assert "cannot be reached" in store.problems[0]
+    store.close()
+
+
+def test_eight_processes_seeing_new_articles_at_once_agree(pg: str, articles: Path) -> None:
+    (articles / "undated.md").write_text("# Undated\n\nIts date comes from the store.\n")
+    settle(articles)
+    found = start_at_once(app_config(articles, BASE_URL=PUBLIC, STATE=pg), 8)
+    assert not [p for _, _, problems in found for p in problems]
+    views = [ids for _, ids, _ in found]
+    assert all(v == views[0] for v in views)
+    assert "undated" in views[0]
+
+
+def test_export_from_postgresql_and_import_into_sqlite_keeps_the_feeds(
+    pg: str, articles: Path, tmp_path: Path
+) -> None:
+    settle(articles)
+    app = create_app(app_config(articles, BASE_URL=PUBLIC, STATE=pg))
+    before = app.test_client().get("/feed.atom").data
+    app.extensions["feedsvc"].close()
+    exported = tmp_path / "state.jsonl"
+    result = CliRunner().invoke(
+        main, ["state", "export", str(exported), "--articles", str(articles), "--state", pg]
+    )
+    assert result.exit_code == 0, result.output
+    sqlite = str(tmp_path / "moved.sqlite3")
+    result = CliRunner().invoke(
+        main, ["state", "import", str(exported), "--articles", str(articles), "--state", sqlite]
+    )
+    assert result.exit_code == 0, result.output
+    app = create_app(app_config(articles, BASE_URL=PUBLIC, STATE=sqlite))
+    assert app.test_client().get("/feed.atom").data == before
+    app.extensions["feedsvc"].close()
+
+
+PATHS = ("/feed.atom", "/feed.rss", "/feed.json", "/", "/articles/both-at-once")
+
+
+def snapshot_of(server) -> dict[str, tuple[int, str | None, bytes]]:
+    answers = {}
+    for path in PATHS:
+        status, headers, body = server.get(path)
+        answers[path] = (status, headers.get("ETag"), body)
+    return answers
+
+
+def wait_same(left, right, check, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        a, b = snapshot_of(left), snapshot_of(right)
+        if a == b and check(a):
+            return a
+        if time.monotonic() > deadline:
+            differ = [p for p in PATHS if a[p] != b[p]]
+            raise AssertionError(f"the nodes differ on {differ} after {timeout} s")
+        time.sleep(0.2)
+
+
+@pytest.mark.server
+def test_two_nodes_on_one_database_serve_the_same_bytes_and_etags(
+    pg: str, articles: Path, tmp_path: Path
+) -> None:
+    nodes = []
+    for name in ("node-a", "node-b"):  # two machines: own working directory, own copy
+        home = tmp_path / name
+        home.mkdir()
+        shutil.copytree(articles, home / "articles")
+        settle(home / "articles")
+        nodes.append(home / "articles")
+    env = {"FEEDSVC_STATE": pg, "FEEDSVC_BASE_URL": PUBLIC, "FEEDSVC_RESCAN_INTERVAL": "0.2"}
+    servers: list = [None, None]
+
+    def start(index: int) -> None:
+        servers[index] = start_server(nodes[index], env=env)
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(2)]
+    for thread in threads:  # started together
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert all(servers), "a node did not start"
+        left, right = servers
+        wait_same(left, right, lambda a: a["/feed.atom"][0] == 200)
+        # An article both nodes see for the first time at the same moment.
+        for folder in nodes:
+            (folder / "both-at-once.md").write_text("# Both At Once\n\nNew on every node.\n")
+        first = wait_same(left, right, lambda a: a["/articles/both-at-once"][0] == 200)
+        assert b"Both At Once" in first["/feed.atom"][2]
+        # And an edit of it on both.
+        for folder in nodes:
+            (folder / "both-at-once.md").write_text("# Both At Once\n\nEdited on every node.\n")
+        edited = wait_same(left, right, lambda a: b"Edited" in a["/articles/both-at-once"][2])
+        assert edited["/feed.atom"][1] != first["/feed.atom"][1]
+        for server in servers:
+            log = server.log.read_text()
+            assert "Traceback" not in log and "state store" not in log, log
+        store = StateStore(pg, T0)  # the records are in the database, not in a node
+        assert store.records()["both-at-once"].changed is not None
+        store.close()
+    finally:
+        for server in servers:
+            if server is not None:
+                stop_server(server)

@@ -1,0 +1,247 @@
+"""The state store under contention and loss: busy is waited for, a lost store is rebuilt whole.
+
+Issue 12: a lock not granted at start-up once set a store full of minted ids
+aside; a store deleted under a running server left workers disagreeing on
+dates and on 404 versus 410 for good; after a full disk the store was never
+written again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import app_config, start_server, stop_server, write_bulk
+
+from feedsvc import create_app
+from feedsvc.store.db import StateStore
+from feedsvc.store.records import Seen
+from feedsvc.web.watch import utcnow
+
+PUBLIC = "https://feeds.example.org/"
+HOUR_AGO = time.time() - 3600
+
+
+def settle(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        os.utime(path, (HOUR_AGO, HOUR_AGO))
+
+
+def _start(config: dict[str, object], barrier, results) -> None:  # in a child process
+    barrier.wait(timeout=60)
+    try:
+        app = create_app(config)
+        publisher = app.extensions["feedsvc"]
+        snapshot = publisher.catalog.snapshot
+        ids = {a.slug: (a.id, a.published.isoformat()) for a in snapshot.articles}
+        results.put((os.getpid(), ids, list(publisher.store.problems)))
+        publisher.close()
+    except BaseException as e:  # reported to the test, which fails
+        results.put((os.getpid(), None, [f"{type(e).__name__}: {e}"]))
+        raise
+
+
+def _burn(seconds: float) -> None:  # CPU load, bounded in time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        sum(range(10_000))
+
+
+def start_at_once(config: dict[str, object], count: int) -> list[tuple[int, dict, list]]:
+    """Start COUNT processes creating the app at the same instant, under CPU load."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(count)
+    results = context.Queue()
+    burners = [context.Process(target=_burn, args=(20.0,)) for _ in range(2)]
+    workers = [
+        context.Process(target=_start, args=(config, barrier, results)) for _ in range(count)
+    ]
+    for process in burners + workers:
+        process.start()
+    try:
+        found = [results.get(timeout=120) for _ in range(count)]
+        for process in workers:
+            process.join(timeout=60)
+            assert process.exitcode == 0, f"a process died: exit code {process.exitcode}"
+    finally:
+        for process in burners + workers:
+            if process.is_alive():
+                process.kill()
+            process.join(timeout=10)
+    return found
+
+
+@pytest.mark.slow
+def test_eight_processes_starting_at_once_share_one_store_and_set_nothing_aside(
+    articles: Path, tmp_path: Path
+) -> None:
+    write_bulk(articles, 300)
+    (articles / "undated.md").write_text("# Undated\n\nNo date: the store gives one.\n")
+    settle(articles)
+    config = app_config(articles, BASE_URL=PUBLIC)
+    state = Path(str(config["STATE"]))
+    expected = sum(1 for path in articles.rglob("*") if path.is_file())
+    for round_ in ("new store", "store full of records"):
+        found = start_at_once(config, 8)
+        problems = [p for _, _, ps in found for p in ps]
+        assert not problems, f"{round_}: {problems}"
+        views = [ids for _, ids, _ in found]
+        assert all(v == views[0] for v in views), f"{round_}: processes disagree"
+        assert len(views[0]) == expected
+        assert not list(tmp_path.glob("*.corrupt-*")), f"{round_}: a store was set aside"
+        with sqlite3.connect(state) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert db.execute("SELECT COUNT(*) FROM article").fetchone()[0] == expected
+        if round_ == "new store":
+            first = views[0]
+    assert views[0] == first  # every record kept: the second round minted nothing new
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def view(server, slugs: list[str]) -> tuple[tuple[str, int, str], ...]:
+    """Return (slug, status, published date shown) for SLUGS, as one request each sees them."""
+    seen = []
+    for slug in slugs:
+        status, _, body = server.get(f"articles/{slug}")
+        text = body.decode("utf-8", "replace")
+        start = text.find('datetime="')
+        seen.append((slug, status, text[start + 10 : start + 35] if start >= 0 else ""))
+    return tuple(seen)
+
+
+@pytest.mark.server
+def test_store_deleted_under_a_server_then_a_worker_killed_gives_one_answer(
+    articles: Path, tmp_path: Path
+) -> None:
+    (articles / "undated.md").write_text("# Undated\n\nIts date is only in the store.\n")
+    (articles / "gone.md").write_text("# Gone\n\nDeleted before the store is.\n")
+    settle(articles)
+    state = tmp_path / "state.sqlite3"
+    env = {"FEEDSVC_STATE": str(state), "FEEDSVC_RESCAN_INTERVAL": "0.2"}
+    server = start_server(articles, env=env)
+    try:
+        (articles / "gone.md").unlink()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if {server.get("articles/gone")[0] for _ in range(6)} == {410}:
+                break
+            time.sleep(0.1)
+        slugs = ["undated", "gone", "never-published"]
+        before = view(server, slugs)
+        assert [status for _, status, _ in before] == [200, 410, 404]
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{state}{suffix}").unlink(missing_ok=True)
+        workers = children(server.process.pid)
+        os.kill(workers[0], signal.SIGKILL)  # gunicorn starts another, on no store at all
+        deadline = time.monotonic() + 20
+        while len(set(children(server.process.pid)) - {workers[0]}) < 2:
+            assert time.monotonic() < deadline, "no worker respawned"
+            time.sleep(0.1)
+        time.sleep(3.0)  # the settle time: a rescan interval, a tick, a respawned start-up
+        answers = {view(server, slugs) for _ in range(20)}
+        assert answers == {before}, answers  # one date per article, the first one; 410 stays
+        assert state.exists()
+        log = server.log.read_text()
+        assert "under the running server; this process moved" in log
+    finally:
+        stop_server(server)
+
+
+@contextlib.contextmanager
+def tiny_disk(target: Path) -> Iterator[None]:
+    target.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(target)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a tmpfs under CI ({done.stderr.strip()})")
+        pytest.skip(f"cannot mount here ({done.stderr.strip()})")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(target)], capture_output=True, timeout=30)
+
+
+def test_after_a_full_disk_records_go_back_to_the_file_once_there_is_room(
+    articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("feedsvc.store.db.WRITE_BACK_EVERY", 0.0)  # try at every scan
+    disk = tmp_path / "tiny"
+    with tiny_disk(disk):
+        state = disk / "state.sqlite3"
+        settle(articles)
+        app = create_app(app_config(articles, BASE_URL=PUBLIC, STATE=str(state)))
+        publisher = app.extensions["feedsvc"]
+        filler = disk / "filler"
+        with open(filler, "wb", buffering=0) as f:
+            for _ in range(10_000):
+                try:
+                    f.write(b"\0" * 4096)
+                except OSError:
+                    break
+        for index in range(40):
+            (articles / f"after-full-{index}.md").write_text(
+                f"# After Full {index}\n\n" + "Body text. " * 200 + "\n"
+            )
+        settle(articles)
+        publisher.refresh(utcnow())
+        problems = publisher.store.problems
+        assert any("disk is full" in p for p in problems), problems
+        assert app.test_client().get("/articles/after-full-7").status_code == 200
+        filler.unlink()  # room again
+        publisher.refresh(utcnow())  # a rescan tick
+        assert not any("disk is full" in p for p in publisher.store.problems)
+        publisher.close()
+        with sqlite3.connect(state) as db:
+            slugs = {row[0] for row in db.execute("SELECT slug FROM article")}
+        assert {f"after-full-{i}" for i in range(40)} <= slugs
+        shutil.copyfile(state, tmp_path / "copy.sqlite3")
+        again = StateStore(str(tmp_path / "copy.sqlite3"), utcnow())
+        assert len(again.records()) == len(slugs)
+        again.close()
+
+
+def test_a_store_locked_at_start_up_is_waited_for_never_set_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock held past SQLite's busy timeout: waited for, and the store's records kept."""
+    state = tmp_path / "state.sqlite3"
+    store = StateStore(str(state), utcnow())
+    store.sync([Seen("kept", "kept.md", "h", None)], [], "feeds.example.org", utcnow())
+    minted = store.records()["kept"]
+    store.close()
+    monkeypatch.setattr("feedsvc.store.sqlite.BUSY_TIMEOUT_MS", 100)  # lock outlasts it
+    holder = sqlite3.connect(state, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")  # another process's long write, or a backup tool
+    release = threading.Timer(1.5, holder.close)  # exclusive locking mode: held until closed
+    release.start()
+    started = time.monotonic()
+    try:
+        store = StateStore(str(state), utcnow())
+    finally:
+        release.join()
+    assert time.monotonic() - started >= 1.0  # it waited
+    assert store.problems == []
+    assert store.records()["kept"] == minted
+    assert not list(tmp_path.glob("*.corrupt-*"))
+    store.close()
