@@ -18,6 +18,7 @@ import click
 from .catalog.catalog import Catalog
 from .errors import warning
 from .reading.dates import name_date
+from .render import inspection
 from .render.site import Site
 from .store.db import StateStore, StoreBound
 
@@ -34,7 +35,9 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
         bound.append(warning(config["STATE"], f"{e}; checked as if it were empty"))
         store.close()
         store = StateStore.read_only(":memory:")
-    catalog = Catalog.from_config(config, site.zone, site.host, store, settle=0.0)
+    catalog = Catalog.from_config(
+        config, site.zone, site.host, store, settle=0.0, inspect=inspection.inspect
+    )
     snapshot = catalog.scan(now)
     problems = bound + list(snapshot.problems)
     for article in snapshot.articles + snapshot.unpublished:

@@ -169,11 +169,14 @@ def check(articles: str | None, config_file: str | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Do not show progress.")
 def build(outdir: str, articles: str | None, config_file: str | None, quiet: bool) -> None:
     """Write every feed, page and asset under OUTDIR, as a static server serves them."""
-    from .build import run
+    from .build import UnsafeOutput, run
 
     settings = _settings(articles, config_file)
     _check_store(settings)
-    run(settings, outdir, progress=not quiet)
+    try:
+        run(settings, outdir, progress=not quiet)
+    except UnsafeOutput as e:
+        raise click.ClickException(str(e)) from None
 
 
 @main.command()

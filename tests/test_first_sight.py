@@ -383,3 +383,26 @@ def test_rule_a_file_renamed_in_place_with_new_title_slug_and_body_keeps_its_rec
     assert after.slug == "final-title"
     assert (after.id, after.published) == (before.id, before.published)
     assert cat.store.old_slugs() == {"draft-title": "final-title"}
+
+
+def test_rule_a_deleted_article_restored_after_export_and_import_gets_its_old_id(
+    tmp_path: Path,
+):
+    """The likeness of a deleted article travels in `feedsvc state export`."""
+    from feedsvc.store import portable
+
+    folder = tmp_path / "a"
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    write(folder / "post.md", undated("January News", BODY))
+    [january] = cat.scan(NOW).articles
+    (folder / "post.md").unlink()
+    cat.scan(NOW + timedelta(days=1))
+    exported = list(portable.parse(portable.lines(portable.dump(cat.store.db)), "export"))
+    assert [i["likeness"]["title"] for i in exported if "likeness" in i] == ["January News"]
+    fresh = StateStore(str(tmp_path / "fresh.sqlite3"), NOW)
+    fresh.load(exported)
+    fresh.close()
+    moved = catalog(folder, tmp_path / "fresh.sqlite3")
+    write(folder / "post.md", undated("January News", BODY + " and a correction"))
+    [restored] = moved.scan(LATER).articles
+    assert (restored.id, restored.published) == (january.id, january.published)

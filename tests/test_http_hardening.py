@@ -19,6 +19,7 @@ from conftest import SAMPLES, Server, app_config, start_server, stop_server
 
 from feedsvc import create_app
 from feedsvc.render.router import Documents
+from feedsvc.web import http
 
 ROUTES = [
     "",
@@ -189,16 +190,27 @@ def get(path: bytes, *headers: bytes) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
-@pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory):
+def _real(tmp_path_factory: pytest.TempPathFactory, *args: str):
     folder = tmp_path_factory.mktemp("http") / "articles"
     shutil.copytree(SAMPLES, folder)
     shutil.copyfile(
         Path(__file__).parent.parent / "pyproject.toml", folder.parent / "pyproject.toml"
     )
-    server = start_server(folder)
+    server = start_server(folder, *args)
     yield server
     stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory):
+    """`feedsvc serve` as it runs by default (granian)."""
+    yield from _real(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def real_gunicorn(tmp_path_factory: pytest.TempPathFactory):
+    """`feedsvc serve --server gunicorn`."""
+    yield from _real(tmp_path_factory, "--server", "gunicorn")
 
 
 @pytest.mark.server
@@ -248,6 +260,62 @@ def test_real_server_refuses_oversized_and_malformed_requests(
     assert 400 <= status < 500 or (status == 0 and what == "a TLS hello"), (what, response[:300])
     assert b"Traceback" not in response
     assert real.process.poll() is None
+    assert real.get("feed.atom")[0] == 200
+
+
+MALFORMED = pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (get(b"/" + b"a" * 10_000), 414),
+        (get(b"/feed.atom", b"X-Long: " + b"v" * 20_000), 431),
+        (get(b"/feed.atom", *[b"X-H%d: v" % i for i in range(200)]), 431),
+        (get(b"/feed.atom", b"Bad Header Name: <script>v</script>"), 400),
+        (b"GET /feed.atom HTTP/9.9\r\nHost: x\r\n\r\n", 400),
+        (b"G<script>ET /x HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    ],
+)
+
+
+def _assert_our_page(response: bytes) -> None:
+    head, _, body = response.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")[1:]
+    headers = {name.lower(): value for name, value in (line.split(": ", 1) for line in lines)}
+    for name, value in http.SECURITY_HEADERS.items():
+        assert headers[name.lower()] == value, name
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert headers["cache-control"] == "no-store"
+    assert int(headers["content-length"]) == len(body)
+    assert body.startswith(b"<!DOCTYPE html>")
+    assert b"script" not in body and b"Bad Header" not in body  # the request is never echoed
+
+
+@pytest.mark.server
+@MALFORMED
+def test_pages_for_malformed_requests_are_ours_with_our_security_headers(
+    real_gunicorn: Server, request_bytes: bytes, status: int
+) -> None:
+    answered, response = raw_request(real_gunicorn, request_bytes)
+    assert answered == status, response[:300]
+    _assert_our_page(response)
+    assert real_gunicorn.get("feed.atom")[0] == 200
+
+
+@pytest.mark.server
+@MALFORMED
+def test_granian_answers_malformed_requests_with_our_page_or_an_empty_body(
+    real: Server, request_bytes: bytes, status: int
+) -> None:
+    """granian (hyper) answers what it cannot parse itself, with no body and no page to
+    carry security headers; a request it can parse but gunicorn would refuse gets our page."""
+    answered, response = raw_request(real, request_bytes)
+    assert answered == status, response[:300]
+    if status == 414:  # reaches the app
+        _assert_our_page(response)
+    else:
+        head, _, body = response.partition(b"\r\n\r\n")
+        assert body == b""
+        assert b"content-length: 0" in head.lower()
+        assert b"script" not in response and b"Bad Header" not in response  # nothing echoed
     assert real.get("feed.atom")[0] == 200
 
 

@@ -25,7 +25,7 @@ from ..reading.normalise import Defaults
 from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates, firstsight
-from .folder import SETTLE, Folder
+from .folder import SETTLE, Folder, Inspect
 from .snapshot import Snapshot, assemble, author_slug, digest, swap, tombstones, version
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,9 @@ class Catalog:
         settle: float = SETTLE,
         authority_pinned: bool = False,
         tombstone_days: float = 0,
+        inspect: Inspect | None = None,
     ):
-        self.folder = Folder(root, defaults, max_bytes, store, settle)
+        self.folder = Folder(root, defaults, max_bytes, store, settle, inspect)
         self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
         self.store = store
         self.authority = authority
@@ -74,18 +75,18 @@ class Catalog:
         zone: tzinfo,
         host: str,
         store: StateStore,
-        settle: float = SETTLE,
+        **options: Any,
     ) -> Catalog:
-        """Return the catalog CONFIG describes; ZONE and HOST come from the site."""
+        """Return the catalog CONFIG describes; ZONE, HOST from the site; OPTIONS as given."""
         return cls(
             config["ARTICLES"],
             Defaults(config["AUTHOR"], config["LANGUAGE"], zone),
             store,
             config["ID_AUTHORITY"] or host,
             config["MAX_ARTICLE_BYTES"],
-            settle=settle,
             authority_pinned=bool(config["ID_AUTHORITY"]),
             tombstone_days=config["TOMBSTONE_DAYS"],
+            **options,
         )
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:
@@ -122,7 +123,7 @@ class Catalog:
         resolved, id_dupes = duplicates.winners(
             resolved, lambda a: a.id or "", "id", self._first_date, first.by_id
         )
-        self._dupes = dupes + id_dupes
+        self._dupes = dupes + id_dupes + duplicates.tag_clashes(resolved)
         return assemble(
             resolved,
             drafts,

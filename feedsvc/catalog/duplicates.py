@@ -4,7 +4,8 @@ An article already published keeps its slug and id whatever date a newcomer
 claims (the caller says which one is ``established``). Between newcomers seen
 at once, the earlier date wins, then the path; undated articles (no written
 date, no record yet) come last. The winner gets a warning naming the others;
-each loser an error naming the winner and saying what to change.
+each loser an error naming the winner and saying what to change. Tags of
+different names that share a slug (one tag page) are reported too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 
 from ..errors import ArticleError, Problem, warning
 from ..model import Article
+from .snapshot import sort_key
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
@@ -63,3 +65,24 @@ def winners(
                 ).problem
             )
     return kept, problems
+
+
+def tag_clashes(articles: Iterable[Article]) -> list[Problem]:
+    """Return a warning for each tag whose slug an earlier article's other tag has.
+
+    Earlier as pages list them (newest first), so the name a tag page shows wins.
+    """
+    first: dict[str, str] = {}
+    problems = []
+    for article in sorted(articles, key=sort_key):
+        for tag in article.tags:
+            name = first.setdefault(tag.slug, tag.name)
+            if name.casefold() != tag.name.casefold():
+                problems.append(
+                    warning(
+                        article.path,
+                        f"tag {tag.name!r} has the slug {tag.slug!r} of tag {name!r}: both are "
+                        f"listed on one page, as {name!r}; rename one to keep them apart",
+                    )
+                )
+    return problems

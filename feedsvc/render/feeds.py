@@ -69,7 +69,8 @@ def newest_update(articles: Sequence[Article]) -> datetime:
 
 def enclosure_url(article: Article, site: Site) -> str:
     assert article.enclosure is not None
-    return markup.absolute_url(article.enclosure.url, site.permalink(article.slug)) or ""
+    url = markup.absolute_url(article.enclosure.url, site.permalink(article.slug)) or ""
+    return "" if url.startswith("data:") else url  # data: URLs only in img src
 
 
 def content(article: Article, site: Site, bodies: Bodies, full: bool) -> tuple[str, str]:

@@ -12,6 +12,7 @@ source handed in only when its rendering is not cached.
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -19,13 +20,17 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from ..model import Article, Bodies, Text
 from ..reading.text import shorten
+from . import budget
 
-_md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable(
-    ["table", "strikethrough"]
-)
+log = logging.getLogger(__name__)
+
+_md = MarkdownIt(
+    "commonmark", {"html": True, "typographer": False, "maxNesting": budget.MAX_NESTING}
+).enable(["table", "strikethrough"])
 
 
 def _warm() -> None:
@@ -85,8 +90,8 @@ def absolute_url(url: str, base: str) -> str | None:
     """Return URL made absolute against BASE, or None when its scheme is not allowed."""
     url = url.strip()
     scheme = urlsplit(url).scheme.lower() if ":" in url else ""
-    if scheme == "data":
-        return url if _DATA_IMAGE.match(url) else None
+    if scheme == "data":  # its scheme written in lower case, so later checks need not care
+        return "data:" + url[5:] if _DATA_IMAGE.match(url) else None
     if scheme and scheme not in SCHEMES:
         return None
     if scheme == "mailto":
@@ -94,16 +99,48 @@ def absolute_url(url: str, base: str) -> str | None:
     return _canonical(urljoin(base, url))
 
 
-def _srcset(value: str, base: str) -> str | None:
-    candidates = []
-    for candidate in value.split(","):
-        parts = candidate.split()
-        if not parts:
+_SPACE = " \t\n\r\f"
+
+
+def _candidates(value: str) -> list[tuple[str, list[str]]]:
+    """Return srcset VALUE's (url, descriptors), split as HTML's srcset parser splits them.
+
+    A URL runs to white space, so a data: URL keeps its commas; a comma ending
+    it ends the candidate; else its descriptors run to the next comma outside
+    parentheses.
+    """
+    found: list[tuple[str, list[str]]] = []
+    pos, end = 0, len(value)
+    while True:
+        while pos < end and (value[pos] in _SPACE or value[pos] == ","):
+            pos += 1
+        if pos >= end:
+            return found
+        start = pos
+        while pos < end and value[pos] not in _SPACE:
+            pos += 1
+        url = value[start:pos]
+        if url.endswith(","):
+            found.append((url.rstrip(","), []))
             continue
-        url = absolute_url(parts[0], base)
-        if url is None or "," in url:
-            return None
-        candidates.append(" ".join([url, *parts[1:]]))
+        start, depth = pos, 0
+        while pos < end and (value[pos] != "," or depth):
+            if value[pos] == "(":
+                depth += 1
+            elif value[pos] == ")" and depth:
+                depth -= 1
+            pos += 1
+        found.append((url, value[start:pos].split()))
+
+
+def _srcset(value: str, base: str) -> str | None:
+    """Return srcset VALUE with absolute URLs, leaving out unsafe and data: candidates."""
+    candidates = []
+    for url, descriptors in _candidates(value):
+        absolute = absolute_url(url, base)
+        if absolute is None or absolute.startswith("data:") or "," in absolute:
+            continue  # data: URLs only in img src; a comma would split the candidate
+        candidates.append(" ".join([absolute, *descriptors]))
     return ", ".join(candidates) or None
 
 
@@ -113,7 +150,7 @@ def sanitise(fragment: str, base: str) -> str:
     def attribute_filter(element: str, attribute: str, value: str) -> str | None:
         if attribute in URL_ATTRIBUTES:
             url = absolute_url(value, base)
-            if url and url.startswith("data:") and not (element == "img" and attribute == "src"):
+            if url and url[:5].lower() == "data:" and (element, attribute) != ("img", "src"):
                 return None
             return url
         if attribute == "srcset":
@@ -137,10 +174,32 @@ def paragraphs(text: str) -> str:
     return "".join(f"<p>{html.escape(p, quote=False)}</p>\n" for p in text.split("\n\n") if p)
 
 
-def _render(fmt: str, source: str, base: str) -> str:
-    if fmt == "md":
-        return sanitise(_md.render(source), base)
-    return paragraphs(source)
+def parse(source: str) -> list[Token]:
+    """Return the markdown-it tokens of Markdown SOURCE."""
+    with budget.turn(source):
+        return _md.parse(source)
+
+
+def html_of(tokens: list[Token]) -> str:
+    """Return TOKENS rendered to HTML, not yet sanitised."""
+    rendered: str = _md.renderer.render(tokens, _md.options, {})
+    return rendered
+
+
+def _render(fmt: str, source: str, base: str) -> str | None:
+    """Return SOURCE as safe HTML, or None when it is over the render budget or fails."""
+    try:
+        if fmt == "md":
+            if budget.cost(source) > budget.MAX_RENDER_COST:
+                return None
+            with budget.turn(source):
+                rendered = sanitise(_md.render(source), base)
+        else:
+            rendered = paragraphs(source)
+    except Exception:  # a bug costs this text, never the document
+        log.exception("rendering failed")
+        return None
+    return rendered if len(rendered.encode()) <= budget.MAX_HTML_BYTES else None
 
 
 class _Source:
@@ -164,8 +223,8 @@ def _spent() -> Text:
 
 
 def _cached(
-    render: Callable[[str, _Source, str], str], article: Article, bodies: Bodies, base: str
-) -> str:
+    render: Callable[[str, _Source, str], str | None], article: Article, bodies: Bodies, base: str
+) -> str | None:
     """Return RENDER's cached result for ARTICLE's text, fetching the text only on a miss."""
     source = _Source(article.text_key, lambda: bodies.text(article))
     try:
@@ -174,26 +233,39 @@ def _cached(
         source.fetch = _spent  # a key kept by the cache holds no article and no source
 
 
-# Keyed by the text's name, not its source: the cache holds no bodies.
+# Keyed by the text's name, not its source: the cache holds no bodies. A failure
+# is kept too (None), so a text over budget is not rendered again per request.
 @lru_cache(maxsize=2048)
-def _body_html(fmt: str, source: _Source, base: str) -> str:
+def _body_html(fmt: str, source: _Source, base: str) -> str | None:
     return _render(fmt, source.fetch().body, base)
 
 
 @lru_cache(maxsize=512)
-def _bio_html(fmt: str, source: _Source, base: str) -> str:
+def _bio_html(fmt: str, source: _Source, base: str) -> str | None:
     bio = source.fetch().bio
     return _render(fmt, bio, base) if bio else ""
 
 
+def renders(article: Article, bodies: Bodies, base: str) -> bool:
+    """Say whether ARTICLE's body renders within the budget (else its summary stands in)."""
+    return _cached(_body_html, article, bodies, base) is not None
+
+
 def body_html(article: Article, bodies: Bodies, base: str) -> str:
-    """Return ARTICLE's body as safe HTML, its URLs absolute against BASE."""
-    return _cached(_body_html, article, bodies, base)
+    """Return ARTICLE's body as safe HTML, its URLs absolute against BASE.
+
+    A body that fails to render, or renders over the budget, is replaced by
+    its summary (or its title) in a paragraph.
+    """
+    rendered = _cached(_body_html, article, bodies, base)
+    if rendered is None:
+        return paragraphs(shorten(article.summary) or article.title)
+    return rendered
 
 
 def bio_html(article: Article, bodies: Bodies, base: str) -> str:
-    """Return ARTICLE's author bio as safe HTML."""
-    return _cached(_bio_html, article, bodies, base)
+    """Return ARTICLE's author bio as safe HTML, or nothing when it fails to render."""
+    return _cached(_bio_html, article, bodies, base) or ""
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -211,6 +283,8 @@ def summary(article: Article, bodies: Bodies, base: str) -> str:
         return shorten(article.summary)
     if article.format == "txt":
         return shorten(bodies.text(article).body.split("\n\n", 1)[0])
+    if not renders(article, bodies, base):
+        return ""  # the feeds then carry the title
     rendered = body_html(article, bodies, base)
     match = _FIRST_PARAGRAPH.search(rendered)
     first = plain(match.group(1)).strip() if match else ""

@@ -6,11 +6,19 @@ it, so a static export serves the same bytes as the server. What it renders
 it keeps (``cache``); ``render`` renders without keeping, for a build that
 reads each document once. Paths never touch the file system: they are looked
 up in the snapshot and in the static files loaded at start-up.
+
+One render per path at a time: concurrent requests for a document not yet
+rendered wait for the first one's render (single flight). A document whose
+render raises answers with its last good version (the previous snapshot's,
+when it kept one; else a 500 page) and the failure is remembered for this
+snapshot, never retried per request.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -35,6 +43,7 @@ _AUTHOR = re.compile(r"^authors/([a-z0-9-]+)/$")
 _AUTHOR_FEED = re.compile(rf"^authors/([a-z0-9-]+)/feed\.({_KINDS})$")
 _ARCHIVE = re.compile(rf"^archive/([0-9]{{4}}-[0-9]{{2}})\.({_KINDS})$")
 _MAIN_FEEDS = {fmt.file_name: kind for kind, fmt in FORMATS.items()}
+log = logging.getLogger(__name__)
 
 
 class Documents:
@@ -48,6 +57,7 @@ class Documents:
         static: Mapping[str, Document],
         feed_id: str,
         bodies: Bodies,
+        previous: Documents | None = None,
     ):
         self.site = site
         self.snapshot = snapshot
@@ -57,6 +67,11 @@ class Documents:
         self.bodies = bodies
         self.kept = Kept(site.document_cache_bytes)
         self._errors: dict[int, Document] = {}
+        self._failed: dict[str, Result] = {}  # path -> what answers instead, for good
+        # The last good versions: the previous snapshot's documents (not the snapshot).
+        self._previous = (previous.kept, previous._failed) if previous is not None else None
+        self._flights: dict[str, threading.Lock] = {}
+        self._flights_lock = threading.Lock()
         months: dict[tuple[int, int], list[Article]] = {}
         for article in snapshot.articles:  # strftime per article is slow at 10,000
             published = article.published
@@ -67,13 +82,38 @@ class Documents:
 
     def resolve(self, path: str) -> Result:
         """Return what PATH (relative to BASE_URL, no leading slash) answers, and keep it."""
-        result = self.kept.get(path)
+        result = self.kept.get(path) or self._failed.get(path)
         if result is not None:
             return result
-        result = self.render(path)
+        with self._flights_lock:
+            flight = self._flights.setdefault(path, threading.Lock())
+        with flight:  # the first renders; the others wait, then find its result
+            result = self.kept.get(path) or self._failed.get(path)
+            if result is None:
+                result = self._render_kept(path)
+            with self._flights_lock:
+                self._flights.pop(path, None)
+        return result
+
+    def _render_kept(self, path: str) -> Result:
+        try:
+            result = self.render(path)
+        except Exception:  # a bug costs this document, and only once per snapshot
+            log.exception("error while serving /%s: its last good version answers", path)
+            result = self._last_good(path)
+            self._failed[path] = result
+            return result
         if result.status == 200:
             result = self.kept.hold(path, result)
         return result
+
+    def _last_good(self, path: str) -> Result:
+        if self._previous is not None:
+            kept, failed = self._previous
+            found = kept.get(path) or failed.get(path)
+            if found is not None:
+                return found
+        return Result(500, self.error(500))
 
     @property
     def kept_bytes(self) -> int:

@@ -35,6 +35,28 @@ SECURITY_HEADERS = {
     ),
 }
 
+MAX_TARGET = 4094  # bytes of path and query: gunicorn's limit on the request line
+
+
+def target_too_long(environ: Mapping[str, Any]) -> bool:
+    """Say whether the request's path and query pass MAX_TARGET (gunicorn refuses those)."""
+    return len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) > MAX_TARGET
+
+
+def malformed_page(status: int, reason: str) -> tuple[bytes, dict[str, str]]:
+    """Return our page and headers for a request the server cannot read; it echoes nothing."""
+    body = (
+        f"<!DOCTYPE html>\n<html lang=en><meta charset=utf-8>\n<title>{status} {reason}</title>\n"
+        f"<h1>{reason}</h1>\n<p>The server could not read this request.</p>\n"
+    ).encode()
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Length": str(len(body)),
+        "Cache-Control": "no-store",
+        **SECURITY_HEADERS,
+    }
+    return body, headers
+
 
 class Validators(NamedTuple):
     """A request's conditional headers, as sent (None when absent)."""

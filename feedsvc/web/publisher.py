@@ -25,6 +25,7 @@ from typing import Any
 from ..catalog.catalog import Catalog
 from ..catalog.snapshot import Snapshot
 from ..errors import Problem
+from ..render import inspection
 from ..render.document import Document
 from ..render.pages import Pages
 from ..render.router import Documents
@@ -82,7 +83,9 @@ class Publisher:
         except Exception:
             self.store.close()
             raise
-        self.catalog = Catalog.from_config(config, self.site.zone, self.site.host, self.store)
+        self.catalog = Catalog.from_config(
+            config, self.site.zone, self.site.host, self.store, inspect=inspection.inspect
+        )
         # Stable across days and machines: FEED_ID, else the site's own URL (kept once public).
         self.feed_id = config["FEED_ID"] or self.store.feed_id(self.site.base_url)
         self.bodies = self.catalog.folder.bodies
@@ -100,8 +103,10 @@ class Publisher:
         self._log_problems(snapshot)
         self.documents = self._documents(snapshot)
 
-    def _documents(self, snapshot: Snapshot) -> Documents:
-        return Documents(self.site, snapshot, self.pages, self.static, self.feed_id, self.bodies)
+    def _documents(self, snapshot: Snapshot, previous: Documents | None = None) -> Documents:
+        return Documents(
+            self.site, snapshot, self.pages, self.static, self.feed_id, self.bodies, previous
+        )
 
     def _log_problems(self, snapshot: Snapshot) -> None:
         """Log the problems of SNAPSHOT that the last one did not have: once per change."""
@@ -119,7 +124,8 @@ class Publisher:
                 self._log_problems(snapshot)
             if snapshot.version != self.documents.snapshot.version:
                 log.info("articles changed: %d published", len(snapshot.articles))
-                previous, self.documents = self.documents, self._documents(snapshot)
+                previous = self.documents
+                self.documents = self._documents(snapshot, previous)
                 if self.pinger is not None:
                     self.pinger.changed(previous, self.documents)
             elif snapshot is not self.documents.snapshot:
