@@ -3,7 +3,7 @@
     python bench/churn.py               # 64 pollers, 60 s, 4 workers
     python bench/churn.py --smoke       # about 10 s, for CI
 
-Starts `feedsvc serve` (several gunicorn workers) on a loopback port over a
+Starts `feedsvc serve` (several workers) on a loopback port over a
 temporary copy of the sample articles, and a separate churn process that every
 --interval seconds adds, edits (atomically: write and rename; or in place,
 in two chunks), renames or deletes an article. Meanwhile --pollers threads
@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load [60]")
     parser.add_argument("--smoke", action="store_true", help="a short run for CI (10 s)")
     parser.add_argument("--pollers", type=int, default=64, help="concurrent pollers [64]")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers [4]")
+    parser.add_argument("--workers", type=int, default=4, help="server workers [4]")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker [4]")
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between changes")
     parser.add_argument(

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import Server, free_port, start_server, stop_server, write_bulk
+from conftest import BASE_URL, Server, free_port, start_server, stop_server, write_bulk
 
 from feedsvc.web.granian_server import HEADER_READ_TIMEOUT_MS
 
@@ -193,3 +193,46 @@ def test_a_stop_while_workers_load_still_closes_their_stores(
             process.kill()
     assert time.monotonic() - stopped < 5, log.read_text()  # not left to the kill timeout
     assert not Path(f"{state}-wal").exists(), log.read_text()[-3000:]
+
+
+RESTART_PATHS = [
+    "feed.atom",
+    "feed.rss",
+    "feed.json",
+    "",
+    "articles/night-market-guide",
+    "tags/city/",
+    "tags/city/feed.atom",
+    "sitemap.xml",
+    "feeds.opml",
+]
+
+
+def _snapshot(server: Server) -> dict[tuple[str, str], tuple[int, str | None, bytes]]:
+    seen = {}
+    for path in RESTART_PATHS:
+        for encoding in ("identity", "gzip"):
+            status, headers, body = server.get(path, {"Accept-Encoding": encoding})
+            seen[path, encoding] = (status, headers.get("ETag"), body)
+    return seen
+
+
+def test_a_restart_on_a_warm_store_serves_the_same_bytes_and_etags(
+    articles: Path, tmp_path: Path
+) -> None:
+    # One public address: each start listens on another port.
+    env = {"FEEDSVC_STATE": str(tmp_path / "warm.sqlite3"), "FEEDSVC_BASE_URL": BASE_URL}
+    first = start_server(articles, env=env)
+    try:
+        before = _snapshot(first)
+    finally:
+        stop_server(first)
+    assert all(status == 200 and etag for status, etag, _ in before.values()), before.keys()
+    second = start_server(articles, env=env)  # the same store, now warm
+    try:
+        time.sleep(1.0)  # every worker has loaded
+        after = _snapshot(second)
+    finally:
+        stop_server(second)
+    for key, (status, etag, body) in before.items():
+        assert after[key] == (status, etag, body), key
