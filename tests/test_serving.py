@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -236,3 +237,19 @@ def test_a_restart_on_a_warm_store_serves_the_same_bytes_and_etags(
         stop_server(second)
     for key, (status, etag, body) in before.items():
         assert after[key] == (status, etag, body), key
+
+
+def test_a_cold_first_start_logs_its_progress_and_its_load_time(articles: Path) -> None:
+    write_bulk(articles, 2_000)  # past PROGRESS_EVERY files
+    server = start_server(articles, workers=1, timeout=120)
+    try:
+        deadline = time.monotonic() + 30
+        while " ready: " not in server.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = server.log.read_text()
+    finally:
+        stop_server(server)
+    assert re.search(r"first read of the articles: 2000 of 20\d\d files", log), log[-2000:]
+    assert re.search(
+        r"worker \d+ ready: 20\d\d articles published, .* \(loaded in [\d.]+ s\)", log
+    )

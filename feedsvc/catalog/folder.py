@@ -34,6 +34,7 @@ from .firstsight import keep_legacy_slug
 log = logging.getLogger(__name__)
 SETTLE = 0.25
 STOW_BATCH = 200  # texts written per transaction
+PROGRESS_EVERY = 2_000  # files: a first read of a folder this large logs its progress
 
 
 @dataclass(slots=True)
@@ -149,6 +150,8 @@ class Folder:
         paths = set()
         read: list[str] = []  # paths read anew
         batch: list[tuple[str, Text]] = []  # their texts, until the store takes them
+        step = 0 if self._scanned or len(found) < PROGRESS_EVERY else len(found) // 10
+        step = max(step, PROGRESS_EVERY) if step else 0
         for item in found:
             paths.add(item.path)
             self.unsettled.discard(item.path)
@@ -167,6 +170,8 @@ class Folder:
                     edited.setdefault(item.path, previous)
             article, text, problems = self._read(item, previous)
             self.files[item.path] = _File(item.signature, article, tuple(problems))
+            if step and len(self.files) % step == 0:  # a long first read says how far it is
+                log.info("first read of the articles: %d of %d files", len(self.files), len(found))
             if text is not None:
                 read.append(item.path)
                 batch.append((item.path, text))

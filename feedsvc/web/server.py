@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -46,15 +47,17 @@ class Server(BaseApplication):  # type: ignore[misc]  # gunicorn publishes no ty
 
 def ready(factory: Callable[[], Flask]) -> Flask:
     """In a worker: create the app, start watching the folder, and log that it is ready."""
+    started = time.monotonic()
     app = factory()
     publisher = app.extensions["feedsvc"]
     publisher.start_watching()
     gc.freeze()  # what start-up loaded lives forever: keep it out of every GC pass
     logging.getLogger("feedsvc").info(
-        "worker %d ready: %d articles published, changes noticed by %s",
+        "worker %d ready: %d articles published, changes noticed by %s (loaded in %.1f s)",
         os.getpid(),
         len(publisher.documents.snapshot.articles),
         publisher.mode,
+        time.monotonic() - started,
     )
     return app
 
