@@ -263,9 +263,11 @@ def test_requests_are_logged_in_the_combined_access_log_format(shared: Server) -
     # HOST - - [DAY/MON/YEAR:H:M:S ZONE] "REQUEST" STATUS BYTES "REFERER" "USER-AGENT"
     combined = (
         r"127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "
-        r'"GET /feed\.rss\?from=test HTTP/1\.1" 200 (-|\d+) "http://r/" "poller-test/1"'
+        r'"GET /feed\.rss\?from=test HTTP/1\.1" 200 (\d+) "http://r/" "poller-test/1"'
     )
-    assert re.fullmatch(combined, line), line
+    match = re.fullmatch(combined, line)
+    assert match, line
+    assert int(match.group(1)) == len(fetch(shared, "feed.rss").body)  # the bytes sent
 
 
 def test_default_worker_count_suits_the_machine() -> None:

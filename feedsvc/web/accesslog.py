@@ -2,15 +2,19 @@
 
 gunicorn's default access-log line is the combined format (Apache's and nginx's
 ``combined``): ``HOST - - [TIME] "REQUEST" STATUS BYTES "REFERER" "USER-AGENT"``.
-granian hands its access logger a dict per request; the formatter here writes
-the same line from it. granian does not report the bytes sent, so BYTES is ``-``.
+granian hands its access logger a dict per request, in the thread that ran the
+app, right after it; the formatter here writes the same line from it. granian
+does not report the bytes sent: ``sized`` notes the body's Content-Length in that
+thread as the app starts its response (``-`` for no body, as in a 304 or HEAD).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import threading
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from granian.log import LOGGING_CONFIG
@@ -19,6 +23,31 @@ from granian.log import LOGGING_CONFIG
 GRANIAN_FORMAT = (
     '%(addr)s "%(method)s %(path)s" %(status)d "%(header{referer})s" "%(header{user-agent})s"'
 )
+
+
+_sent = threading.local()  # the body size of the response this thread answered last
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def sized(app: WSGIApp) -> WSGIApp:
+    """Wrap APP so that the access log knows each response's body size."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        head = environ.get("REQUEST_METHOD") == "HEAD"
+
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            size = "-"
+            if not head:
+                for name, value in headers:
+                    if name.lower() == "content-length":
+                        size = "-" if value == "0" else value
+            _sent.size = size
+            return start_response(status, headers, *exc_info)
+
+        _sent.size = "-"
+        return app(environ, start)
+
+    return wsgi
 
 
 class CombinedFormatter(logging.Formatter):
@@ -32,7 +61,7 @@ class CombinedFormatter(logging.Formatter):
         target = fields["path"] + ("?" + fields["query_string"] if fields["query_string"] else "")
         return (
             f'{fields["addr"]} - - [{when}] "{fields["method"]} {target} {fields["protocol"]}" '
-            f'{fields["status"]} - "{fields["_h0"]}" "{fields["_h1"]}"'
+            f'{fields["status"]} {getattr(_sent, "size", "-")} "{fields["_h0"]}" "{fields["_h1"]}"'
         )
 
 

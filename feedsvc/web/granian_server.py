@@ -26,7 +26,7 @@ from granian.http import HTTP1Settings
 from granian.log import logger as _log  # the main process logs through granian's logger
 from granian.server import MPServer
 
-from .accesslog import GRANIAN_FORMAT, dictconfig
+from .accesslog import GRANIAN_FORMAT, dictconfig, sized
 from .server import ready
 
 HEADER_READ_TIMEOUT_MS = 10_000  # headers, and the wait for the next request on a kept-alive one
@@ -122,7 +122,7 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     if state["stop"]:
         raise SystemExit(0)
     server.readiness.announce()
-    return app
+    return sized(app)
 
 
 def run(host: str, port: int, workers: int, threads: int, factory: Callable[[], Flask]) -> None:
