@@ -19,14 +19,16 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ..errors import ArticleError, Problem
 from ..model import Article, Text
 from ..reading import files
 from ..reading.article import Inspect as Inspect  # the catalog hands it in
 from ..reading.article import read_article
+from ..reading.dates import name_date
 from ..reading.normalise import Defaults
+from ..store import parsed
 from ..store.bodies import StoredBodies
 from ..store.db import StateStore
 from .firstsight import keep_legacy_slug
@@ -75,6 +77,8 @@ class Folder:
         self.bodies = StoredBodies(store, self._reread)
         self._walk_problems: tuple[Problem, ...] = ()
         self._scanned = False
+        # What a previous process read (store/parsed.py): used by the first scan only.
+        self.known: parsed.Entries = {}
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
         """Read what changed at NOW: in PATHS (relative to the folder), else everywhere.
@@ -98,7 +102,19 @@ class Folder:
         else:
             changes = self._read_changed(found, scope, now)
         self._scanned = True
+        self.known = {}
         return changes
+
+    def parsed(self) -> parsed.Entries:
+        """Return what a restart may take as read: clean files, by path, as their reader gave them.
+
+        A file whose name carries a date is left out: its slug may depend on the store.
+        """
+        return {
+            path: (entry.signature, entry.article)
+            for path, entry in self.files.items()
+            if entry.article is not None and not entry.problems and name_date(path, UTC) is None
+        }
 
     def articles(self) -> Iterator[Article]:
         """Yield the article of every file that has one (its last good version)."""
@@ -162,6 +178,11 @@ class Folder:
                 self.unsettled.add(item.path)  # maybe still being written: read it later
                 continue
             changed = True
+            known = self.known.get(item.path) if entry is None else None
+            if known is not None and known[0] == item.signature:  # read by the last process
+                self.files[item.path] = _File(item.signature, known[1], ())
+                edited = None
+                continue
             previous = entry.article if entry else None
             if edited is not None:
                 if entry is None:

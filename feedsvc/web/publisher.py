@@ -30,6 +30,7 @@ from ..render.document import Document
 from ..render.pages import Pages
 from ..render.router import Documents
 from ..render.site import Site
+from ..store import parsed
 from ..store.db import StateStore
 from .watch import Watcher
 from .websub import Pinger
@@ -99,6 +100,10 @@ class Publisher:
         self._last_scan = time.monotonic()
         self._logged: frozenset[Problem] = frozenset()
         self.pinger: Pinger | None = None
+        # A restart takes each unchanged file as the last process read it (store/parsed.py).
+        self._parsed = parsed.location(config["STATE"])
+        self._fingerprint = parsed.fingerprint(config) if self._parsed else ""
+        self.catalog.folder.known = parsed.load(self._parsed, self._fingerprint)
         snapshot = self.catalog.scan(now)
         self._log_problems(snapshot)
         self.documents = self._documents(snapshot)
@@ -174,4 +179,5 @@ class Publisher:
         if self.pinger is not None:
             self.pinger.stop()
         with self._lock:  # a rescan in flight finishes first
+            parsed.save(self._parsed, self._fingerprint, self.catalog.folder.parsed())
             self.store.close()

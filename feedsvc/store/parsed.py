@@ -1,0 +1,94 @@
+"""Each file's parsed article, kept beside the state store so a restart need not parse it.
+
+A file beside STATE (``STATE.parsed``) maps each article file's path to its packed
+signature and the article read from it. A restart uses an entry only when the
+file's signature is unchanged and the fingerprint matches: the fingerprint covers
+feedsvc's own source, Python's version and every setting, so a new release, an
+edit of the code or a changed setting reads every file again. Only files that
+read cleanly are kept (a file with a problem is read again, so its problem is
+reported again). The file is written whole, atomically, by each worker after its
+first scan and when it stops; a file that cannot be read or written costs only
+the time it would have saved. No cache is kept for a PostgreSQL or in-memory store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..model import Article
+from . import pg
+
+log = logging.getLogger(__name__)
+Entries = dict[str, tuple[bytes, Article]]  # path -> (signature, article as read)
+_VERSION = 1
+CHUNK = 2_000  # entries per pickle: pickle remembers every object of one, so keep them small
+
+
+def location(state: str) -> str | None:
+    """Return where the parsed articles of the store STATE are kept, or None for none."""
+    if pg.is_url(state) or state in ("", ":memory:"):
+        return None
+    return state + ".parsed"
+
+
+def fingerprint(config: Mapping[str, Any]) -> str:
+    """Return what every entry depends on besides its file: our code, Python, the settings."""
+    digest = hashlib.sha256(f"{_VERSION} {sys.version}".encode())
+    package = Path(__file__).resolve().parent.parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    digest.update(repr(sorted((str(k), repr(v)) for k, v in config.items())).encode())
+    return digest.hexdigest()
+
+
+def load(path: str | None, expected: str) -> Entries:
+    """Return the entries kept at PATH under the fingerprint EXPECTED (none when it differs)."""
+    if path is None:
+        return {}
+    try:
+        entries: Entries = {}
+        with open(path, "rb") as f:
+            head = pickle.load(f)  # our own file, beside the state store, same owner
+            if head.get("fingerprint") != expected:
+                return {}
+            for _ in range(head["chunks"]):
+                entries.update(pickle.load(f))
+        return entries
+    except FileNotFoundError:
+        return {}
+    except Exception as e:  # a damaged or foreign file: read every article again
+        log.warning("%s: ignored (%s: %s); every article is read again", path, type(e).__name__, e)
+        return {}
+
+
+def save(path: str | None, fingerprint_: str, entries: Entries) -> None:
+    """Write ENTRIES to PATH whole, atomically; a failure is logged and costs nothing else."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".parsed-", dir=folder)
+        try:
+            items = list(entries.items())
+            chunks = [dict(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
+            with os.fdopen(handle, "wb") as f:
+                head = {"fingerprint": fingerprint_, "chunks": len(chunks)}
+                pickle.dump(head, f, protocol=pickle.HIGHEST_PROTOCOL)
+                for chunk in chunks:
+                    pickle.dump(chunk, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+    except OSError as e:
+        log.warning("%s: cannot be written (%s); restarts read every article", path, e)

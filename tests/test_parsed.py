@@ -1,0 +1,85 @@
+"""A restart takes unchanged files as the last process read them (store/parsed.py).
+
+Each test creates the app, stops it cleanly (that writes STATE.parsed), and
+creates it again on the same store, counting the files the reader opens.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from conftest import app_config, write_bulk
+
+from feedsvc import create_app
+from feedsvc.catalog import folder
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count the files read, from now on."""
+    seen: list[str] = []
+    real = folder.read_article
+
+    def counting(found, *args, **kwargs):
+        seen.append(found.path)
+        return real(found, *args, **kwargs)
+
+    monkeypatch.setattr(folder, "read_article", counting)
+    return seen
+
+
+def run(articles: Path, **extra: object) -> dict[str, tuple[int, str | None, bytes]]:
+    """Create the app, fetch its feeds and a page, stop it cleanly; return what it served."""
+    app = create_app(app_config(articles, **extra))
+    client = app.test_client()
+    served = {}
+    for path in ("/feed.atom", "/feed.json", "/articles/bulk-003", "/"):
+        response = client.get(path)
+        served[path] = (response.status_code, response.headers.get("ETag"), response.data)
+    app.extensions["feedsvc"].close()
+    return served
+
+
+@pytest.fixture
+def warm(articles: Path) -> dict[str, tuple[int, str | None, bytes]]:
+    write_bulk(articles, 30)
+    return run(articles)
+
+
+def test_a_restart_reads_no_file_whose_signature_is_unchanged(
+    articles: Path, warm: dict, reads: list[str]
+) -> None:
+    assert run(articles) == warm  # the same bytes and ETags
+    assert reads == []
+    assert (articles.parent / "state.sqlite3.parsed").exists()
+
+
+def test_a_file_edited_while_stopped_is_read_again(
+    articles: Path, warm: dict, reads: list[str]
+) -> None:
+    path = articles / "bulk-003.md"
+    path.write_text(path.read_text() + "\nA late line.\n", "utf-8")
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # settled
+    served = run(articles)
+    assert reads == ["bulk-003.md"]
+    assert b"A late line." in served["/articles/bulk-003"][2]
+
+
+def test_a_changed_setting_reads_every_file_again(
+    articles: Path, warm: dict, reads: list[str]
+) -> None:
+    run(articles, AUTHOR="Someone Else")
+    assert len(reads) >= 30
+
+
+def test_a_damaged_cache_is_ignored(
+    articles: Path, warm: dict, reads: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    (articles.parent / "state.sqlite3.parsed").write_bytes(b"not a pickle")
+    with caplog.at_level(logging.WARNING):
+        assert run(articles) == warm
+    assert len(reads) >= 30
+    assert "every article is read again" in caplog.text
