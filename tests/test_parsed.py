@@ -83,3 +83,11 @@ def test_a_damaged_cache_is_ignored(
         assert run(articles) == warm
     assert len(reads) >= 30
     assert "every article is read again" in caplog.text
+
+
+def test_a_new_store_reads_every_file_again(articles: Path, warm: dict, reads: list[str]) -> None:
+    state = articles.parent / "state.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{state}{suffix}").unlink(missing_ok=True)  # the bodies the cache names are gone
+    assert run(articles)["/feed.atom"][0] == 200
+    assert len(reads) >= 30

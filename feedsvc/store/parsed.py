@@ -4,7 +4,8 @@ A file beside STATE (``STATE.parsed``) maps each article file's path to its pack
 signature and the article read from it. A restart uses an entry only when the
 file's signature is unchanged and the fingerprint matches: the fingerprint covers
 feedsvc's own source, Python's version and every setting, so a new release, an
-edit of the code or a changed setting reads every file again. Only files that
+edit of the code or a changed setting reads every file again; and only while the
+store holds the entry's body (a new or replaced store does not). Only files that
 read cleanly are kept (a file with a problem is read again, so its problem is
 reported again). The file is written whole, atomically, by each worker after its
 first scan and when it stops; a file that cannot be read or written costs only
@@ -18,6 +19,7 @@ import hashlib
 import logging
 import os
 import pickle
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -26,6 +28,7 @@ from typing import Any
 
 from ..model import Article
 from . import pg
+from .db import StateStore
 
 log = logging.getLogger(__name__)
 Entries = dict[str, tuple[bytes, Article]]  # path -> (signature, article as read)
@@ -49,6 +52,17 @@ def fingerprint(config: Mapping[str, Any]) -> str:
         digest.update(source.read_bytes())
     digest.update(repr(sorted((str(k), repr(v)) for k, v in config.items())).encode())
     return digest.hexdigest()
+
+
+def usable(entries: Entries, store: StateStore) -> Entries:
+    """Return the ENTRIES whose body STORE holds (one query for every key)."""
+    if not entries:
+        return entries
+    try:
+        keys = {row[0] for row in store.db.execute("SELECT key FROM text")}
+    except sqlite3.Error:
+        return {}
+    return {path: entry for path, entry in entries.items() if entry[1].text_key in keys}
 
 
 def load(path: str | None, expected: str) -> Entries:

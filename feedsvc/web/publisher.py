@@ -103,7 +103,8 @@ class Publisher:
         # A restart takes each unchanged file as the last process read it (store/parsed.py).
         self._parsed = parsed.location(config["STATE"])
         self._fingerprint = parsed.fingerprint(config) if self._parsed else ""
-        self.catalog.folder.known = parsed.load(self._parsed, self._fingerprint)
+        known = parsed.load(self._parsed, self._fingerprint)
+        self.catalog.folder.known = parsed.usable(known, self.store)
         snapshot = self.catalog.scan(now)
         self._log_problems(snapshot)
         self.documents = self._documents(snapshot)
