@@ -9,7 +9,8 @@ generated corpus; nginx serves the same /feed.atom bytes from a file (what
 static site reaches. Measured in the same run, for each: /feed.atom 200 and 304
 requests per second (wrk, else a bounded Python client) and server CPU per
 request; a normal poller's 304 req/s while 64 and 256 connections send their
-headers slowly, and whether the server closes those; memory of every server
+headers slowly, against the same poller just before, and whether the server
+closes those; memory of every server
 process (RSS and PSS); a reload (SIGHUP) during a poll loop (errors, 5xx, the
 slowest answer); whether requests are logged in the combined format. Ratios are
 against nginx and against gunicorn (what `feedsvc serve` ran before).
@@ -198,6 +199,13 @@ def main() -> int:
                     failures.append("granian: no combined access-log line")
                 for count in slow_counts:
                     limit = 2.0 if args.smoke else 20.0
+                    alone, _ = load(  # the same poller just before: its own baseline
+                        process.port,
+                        args.seconds,
+                        {"If-None-Match": etags[name]},
+                        args.connections,
+                    )
+                    rates.setdefault(f"{name} alone{count}", []).append(alone)
                     slow = Slow(process.port, count, limit)
                     try:
                         time.sleep(0.5)
@@ -268,11 +276,11 @@ def report(
             )
         )
     for count in slow_counts:
-        base = [median(f"{n} 304") for n in SERVERS]
+        base = [median(f"{n} alone{count}") for n in SERVERS]
         slow = [median(f"{n} slow{count}") for n in SERVERS]
         rows.append(
             (
-                f"304 req/s with {count} slow connections (kept)",
+                f"304 req/s with {count} slow connections (vs just before)",
                 "",
                 *(f"{s:,.0f} ({s / b:.2f}x)" for s, b in zip(slow, base, strict=True)),
                 "",
