@@ -16,6 +16,7 @@ import click
 
 from .catalog.catalog import Catalog
 from .errors import warning
+from .reading import survey
 from .render.site import Site
 from .store.db import StateStore, StoreBound
 
@@ -60,6 +61,9 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     warnings = len(problems) - errors
     read = len(catalog.folder.files)
     kept = len(snapshot.articles) + len(snapshot.unpublished)
+    skipped = survey.skipped_by_extension(config["ARTICLES"])
+    if skipped:  # never silent; the summary line stays the last line
+        click.echo(f"skipped for their extension: {survey.describe(skipped)}")
     click.echo(
         f"{read} articles read, {len(snapshot.articles)} published, "
         f"{len(snapshot.unpublished)} unpublished, {read - kept} skipped, "

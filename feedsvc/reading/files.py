@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..errors import ArticleError, Problem, warning
 from .text import clean
 
-FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md"}
+FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".mdown": "md", ".mkd": "md"}
 _BAD_NAME = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 

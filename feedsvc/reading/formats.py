@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from ..errors import ArticleError, Problem, warning
+from . import matter
 from .text import collapse_spaces
 
 KNOWN_KEYS = {
@@ -256,10 +257,12 @@ def read_markdown(path: str, text: str) -> RawArticle:
     """Read Markdown with YAML front matter or a `Key: value` header block."""
     problems: list[Problem] = []
     source = ""
-    if _OPENS_FRONT_MATTER.match(text):
+    where: dict[str, int] = {}
+    if opened := matter.kind(text):
+        meta, body = (matter.read_toml if opened == "toml" else matter.read_json)(path, text)
+    elif _OPENS_FRONT_MATTER.match(text):
         source, end = _front_matter(path, text)
         meta = load_front_matter(path, source)
-        where: dict[str, int] = {}
         body = text[end:]
     else:
         lines = text.split("\n")

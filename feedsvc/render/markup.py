@@ -19,13 +19,33 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
 from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 from ..model import Article, Bodies, Text
 from ..reading.text import shorten
 
-_md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable(
-    ["table", "strikethrough"]
-)
+
+def _markdown() -> MarkdownIt:
+    """Return Markdown as bloggers write it: tables, strikethrough, footnotes, tasks, terms."""
+    return (
+        MarkdownIt("commonmark", {"html": True, "typographer": False})
+        .enable(["table", "strikethrough"])
+        .use(footnote_plugin)
+        .use(tasklists_plugin)
+        .use(deflist_plugin)
+    )
+
+
+_md = _markdown()
+# A blog engine's Markdown ("md-blog") also gives headings the anchors its engine gives.
+_md_blog = _markdown().use(anchors_plugin, min_level=2, max_level=4)
+MORE = "<!--more-->"  # the summary separator of Jekyll, Hugo, Pelican, Zola and Eleventy
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")
+# A task list's box becomes a character: a form control never reaches a reader.
+_TASK_BOX = re.compile(r'<input class="task-list-item-checkbox"( checked="checked")?[^>]*>')
 
 
 def _warm() -> None:
@@ -44,7 +64,7 @@ TAGS = {
     "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",
     "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "picture", "pre",
     "q", "s", "samp", "small", "source", "span", "strong", "sub", "summary", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "video",
+    "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "video", "section",
 }  # fmt: skip
 ATTRIBUTES = {
     "*": {"title", "lang", "dir"},
@@ -62,7 +82,9 @@ ATTRIBUTES = {
     "th": {"colspan", "rowspan", "align", "scope"},
     "ol": {"start", "reversed"},
     "code": {"class"},
+    **{tag: {"id"} for tag in ("h2", "h3", "h4", "li")},
 }
+ATTRIBUTES["a"] = ATTRIBUTES["a"] | {"id"}
 URL_ATTRIBUTES = {"href", "src", "poster", "cite"}
 SCHEMES = {"http", "https", "mailto", "data"}
 _SAFE = "/:@!$&'()*+,;=%~?#[]"  # reserved characters and existing %-escapes stay as written
@@ -118,6 +140,8 @@ def sanitise(fragment: str, base: str) -> str:
             return url
         if attribute == "srcset":
             return _srcset(value, base)
+        if attribute == "id":
+            return value if _ID.match(value) else None
         return value
 
     return nh3.clean(
@@ -138,8 +162,10 @@ def paragraphs(text: str) -> str:
 
 
 def _render(fmt: str, source: str, base: str) -> str:
-    if fmt == "md":
-        return sanitise(_md.render(source), base)
+    if fmt in ("md", "md-blog"):
+        rendered = (_md_blog if fmt == "md-blog" else _md).render(source)
+        rendered = _TASK_BOX.sub(lambda m: "\u2611" if m.group(1) else "\u2610", rendered)
+        return sanitise(rendered, base)
     return paragraphs(source)
 
 
@@ -209,6 +235,10 @@ def summary(article: Article, bodies: Bodies, base: str) -> str:
     """Return ARTICLE's summary: as written, else its first paragraph, at most 300 characters."""
     if article.summary:
         return shorten(article.summary)
+    if article.format in ("md", "md-blog"):
+        head, more, _ = bodies.text(article).body.partition(MORE)
+        if more and head.strip():
+            return shorten(plain(_render("md", head, base)).strip())
     if article.format == "txt":
         return shorten(bodies.text(article).body.split("\n\n", 1)[0])
     rendered = body_html(article, bodies, base)

@@ -1,0 +1,17 @@
+"""ENGINE=none gives the same feed entries as before blog engines were read (issue 13).
+
+Every file of today's corpora (tests/scenarios, with bad/ and awkward/, and the
+bundled articles) is read and rendered as a feed entry shows it; the digests
+must equal those recorded by ``engine_golden.py`` before the change.
+"""
+
+from __future__ import annotations
+
+import json
+
+from engine_golden import GOLDEN, digests, read_none
+
+
+def test_engine_none_reads_todays_corpora_exactly_as_before() -> None:
+    recorded = json.loads(GOLDEN.read_text())
+    assert digests(read_none) == recorded
