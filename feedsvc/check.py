@@ -55,15 +55,24 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
                 )
             )
     problems.sort()
+    root = config["ARTICLES"]
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     read = len(catalog.folder.files)
     kept = len(snapshot.articles) + len(snapshot.unpublished)
+    # The migration summary: never silent about what was skipped; the summary line stays last.
+    blog = catalog.folder.defaults.blog
+    if blog is not None:  # a clean folder in feedsvc's own layout prints only the summary
+        click.echo(survey.engine_line(blog, config["ENGINE"]))
     skipped = survey.skipped_by_extension(config["ARTICLES"])
-    if skipped:  # never silent; the summary line stays the last line
+    if skipped:
         click.echo(f"skipped for their extension: {survey.describe(skipped)}")
+    if blog is not None:
+        click.echo(f"skipped for their role: {survey.describe(survey.roles(root, blog))}")
+        keys = survey.keys_not_understood(root, blog, config["MAX_ARTICLE_BYTES"])
+        click.echo(f"keys not understood: {survey.describe(keys)}")
     click.echo(
         f"{read} articles read, {len(snapshot.articles)} published, "
         f"{len(snapshot.unpublished)} unpublished, {read - kept} skipped, "

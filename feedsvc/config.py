@@ -38,7 +38,24 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("ARTICLES", "articles", "Folder of article files, read recursively."),
+    Setting(
+        "ARTICLES",
+        "articles",
+        "Folder of article files, read recursively; or a blog engine's site root (see ENGINE).",
+    ),
+    Setting(
+        "ENGINE",
+        "auto",
+        "How ARTICLES is laid out: `auto` (recognise a blog engine from its configuration "
+        "file, else feedsvc's own layout), `none` (feedsvc's own layout), `jekyll`, `hugo`, "
+        "`pelican`, `zola` or `eleventy`.",
+    ),
+    Setting(
+        "IGNORE",
+        "",
+        "Comma-separated gitignore-style patterns of files under ARTICLES that are not "
+        "articles, on a blog engine's site.",
+    ),
     Setting(
         "BASE_URL",
         "http://127.0.0.1:8000/",
@@ -189,6 +206,8 @@ def validate(config: Mapping[str, Any]) -> None:
     feed_id = config["FEED_ID"]
     if feed_id and urlsplit(feed_id).scheme.lower() not in {"tag", "urn", "http", "https"}:
         raise ConfigError(f"FEED_ID must be a tag:, urn:, http: or https: URI, got {feed_id!r}")
+    if config["ENGINE"] not in {"auto", "none", "jekyll", "hugo", "pelican", "zola", "eleventy"}:
+        raise ConfigError("ENGINE must be auto, none, jekyll, hugo, pelican, zola or eleventy")
     if config["WATCH"] not in {"auto", "notify", "poll"}:
         raise ConfigError("WATCH must be 'auto', 'notify' or 'poll'")
     if config["RESCAN_INTERVAL"] <= 0:

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..model import Article
+from ..reading.engines import detect
 from ..reading.normalise import Defaults
 from ..store.db import StateStore
 from ..store.records import Record, Seen
@@ -77,7 +78,12 @@ class Catalog:
         """Return the catalog CONFIG describes; ZONE and HOST come from the site."""
         return cls(
             config["ARTICLES"],
-            Defaults(config["AUTHOR"], config["LANGUAGE"], zone),
+            Defaults(
+                config["AUTHOR"],
+                config["LANGUAGE"],
+                zone,
+                detect.resolve(config["ENGINE"], config["ARTICLES"], config["IGNORE"]),
+            ),
             store,
             config["ID_AUTHORITY"] or host,
             config["MAX_ARTICLE_BYTES"],

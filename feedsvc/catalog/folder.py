@@ -23,6 +23,7 @@ from ..errors import ArticleError, Problem
 from ..model import Article, Text
 from ..reading import files
 from ..reading.article import read_article
+from ..reading.engines import reader as engines
 from ..reading.normalise import Defaults
 from ..store.bodies import StoredBodies
 from ..store.db import StateStore
@@ -77,6 +78,7 @@ class Folder:
         found = None if scope is None else self._stat_paths(scope)
         if found is None:
             found, walk_problems = files.discover(self.root)
+            found = [item for item in found if self._reads(item.path)]
             changes = self._read_changed(found, None, now)
             if tuple(walk_problems) != self._walk_problems:
                 self._walk_problems = tuple(walk_problems)
@@ -102,6 +104,11 @@ class Folder:
             problems.extend(entry.problems)
         return problems
 
+    def _reads(self, path: str) -> bool:
+        """Say whether PATH is read: any file, or on a blog engine's site its posts only."""
+        blog = self.defaults.blog
+        return blog is None or engines.is_read(blog, path)
+
     def _stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
         """Return the article files among PATHS, or None when a full scan is needed."""
         root = os.path.realpath(self.root)
@@ -111,6 +118,8 @@ class Folder:
             if any(p.startswith(".") or p in ("", "..") for p in parts) or files.is_ignored(
                 parts[-1]
             ):
+                continue
+            if not self._reads(path):
                 continue
             full = os.path.join(root, path)
             try:

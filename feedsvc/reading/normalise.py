@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..errors import ArticleError
@@ -27,6 +27,9 @@ from ..model import Article, Author, Enclosure, Tag, Text
 from .dates import DateError, parse_date
 from .formats import RawArticle
 from .text import clean, collapse, slugify
+
+if TYPE_CHECKING:
+    from .engines import Blog
 
 _NAME_EMAIL = re.compile(r"^(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -41,6 +44,7 @@ class Defaults:
     author: str
     language: str
     zone: tzinfo
+    blog: Blog | None = None  # a blog engine's site (ENGINE), else feedsvc's own layout
 
 
 def _fail(raw: RawArticle, key: str, message: str) -> ArticleError:

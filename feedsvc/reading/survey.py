@@ -11,8 +11,14 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-from .files import FORMATS
+from ..errors import ArticleError
+from .engines import DRAFT, POST, Blog
+from .engines import reader as engines
+from .engines.common import not_understood
+from .files import FORMATS, discover, read
+from .formats import READERS
 
+_ROLE_NAMES = {"page": "pages", "ignored": "not content", "ignored by IGNORE": "ignored"}
 MAX_FILES = 100_000  # a survey of a huge tree stops counting, it never hangs check
 
 
@@ -41,3 +47,40 @@ def describe(counts: Counter[str]) -> str:
         f"{ext} {n}" for ext, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
     )
     return f"{total} ({parts})" if total else "0"
+
+
+def roles(root: str | os.PathLike[str], blog: Blog) -> Counter[str]:
+    """Return how many files of a known format BLOG's engine does not read, by role."""
+    found, _ = discover(root)
+    counts: Counter[str] = Counter()
+    for item in found:
+        kind = engines.role(blog, item.path)
+        if kind not in (POST, DRAFT):
+            counts[_ROLE_NAMES.get(kind, kind)] += 1
+    return counts
+
+
+def keys_not_understood(root: str | os.PathLike[str], blog: Blog, max_bytes: int) -> Counter[str]:
+    """Return how many posts carry each front matter key that nothing gives a meaning."""
+    found, _ = discover(root)
+    counts: Counter[str] = Counter()
+    for item in found:
+        if not engines.is_read(blog, item.path):
+            continue
+        try:
+            text, _ = read(item, max_bytes)
+            raw = READERS[FORMATS[os.path.splitext(item.path)[1].lower()]](item.path, text)
+        except ArticleError:
+            continue  # reported with the articles
+        counts.update(not_understood(raw.meta, engines.module(blog).understood()))
+    return counts
+
+
+def engine_line(blog: Blog | None, setting: str) -> str:
+    """Return check's line naming the engine and where it was recognised."""
+    if blog is None:
+        why = "ENGINE=none" if setting == "none" else "no blog engine's configuration file"
+        return f"engine: none ({why}; feedsvc's own layout)"
+    if blog.source:
+        return f"engine: {blog.engine} (recognised from {blog.source})"
+    return f"engine: {blog.engine} (set by ENGINE; no configuration file read)"

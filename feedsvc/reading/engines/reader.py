@@ -1,0 +1,72 @@
+"""Read one file of a blog engine's site: adapt its keys, normalise, add its link."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import re
+from types import ModuleType
+
+from ...errors import ArticleError, Problem
+from ...model import Article, Text
+from ..formats import RawArticle
+from ..normalise import Defaults, normalise
+from . import DRAFT, POST, Blog, jekyll
+from .common import not_understood
+
+MODULES: dict[str, ModuleType] = {"jekyll": jekyll}
+IGNORED_BY_SETTING = "ignored by IGNORE"
+_UNKNOWN_KEY = re.compile(r"^unknown front matter key '([^']*)' ignored$")
+
+
+def module(blog: Blog) -> ModuleType:
+    """Return the module that reads BLOG's engine."""
+    found = MODULES.get(blog.engine)
+    if found is None:
+        raise ArticleError(blog.source or "ENGINE", f"{blog.engine} sites are not read yet")
+    return found
+
+
+def ignored(patterns: tuple[str, ...], path: str) -> bool:
+    """Say whether PATH matches a gitignore-style pattern: `name`, `dir/`, `/anchored`, `*`."""
+    parts = path.split("/")
+    for pattern in patterns:
+        folder_only = pattern.endswith("/")
+        pattern = pattern.strip("/") if pattern.startswith("/") else pattern.rstrip("/")
+        if "/" in pattern:  # anchored at the root: the path or one of its folders
+            prefixes = ["/".join(parts[:n]) for n in range(1, len(parts) + (not folder_only))]
+            if any(fnmatch.fnmatchcase(p, pattern) for p in prefixes):
+                return True
+        else:
+            names = parts[:-1] if folder_only else parts
+            if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+                return True
+    return False
+
+
+def role(blog: Blog, path: str) -> str:
+    """Return what PATH is to BLOG's engine: post, draft, page or ignored (IGNORE)."""
+    if blog.ignore and ignored(blog.ignore, path):
+        return IGNORED_BY_SETTING
+    return str(module(blog).role(blog, path))
+
+
+def is_read(blog: Blog, path: str) -> bool:
+    """Say whether PATH is read as an article: a post or a draft."""
+    return role(blog, path) in (POST, DRAFT)
+
+
+def read(
+    blog: Blog, raw: RawArticle, defaults: Defaults
+) -> tuple[Article, Text, list[Problem], tuple[str, ...]]:
+    """Return RAW read as BLOG's engine reads it, its warnings and the keys not understood."""
+    engine = module(blog)
+    kind = role(blog, raw.path)
+    adapted = engine.adapt(blog, raw, kind)
+    zone = blog.zone or defaults.zone
+    article, text = normalise(adapted, dataclasses.replace(defaults, zone=zone, blog=None))
+    where = engine.link(blog, adapted, article, zone)
+    fmt = "md-blog" if article.format == "md" else article.format
+    article = dataclasses.replace(article, format=fmt, link=where.link, old_paths=where.old_paths)
+    warnings = [w for w in raw.warnings if not _UNKNOWN_KEY.match(w.message)]
+    return article, text, warnings, not_understood(raw.meta, engine.understood())
