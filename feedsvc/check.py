@@ -1,7 +1,8 @@
 """``feedsvc check``: every problem, compiler style, and a summary line.
 
 Besides what the catalog reports, it warns about every published article
-whose date or id exists only in the state store, and says how to pin it.
+whose date or id exists only in the state store (a date its file name gives
+exactly is not), and says how to pin it.
 The store is read into memory, so checking never creates, writes or moves it;
 problems come back with the snapshot and go to standard output only.
 """
@@ -17,6 +18,8 @@ import click
 from .catalog.catalog import Catalog
 from .errors import warning
 from .reading import survey
+from .reading.dates import name_date
+from .render import inspection
 from .render.site import Site
 from .store.db import StateStore, StoreBound
 
@@ -33,13 +36,15 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
         bound.append(warning(config["STATE"], f"{e}; checked as if it were empty"))
         store.close()
         store = StateStore.read_only(":memory:")
-    catalog = Catalog.from_config(config, site.zone, site.host, store, settle=0.0)
+    catalog = Catalog.from_config(
+        config, site.zone, site.host, store, settle=0.0, inspect=inspection.inspect
+    )
     snapshot = catalog.scan(now)
     problems = bound + list(snapshot.problems)
     for article in snapshot.articles + snapshot.unpublished:
         if article.draft:
             continue
-        if not article.date_pinned:
+        if not article.date_pinned and article.published != name_date(article.path, site.zone):
             problems.append(
                 warning(
                     article.path,

@@ -42,8 +42,10 @@ def _settings(
     articles: str | None, config_file: str | None, state: str | None = None
 ) -> dict[str, Any]:
     """Export the given options as FEEDSVC_* variables and return the full configuration."""
-    if state:
-        os.environ[config.ENV_PREFIX + "STATE"] = os.path.abspath(state)
+    if state:  # a file is made absolute; a postgresql:// URL is kept as it is
+        os.environ[config.ENV_PREFIX + "STATE"] = (
+            state if "://" in state else os.path.abspath(state)
+        )
     if config_file:
         os.environ[config.ENV_PREFIX + "CONFIG"] = os.path.abspath(config_file)
     if articles:
@@ -153,11 +155,14 @@ def check(articles: str | None, config_file: str | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Do not show progress.")
 def build(outdir: str, articles: str | None, config_file: str | None, quiet: bool) -> None:
     """Write every feed, page and asset under OUTDIR, as a static server serves them."""
-    from .build import run
+    from .build import UnsafeOutput, run
 
     settings = _settings(articles, config_file)
     _check_store(settings)
-    run(settings, outdir, progress=not quiet)
+    try:
+        run(settings, outdir, progress=not quiet)
+    except UnsafeOutput as e:
+        raise click.ClickException(str(e)) from None
 
 
 @main.command()

@@ -86,7 +86,7 @@ SETTINGS: tuple[Setting, ...] = (
         "FEED_ID",
         "",
         "Id of the site's feed (a URI: tag:, urn:, http: or https:); empty means the one "
-        "recorded in the state store, else BASE_URL without its last slash.",
+        "recorded in the state store, else BASE_URL itself.",
     ),
     Setting("FEED_CONTENT", "full", "`full` or `summary`: what feed entries carry."),
     Setting("FEED_MAX_BYTES", 1048576, "Byte budget of one feed document."),
@@ -116,14 +116,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXIES", 0, "How many reverse proxies' X-Forwarded-* headers to trust."),
     Setting("ICON", "", "URL of the feed icon (relative to BASE_URL or absolute)."),
     Setting("LOGO", "", "URL of the feed logo (relative to BASE_URL or absolute)."),
+    Setting(
+        "WEBSUB_HUBS",
+        "",
+        "WebSub hub URLs (a TOML list, or separated by spaces or commas). When set, every "
+        'feed but the archives names them (`rel="hub"`, in the document and a `Link` '
+        "header), and each change of a feed's bytes is announced to each hub once.",
+    ),
+    Setting(
+        "TOMBSTONE_DAYS",
+        30,
+        "Days a deleted article stays announced in the Atom feed as an RFC 6721 "
+        "`at:deleted-entry` (0: never).",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+LIST_KEYS = frozenset({"WEBSUB_HUBS"})  # text, or a list in TOML
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:
     """Return VALUE converted to the type of KEY's default."""
     default = DEFAULTS[key]
+    if key in LIST_KEYS and isinstance(value, list | tuple):
+        value = " ".join(str(item) for item in value)
     try:
         if isinstance(default, bool):
             if isinstance(value, str):
@@ -195,7 +211,7 @@ def validate(config: Mapping[str, Any]) -> None:
     for key in ("FEED_SIZE", "PAGE_SIZE", "FEED_MAX_BYTES", "MAX_ARTICLE_BYTES"):
         if config[key] < 1:
             raise ConfigError(f"{key} must be at least 1")
-    for key in ("CACHE_MAX_AGE", "TRUSTED_PROXIES", "DOCUMENT_CACHE_BYTES"):
+    for key in ("CACHE_MAX_AGE", "TRUSTED_PROXIES", "DOCUMENT_CACHE_BYTES", "TOMBSTONE_DAYS"):
         if config[key] < 0:
             raise ConfigError(f"{key} must not be negative")
     authority = config["ID_AUTHORITY"]
@@ -212,6 +228,16 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("WATCH must be 'auto', 'notify' or 'poll'")
     if config["RESCAN_INTERVAL"] <= 0:
         raise ConfigError("RESCAN_INTERVAL must be positive")
+    for hub in hub_list(config.get("WEBSUB_HUBS", "")):
+        parts = urlsplit(hub)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ConfigError(f"WEBSUB_HUBS: {hub!r} is not an absolute http(s) URL")
+
+
+def hub_list(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Return the hub URLs VALUE names: a list, or text separated by spaces or commas."""
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
 
 
 def is_local(authority: str) -> bool:

@@ -443,14 +443,14 @@ def test_unexpected_error_in_one_file_skips_only_that_file(
 
     (articles / "trips-a-bug.md").write_bytes(b"# Trips a Bug\n\nBody.\n")
     settle(articles)
-    real = folder.normalise
+    real = folder.normalise_warned
 
     def buggy(raw, defaults):
         if raw.path == "trips-a-bug.md":
             raise ZeroDivisionError("a bug we have not found yet")
         return real(raw, defaults)
 
-    monkeypatch.setattr(folder, "normalise", buggy)
+    monkeypatch.setattr(folder, "normalise_warned", buggy)
     caplog.set_level(logging.WARNING, logger="feedsvc")
     app = create_app(app_config(articles))
     assert any("trips-a-bug.md: error: unexpected error" in r.getMessage() for r in caplog.records)

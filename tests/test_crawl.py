@@ -70,7 +70,7 @@ def expected_paths(now: datetime) -> set[str]:
         paths |= {f"tags/{tag}/"} | {f"tags/{tag}/feed.{kind}" for kind in ("atom", "rss", "json")}
     paths |= {f"archive/{month}.{kind}" for month in months for kind in ("atom", "rss", "json")}
     paths |= {"page/2/", "page/3/"}  # six articles, PAGE_SIZE 2
-    paths |= {f"static/{name}" for name in ("style.css", "print.css", "favicon.svg", "feed.xsl")}
+    paths |= {f"static/{name}" for name in ("style.css", "print.css", "favicon.svg", "feed.css")}
     return paths
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedsvc.reading.dates import DateError, parse_date
+from feedsvc.reading.dates import DateError, name_date, parse_date, split_name
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -118,3 +118,27 @@ def test_any_text_parses_to_aware_utc_or_raises_date_error(text: str) -> None:
 )
 def test_iso_round_trip(value: datetime) -> None:
     assert parse_date(value.isoformat(), PARIS) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("2024-03-05-harbour-news", (date(2024, 3, 5), "harbour-news")),
+        ("2024-02-29-leap", (date(2024, 2, 29), "leap")),
+        ("2023-02-29-not-leap", None),
+        ("2024-13-01-month", None),
+        ("2024-03-05", None),  # a date and nothing else is the whole slug
+        ("2024-03-05-", None),
+        ("0999-01-01-too-early", None),
+        ("24-03-05-short-year", None),
+        ("news-2024-03-05", None),
+    ],
+)
+def test_jekyll_style_names_split_into_date_and_rest(name: str, expected: object) -> None:
+    assert split_name(name) == expected
+
+
+def test_file_name_date_is_midnight_in_the_zone() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    assert name_date("posts/2024-07-05-summer.md", paris) == datetime(2024, 7, 4, 22, tzinfo=UTC)
+    assert name_date("posts/summer.md", paris) is None

@@ -163,7 +163,8 @@ def test_any_method_and_headers_are_answered_without_error(
     headers.pop("Transfer-Encoding", None)
     response = fuzz_client.open(path, method=method, headers=headers)
     assert_handled(response, caplog)
-    if method not in {"GET", "HEAD"}:
+    if method not in {"GET", "HEAD"} and not (response.status_code == 400 and "Host" in headers):
+        # (a malformed Host, such as ".", is a 400 from Werkzeug's routing, as RFC 9112 asks)
         assert response.status_code == 405
         assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
 

@@ -19,6 +19,7 @@ from conftest import SAMPLES, Server, app_config, start_server, stop_server
 
 from feedsvc import create_app
 from feedsvc.render.router import Documents
+from feedsvc.web import http
 
 ROUTES = [
     "",
@@ -246,6 +247,35 @@ def test_real_server_refuses_oversized_and_malformed_requests(
     assert 400 <= status < 500 or (status == 0 and what == "a TLS hello"), (what, response[:300])
     assert b"Traceback" not in response
     assert real.process.poll() is None
+    assert real.get("feed.atom")[0] == 200
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (get(b"/" + b"a" * 10_000), 414),
+        (get(b"/feed.atom", b"X-Long: " + b"v" * 20_000), 431),
+        (get(b"/feed.atom", *[b"X-H%d: v" % i for i in range(200)]), 431),
+        (get(b"/feed.atom", b"Bad Header Name: <script>v</script>"), 400),
+        (b"GET /feed.atom HTTP/9.9\r\nHost: x\r\n\r\n", 400),
+        (b"G<script>ET /x HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    ],
+)
+def test_pages_for_malformed_requests_are_ours_with_our_security_headers(
+    real: Server, request_bytes: bytes, status: int
+) -> None:
+    answered, response = raw_request(real, request_bytes)
+    assert answered == status, response[:300]
+    head, _, body = response.partition(b"\r\n\r\n")
+    headers = dict(line.decode("latin-1").split(": ", 1) for line in head.split(b"\r\n")[1:])
+    for name, value in http.SECURITY_HEADERS.items():
+        assert headers[name] == value, name
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Cache-Control"] == "no-store"
+    assert int(headers["Content-Length"]) == len(body)
+    assert body.startswith(b"<!DOCTYPE html>")
+    assert b"script" not in body and b"Bad Header" not in body  # the request is never echoed
     assert real.get("feed.atom")[0] == 200
 
 

@@ -95,6 +95,9 @@ def test_export_from_postgresql_and_import_into_sqlite_keeps_the_feeds(
         main, ["state", "export", str(exported), "--articles", str(articles), "--state", pg]
     )
     assert result.exit_code == 0, result.output
+    assert exported.read_text().count('"kind": "article"') == len(  # read from PostgreSQL
+        app.extensions["feedsvc"].catalog.snapshot.articles
+    )
     sqlite = str(tmp_path / "moved.sqlite3")
     result = CliRunner().invoke(
         main, ["state", "import", str(exported), "--articles", str(articles), "--state", sqlite]

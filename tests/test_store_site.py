@@ -221,7 +221,7 @@ def test_feed_id_is_stable_across_days_and_stores_and_can_be_set(
         app = create_app(app_config(articles, BASE_URL=PUBLIC, STATE=str(tmp_path / name)))
         feeds.append(feedparser.parse(app.test_client().get("/feed.atom").data).feed)
         app.extensions["feedsvc"].close()
-    assert [feed.id for feed in feeds] == ["https://feeds.example.org"] * 2
+    assert [feed.id for feed in feeds] == ["https://feeds.example.org/"] * 2
     app = create_app(app_config(articles, BASE_URL=PUBLIC, FEED_ID="urn:uuid:1234"))
     assert feedparser.parse(app.test_client().get("/feed.atom").data).feed.id == "urn:uuid:1234"
     tag = next(iter(app.extensions["feedsvc"].catalog.snapshot.tags))

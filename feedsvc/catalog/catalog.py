@@ -1,7 +1,7 @@
 """The catalog: the articles folder, read incrementally, as immutable snapshots.
 
 ``folder`` reads only new and changed files; the catalog settles duplicate
-slugs and ids (the earlier date wins, then the path), resolves each article's
+slugs and ids (first come keeps, see ``duplicates``), resolves each article's
 id and dates against the state store, and assembles the snapshot. A rebuild
 reuses each unchanged article's resolved form and digest, and an edit that
 keeps an article's place patches the snapshot instead, so one change costs
@@ -25,9 +25,9 @@ from ..reading.engines import detect
 from ..reading.normalise import Defaults
 from ..store.db import StateStore
 from ..store.records import Record, Seen
-from . import duplicates
-from .folder import SETTLE, Folder
-from .snapshot import Snapshot, assemble, digest, version
+from . import duplicates, firstsight
+from .folder import SETTLE, Folder, Inspect
+from .snapshot import Snapshot, assemble, author_slug, digest, swap, tombstones, version
 
 log = logging.getLogger(__name__)
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
@@ -45,11 +45,14 @@ class Catalog:
         max_bytes: int,
         settle: float = SETTLE,
         authority_pinned: bool = False,
+        tombstone_days: float = 0,
+        inspect: Inspect | None = None,
     ):
-        self.folder = Folder(root, defaults, max_bytes, store, settle)
+        self.folder = Folder(root, defaults, max_bytes, store, settle, inspect)
         self.authority_pinned = authority_pinned  # ID_AUTHORITY set: mint new ids with it
         self.store = store
         self.authority = authority
+        self.tombstone_days = tombstone_days
         self.synced: dict[str, tuple[str, str]] = {}  # slug -> what the store last heard
         self.records: dict[str, Record] = store.records()
         self.snapshot: Snapshot | None = None
@@ -73,22 +76,18 @@ class Catalog:
         zone: tzinfo,
         host: str,
         store: StateStore,
-        settle: float = SETTLE,
+        **options: Any,
     ) -> Catalog:
-        """Return the catalog CONFIG describes; ZONE and HOST come from the site."""
+        """Return the catalog CONFIG describes; ZONE, HOST from the site; OPTIONS as given."""
         return cls(
             config["ARTICLES"],
-            Defaults(
-                config["AUTHOR"],
-                config["LANGUAGE"],
-                zone,
-                detect.resolve(config["ENGINE"], config["ARTICLES"], config["IGNORE"]),
-            ),
+            Defaults(config["AUTHOR"], config["LANGUAGE"], zone, detect.from_config(config)),
             store,
             config["ID_AUTHORITY"] or host,
             config["MAX_ARTICLE_BYTES"],
-            settle=settle,
             authority_pinned=bool(config["ID_AUTHORITY"]),
+            tombstone_days=config["TOMBSTONE_DAYS"],
+            **options,
         )
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:
@@ -116,15 +115,16 @@ class Catalog:
         drafts: list[Article] = []
         for article in self.folder.articles():
             (drafts if article.draft else candidates).append(article)
+        first = firstsight.FirstCome(self.store, self.records)
         winners, dupes = duplicates.winners(
-            candidates, attrgetter("slug"), "slug", self._first_date
+            candidates, attrgetter("slug"), "slug", self._first_date, first.by_slug
         )
         self._sync(winners, now)
         resolved = self._resolve_all(self._recorded(winners))
         resolved, id_dupes = duplicates.winners(
-            resolved, lambda a: a.id or "", "id", self._first_date
+            resolved, lambda a: a.id or "", "id", self._first_date, first.by_id
         )
-        self._dupes = dupes + id_dupes
+        self._dupes = dupes + id_dupes + duplicates.tag_clashes(resolved)
         return assemble(
             resolved,
             drafts,
@@ -133,6 +133,8 @@ class Catalog:
             gone={slug for slug, record in self.records.items() if record.gone is not None},
             digests=self._digests(),
             problems=self._problems(),
+            deleted=tombstones(self.records),
+            tombstone_days=self.tombstone_days,
         )
 
     def _digests(self) -> dict[str, bytes]:
@@ -144,7 +146,7 @@ class Catalog:
         None means a rebuild is due.
 
         Only edits that keep an article's place qualify: same slug, written date,
-        id, aliases and tags, published before and after. Everything else (new,
+        id, aliases, tags and authors, published before and after. Everything else (new,
         deleted, renamed, re-dated, drafted files, duplicates) takes ``_build``.
         """
         before = self.snapshot
@@ -170,6 +172,7 @@ class Catalog:
                     new.id,
                     new.aliases,
                     new.tags,
+                    new.authors,
                     new.date_pinned,
                     new.id_pinned,
                 )
@@ -179,6 +182,7 @@ class Catalog:
                     old.id,
                     old.aliases,
                     old.tags,
+                    old.authors,
                     old.date_pinned,
                     old.id_pinned,
                 )
@@ -187,15 +191,12 @@ class Catalog:
             edits.append(new)
         if not edits:
             return replace(before, problems=self._problems())
-        seen = [
-            Seen(a.slug, a.path, a.content_hash, a.published)
-            for a in edits
-            if self.synced.get(a.slug) != (a.content_hash, a.path)
-        ]
+        seen = self._seen(a for a in edits if self.synced.get(a.slug) != (a.content_hash, a.path))
         if seen:
             self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([a.slug for a in seen]))
         live, by_slug, tags = list(before.articles), dict(before.by_slug), dict(before.tags)
+        authors = dict(before.authors)
         position = {a.slug: i for i, a in enumerate(live)}
         for new in edits:
             self.synced[new.slug] = (new.content_hash, new.path)
@@ -206,15 +207,17 @@ class Catalog:
             self._resolved[new.slug] = (new, self.records[new.slug], done, digest(done))
             live[position[new.slug]] = done
             by_slug[new.slug] = done
-            for tag in done.tags:
-                tag_, items = tags[tag.slug]
-                tags[tag.slug] = (tag_, tuple(done if a is old_done else a for a in items))
+            swap(tags, {t.slug for t in done.tags}, old_done, done)
+            swap(authors, {author_slug(a) for a in done.authors}, old_done, done)
         return replace(
             before,
             articles=tuple(live),
             by_slug=by_slug,
             tags=tags,
-            version=version(live, before.redirects, before.gone, self._digests()),
+            authors=authors,
+            version=version(
+                live, before.redirects, before.gone, self._digests(), before.tombstones
+            ),
             problems=self._problems(),
         )
 
@@ -227,11 +230,7 @@ class Catalog:
 
     def _sync(self, winners: list[Article], now: datetime) -> None:
         current = {a.slug: (a.content_hash, a.path) for a in winners}
-        seen = [
-            Seen(a.slug, a.path, a.content_hash, a.published)
-            for a in winners
-            if self.synced.get(a.slug) != current[a.slug]
-        ]
+        seen = self._seen(a for a in winners if self.synced.get(a.slug) != current[a.slug])
         gone = [slug for slug in self.synced if slug not in current]
         gone += [
             slug
@@ -247,6 +246,9 @@ class Catalog:
             else:
                 self.records.update(self.store.records([s.slug for s in seen]))
         self.synced = current
+
+    def _seen(self, articles: Iterable[Article]) -> list[Seen]:
+        return firstsight.seen(articles, self.records, self.root, self.folder.defaults.zone)
 
     def _recorded(self, winners: list[Article]) -> list[Article]:
         """Return WINNERS that have a record in the store.

@@ -5,7 +5,9 @@ notifications) stats only those; either reads only new and changed files. A
 file whose mtime is younger than SETTLE seconds is left for a later scan (and
 listed in ``unsettled``), so a file caught half-written is not published; the
 first scan reads everything. A file that fails after an edit keeps its last
-good version until it parses again. What was read hands its text to the state
+good version until it parses again; a folder that is missing or cannot be
+listed keeps every last good version (a deploy swapping it), while a folder
+present and empty has no articles. What was read hands its text to the state
 store in batches (``store.bodies``), so a cold load never holds every body at
 once. Problems are returned with the snapshot, never logged here.
 """
@@ -22,11 +24,13 @@ from datetime import datetime
 from ..errors import ArticleError, Problem
 from ..model import Article, Text
 from ..reading import files
+from ..reading.article import Inspect as Inspect  # the catalog hands it in
 from ..reading.article import read_article
 from ..reading.engines import reader as engines
 from ..reading.normalise import Defaults
 from ..store.bodies import StoredBodies
 from ..store.db import StateStore
+from .firstsight import keep_legacy_slug
 
 log = logging.getLogger(__name__)
 SETTLE = 0.25
@@ -58,13 +62,16 @@ class Folder:
         max_bytes: int,
         store: StateStore,
         settle: float = SETTLE,
+        inspect: Inspect | None = None,
     ):
         self.root = root
+        self.inspect = inspect
         self.defaults = defaults
         self.max_bytes = max_bytes
         self.settle = settle  # 0: every file counts as settled (``feedsvc check``)
         self.files: dict[str, _File] = {}
         self.unsettled: set[str] = set()
+        self.store = store
         self.bodies = StoredBodies(store, self._reread)
         self._walk_problems: tuple[Problem, ...] = ()
         self._scanned = False
@@ -79,7 +86,13 @@ class Folder:
         if found is None:
             found, walk_problems = files.discover(self.root)
             found = [item for item in found if self._reads(item.path)]
-            changes = self._read_changed(found, None, now)
+            why = None if found else files.unavailable(self.root)
+            if why is not None:  # an empty folder can be listed: it publishes nothing
+                keep = "; the last good articles stay published" if self.files else ""
+                walk_problems = [ArticleError(self.root, why + keep).problem]
+                changes = Changes(False, None)  # nothing read, nothing dropped
+            else:
+                changes = self._read_changed(found, None, now)
             if tuple(walk_problems) != self._walk_problems:
                 self._walk_problems = tuple(walk_problems)
                 changes = Changes(True, None)
@@ -125,6 +138,8 @@ class Folder:
             try:
                 st = os.lstat(full)
             except FileNotFoundError:
+                if files.unavailable(root):
+                    return None  # the folder itself went: a full scan keeps the last good
                 continue  # deleted: _read_changed drops it
             except OSError:
                 return None
@@ -182,8 +197,10 @@ class Folder:
     ) -> tuple[Article | None, Text | None, list[Problem]]:
         """Return the article ITEM holds now (and its text), else PREVIOUS; and the problems."""
         try:
-            article, text, problems = read_article(item, self.defaults, self.max_bytes)
-            return article, text, problems
+            article, text, problems = read_article(
+                item, self.defaults, self.max_bytes, self.inspect
+            )
+            return keep_legacy_slug(self.store, article), text, problems
         except Exception as e:  # a bug must cost one article, not the feed
             if not isinstance(e, ArticleError):
                 log.debug("unexpected error reading %s", item.path, exc_info=True)

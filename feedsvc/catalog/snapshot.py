@@ -3,8 +3,10 @@
 Pure: ``assemble`` turns resolved articles (ids and dates filled in from the
 state store) into the immutable ``Snapshot`` the renderers read: published
 articles newest first, redirects (an article's aliases and its old slugs),
-gone slugs (410), tags, and when the next scheduled article is due. Its
-``version`` hashes each article's digest, so equal versions render equal bytes.
+gone slugs (410), tags, authors (by the slug of their name), the tombstones
+of recently deleted articles, and when the snapshot next changes by itself (a
+scheduled article comes due, a tombstone expires). Its ``version`` hashes each
+article's digest and the tombstones, so equal versions render equal bytes.
 """
 
 from __future__ import annotations
@@ -12,12 +14,22 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import Problem
-from ..model import Article, Tag
+from ..model import Article, Author, Tag
 from ..reading.normalise import content_hash
+from ..reading.text import slugify
+from ..store.records import Record
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """A deleted article as feeds announce it (RFC 6721): its id and when it went."""
+
+    id: str
+    when: datetime
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,8 @@ class Snapshot:
     version: str
     problems: tuple[Problem, ...] = field(default=())
     unpublished: tuple[Article, ...] = field(default=())  # drafts and scheduled
+    authors: dict[str, tuple[Author, tuple[Article, ...]]] = field(default_factory=dict)
+    tombstones: tuple[Tombstone, ...] = field(default=())  # newest deletion first
 
     def is_current(self, now: datetime) -> bool:
         """Say whether no scheduled article has come due by NOW."""
@@ -50,6 +64,7 @@ def digest(article: Article) -> bytes:
         a.lang,
         a.aliases,
         a.enclosure,
+        a.image,
         a.text_key,  # the bio (the body is in content_hash)
         a.id_pinned,
         a.date_pinned,
@@ -75,12 +90,51 @@ def version(
     redirects: Mapping[str, str],
     gone: Iterable[str],
     digests: Mapping[str, bytes],
+    tombstones: Sequence[Tombstone] = (),
 ) -> str:
-    """Return the hash of what a snapshot with LIVE, REDIRECTS and GONE serves."""
+    """Return the hash of what a snapshot with LIVE, REDIRECTS, GONE and TOMBSTONES serves."""
+    stones = [(t.id, t.when.isoformat()) for t in tombstones]
     return hashlib.sha256(
         b"".join([digests[a.slug] for a in live])
-        + content_hash(sorted(redirects.items()), sorted(gone)).encode()
+        + content_hash(
+            sorted(redirects.items()), sorted(gone), *([stones] if stones else [])
+        ).encode()
     ).hexdigest()
+
+
+def author_slug(author: Author) -> str:
+    """Return the slug of AUTHOR's page: their name's, so every spelling of an email agrees."""
+    return slugify(author.name)
+
+
+def by_author(live: Iterable[Article]) -> dict[str, tuple[Author, tuple[Article, ...]]]:
+    """Return each author's slug mapped to the author and their articles, in LIVE's order."""
+    found: dict[str, tuple[Author, list[Article]]] = {}
+    for article in live:
+        for author in article.authors:
+            slug = author_slug(author)
+            if slug:
+                items = found.setdefault(slug, (author, []))[1]
+                if not items or items[-1] is not article:  # two spellings of one name
+                    items.append(article)
+    return {slug: (author, tuple(items)) for slug, (author, items) in sorted(found.items())}
+
+
+def tombstones(records: Mapping[str, Record]) -> dict[str, Tombstone]:
+    """Return the tombstone of each gone record by slug (``assemble`` keeps the recent ones)."""
+    return {
+        slug: Tombstone(record.id, record.gone)
+        for slug, record in records.items()
+        if record.gone is not None
+    }
+
+
+def swap(groups: dict[str, tuple[Any, tuple[Article, ...]]], keys: Iterable[str], old: Article,
+         new: Article) -> None:  # fmt: skip
+    """Put NEW in place of OLD in the GROUPS (tags or authors) named by KEYS."""
+    for key in set(keys) & groups.keys():
+        head, items = groups[key]
+        groups[key] = (head, tuple(new if a is old else a for a in items))
 
 
 def assemble(
@@ -92,11 +146,14 @@ def assemble(
     gone: set[str],
     digests: Mapping[str, bytes],
     problems: tuple[Problem, ...],
+    deleted: Mapping[str, Tombstone] | None = None,
+    tombstone_days: float = 0,
 ) -> Snapshot:
     """Return the snapshot of RESOLVED articles at NOW.
 
     OLD_SLUGS maps renamed slugs to current ones; GONE holds the slugs the
-    store saw disappear; DIGESTS maps each slug to ``digest`` of its article.
+    store saw disappear; DIGESTS maps each slug to ``digest`` of its article;
+    DELETED maps gone slugs to their tombstones, kept for TOMBSTONE_DAYS.
     """
     live = sorted((a for a in resolved if _published(a) <= now), key=sort_key)
     scheduled = sorted((a for a in resolved if _published(a) > now), key=sort_key)
@@ -114,14 +171,28 @@ def assemble(
     for article in live:
         for tag in article.tags:
             tags.setdefault(tag.slug, (tag, []))[1].append(article)
+    keep = timedelta(days=tombstone_days)
+    live_ids = {a.id for a in live}
+    stones = sorted(
+        (
+            t
+            for slug, t in (deleted or {}).items()
+            if slug in gone_now and t.id not in live_ids and t.when + keep > now
+        ),
+        key=lambda t: (-t.when.timestamp(), t.id),
+    )
+    due = [scheduled[-1].published] if scheduled else []
+    due += [min(t.when for t in stones) + keep] if stones else []
     return Snapshot(
         articles=tuple(live),
         by_slug=by_slug,
         redirects=redirects,
         gone=gone_now,
         tags={slug: (tag, tuple(items)) for slug, (tag, items) in sorted(tags.items())},
-        next_due=scheduled[-1].published if scheduled else None,
-        version=version(live, redirects, gone_now, digests),
+        next_due=min(d for d in due if d is not None) if due else None,
+        version=version(live, redirects, gone_now, digests, stones),
         problems=problems,
         unpublished=tuple(scheduled) + tuple(drafts),
+        authors=by_author(live),
+        tombstones=tuple(stones),
     )

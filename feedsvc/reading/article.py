@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..errors import Problem
 from ..model import Article, Text
 from . import files
 from .engines import reader as engines
 from .formats import READERS
-from .normalise import Defaults, normalise
+from .normalise import Defaults, normalise_warned
+
+# (path, format, text, the file's line where the body starts) -> problems; may raise
+# ArticleError. Handed in from a later stage: the render budget (render.inspection).
+Inspect = Callable[[str, str, Text, int], list[Problem]]
 
 
 def read_article(
-    found: files.Found, defaults: Defaults, max_bytes: int
+    found: files.Found, defaults: Defaults, max_bytes: int, inspect: Inspect | None = None
 ) -> tuple[Article, Text, list[Problem]]:
     """Read, parse and normalise one file; raise ArticleError when it cannot be published."""
     text, problems = files.read(found, max_bytes)
@@ -19,6 +25,11 @@ def read_article(
     raw = READERS[fmt](found.path, text)
     if defaults.blog is not None:
         article, body, warnings, _ = engines.read(defaults.blog, raw, defaults)
-        return article, body, problems + warnings
-    article, body = normalise(raw, defaults)
-    return article, body, problems + list(raw.warnings)
+        problems += warnings
+    else:
+        article, body, warnings = normalise_warned(raw, defaults)
+        problems += raw.warnings
+        problems += warnings
+    if inspect is not None:
+        problems += inspect(found.path, fmt, body, raw.body_line)
+    return article, body, problems

@@ -92,3 +92,32 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
     if not MIN_YEAR <= result.year <= MAX_YEAR:
         raise DateError(f"year {result.year} is out of range ({MIN_YEAR} to {MAX_YEAR})")
     return result
+
+
+_NAMED = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
+
+
+def split_name(name: str) -> tuple[date, str] | None:
+    """Return the date a Jekyll-style file NAME starts with, and the rest of the name.
+
+    ``2024-03-05-harbour-news`` gives 2024-03-05 and ``harbour-news``; a name
+    without a valid date followed by ``-`` and something gives None.
+    """
+    match = _NAMED.match(name)
+    if match is None:
+        return None
+    try:
+        day = date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+    return (day, match[4]) if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
+def name_date(path: str, zone: tzinfo) -> datetime | None:
+    """Return the date PATH's file name starts with, at midnight in ZONE, else None."""
+    name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    split = split_name(name)
+    if split is None:
+        return None
+    day = split[0]
+    return _aware(datetime(day.year, day.month, day.day), zone)

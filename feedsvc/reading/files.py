@@ -123,6 +123,17 @@ def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
     return found, problems
 
 
+def unavailable(root: str | os.PathLike[str]) -> str | None:
+    """Say why the folder ROOT cannot be listed now, or None when it can."""
+    try:
+        with os.scandir(root):
+            return None
+    except (FileNotFoundError, NotADirectoryError):
+        return "articles folder is missing"
+    except OSError as e:
+        return f"articles folder cannot be read: {e.strerror}"
+
+
 def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
     """Return DATA as cleaned text, and a warning when it was not UTF-8."""
     try:

@@ -1,12 +1,10 @@
 """Turn the text of an article file into raw metadata and a body, per format.
 
-``.txt`` follows the seed layout: an optional ``Key: value`` header block,
-the title line, an optional one-line subtitle, soft-wrapped paragraphs, then
-an ``Author: NAME`` line whose following paragraphs are the bio and never
-part of the body. ``.md`` takes YAML front matter (safe loading only, no
-aliases, at most FRONT_MATTER_MAX bytes, so a bomb is refused before it is
-built) or the same header block, and a CommonMark body. Values are returned
-as written; ``normalise`` gives them meaning.
+``.txt``: an optional ``Key: value`` header block, the title line, an optional
+subtitle, paragraphs, then an ``Author: NAME`` line followed by the bio. ``.md``:
+YAML front matter (safe loading, no aliases, at most FRONT_MATTER_MAX bytes, so a
+bomb is refused before it is built), TOML or JSON (``matter``) or the header block,
+then CommonMark. Values are returned as written; ``normalise`` gives them meaning.
 """
 
 from __future__ import annotations
@@ -54,6 +52,7 @@ class RawArticle:
     warnings: tuple[Problem, ...] = field(default=())
     lines: dict[str, int] = field(default_factory=dict)  # key -> line number in the file
     front_matter: str = ""  # YAML source, whose key lines are found only when asked for
+    body_line: int = 1  # the file's line where the body starts
 
     def line(self, key: str) -> int | None:
         """Return the line KEY was written on, when known."""
@@ -168,9 +167,11 @@ def read_txt(path: str, text: str) -> RawArticle:
         body.append(_joined(paragraph))
     if not body:
         raise ArticleError(path, "no body: write at least one paragraph after the title")
+    first = next((p.line for p in paragraphs if p.lines), used + 1)
     return RawArticle(
-        path, "txt", meta, "\n\n".join(body), "\n\n".join(bio), tuple(problems), where
-    )
+        path, "txt", meta, "\n\n".join(body), "\n\n".join(bio), tuple(problems), where,
+        body_line=first,
+    )  # fmt: skip
 
 
 def _refuse_aliases_and_tags(path: str, source: str) -> None:
@@ -258,16 +259,18 @@ def read_markdown(path: str, text: str) -> RawArticle:
     problems: list[Problem] = []
     source = ""
     where: dict[str, int] = {}
-    if opened := matter.kind(text):
-        meta, body = (matter.read_toml if opened == "toml" else matter.read_json)(path, text)
+    if parsed := matter.split(path, text):
+        meta, body, body_line = parsed
     elif _OPENS_FRONT_MATTER.match(text):
         source, end = _front_matter(path, text)
         meta = load_front_matter(path, source)
         body = text[end:]
+        body_line = text.count("\n", 0, end) + 1
     else:
         lines = text.split("\n")
         meta, used, problems, where = _header_block(path, lines)
         body = "\n".join(lines[used:])
+        body_line = used + 1
     unknown = sorted(set(meta) - KNOWN_KEYS)
     if unknown and source:
         where = _yaml_lines(source)
@@ -281,14 +284,17 @@ def read_markdown(path: str, text: str) -> RawArticle:
                 path, "no title: add `title:` to the front matter or a `# ` heading"
             )
         meta["title"] = heading.group(1)
+        body_line += len(body) - len(body.lstrip("\n")) + 1
         body = "\n".join(lines[1:])
     bio = meta.pop("bio", "")
     if not body.strip():
         raise ArticleError(path, "no body: write the article below the front matter")
     bio = bio if isinstance(bio, str) else ""
+    body_line += len(body) - len(body.lstrip("\n"))
     return RawArticle(
-        path, "md", meta, body.strip("\n") + "\n", bio, tuple(problems), where, source
-    )
+        path, "md", meta, body.strip("\n") + "\n", bio, tuple(problems), where, source,
+        body_line,
+    )  # fmt: skip
 
 
 READERS = {"txt": read_txt, "md": read_markdown}

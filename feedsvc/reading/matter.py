@@ -62,3 +62,12 @@ def read_json(path: str, text: str) -> tuple[dict[str, Any], str]:
     except json.JSONDecodeError as e:
         raise ArticleError(path, f"JSON front matter: {e.msg}", e.lineno) from None
     return _mapping(path, data, 1), text[end:].lstrip(" \t").removeprefix("\n")
+
+
+def split(path: str, text: str) -> tuple[dict[str, Any], str, int] | None:
+    """Return TOML or JSON front matter's mapping, the body, and its first line; else None."""
+    opened = kind(text)
+    if opened is None:
+        return None
+    meta, body = (read_toml if opened == "toml" else read_json)(path, text)
+    return meta, body, text.count("\n", 0, len(text) - len(body)) + 1

@@ -7,7 +7,10 @@ normalised title, subtitle, body, summary, authors and tags, so touching a
 file or saving it unchanged never looks like an edit. Bodies stay in their
 source form; ``render.markup`` renders them only when they are served. The
 body and bio are returned beside the article as a ``Text``, which the article
-names by its key, so the catalog can hand it to the state store.
+names by its key, so the catalog can hand it to the state store. An ``id``
+must be a URI of a scheme fit for ids (tag, urn, http, https); an author email
+that is not valid and an enclosure that is not http(s) are left out with a
+warning, as is a tag that makes no slug or another tag's slug.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..errors import ArticleError
-from ..model import Article, Author, Enclosure, Tag, Text
-from .dates import DateError, parse_date
+from email_validator import EmailNotValidError, validate_email
+
+from ..errors import Problem, warning
+from ..model import Article, Author, Tag, Text
+from .dates import DateError, parse_date, split_name
+from .fields import enclosure, fail, image, text_list, text_value
 from .formats import RawArticle
-from .text import clean, collapse, slugify
+from .text import clean, slugify, tag_slug
 
 if TYPE_CHECKING:
     from .engines import Blog
@@ -35,6 +41,7 @@ _NAME_EMAIL = re.compile(r"^(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_TITLE = 1000
 MAX_TAGS = 100
+ID_SCHEMES = ("tag", "urn", "http", "https")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,57 +54,47 @@ class Defaults:
     blog: Blog | None = None  # a blog engine's site (ENGINE), else feedsvc's own layout
 
 
-def _fail(raw: RawArticle, key: str, message: str) -> ArticleError:
-    return ArticleError(raw.path, message, raw.line(key.split()[0]))
-
-
-def _text(raw: RawArticle, key: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict | set):
-        raise _fail(raw, key, f"{key} must be text, got a {type(value).__name__}")
-    return collapse(clean(str(value)))
-
-
-def _list(raw: RawArticle, key: str, value: Any, separators: str = ",") -> list[str]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, list):
-        items = [_text(raw, key, item) for item in value]
-    elif isinstance(value, dict | set):
-        raise _fail(raw, key, f"{key} must be a list or comma-separated text")
-    else:
-        text = clean(str(value))
-        sep = next((s for s in separators if s in text), separators[-1])
-        items = [collapse(item) for item in text.split(sep)]
-    return [item for item in items if item]
-
-
-def _author(raw: RawArticle, key: str, item: Any) -> Author | None:
+def _author(raw: RawArticle, key: str, item: Any, warnings: list[Problem]) -> Author | None:
     """Return the author ITEM names: `Name <email>`, a plain name, or a name/email mapping."""
     if isinstance(item, dict):
-        name = _text(raw, key, item.get("name"))
-        email = _text(raw, key, item.get("email"))
-        return _shared_author(name or email, email) if name or email else None
-    text = _text(raw, key, item)
-    match = _NAME_EMAIL.match(text)
-    if match:
-        return _shared_author(match.group(1).strip("\"' ") or match.group(2), match.group(2))
-    return _shared_author(text) if text else None
+        name = text_value(raw, key, item.get("name"))
+        email = text_value(raw, key, item.get("email"))
+    else:
+        text = text_value(raw, key, item)
+        match = _NAME_EMAIL.match(text)
+        if not match:
+            return _shared_author(text) if text else None
+        name, email = match.group(1).strip("\"' "), match.group(2)
+    if email and (why := _invalid_email(email)):
+        warnings.append(
+            warning(raw.path, f"{key}: email {email!r} {why}; left out", raw.line(key))
+        )
+        return _shared_author(name or email) if name or email else None
+    return _shared_author(name or email, email) if name or email else None
+
+
+@lru_cache(maxsize=4096)
+def _invalid_email(email: str) -> str | None:
+    """Say what is wrong with EMAIL's syntax, or None when it is valid (no DNS look-up)."""
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as e:
+        return f"is not valid ({e})"
+    return None
 
 
 _shared_author = lru_cache(maxsize=4096)(Author)
 
 
-def _authors(raw: RawArticle, defaults: Defaults) -> tuple[Author, ...]:
+def _authors(raw: RawArticle, defaults: Defaults, warnings: list[Problem]) -> tuple[Author, ...]:
     key = "authors" if raw.meta.get("authors") not in (None, "") else "author"
     value = raw.meta.get(key)
     if isinstance(value, dict):
         value = [value]
-    items = value if isinstance(value, list) else _list(raw, key, value, separators=";,")
+    items = value if isinstance(value, list) else text_list(raw, key, value, separators=";,")
     authors: list[Author] = []
     for item in items:
-        author = _author(raw, key, item)
+        author = _author(raw, key, item, warnings)
         if author is not None and author not in authors:
             authors.append(author)
     return tuple(authors) or (_shared_author(defaults.author),)
@@ -106,19 +103,27 @@ def _authors(raw: RawArticle, defaults: Defaults) -> tuple[Author, ...]:
 @lru_cache(maxsize=4096)
 def _tag(name: str) -> Tag:
     """Return the Tag NAME, shared by every article that carries it (memory, not meaning)."""
-    return Tag(name, slugify(name))
+    return Tag(name, tag_slug(name))
 
 
-def _tags(raw: RawArticle) -> tuple[Tag, ...]:
+def _tags(raw: RawArticle, warnings: list[Problem]) -> tuple[Tag, ...]:
     key = "tags" if raw.meta.get("tags") not in (None, "") else "categories"
     tags: dict[str, Tag] = {}  # by slug, which also folds case: the first spelling stays
-    for name in _list(raw, key, raw.meta.get(key)):
+    for name in text_list(raw, key, raw.meta.get(key)):
         name = name[:100]
         tag = _tag(name)
-        if tag.slug and tag.slug not in tags:
-            tags[tag.slug] = tag
+        kept = tags.setdefault(tag.slug, tag) if tag.slug else None
+        if kept is None:
+            message = f"tag {name!r} has no letter or digit to make a slug of; left out"
+        elif kept.name.casefold() != name.casefold():
+            message = (
+                f"tags {kept.name!r} and {name!r} make one slug {tag.slug!r}; {name!r} left out"
+            )
+        else:
+            continue
+        warnings.append(warning(raw.path, message, raw.line(key)))
     if len(tags) > MAX_TAGS:
-        raise _fail(raw, key, f"{len(tags)} tags; at most {MAX_TAGS} are allowed")
+        raise fail(raw, key, f"{len(tags)} tags; at most {MAX_TAGS} are allowed")
     return tuple(tags.values())
 
 
@@ -129,42 +134,31 @@ def _date(raw: RawArticle, key: str, zone: tzinfo) -> datetime | None:
     try:
         return parse_date(value, zone)
     except DateError as e:
-        raise _fail(raw, key, f"{key}: {e}") from None
+        raise fail(raw, key, f"{key}: {e}") from None
 
 
 def _draft(raw: RawArticle) -> bool:
     draft = raw.meta.get("draft", False)
     if isinstance(draft, str):
         draft = draft.strip().lower() in {"true", "yes", "1", "on"}
-    status = _text(raw, "status", raw.meta.get("status")).lower()
+    status = text_value(raw, "status", raw.meta.get("status")).lower()
     if status and status not in {"draft", "published", "publish"}:
-        raise _fail(raw, "status", f"status must be draft or published, got {status!r}")
+        raise fail(raw, "status", f"status must be draft or published, got {status!r}")
     return bool(draft) or status == "draft"
 
 
 def _id(raw: RawArticle) -> str | None:
-    value = _text(raw, "id", raw.meta.get("id"))
+    value = text_value(raw, "id", raw.meta.get("id"))
     if not value:
         return None
-    if not urlsplit(value).scheme or " " in value:
-        raise _fail(
-            raw, "id", f"id {value!r} is not an absolute URI: use e.g. tag:example.org,2024:name"
+    if urlsplit(value).scheme not in ID_SCHEMES or " " in value:  # urlsplit lowers the scheme
+        raise fail(
+            raw,
+            "id",
+            f"id {value!r} is not an absolute URI of scheme {', '.join(ID_SCHEMES)}: "
+            "use e.g. tag:example.org,2024:name",
         )
     return value
-
-
-def _enclosure(raw: RawArticle) -> Enclosure | None:
-    value = raw.meta.get("enclosure")
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not value.get("url"):
-        raise _fail(raw, "enclosure", "enclosure must have url, type and length")
-    try:
-        length = int(value.get("length", 0))
-    except (TypeError, ValueError):
-        raise _fail(raw, "enclosure", "enclosure length must be a number of bytes") from None
-    kind = _text(raw, "enclosure type", value.get("type", "application/octet-stream"))
-    return Enclosure(_text(raw, "enclosure url", value["url"]), kind, max(length, 0))
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=repr, separators=(",", ":"))
@@ -176,25 +170,44 @@ def content_hash(*fields: Any) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+def name_slug(path: str) -> str:
+    """Return the slug PATH's file name gives: no extension, no Jekyll-style date in front."""
+    name = posixpath.splitext(posixpath.basename(path))[0]
+    split = split_name(name)
+    return (split is not None and slugify(split[1])) or slugify(name)
+
+
+def legacy_slug(path: str) -> str:
+    """Return the slug PATH's file name gave before Jekyll-style dates were read: all of it."""
+    return slugify(posixpath.splitext(posixpath.basename(path))[0])
+
+
 def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
     """Return the Article that RAW describes and its Text, or raise ArticleError."""
+    article, text, _ = normalise_warned(raw, defaults)
+    return article, text
+
+
+def normalise_warned(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text, list[Problem]]:
+    """Return the Article that RAW describes, its Text and warnings, or raise ArticleError."""
+    warnings: list[Problem] = []
     meta = raw.meta
-    title = _text(raw, "title", meta.get("title"))
+    title = text_value(raw, "title", meta.get("title"))
     if not title:
-        raise _fail(raw, "title", "title is empty")
+        raise fail(raw, "title", "title is empty")
     if len(title) > MAX_TITLE:
-        raise _fail(raw, "title", f"title is {len(title)} characters; keep it under {MAX_TITLE}")
-    name = posixpath.splitext(posixpath.basename(raw.path))[0]
-    slug = slugify(_text(raw, "slug", meta.get("slug")) or name)
+        raise fail(raw, "title", f"title is {len(title)} characters; keep it under {MAX_TITLE}")
+    written = text_value(raw, "slug", meta.get("slug"))
+    slug = slugify(written) if written else name_slug(raw.path)
     if not slug:
-        raise _fail(raw, "slug", "no slug can be made from the name: add `slug:`")
-    lang = _text(raw, "lang", meta.get("lang")) or defaults.language
+        raise fail(raw, "slug", "no slug can be made from the name: add `slug:`")
+    lang = text_value(raw, "lang", meta.get("lang")) or defaults.language
     if not _LANG.match(lang):
-        raise _fail(raw, "lang", f"lang {lang!r} is not a language tag such as en or pt-BR")
-    subtitle = _text(raw, "subtitle", meta.get("subtitle"))
-    summary = _text(raw, "summary", meta.get("summary"))
-    authors = _authors(raw, defaults)
-    tags = _tags(raw)
+        raise fail(raw, "lang", f"lang {lang!r} is not a language tag such as en or pt-BR")
+    subtitle = text_value(raw, "subtitle", meta.get("subtitle"))
+    summary = text_value(raw, "summary", meta.get("summary"))
+    authors = _authors(raw, defaults, warnings)
+    tags = _tags(raw, warnings)
     published = _date(raw, "date", defaults.zone)
     article_id = _id(raw)
     body = clean(raw.body)
@@ -212,9 +225,9 @@ def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
         lang=lang,
         draft=_draft(raw),
         aliases=tuple(
-            s for s in (slugify(a) for a in _list(raw, "aliases", meta.get("aliases"))) if s
+            s for s in (slugify(a) for a in text_list(raw, "aliases", meta.get("aliases"))) if s
         ),
-        enclosure=_enclosure(raw),
+        enclosure=enclosure(raw, warnings),
         content_hash=content_hash(
             title,
             subtitle,
@@ -228,5 +241,6 @@ def normalise(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text]:
         updated=_date(raw, "updated", defaults.zone),
         id_pinned=article_id is not None,
         date_pinned=published is not None,
+        image=image(raw),
     )
-    return article, text
+    return article, text, warnings

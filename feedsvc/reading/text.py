@@ -48,6 +48,15 @@ def slugify(text: str) -> str:
     return slug
 
 
+_TAG_WORDS = {"+": " plus ", "#": " sharp "}
+_TAG_SUFFIX = re.compile(r"(?<=[^\W_])[+#]+")  # C++, C#, F#, Notepad++; not #hashtag
+
+
+def tag_slug(name: str) -> str:
+    """Return the slug of tag NAME: ``C++`` -> ``c-plus-plus``, ``C#`` -> ``c-sharp``."""
+    return slugify(_TAG_SUFFIX.sub(lambda m: "".join(_TAG_WORDS[c] for c in m.group()), name))
+
+
 def shorten(text: str, limit: int = 300) -> str:
     """Return TEXT cut at a word boundary to at most LIMIT characters, with an ellipsis."""
     text = collapse(text)

@@ -21,6 +21,7 @@ class Document:
     body: bytes
     mimetype: str
     last_modified: datetime | None
+    link: str = ""  # a Link header: WebSub's rel="hub" and rel="self" on feeds
     etag: str = field(init=False)
     # The web layer's per-representation headers, computed on first use.
     http: dict[tuple[bool, bool], Any] = field(

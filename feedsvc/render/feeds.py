@@ -24,8 +24,10 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .. import __version__
+from ..catalog.snapshot import Tombstone
 from ..model import Article, Bodies
 from . import markup
+from .extras import MEDIA_NS, TOMBSTONE_NS, add_image, add_tombstones, hub_links
 from .site import Site
 
 ATOM = "application/atom+xml"
@@ -51,6 +53,13 @@ class FeedInfo:
     archive: bool = False
     prev_archive: str | None = None  # path of the next older archive, without extension
     current: str | None = None
+    tombstones: tuple[Tombstone, ...] = ()  # deleted articles to announce (Atom only)
+    hubs: tuple[str, ...] = ()  # WebSub hubs to advertise
+
+
+def feed_updated(info: FeedInfo, articles: Sequence[Article]) -> datetime:
+    """Return when the feed last changed: its newest entry's update, or a later deletion."""
+    return max([newest_update(articles), *(t.when for t in info.tombstones)])
 
 
 def newest_update(articles: Sequence[Article]) -> datetime:
@@ -60,7 +69,8 @@ def newest_update(articles: Sequence[Article]) -> datetime:
 
 def enclosure_url(article: Article, site: Site) -> str:
     assert article.enclosure is not None
-    return markup.absolute_url(article.enclosure.url, site.permalink(article.slug)) or ""
+    url = markup.absolute_url(article.enclosure.url, site.permalink(article.slug)) or ""
+    return "" if url.startswith("data:") else url  # data: URLs only in img src
 
 
 def content(article: Article, site: Site, bodies: Bodies, full: bool) -> tuple[str, str]:
@@ -79,7 +89,7 @@ def _generator(site: Site, info: FeedInfo, articles: Sequence[Article]) -> FeedG
     fg.generator("feedsvc", __version__, GENERATOR_URI)
     fg.language(site.language)
     fg.link(href=site.url(info.home_path), rel="alternate", type="text/html")
-    updated = newest_update(articles)
+    updated = feed_updated(info, articles)
     fg.updated(updated)
     fg.lastBuildDate(updated)
     fg.ttl(max(1, site.cache_max_age // 60))
@@ -158,9 +168,10 @@ def _history(
 
 
 def _stylesheet(site: Site) -> bytes:
-    # Under BASE_URL like every URL we write: the feed's own origin, so browsers apply it.
-    href = site.url("static/feed.xsl")
-    return f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'.encode()
+    # CSS on the XML itself, not XSLT, which browsers are removing. Under BASE_URL like every
+    # URL we write: the feed's own origin.
+    href = site.url("static/feed.css")
+    return f'<?xml-stylesheet type="text/css" href="{href}"?>\n'.encode()
 
 
 _RSS_ESCAPE = re.compile(rb"&(lt|amp);")
@@ -180,15 +191,23 @@ def atom(
     """Return ARTICLES as an Atom 1.0 document; the first FULL_COUNT carry their content."""
     fg = _generator(site, info, articles)
     _add_entries(fg, site, articles, full_count, bodies)
-    nsmap: dict[str | None, str] = {None: ATOM_NS, **({"fh": FH_NS} if info.archive else {})}
+    images = [markup.image_url(a, site.permalink(a.slug)) for a in articles]
+    nsmap: dict[str | None, str] = {
+        None: ATOM_NS,
+        **({"fh": FH_NS} if info.archive else {}),
+        **({"media": MEDIA_NS} if any(images) else {}),
+        **({"at": TOMBSTONE_NS} if info.tombstones else {}),
+    }
     parsed = etree.fromstring(fg.atom_str())
     root = etree.Element(parsed.tag, nsmap=nsmap)  # type: ignore[arg-type]  # None: the default namespace
     root.set(XML_LANG, site.language)
     root.extend(parsed)
     first_entry = next(iter(root.iterfind(f"{{{ATOM_NS}}}entry")), None)
     at = root.index(first_entry) if first_entry is not None else len(root)
-    _history(root, site, info, "atom", ATOM, at)
-    for entry, article in zip(root.iterfind(f"{{{ATOM_NS}}}entry"), articles, strict=True):
+    hub_links(root, ATOM_NS, info.hubs, at)
+    _history(root, site, info, "atom", ATOM, at + len(info.hubs))
+    entries = zip(root.iterfind(f"{{{ATOM_NS}}}entry"), articles, images, strict=True)
+    for entry, article, image in entries:
         for link in entry.findall(f"{{{ATOM_NS}}}link"):
             entry.remove(link)
         entry.set(XML_LANG, article.lang)
@@ -202,6 +221,9 @@ def atom(
                 article.enclosure.type,
                 length=str(article.enclosure.length),
             )
+        if image:
+            add_image(entry, image)
+    add_tombstones(root, info.tombstones)
     return _serialise(root, site)
 
 
@@ -219,11 +241,13 @@ def rss(
     fg = _generator(site, info, articles)
     _add_entries(fg, site, articles, full_count, bodies)
     parsed = etree.fromstring(fg.rss_str())
+    images = [markup.image_url(a, site.permalink(a.slug)) for a in articles]
     nsmap = {
         "atom": ATOM_NS,
         "content": CONTENT_NS,
         "dc": DC_NS,
         **({"fh": FH_NS} if info.archive else {}),
+        **({"media": MEDIA_NS} if any(images) else {}),
     }
     root = etree.Element("rss", {"version": "2.0"}, nsmap=nsmap)
     channel = etree.SubElement(root, "channel")
@@ -232,8 +256,11 @@ def rss(
     home.text = site.url(info.home_path)
     for link in channel.findall(f"{{{ATOM_NS}}}link"):
         channel.remove(link)
-    _history(channel, site, info, "rss", RSS, channel.index(home) + 1)
-    for item, article in zip(channel.iterfind("item"), articles, strict=True):
+    hub_links(channel, ATOM_NS, info.hubs, channel.index(home) + 1)
+    _history(channel, site, info, "rss", RSS, channel.index(home) + 1 + len(info.hubs))
+    for item, article, image in zip(channel.iterfind("item"), articles, images, strict=True):
+        if image:
+            add_image(item, image)
         description = _child(item, "description")
         # The summary is plain text, but readers render RSS descriptions as HTML.
         description.text = html.escape(description.text or "", quote=False)

@@ -27,7 +27,7 @@ class Format:
     media_type: str
     name: str  # as readers call it
     renderer: Renderer
-    browser_xml: bool  # browsers get it as application/xml, so they apply feed.xsl
+    browser_xml: bool  # browsers get it as application/xml, so they apply feed.css
 
     @property
     def file_name(self) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ..model import Article, Bodies
+from . import markup
 from .feeds import FeedInfo, content, enclosure_url
 from .site import Site
 
@@ -39,6 +40,9 @@ def json_feed(
             **({"tags": [t.name for t in article.tags]} if article.tags else {}),
             "language": article.lang,
         }
+        image = markup.image_url(article, site.permalink(article.slug))
+        if image:
+            item["image"] = image
         if article.enclosure and enclosure_url(article, site):
             item["attachments"] = [
                 {
@@ -59,6 +63,7 @@ def json_feed(
         **({"icon": site.logo} if site.logo else {}),
         **({"favicon": site.icon} if site.icon else {}),
         **({"next_url": site.url(f"{info.prev_archive}.json")} if info.prev_archive else {}),
+        **({"hubs": [{"type": "WebSub", "url": hub} for hub in info.hubs]} if info.hubs else {}),
         "items": items,
     }
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()

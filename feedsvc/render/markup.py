@@ -12,40 +12,20 @@ source handed in only when its rendering is not cached.
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
-from markdown_it import MarkdownIt
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.deflist import deflist_plugin
-from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
+from markdown_it.token import Token
 
 from ..model import Article, Bodies, Text
 from ..reading.text import shorten
+from . import blogmd, budget
 
-
-def _markdown() -> MarkdownIt:
-    """Return Markdown as bloggers write it: tables, strikethrough, footnotes, tasks, terms."""
-    return (
-        MarkdownIt("commonmark", {"html": True, "typographer": False})
-        .enable(["table", "strikethrough"])
-        .use(footnote_plugin)
-        .use(tasklists_plugin)
-        .use(deflist_plugin)
-    )
-
-
-_md = _markdown()
-# A blog engine's Markdown ("md-blog") also gives headings the anchors its engine gives.
-_md_blog = _markdown().use(anchors_plugin, min_level=2, max_level=4)
-MORE = "<!--more-->"  # the summary separator of Jekyll, Hugo, Pelican, Zola and Eleventy
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")
-# A task list's box becomes a character: a form control never reaches a reader.
-_TASK_BOX = re.compile(r'<input class="task-list-item-checkbox"( checked="checked")?[^>]*>')
+log = logging.getLogger(__name__)
 
 
 def _warm() -> None:
@@ -54,7 +34,7 @@ def _warm() -> None:
     mdurl publishes each table before filling it, so the first links rendered by two
     gthread workers' threads at once can raise IndexError (seen under load).
     """
-    _md.render("[a](http://a.example/b%20c?d=e#f) <http://g.example/h>")
+    blogmd.md.render("[a](http://a.example/b%20c?d=e#f) <http://g.example/h>")
 
 
 _warm()
@@ -68,7 +48,7 @@ TAGS = {
 }  # fmt: skip
 ATTRIBUTES = {
     "*": {"title", "lang", "dir"},
-    "a": {"href", "hreflang"},
+    "a": {"href", "hreflang", "id"},
     "img": {"src", "srcset", "alt", "width", "height", "loading"},
     "source": {"src", "srcset", "type", "media"},
     "video": {"src", "poster", "controls", "width", "height"},
@@ -82,9 +62,8 @@ ATTRIBUTES = {
     "th": {"colspan", "rowspan", "align", "scope"},
     "ol": {"start", "reversed"},
     "code": {"class"},
-    **{tag: {"id"} for tag in ("h2", "h3", "h4", "li")},
+    **blogmd.ANCHOR_ATTRIBUTES,
 }
-ATTRIBUTES["a"] = ATTRIBUTES["a"] | {"id"}
 URL_ATTRIBUTES = {"href", "src", "poster", "cite"}
 SCHEMES = {"http", "https", "mailto", "data"}
 _SAFE = "/:@!$&'()*+,;=%~?#[]"  # reserved characters and existing %-escapes stay as written
@@ -107,8 +86,8 @@ def absolute_url(url: str, base: str) -> str | None:
     """Return URL made absolute against BASE, or None when its scheme is not allowed."""
     url = url.strip()
     scheme = urlsplit(url).scheme.lower() if ":" in url else ""
-    if scheme == "data":
-        return url if _DATA_IMAGE.match(url) else None
+    if scheme == "data":  # its scheme written in lower case, so later checks need not care
+        return "data:" + url[5:] if _DATA_IMAGE.match(url) else None
     if scheme and scheme not in SCHEMES:
         return None
     if scheme == "mailto":
@@ -116,16 +95,48 @@ def absolute_url(url: str, base: str) -> str | None:
     return _canonical(urljoin(base, url))
 
 
-def _srcset(value: str, base: str) -> str | None:
-    candidates = []
-    for candidate in value.split(","):
-        parts = candidate.split()
-        if not parts:
+_SPACE = " \t\n\r\f"
+
+
+def _candidates(value: str) -> list[tuple[str, list[str]]]:
+    """Return srcset VALUE's (url, descriptors), split as HTML's srcset parser splits them.
+
+    A URL runs to white space, so a data: URL keeps its commas; a comma ending
+    it ends the candidate; else its descriptors run to the next comma outside
+    parentheses.
+    """
+    found: list[tuple[str, list[str]]] = []
+    pos, end = 0, len(value)
+    while True:
+        while pos < end and (value[pos] in _SPACE or value[pos] == ","):
+            pos += 1
+        if pos >= end:
+            return found
+        start = pos
+        while pos < end and value[pos] not in _SPACE:
+            pos += 1
+        url = value[start:pos]
+        if url.endswith(","):
+            found.append((url.rstrip(","), []))
             continue
-        url = absolute_url(parts[0], base)
-        if url is None or "," in url:
-            return None
-        candidates.append(" ".join([url, *parts[1:]]))
+        start, depth = pos, 0
+        while pos < end and (value[pos] != "," or depth):
+            if value[pos] == "(":
+                depth += 1
+            elif value[pos] == ")" and depth:
+                depth -= 1
+            pos += 1
+        found.append((url, value[start:pos].split()))
+
+
+def _srcset(value: str, base: str) -> str | None:
+    """Return srcset VALUE with absolute URLs, leaving out unsafe and data: candidates."""
+    candidates = []
+    for url, descriptors in _candidates(value):
+        absolute = absolute_url(url, base)
+        if absolute is None or absolute.startswith("data:") or "," in absolute:
+            continue  # data: URLs only in img src; a comma would split the candidate
+        candidates.append(" ".join([absolute, *descriptors]))
     return ", ".join(candidates) or None
 
 
@@ -135,13 +146,13 @@ def sanitise(fragment: str, base: str) -> str:
     def attribute_filter(element: str, attribute: str, value: str) -> str | None:
         if attribute in URL_ATTRIBUTES:
             url = absolute_url(value, base)
-            if url and url.startswith("data:") and not (element == "img" and attribute == "src"):
+            if url and url[:5].lower() == "data:" and (element, attribute) != ("img", "src"):
                 return None
             return url
         if attribute == "srcset":
             return _srcset(value, base)
         if attribute == "id":
-            return value if _ID.match(value) else None
+            return value if blogmd.ID.match(value) else None
         return value
 
     return nh3.clean(
@@ -161,12 +172,32 @@ def paragraphs(text: str) -> str:
     return "".join(f"<p>{html.escape(p, quote=False)}</p>\n" for p in text.split("\n\n") if p)
 
 
-def _render(fmt: str, source: str, base: str) -> str:
-    if fmt in ("md", "md-blog"):
-        rendered = (_md_blog if fmt == "md-blog" else _md).render(source)
-        rendered = _TASK_BOX.sub(lambda m: "\u2611" if m.group(1) else "\u2610", rendered)
-        return sanitise(rendered, base)
-    return paragraphs(source)
+def parse(source: str) -> list[Token]:
+    """Return the markdown-it tokens of Markdown SOURCE."""
+    with budget.turn(source):
+        return blogmd.md.parse(source)
+
+
+def html_of(tokens: list[Token]) -> str:
+    """Return TOKENS rendered to HTML, not yet sanitised."""
+    rendered: str = blogmd.md.renderer.render(tokens, blogmd.md.options, {})
+    return rendered
+
+
+def _render(fmt: str, source: str, base: str) -> str | None:
+    """Return SOURCE as safe HTML, or None when it is over the render budget or fails."""
+    try:
+        if fmt in blogmd.MARKDOWN:
+            if budget.cost(source) > budget.MAX_RENDER_COST:
+                return None
+            with budget.turn(source):
+                rendered = sanitise(blogmd.to_html(fmt, source), base)
+        else:
+            rendered = paragraphs(source)
+    except Exception:  # a bug costs this text, never the document
+        log.exception("rendering failed")
+        return None
+    return rendered if len(rendered.encode()) <= budget.MAX_HTML_BYTES else None
 
 
 class _Source:
@@ -190,8 +221,8 @@ def _spent() -> Text:
 
 
 def _cached(
-    render: Callable[[str, _Source, str], str], article: Article, bodies: Bodies, base: str
-) -> str:
+    render: Callable[[str, _Source, str], str | None], article: Article, bodies: Bodies, base: str
+) -> str | None:
     """Return RENDER's cached result for ARTICLE's text, fetching the text only on a miss."""
     source = _Source(article.text_key, lambda: bodies.text(article))
     try:
@@ -200,26 +231,39 @@ def _cached(
         source.fetch = _spent  # a key kept by the cache holds no article and no source
 
 
-# Keyed by the text's name, not its source: the cache holds no bodies.
+# Keyed by the text's name, not its source: the cache holds no bodies. A failure
+# is kept too (None), so a text over budget is not rendered again per request.
 @lru_cache(maxsize=2048)
-def _body_html(fmt: str, source: _Source, base: str) -> str:
+def _body_html(fmt: str, source: _Source, base: str) -> str | None:
     return _render(fmt, source.fetch().body, base)
 
 
 @lru_cache(maxsize=512)
-def _bio_html(fmt: str, source: _Source, base: str) -> str:
+def _bio_html(fmt: str, source: _Source, base: str) -> str | None:
     bio = source.fetch().bio
     return _render(fmt, bio, base) if bio else ""
 
 
+def renders(article: Article, bodies: Bodies, base: str) -> bool:
+    """Say whether ARTICLE's body renders within the budget (else its summary stands in)."""
+    return _cached(_body_html, article, bodies, base) is not None
+
+
 def body_html(article: Article, bodies: Bodies, base: str) -> str:
-    """Return ARTICLE's body as safe HTML, its URLs absolute against BASE."""
-    return _cached(_body_html, article, bodies, base)
+    """Return ARTICLE's body as safe HTML, its URLs absolute against BASE.
+
+    A body that fails to render, or renders over the budget, is replaced by
+    its summary (or its title) in a paragraph.
+    """
+    rendered = _cached(_body_html, article, bodies, base)
+    if rendered is None:
+        return paragraphs(shorten(article.summary) or article.title)
+    return rendered
 
 
 def bio_html(article: Article, bodies: Bodies, base: str) -> str:
-    """Return ARTICLE's author bio as safe HTML."""
-    return _cached(_bio_html, article, bodies, base)
+    """Return ARTICLE's author bio as safe HTML, or nothing when it fails to render."""
+    return _cached(_bio_html, article, bodies, base) or ""
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -235,13 +279,21 @@ def summary(article: Article, bodies: Bodies, base: str) -> str:
     """Return ARTICLE's summary: as written, else its first paragraph, at most 300 characters."""
     if article.summary:
         return shorten(article.summary)
-    if article.format in ("md", "md-blog"):
-        head, more, _ = bodies.text(article).body.partition(MORE)
-        if more and head.strip():
-            return shorten(plain(_render("md", head, base)).strip())
+    if head := blogmd.before_more(article.format, bodies.text(article).body):
+        return shorten(plain(_render("md", head, base) or "").strip())
     if article.format == "txt":
         return shorten(bodies.text(article).body.split("\n\n", 1)[0])
+    if not renders(article, bodies, base):
+        return ""  # the feeds then carry the title
     rendered = body_html(article, bodies, base)
     match = _FIRST_PARAGRAPH.search(rendered)
     first = plain(match.group(1)).strip() if match else ""
     return shorten(first or plain(rendered))  # a body that opens with a list or an image
+
+
+def image_url(article: Article, base: str) -> str:
+    """Return ARTICLE's image as an absolute http(s) URL against BASE, or ""."""
+    if not article.image:
+        return ""
+    url = absolute_url(article.image, base) or ""
+    return url if url.startswith(("http://", "https://")) else ""

@@ -25,10 +25,11 @@ from jinja2 import (
 from markupsafe import Markup
 
 from .. import __version__
-from ..model import Article, Bodies, Tag
+from ..catalog.snapshot import author_slug
+from ..model import Article, Author, Bodies, Tag
 from . import markup
 from .formats import FORMATS
-from .site import Site, feed_path, tag_path
+from .site import Site, author_path, feed_path, tag_path
 
 ERRORS = {
     404: ("Page not found", "There is no page at this address. It may have been mistyped."),
@@ -51,6 +52,8 @@ class Entry:
     published: datetime
     updated: datetime
     tags: tuple[tuple[str, str], ...]  # (name, url)
+    author_links: tuple[tuple[str, str], ...] = ()  # (name, url of the author's page)
+    image: str = ""  # absolute URL of the entry's image, or ""
 
     @property
     def body(self) -> Markup:
@@ -103,22 +106,35 @@ class Pages:
             published=article.published.astimezone(site.zone),
             updated=article.updated.astimezone(site.zone),
             tags=tuple((t.name, site.url(tag_path(t.slug))) for t in article.tags),
+            author_links=tuple(
+                (a.name, site.url(author_path(author_slug(a))))
+                for a in article.authors
+                if author_slug(a)
+            ),
+            image=markup.image_url(article, url),
         )
 
-    def feeds(self, tag: Tag | None = None) -> list[dict[str, str]]:
-        """Return the autodiscovery links: the site's feeds, then TAG's."""
+    def feeds(self, tag: Tag | None = None, author: Author | None = None) -> list[dict[str, str]]:
+        """Return the autodiscovery links: the site's feeds, then TAG's or AUTHOR's."""
         links = []
-        for target in [None, tag] if tag else [None]:
+        targets: list[tuple[str, str, str | None, str | None]] = [("", "", None, None)]
+        if tag:
+            targets.append((tag.name, "", tag.slug, None))
+        if author and author_slug(author):
+            targets.append(("", author.name, None, author_slug(author)))
+        for tag_name, author_name, tag_slug, slug in targets:
             for kind, fmt in FORMATS.items():
-                name = f"{self.site.title}: {target.name}" if target else self.site.title
+                target = tag_name or author_name
+                name = f"{self.site.title}: {target}" if target else self.site.title
                 links.append(
                     {
-                        "href": self.site.url(feed_path(kind, target.slug if target else None)),
+                        "href": self.site.url(feed_path(kind, tag_slug, slug)),
                         "type": fmt.media_type,
                         "title": f"{name} ({fmt.name})",
                         "kind": kind,
                         "name": fmt.name,
-                        "tag": target.name if target else "",
+                        "tag": tag_name,
+                        "author": author_name,
                     }
                 )
         return links
@@ -131,6 +147,7 @@ class Pages:
         description: str,
         lang: str = "",
         tag: Tag | None = None,
+        author: Author | None = None,
         **values: Any,
     ) -> bytes:
         """Return TEMPLATE rendered with the values every page receives."""
@@ -139,11 +156,14 @@ class Pages:
             lang=lang or self.site.language,
             canonical=canonical,
             description=description,
-            feeds=self.feeds(tag),
+            feeds=self.feeds(tag, author),
             static=lambda name: self.site.url(f"static/{name}"),
             home=self.site.url(),
             version=__version__,
             tag=tag,
+            author=author,
+            sitemap=self.site.url("sitemap.xml"),
+            opml=self.site.url("feeds.opml"),
             **values,
         )
         return page.encode()
@@ -184,6 +204,15 @@ class Pages:
             canonical=self.site.url(tag_path(tag.slug)),
             description=f"Articles tagged {tag.name}",
             tag=tag,
+            entries=[self.entry(a) for a in articles],
+        )
+
+    def author(self, author: Author, articles: Sequence[Article]) -> bytes:
+        return self.render(
+            "author.html",
+            canonical=self.site.url(author_path(author_slug(author))),
+            description=f"Articles by {author.name}",
+            author=author,
             entries=[self.entry(a) for a in articles],
         )
 

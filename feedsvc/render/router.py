@@ -6,30 +6,44 @@ it, so a static export serves the same bytes as the server. What it renders
 it keeps (``cache``); ``render`` renders without keeping, for a build that
 reads each document once. Paths never touch the file system: they are looked
 up in the snapshot and in the static files loaded at start-up.
+
+One render per path at a time: concurrent requests for a document not yet
+rendered wait for the first one's render (single flight). A document whose
+render raises answers with its last good version (the previous snapshot's,
+when it kept one; else a 500 page) and the failure is remembered for this
+snapshot, never retried per request.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
 from math import ceil
 
 from ..catalog.snapshot import Snapshot
 from ..model import Article, Bodies
 from .cache import Kept
 from .document import Document, Result
-from .feeds import FeedInfo, newest_update
+from .feeds import FeedInfo, feed_updated, newest_update
 from .formats import FORMATS, HTML, render
+from .listings import OPML, SITEMAP, opml, sitemap
 from .pages import Pages
-from .site import Site, article_path, feed_path, tag_path
+from .site import Site, article_path, author_path, feed_path, tag_path
 
 _KINDS = "|".join(FORMATS)
 _PAGE = re.compile(r"^page/([1-9][0-9]{0,6})/$")
 _ARTICLE = re.compile(r"^articles/([a-z0-9-]+)$")
 _TAG = re.compile(r"^tags/([a-z0-9-]+)/$")
 _TAG_FEED = re.compile(rf"^tags/([a-z0-9-]+)/feed\.({_KINDS})$")
+_AUTHOR = re.compile(r"^authors/([a-z0-9-]+)/$")
+_AUTHOR_FEED = re.compile(rf"^authors/([a-z0-9-]+)/feed\.({_KINDS})$")
 _ARCHIVE = re.compile(rf"^archive/([0-9]{{4}}-[0-9]{{2}})\.({_KINDS})$")
 _MAIN_FEEDS = {fmt.file_name: kind for kind, fmt in FORMATS.items()}
+log = logging.getLogger(__name__)
 
 
 class Documents:
@@ -43,6 +57,7 @@ class Documents:
         static: Mapping[str, Document],
         feed_id: str,
         bodies: Bodies,
+        previous: Documents | None = None,
     ):
         self.site = site
         self.snapshot = snapshot
@@ -52,6 +67,11 @@ class Documents:
         self.bodies = bodies
         self.kept = Kept(site.document_cache_bytes)
         self._errors: dict[int, Document] = {}
+        self._failed: dict[str, Result] = {}  # path -> what answers instead, for good
+        # The last good versions: the previous snapshot's documents (not the snapshot).
+        self._previous = (previous.kept, previous._failed) if previous is not None else None
+        self._flights: dict[str, threading.Lock] = {}
+        self._flights_lock = threading.Lock()
         months: dict[tuple[int, int], list[Article]] = {}
         for article in snapshot.articles:  # strftime per article is slow at 10,000
             published = article.published
@@ -62,13 +82,38 @@ class Documents:
 
     def resolve(self, path: str) -> Result:
         """Return what PATH (relative to BASE_URL, no leading slash) answers, and keep it."""
-        result = self.kept.get(path)
+        result = self.kept.get(path) or self._failed.get(path)
         if result is not None:
             return result
-        result = self.render(path)
+        with self._flights_lock:
+            flight = self._flights.setdefault(path, threading.Lock())
+        with flight:  # the first renders; the others wait, then find its result
+            result = self.kept.get(path) or self._failed.get(path)
+            if result is None:
+                result = self._render_kept(path)
+            with self._flights_lock:
+                self._flights.pop(path, None)
+        return result
+
+    def _render_kept(self, path: str) -> Result:
+        try:
+            result = self.render(path)
+        except Exception:  # a bug costs this document, and only once per snapshot
+            log.exception("error while serving /%s: its last good version answers", path)
+            result = self._last_good(path)
+            self._failed[path] = result
+            return result
         if result.status == 200:
             result = self.kept.hold(path, result)
         return result
+
+    def _last_good(self, path: str) -> Result:
+        if self._previous is not None:
+            kept, failed = self._previous
+            found = kept.get(path) or failed.get(path)
+            if found is not None:
+                return found
+        return Result(500, self.error(500))
 
     @property
     def kept_bytes(self) -> int:
@@ -86,8 +131,15 @@ class Documents:
         return Document(body, HTML, newest_update(articles) if articles else None)
 
     def _feed(self, kind: str, info: FeedInfo, articles: Sequence[Article]) -> Document:
+        link = ""
+        if not info.archive and self.site.websub_hubs:
+            info = replace(info, hubs=self.site.websub_hubs)
+            link = ", ".join(
+                [f'<{hub}>; rel="hub"' for hub in info.hubs]
+                + [f'<{self.site.url(f"{info.self_path}.{kind}")}>; rel="self"']
+            )
         body = render(kind, self.site, info, articles, self.bodies)
-        return Document(body, FORMATS[kind].media_type, newest_update(articles))
+        return Document(body, FORMATS[kind].media_type, feed_updated(info, articles), link)
 
     def _main_feed(self, kind: str) -> Document:
         latest = next(reversed(self.months), None)
@@ -97,16 +149,27 @@ class Documents:
             "feed",
             current="feed",
             prev_archive=f"archive/{latest}" if latest else None,
+            tombstones=self.snapshot.tombstones,
         )
         return self._feed(kind, info, self.snapshot.articles[: self.site.feed_size])
 
     def _tag_feed(self, slug: str, kind: str) -> Document:
         tag, articles = self.snapshot.tags[slug]
         info = FeedInfo(
-            f"{self.feed_id}/tags/{slug}",
+            f"{self.feed_id.rstrip('/')}/tags/{slug}",
             f"{self.site.title}: {tag.name}",
             f"tags/{slug}/feed",
             home_path=tag_path(slug),
+        )
+        return self._feed(kind, info, articles[: self.site.feed_size])
+
+    def _author_feed(self, slug: str, kind: str) -> Document:
+        author, articles = self.snapshot.authors[slug]
+        info = FeedInfo(
+            f"{self.feed_id.rstrip('/')}/authors/{slug}",
+            f"{self.site.title}: {author.name}",
+            f"authors/{slug}/feed",
+            home_path=author_path(slug),
         )
         return self._feed(kind, info, articles[: self.site.feed_size])
 
@@ -114,7 +177,7 @@ class Documents:
         names = list(self.months)
         index = names.index(month)
         info = FeedInfo(
-            f"{self.feed_id}/archive/{month}",
+            f"{self.feed_id.rstrip('/')}/archive/{month}",
             f"{self.site.title}: {month}",
             f"archive/{month}",
             archive=True,
@@ -123,6 +186,9 @@ class Documents:
         )  # no next-archive (optional in RFC 5005): it would rewrite the newest archive
         #    when the first article of a new month appears
         return self._feed(kind, info, self.months[month])
+
+    def _changed(self) -> datetime | None:
+        return newest_update(self.snapshot.articles) if self.snapshot.articles else None
 
     def _index(self, page: int) -> Document:
         size = self.site.page_size
@@ -136,6 +202,12 @@ class Documents:
             return Result(200, self._index(1))
         if path in _MAIN_FEEDS:
             return Result(200, self._main_feed(_MAIN_FEEDS[path]))
+        if path == "favicon.ico":  # browsers ask for it, even beside a feed: not a 404
+            return Result(301, location=self.site.icon or self.site.url("static/favicon.svg"))
+        if path == "sitemap.xml":
+            return Result(200, Document(sitemap(self.site, snap), SITEMAP, self._changed()))
+        if path == "feeds.opml":
+            return Result(200, Document(opml(self.site, snap), OPML, self._changed()))
         if path.startswith("static/") and path[7:] in self.static:
             return Result(200, self.static[path[7:]])
         if match := _ARTICLE.match(path):
@@ -162,6 +234,15 @@ class Documents:
             slug, kind = match.groups()
             if slug in snap.tags:
                 return Result(200, self._tag_feed(slug, kind))
+        elif match := _AUTHOR.match(path):
+            slug = match.group(1)
+            if slug in snap.authors:
+                author, articles = snap.authors[slug]
+                return Result(200, self._html(self.pages.author(author, articles), articles))
+        elif match := _AUTHOR_FEED.match(path):
+            slug, kind = match.groups()
+            if slug in snap.authors:
+                return Result(200, self._author_feed(slug, kind))
         elif match := _ARCHIVE.match(path):
             month, kind = match.groups()
             if month in self.months:
@@ -173,6 +254,9 @@ class Documents:
         yield ""
         for kind in FORMATS:
             yield feed_path(kind)
+        yield "sitemap.xml"
+        yield "feeds.opml"
+        yield "favicon.ico"
         for page in range(2, self.page_count + 1):
             yield f"page/{page}/"
         for article in self.snapshot.articles:
@@ -185,6 +269,10 @@ class Documents:
             yield tag_path(slug)
             for kind in FORMATS:
                 yield feed_path(kind, slug)
+        for slug in self.snapshot.authors:
+            yield author_path(slug)
+            for kind in FORMATS:
+                yield feed_path(kind, author=slug)
         for month in self.months:
             for kind in FORMATS:
                 yield f"archive/{month}.{kind}"

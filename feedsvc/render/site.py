@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-from ..config import normalise_base_url
+from ..config import hub_list, normalise_base_url
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Site:
     icon: str = ""
     logo: str = ""
     document_cache_bytes: int = 16 * 1024 * 1024
+    websub_hubs: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Site:
@@ -53,6 +54,7 @@ class Site:
             icon=config["ICON"] and _join(base, config["ICON"]),
             logo=config["LOGO"] and _join(base, config["LOGO"]),
             document_cache_bytes=config["DOCUMENT_CACHE_BYTES"],
+            websub_hubs=hub_list(config.get("WEBSUB_HUBS", "")),
         )
 
     @property
@@ -84,5 +86,11 @@ def tag_path(slug: str) -> str:
     return f"tags/{quote(slug)}/"
 
 
-def feed_path(kind: str, tag: str | None = None) -> str:
-    return (tag_path(tag) if tag else "") + f"feed.{kind}"
+def author_path(slug: str) -> str:
+    return f"authors/{quote(slug)}/"
+
+
+def feed_path(kind: str, tag: str | None = None, author: str | None = None) -> str:
+    """Return the path of the feed of KIND: the site's, TAG's or AUTHOR's (both slugs)."""
+    folder = tag_path(tag) if tag else author_path(author) if author else ""
+    return folder + f"feed.{kind}"

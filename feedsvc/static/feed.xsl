@@ -1,5 +1,7 @@
 <?xml version="1.0" encoding="utf-8"?>
-<!-- Renders an Atom or RSS feed as a readable page when a person opens it in a browser.
+<!-- No longer referenced: feeds point browsers at feed.css (browsers are removing XSLT). Kept
+     so that feeds cached before that change still show as a page.
+     Renders an Atom or RSS feed as a readable page when a person opens it in a browser.
      Feed readers ignore this stylesheet. A browser resolves the page's links against the
      feed's URL (/feed.atom, /tags/x/feed.rss, /archive/2026-01.atom), so the stylesheet's
      own folder is read from the feed's <?xml-stylesheet href="...feed.xsl"?> instruction. Text is copied with

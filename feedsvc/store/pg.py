@@ -20,30 +20,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS article (
-    key BIGSERIAL PRIMARY KEY,
-    slug TEXT NOT NULL UNIQUE,
-    path TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    id TEXT NOT NULL,
-    first_seen TEXT NOT NULL,
-    changed TEXT,
-    gone TEXT
-);
-CREATE INDEX IF NOT EXISTS article_gone ON article (gone) WHERE gone IS NOT NULL;
-CREATE TABLE IF NOT EXISTS old_slug (slug TEXT PRIMARY KEY, key BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS text (
-    key BYTEA PRIMARY KEY,
-    path TEXT NOT NULL,
-    body TEXT NOT NULL,
-    bio TEXT NOT NULL,
-    dropped TEXT
-);
-CREATE INDEX IF NOT EXISTS text_path ON text (path);
-CREATE INDEX IF NOT EXISTS text_dropped ON text (dropped) WHERE dropped IS NOT NULL;
-"""
+from .sqlite import SCHEMA_TEMPLATE
+
+SCHEMA = SCHEMA_TEMPLATE.format(serial="BIGSERIAL", blob="BYTEA")
 LOCK = 0x66656564  # "feed": the advisory lock every writer takes first
 CONNECT_TIMEOUT = 10
 

@@ -11,7 +11,9 @@ such lines into a store, inside the caller's transaction:
   disk): the record first seen earliest wins, so every process that merges
   the records it knew arrives at the same store.
 
-Bodies are not exported: they are read again from the article files.
+Bodies are not exported: they are read again from the article files. A
+deleted article's likeness (title, pinned id, the opening of its body: see
+``identity``) is, since its file is gone.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
+
+from . import identity
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -36,9 +40,19 @@ def dump(db: Connection) -> Iterator[dict[str, Any]]:
     """Yield the records of DB, settings first, in a stable order."""
     meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
     yield {"kind": "store", "format": FORMAT} | {k: meta[k] for k in SETTINGS if k in meta}
-    rows = db.execute(f"SELECT {', '.join(_ARTICLE)} FROM article ORDER BY slug")
+    identity.create(db)
+    columns = ", ".join(f"a.{name}" for name in _ARTICLE)
+    rows = db.execute(
+        f"SELECT {columns}, l.title, l.id, l.opening FROM article a "
+        "LEFT JOIN likeness l ON l.key = a.key ORDER BY a.slug"
+    )
     for row in rows.fetchall():
-        yield {"kind": "article"} | dict(zip(_ARTICLE, row, strict=True))
+        item = {"kind": "article"} | dict(zip(_ARTICLE, row[:7], strict=True))
+        if item["gone"] is not None and row[7] is not None:
+            # A deleted article's file is gone: what tells it from an unrelated newcomer
+            # travels with it (a live one's is taken again from its file).
+            item["likeness"] = {"title": row[7], "id": row[8], "opening": row[9]}
+        yield item
     aliases = db.execute(
         "SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key ORDER BY o.slug"
     )
@@ -112,6 +126,20 @@ def _article(db: Connection, item: dict[str, Any], policy: str, conflicts: list[
         db.execute(
             f"INSERT INTO article ({', '.join(_ARTICLE)}) VALUES (?, ?, ?, ?, ?, ?, ?)", values
         )
+        likeness = item.get("likeness")
+        if isinstance(likeness, dict):
+            identity.create(db)
+            key = db.execute("SELECT key FROM article WHERE slug = ?", (item["slug"],)).fetchone()
+            db.execute(
+                "INSERT INTO likeness (key, title, id, opening) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                (
+                    key[0],
+                    likeness.get("title", ""),
+                    likeness.get("id"),
+                    likeness.get("opening", ""),
+                ),
+            )
         return 1
     if any(tuple(row) == values for row in mine):
         return 0

@@ -5,8 +5,13 @@ published, the first-seen time (its date when none is written), the time its
 content was first seen to differ, and when it disappeared (so its permalink
 answers 410). A rename keeps the record: a vanished article whose path or
 content reappears under a new slug is the same article, and its old slug
-becomes a redirect. These functions run on a connection inside the caller's
-transaction; ``db.StateStore`` owns the connection and its faults.
+becomes a redirect. A record is reused only by the same article (see
+``identity``): an unrelated file at a deleted article's path or slug gets a new
+record, and the old one, kept as ``SLUG~KEY``, stays gone. An undated article's
+first-seen time is the best evidence the catalog found (a date in its file
+name, the commit that added it) or now, and never one already taken. These
+functions run on a connection inside the caller's transaction;
+``db.StateStore`` owns the connection and its faults.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..config import is_local
+from . import identity
+from .identity import Instants, Likeness
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -32,6 +39,13 @@ class Seen:
     path: str
     hash: str
     date: datetime | None  # pinned date, for minting
+    evidence: datetime | None = None  # when first published, if known (file name, git)
+    title: str = ""
+    pinned_id: str | None = None
+    text_key: bytes | None = None  # its body, stowed in the text table
+
+    def likeness(self, db: Connection) -> Likeness:
+        return Likeness(self.title, self.pinned_id, identity.opening(db, self.text_key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +60,9 @@ class Record:
 UPSERT_META = (
     "INSERT INTO meta VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
 )
+
+
+SET_ASIDE = "~"  # in the slug of a record set aside for an unrelated newcomer: never a URL
 
 
 def _iso(value: datetime) -> str:
@@ -104,12 +121,20 @@ def sync(
     elif recorded is None or is_local(recorded):
         db.execute(UPSERT_META, ("authority", authority))
         reminted = _remint(db, authority)
+    identity.create(db)
     for slug in gone:
         db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug))
     renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
     olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
+    instants, undescribed = Instants(db), identity.unrecorded(db)
+    described = []
     for item in seen:
-        _record(db, item, authority, stamp, now, bool(renames), bool(olds))
+        key, changed = _record(
+            db, item, authority, stamp, now, bool(renames), bool(olds), instants
+        )
+        if changed or key in undescribed:
+            described.append((key, item.title, item.pinned_id, item.text_key))
+    identity.keep(db, described)
     return reminted
 
 
@@ -125,6 +150,18 @@ def _remint(db: Connection, authority: str) -> int:
     return count
 
 
+def _same(db: Connection, row: tuple[Any, ...], item: Seen, stamp: str) -> bool:
+    """Return whether ITEM is the article of record ROW (key, hash, gone, path).
+
+    A record that went in this very sync (STAMP) at ITEM's path is its file's
+    old slug: the file changed its slug, title and body in one save.
+    """
+    key, old_hash, gone, path = row[:4]
+    if (path == item.path and gone in (None, stamp)) or old_hash == item.hash:
+        return True  # edited in place, or the same content
+    return identity.same(identity.recorded(db, key), item.likeness(db))
+
+
 def _record(
     db: Connection,
     item: Seen,
@@ -133,37 +170,67 @@ def _record(
     now: datetime,
     renames: bool,
     olds: bool,
-) -> None:
-    row = db.execute("SELECT key, hash, gone FROM article WHERE slug = ?", (item.slug,)).fetchone()
+    instants: Instants,
+) -> tuple[int, bool]:
+    """Record ITEM; return its record's key, and whether it is new or its content changed."""
+    row = db.execute(
+        "SELECT key, hash, gone, path FROM article WHERE slug = ?", (item.slug,)
+    ).fetchone()
+    if row is not None and not _same(db, row, item, stamp):
+        # Another article had this slug and is gone: it keeps its record, aside.
+        db.execute(
+            "UPDATE article SET slug = ?, gone = coalesce(gone, ?) WHERE key = ?",
+            (f"{item.slug}{SET_ASIDE}{row[0]}", stamp, row[0]),
+        )
+        row, renames = None, True
     if row is None and renames:
-        # A rename: the same path, else the same content, under a vanished record.
-        row = db.execute(
-            "SELECT key, hash, gone, slug FROM article WHERE gone IS NOT NULL AND "
-            "(path = ? OR hash = ?) ORDER BY path = ? DESC, gone DESC LIMIT 1",
-            (item.path, item.hash, item.path),
-        ).fetchone()
+        # A rename: the same path, content or pinned id under a vanished record.
+        candidates = db.execute(
+            "SELECT key, hash, gone, path, slug FROM article WHERE gone IS NOT NULL AND "
+            "(path = ? OR hash = ? OR key IN (SELECT key FROM likeness WHERE id = ?)) "
+            "ORDER BY path = ? DESC, gone DESC LIMIT 20",
+            (item.path, item.hash, item.pinned_id, item.path),
+        ).fetchall()
+        row = next((c for c in candidates if _same(db, c, item, stamp)), None)
         if row is not None:
-            db.execute(
-                "INSERT INTO old_slug VALUES (?, ?) "
-                "ON CONFLICT (slug) DO UPDATE SET key = excluded.key",
-                (row[3], row[0]),
-            )
+            if SET_ASIDE not in row[4]:  # a slug set aside was never a URL
+                db.execute(
+                    "INSERT INTO old_slug VALUES (?, ?) "
+                    "ON CONFLICT (slug) DO UPDATE SET key = excluded.key",
+                    (row[4], row[0]),
+                )
             db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
     if row is None:
-        minted = mint_id(authority, item.date or now, item.slug) if authority else provisional_id()
-        db.execute(
-            "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)",
-            (item.slug, item.path, item.hash, minted, stamp),
-        )
+        if item.date is not None:
+            first = stamp
+        elif item.evidence is not None:
+            first = _iso(instants.claim(item.evidence, later=True))
+        else:
+            first = _iso(instants.claim(now, later=False))
+        when = item.date or datetime.fromisoformat(first)
+        minted, n = mint_id(authority, when, item.slug) if authority else provisional_id(), 1
+        while (
+            authority
+            and (renames or olds)
+            and db.execute("SELECT 1 FROM article WHERE id = ?", (minted,)).fetchone()
+        ):  # a record that had this slug may have this id
+            n += 1
+            minted = mint_id(authority, when, f"{item.slug}-{n}")
+        key = db.execute(
+            "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING key",
+            (item.slug, item.path, item.hash, minted, first),
+        ).fetchone()[0]
         if olds:
             db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
-        return
-    key, old_hash, _ = row[:3]
+        return key, True
+    key, old_hash = row[:2]
     if old_hash != item.hash:
         db.execute(
             "UPDATE article SET hash = ?, changed = ? WHERE key = ?", (item.hash, stamp, key)
         )
     db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
+    return int(key), old_hash != item.hash
 
 
 def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record]:
@@ -180,6 +247,8 @@ def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record
             rows += db.execute(f"{query} WHERE slug IN ({marks})", chunk).fetchall()
     records = {}
     for slug, id_, first, changed, gone in rows:
+        if SET_ASIDE in slug:
+            continue  # a record set aside for an unrelated newcomer: no URL, no tombstone
         first_seen = _dt(first)
         assert first_seen is not None  # NOT NULL in the schema
         records[slug] = Record(slug, id_, first_seen, _dt(changed), _dt(gone))
@@ -190,3 +259,19 @@ def old_slugs(db: Connection) -> dict[str, str]:
     """Return each old slug mapped to the current slug of its article."""
     rows = db.execute("SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key")
     return {str(old): str(new) for old, new in rows.fetchall()}
+
+
+def owner(db: Connection, slug: str) -> tuple[str, str, bool] | None:
+    """Return the path, content hash and whether gone of the record of SLUG, if any."""
+    row = db.execute("SELECT path, hash, gone FROM article WHERE slug = ?", (slug,)).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]), row[2] is not None)
+
+
+def first_recorded(db: Connection, slugs: Iterable[str]) -> str | None:
+    """Return which of SLUGS was recorded first, if any has a record."""
+    wanted = list(slugs)[:500]
+    marks = ",".join("?" * len(wanted))
+    row = db.execute(
+        f"SELECT slug FROM article WHERE slug IN ({marks}) ORDER BY key LIMIT 1", wanted
+    ).fetchone()
+    return None if row is None else str(row[0])

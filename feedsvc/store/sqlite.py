@@ -21,9 +21,10 @@ from typing import Any, Protocol
 from . import portable
 
 log = logging.getLogger(__name__)
-SCHEMA = """
+# One schema for SQLite and PostgreSQL; only the types of the row key and the body key differ.
+SCHEMA_TEMPLATE = """
 CREATE TABLE IF NOT EXISTS article (
-    key INTEGER PRIMARY KEY,
+    key {serial} PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
     path TEXT NOT NULL,
     hash TEXT NOT NULL,
@@ -33,10 +34,10 @@ CREATE TABLE IF NOT EXISTS article (
     gone TEXT
 );
 CREATE INDEX IF NOT EXISTS article_gone ON article (gone) WHERE gone IS NOT NULL;
-CREATE TABLE IF NOT EXISTS old_slug (slug TEXT PRIMARY KEY, key INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS old_slug (slug TEXT PRIMARY KEY, key BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS text (
-    key BLOB PRIMARY KEY,
+    key {blob} PRIMARY KEY,
     path TEXT NOT NULL,
     body TEXT NOT NULL,
     bio TEXT NOT NULL,
@@ -45,6 +46,7 @@ CREATE TABLE IF NOT EXISTS text (
 CREATE INDEX IF NOT EXISTS text_path ON text (path);
 CREATE INDEX IF NOT EXISTS text_dropped ON text (dropped) WHERE dropped IS NOT NULL;
 """
+SCHEMA = SCHEMA_TEMPLATE.format(serial="INTEGER", blob="BLOB")  # INTEGER PRIMARY KEY: the rowid
 BUSY_WAIT = 120.0  # seconds a locked store is waited for at start-up
 BUSY_TIMEOUT_MS = 30000  # per statement
 

@@ -81,6 +81,8 @@ def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
         headers.append(("ETag", quote_etag(etag)))
         if document.last_modified is not None:
             headers.append(("Last-Modified", http_date(document.last_modified)))
+        if document.link:
+            headers.append(("Link", document.link))
         headers_304 = [("Vary", vary), ("ETag", quote_etag(etag))]
         variant = cached[gzipped, browser] = Variant(
             body, etag, document.last_modified, headers, headers_304

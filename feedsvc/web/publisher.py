@@ -25,12 +25,14 @@ from typing import Any
 from ..catalog.catalog import Catalog
 from ..catalog.snapshot import Snapshot
 from ..errors import Problem
+from ..render import inspection
 from ..render.document import Document
 from ..render.pages import Pages
 from ..render.router import Documents
 from ..render.site import Site
 from ..store.db import StateStore
 from .watch import Watcher
+from .websub import Pinger
 
 log = logging.getLogger(__name__)
 STATIC_TYPES = {
@@ -81,9 +83,11 @@ class Publisher:
         except Exception:
             self.store.close()
             raise
-        self.catalog = Catalog.from_config(config, self.site.zone, self.site.host, self.store)
+        self.catalog = Catalog.from_config(
+            config, self.site.zone, self.site.host, self.store, inspect=inspection.inspect
+        )
         # Stable across days and machines: FEED_ID, else the site's own URL (kept once public).
-        self.feed_id = config["FEED_ID"] or self.store.feed_id(self.site.base_url.rstrip("/"))
+        self.feed_id = config["FEED_ID"] or self.store.feed_id(self.site.base_url)
         self.bodies = self.catalog.folder.bodies
         self.pages = Pages(self.site, self.bodies, config["THEME"])
         self.static = load_static(config["THEME"])
@@ -94,12 +98,15 @@ class Publisher:
         self._closed = False
         self._last_scan = time.monotonic()
         self._logged: frozenset[Problem] = frozenset()
+        self.pinger: Pinger | None = None
         snapshot = self.catalog.scan(now)
         self._log_problems(snapshot)
         self.documents = self._documents(snapshot)
 
-    def _documents(self, snapshot: Snapshot) -> Documents:
-        return Documents(self.site, snapshot, self.pages, self.static, self.feed_id, self.bodies)
+    def _documents(self, snapshot: Snapshot, previous: Documents | None = None) -> Documents:
+        return Documents(
+            self.site, snapshot, self.pages, self.static, self.feed_id, self.bodies, previous
+        )
 
     def _log_problems(self, snapshot: Snapshot) -> None:
         """Log the problems of SNAPSHOT that the last one did not have: once per change."""
@@ -117,7 +124,10 @@ class Publisher:
                 self._log_problems(snapshot)
             if snapshot.version != self.documents.snapshot.version:
                 log.info("articles changed: %d published", len(snapshot.articles))
-                self.documents = self._documents(snapshot)
+                previous = self.documents
+                self.documents = self._documents(snapshot, previous)
+                if self.pinger is not None:
+                    self.pinger.changed(previous, self.documents)
             elif snapshot is not self.documents.snapshot:
                 self.documents.snapshot = snapshot
             return self.documents
@@ -133,7 +143,15 @@ class Publisher:
         return self.watcher.mode
 
     def start_watching(self) -> None:
-        """Keep the documents current from a daemon thread (see ``watch``)."""
+        """Keep the documents current from a daemon thread (see ``watch``), and tell the hubs.
+
+        WebSub pings start here, with the server, never in a build or a check.
+        """
+        if self.site.websub_hubs and self.pinger is None:
+            # when the hub fetches, every worker has rescanned: one interval and a settle
+            delay = min(5.0, self.interval + 0.5)
+            self.pinger = Pinger(self.site.websub_hubs, self.config["STATE"], delay)
+            self.pinger.start(self.documents)
         self.watcher.start(self.config.get("WATCH", "auto"))
 
     def current(self, now: datetime) -> Documents:
@@ -148,10 +166,12 @@ class Publisher:
         return documents
 
     def close(self) -> None:
-        """Stop watching and close the state store (checkpointed); a second call does nothing."""
+        """Stop watching and pinging, and close the state store (checkpointed); again: nothing."""
         if self._closed:
             return
         self._closed = True
         self.watcher.stop()
+        if self.pinger is not None:
+            self.pinger.stop()
         with self._lock:  # a rescan in flight finishes first
             self.store.close()

@@ -4,6 +4,12 @@ Workers are forked before the app is created (no preload), so each worker
 opens its own state store connection and starts its own rescan thread; they
 agree on every id and date through the state store, and render the same
 bytes from the same files.
+
+gunicorn answers requests it cannot parse (a bad request line, headers too
+large, an unknown HTTP version) itself, before any app sees them. Our worker
+class lets gunicorn choose the status and log it as before, then sends our own
+page for it instead of gunicorn's: it carries our security headers and never
+echoes the request.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
+
+from .http import SECURITY_HEADERS
 
 
 class Server(BaseApplication):  # type: ignore[misc]  # gunicorn publishes no types
@@ -45,6 +54,54 @@ class Server(BaseApplication):  # type: ignore[misc]  # gunicorn publishes no ty
         return app
 
 
+class _Captured:
+    """Stands in for the client socket while gunicorn writes its error page."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def gettimeout(self) -> float:
+        return 0.0  # gunicorn then writes with one sendall
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+class Worker(ThreadWorker):  # type: ignore[misc]  # gunicorn publishes no types
+    """gunicorn's gthread worker, answering malformed requests with our own pages."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        captured = _Captured()
+        super().handle_error(req, captured, addr, exc)  # gunicorn picks the status, logs it
+        status_line = captured.data.split(b"\r\n", 1)[0]
+        parts = status_line.split(b" ", 2)
+        if len(parts) == 3 and parts[1].isdigit():
+            response = error_response(int(parts[1]), parts[2].decode("latin-1"))
+        else:  # not a status line we can read: pass on what gunicorn wrote
+            response = captured.data
+        try:
+            client.sendall(response)
+        except OSError:
+            self.log.debug("Failed to send error message.")
+
+
+def error_response(status: int, reason: str) -> bytes:
+    """Return the whole HTTP response feedsvc sends for a request gunicorn refused."""
+    body = (
+        f"<!DOCTYPE html>\n<html lang=en><meta charset=utf-8>\n<title>{status} {reason}</title>\n"
+        f"<h1>{reason}</h1>\n<p>The server could not read this request.</p>\n"
+    ).encode()
+    headers = {
+        "Connection": "close",
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Length": str(len(body)),
+        "Cache-Control": "no-store",
+        **SECURITY_HEADERS,
+    }
+    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return (head + "\r\n").encode("latin-1") + body
+
+
 def worker_exit(server: Any, worker: Any) -> None:
     """Close the worker's publisher as it stops: its store's WAL goes into the file."""
     app = getattr(worker, "wsgi", None)
@@ -59,7 +116,7 @@ def options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
     return {
         "bind": bind,
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": Worker,  # gthread, with our pages for malformed requests
         "threads": threads,
         "accesslog": "-",
         "errorlog": "-",

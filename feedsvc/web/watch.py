@@ -3,12 +3,18 @@
 With WATCH ``auto`` (and watchdog importable) or ``notify``, inotify events
 name the changed files and only those are stat'ed and read, SETTLE seconds
 after the first event, with a full stat scan every FULL_SCAN seconds as a
-safety net (events can overflow, and a symlinked folder is not watched),
-and a tick every RESCAN_INTERVAL that scans no file (it lets the catalog
-notice a state store replaced under it);
+safety net (events can overflow), and a tick every RESCAN_INTERVAL that
+scans no file (it lets the catalog notice a state store replaced under it);
 with ``poll``, or when notifications cannot start, the folder is
 stat-scanned every RESCAN_INTERVAL. Each tick reads the clock once and
 passes it down. ``stop`` ends the thread and the observer.
+
+Deploys replace the folder: it is deleted and re-created, or a symlink to it
+is swapped (``ln -sfn release current.tmp && mv -T current.tmp current``).
+Inotify watches the folder's inode, which sees neither, so in notify mode the
+folder's path is stat'ed every ROOT_CHECK seconds: when it resolves to another
+folder (or comes back), the watches are set up again on it and the whole
+folder is scanned.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from ..catalog.folder import SETTLE
 
 log = logging.getLogger(__name__)
 FULL_SCAN = 300.0
+ROOT_CHECK = 0.2
 IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})  # our own reads
 Refresh = Callable[[datetime, "set[str] | None"], Any]
 
@@ -44,7 +51,9 @@ class Watcher:
         unsettled: Callable[[], set[str]],
         interval: float,
     ):
+        self.path = root  # as configured: a symlink is followed anew on each check
         self.root = os.path.realpath(root)
+        self.identity = _identity(root)
         self.refresh = refresh
         self.unsettled = unsettled
         self.interval = interval
@@ -52,6 +61,7 @@ class Watcher:
         self.last_scan = time.monotonic()
         self._thread: threading.Thread | None = None
         self._observer: Any = None
+        self._handler: Any = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._pending_lock = threading.Lock()
@@ -102,7 +112,8 @@ class Watcher:
 
         try:
             observer = Observer()
-            observer.schedule(Handler(), self.root, recursive=True)
+            self._handler = Handler()
+            observer.schedule(self._handler, self.root, recursive=True)
             observer.daemon = True
             observer.start()
         except Exception as e:  # inotify limits reached, folder missing...
@@ -117,6 +128,25 @@ class Watcher:
             self._pending = None  # catch what changed between the first scan and now
         self._wake.set()
         return "notify"
+
+    def _rewatch(self) -> bool:
+        """Watch the folder anew when its path now names another one; say whether it did."""
+        identity = _identity(self.path)
+        if identity == self.identity:
+            return False
+        log.info("articles folder %s was replaced: watching it again", self.path)
+        self.identity = identity
+        with self._pending_lock:
+            self.root = os.path.realpath(self.path)
+            self._pending = None
+        self._observer.unschedule_all()
+        if identity is not None:
+            try:
+                self._observer.schedule(self._handler, self.root, recursive=True)
+            except Exception as e:  # gone again already: the next check tries again
+                log.warning("cannot watch %s (%s); trying again", self.path, e)
+                self.identity = None
+        return True
 
     def notify(self, event: Any) -> None:
         """Note the article paths EVENT names and wake the thread."""
@@ -133,13 +163,23 @@ class Watcher:
 
     def _watch(self) -> None:
         next_full = time.monotonic() + FULL_SCAN
+        next_tick = time.monotonic() + self.interval
         paths: set[str] | None
         while not self._stop.is_set():
             if self.mode == "notify":
                 # Woken by an event, else every interval: a tick with no paths costs a
                 # look at the state store only (was it replaced?), no stat of any file.
-                woken = self._wake.wait(max(0.0, min(next_full - time.monotonic(), self.interval)))
-                if self._stop.wait(SETTLE if woken else 0):  # the rest of an editor's save
+                # Every ROOT_CHECK, a stat of the folder's path: was it replaced?
+                now = time.monotonic()
+                woken = self._wake.wait(
+                    max(0.0, min(next_full - now, next_tick - now, ROOT_CHECK))
+                )
+                replaced = self._rewatch()
+                now = time.monotonic()
+                if not (woken or replaced or now >= next_full or now >= next_tick):
+                    continue
+                next_tick = now + self.interval
+                if self._stop.wait(SETTLE if woken or replaced else 0):  # the rest of a save
                     return
                 self._wake.clear()
                 with self._pending_lock:
@@ -161,3 +201,12 @@ class Watcher:
                     if self._pending is not None:
                         self._pending |= unsettled
                 self._wake.set()
+
+
+def _identity(path: str) -> tuple[str, int, int] | None:
+    """Return what names the folder PATH resolves to now (None: missing or unreadable)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return os.path.realpath(path), st.st_dev, st.st_ino

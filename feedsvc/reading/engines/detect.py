@@ -16,6 +16,7 @@ import ast
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from datetime import UTC, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -128,3 +129,8 @@ def resolve(setting: str, root: str | os.PathLike[str], ignore: str = "") -> Blo
     if found is not None and found.engine == setting:
         return Blog(setting, found.source, found.settings, found.zone, patterns)
     return Blog(setting, "", {}, UTC if setting in ("zola", "eleventy") else None, patterns)
+
+
+def from_config(config: Mapping[str, Any]) -> Blog | None:
+    """Return the blog CONFIG's ENGINE, ARTICLES and IGNORE settings describe."""
+    return resolve(config["ENGINE"], config["ARTICLES"], config["IGNORE"])

@@ -16,6 +16,7 @@ keys bloggers use: ``redirect_from`` (jekyll-redirect-from, old paths),
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from datetime import tzinfo
 from typing import Any
@@ -80,7 +81,7 @@ def adapt(blog: Blog, raw: RawArticle, kind: str) -> RawArticle:
     if kind == DRAFT or published is False or str(published).lower() == "false":
         meta["draft"] = True
     meta["aliases"] = None  # old paths, never slugs: see link()
-    return RawArticle(raw.path, raw.format, meta, raw.body, raw.bio, raw.warnings, raw.lines)
+    return dataclasses.replace(raw, meta=meta)
 
 
 def link(blog: Blog, raw: RawArticle, article: Article, zone: tzinfo) -> Adapted:

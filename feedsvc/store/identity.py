@@ -1,0 +1,129 @@
+"""Whether a file is the article a record was made for, and unique invented dates.
+
+A record is reused only by the same article: the file it was made for, edited
+in place, or one with the same content, the same pinned id, or the same title
+and mostly the same body (``SAME_BODY``). What that needs of the article's last
+version (its title, pinned id and the opening of its body) is kept in the
+``likeness`` table, one row per record, rewritten when its content changes, in
+one statement that copies the opening from the ``text`` table in SQL.
+
+Dates feedsvc invents for undated articles are unique: a first-seen instant
+already taken moves a second later (file-name and git dates) or a second
+earlier (the time of first sight, which must not be in the future).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .sqlite import Connection
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS likeness "
+    "(key BIGINT PRIMARY KEY, title TEXT NOT NULL, id TEXT, opening TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS likeness_id ON likeness (id) WHERE id IS NOT NULL",
+)
+OPENING_CHARS = 2000  # of a body's source, kept to compare with
+OPENING_WORDS = 200  # of the opening, lowercased, compared word by word
+# From this difflib ratio of two openings, word by word, bodies are "mostly the same".
+SAME_BODY = 0.75
+SECOND = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Likeness:
+    """What tells one article from another: title, pinned id, the body's opening."""
+
+    title: str
+    id: str | None
+    opening: str
+
+
+def create(db: Connection) -> None:
+    """Create the likeness table if the store has none (a store from before it)."""
+    for statement in SCHEMA:
+        db.execute(statement)
+
+
+_OPENING = f"coalesce((SELECT substr(body, 1, {OPENING_CHARS}) FROM text WHERE key = ?), '')"
+
+
+def opening(db: Connection, text_key: bytes | None) -> str:
+    """Return the opening of the body the store keeps under TEXT_KEY ('' if none)."""
+    return str(db.execute(f"SELECT {_OPENING}", (text_key,)).fetchone()[0])
+
+
+def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) -> None:
+    """Record, per row, a record's key, title, pinned id and the text key of its body."""
+    if rows:
+        db.executemany(
+            f"INSERT INTO likeness (key, title, id, opening) VALUES (?, ?, ?, {_OPENING}) "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "title = excluded.title, id = excluded.id, opening = excluded.opening",
+            rows,
+        )
+
+
+def _words(opening: str) -> list[str]:
+    return opening.lower().split()[:OPENING_WORDS]
+
+
+def recorded(db: Connection, key: int) -> Likeness | None:
+    row = db.execute("SELECT title, id, opening FROM likeness WHERE key = ?", (key,)).fetchone()
+    return None if row is None else Likeness(row[0], row[1], row[2])
+
+
+def same(old: Likeness | None, new: Likeness) -> bool:
+    """Return whether NEW is the article OLD describes: same pinned id, or title and body.
+
+    A record from before the likeness table (OLD is None) proves nothing.
+    """
+    if old is None:
+        return False
+    if old.id is not None or new.id is not None:
+        return old.id == new.id
+    if old.title.casefold() != new.title.casefold():
+        return False
+    old_words, new_words = _words(old.opening), _words(new.opening)
+    if not old_words and not new_words:
+        return True
+    matcher = difflib.SequenceMatcher(None, old_words, new_words, False)
+    return matcher.ratio() >= SAME_BODY
+
+
+def unrecorded(db: Connection) -> set[int]:
+    """Return the keys of live records with no likeness yet (made before the table)."""
+    rows = db.execute(
+        "SELECT a.key FROM article a LEFT JOIN likeness l ON l.key = a.key "
+        "WHERE l.key IS NULL AND a.gone IS NULL"
+    ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
+class Instants:
+    """First-seen instants not yet taken in the store, claimed one by one."""
+
+    def __init__(self, db: Connection):
+        self.db = db
+        self._taken: set[datetime] | None = None
+        # (asked, direction) -> the last instant given for it: 1,000 files first seen
+        # at once (or added by one commit) cost 1,000 steps, not 500,000.
+        self._last: dict[tuple[datetime, bool], datetime] = {}
+
+    def claim(self, when: datetime, later: bool) -> datetime:
+        """Return WHEN in whole seconds, moved a second at a time (LATER or earlier) until free."""
+        if self._taken is None:
+            rows = self.db.execute("SELECT first_seen FROM article").fetchall()
+            self._taken = {datetime.fromisoformat(row[0]) for row in rows}
+        asked = when.astimezone(UTC).replace(microsecond=0)
+        when = self._last.get((asked, later), asked)
+        step = SECOND if later else -SECOND
+        while when in self._taken:
+            when += step
+        self._taken.add(when)
+        self._last[asked, later] = when
+        return when

@@ -1,0 +1,150 @@
+"""Deploys: the articles folder replaced, re-created or swapped through a symlink.
+
+Against a real server in notify mode: a swap (``ln -sfn release current.tmp
+&& mv -T current.tmp current``) or a re-created folder is served within 1 s,
+and the watches follow it (a later edit shows as fast). A folder that goes
+missing keeps the last good site and is reported; a present, empty folder
+publishes an empty site.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+from conftest import SAMPLES, Server, app_config, stop_server
+from test_polling import start_ready, wait_for
+
+from feedsvc import create_app
+from feedsvc.catalog.folder import Folder
+from feedsvc.reading import files
+from feedsvc.reading.normalise import Defaults
+from feedsvc.store.db import StateStore
+
+HOUR_AGO = time.time() - 3600
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def release(parent: Path, name: str, extra: dict[str, str]) -> Path:
+    """Return a release folder NAME: the samples and EXTRA files, written an hour ago."""
+    folder = parent / name
+    shutil.copytree(SAMPLES, folder)
+    for file_name, title in extra.items():
+        (folder / file_name).write_text(f"---\ntitle: {title}\n---\n\nBody of {title}.\n")
+    for path in folder.iterdir():
+        os.utime(path, (HOUR_AGO, HOUR_AGO))
+    return folder
+
+
+def titles(server: Server) -> set[str] | None:
+    """Return the titles in the Atom feed, or None when it does not answer 200."""
+    status, _, body = server.get("/feed.atom")
+    if status != 200:
+        return None
+    return {entry.title for entry in feedparser.parse(body).entries}
+
+
+def shown(server: Server, title: str, times: int = 1) -> bool:
+    """Say whether TIMES requests in a row show TITLE (each may reach another worker)."""
+    return all(title in (titles(server) or ()) for _ in range(times))
+
+
+def swap(link: Path, target: Path) -> None:
+    """Point LINK at TARGET the way deploy tools do: a new link renamed over the old."""
+    subprocess.run(["ln", "-sfn", str(target), f"{link}.tmp"], check=True)
+    subprocess.run(["mv", "-T", f"{link}.tmp", str(link)], check=True)
+
+
+@pytest.fixture
+def notify_server(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+    current = tmp_path / "current"
+    os.symlink(release(tmp_path, "release-1", {}), current)
+    server = start_ready(current, env={"FEEDSVC_WATCH": "notify"})
+    assert "changes noticed by notify" in server.log.read_text()
+    yield server, current
+    stop_server(server)
+
+
+@pytest.mark.server
+def test_a_symlink_swap_is_served_within_a_second_and_watched(
+    notify_server: tuple[Server, Path], tmp_path: Path
+) -> None:
+    server, current = notify_server
+    second = release(tmp_path, "release-2", {"swapped.md": "Swapped in"})
+    swap(current, second)
+    assert wait_for(lambda: shown(server, "Swapped in"), 5) < 1.0
+    wait_for(lambda: shown(server, "Swapped in", times=6), 2)
+    # The watches moved to release-2: a file added there shows as fast.
+    (second / "later.md").write_text("---\ntitle: Added later\n---\n\nLater.\n")
+    assert wait_for(lambda: shown(server, "Added later"), 5) < 1.0
+    # And back: the old release is served again, without the new articles.
+    swap(current, tmp_path / "release-1")
+    wait_for(lambda: not shown(server, "Swapped in") and titles(server) is not None, 2)
+
+
+@pytest.mark.server
+def test_a_folder_deleted_keeps_the_site_and_re_created_is_served(
+    notify_server: tuple[Server, Path], tmp_path: Path
+) -> None:
+    server, current = notify_server
+    before = titles(server)
+    assert before and len(before) == 4
+    target = current.resolve()
+    shutil.rmtree(target)
+    time.sleep(1.0)  # several checks and scans see the folder missing
+    for _ in range(6):
+        assert titles(server) == before  # the last good site stays
+        assert server.get("/articles/night-market-guide")[0] == 200
+    assert "articles folder is missing; the last good articles stay" in server.log.read_text()
+    shutil.copytree(SAMPLES, target)
+    (target / "recreated.md").write_text("---\ntitle: Re-created\n---\n\nBack.\n")
+    assert wait_for(lambda: shown(server, "Re-created"), 5) < 1.0
+    (target / "after.md").write_text("---\ntitle: After re-creation\n---\n\nWatched.\n")
+    assert wait_for(lambda: shown(server, "After re-creation"), 5) < 1.0
+    # Present and empty: an empty site.
+    for path in target.iterdir():
+        path.unlink()
+    wait_for(lambda: titles(server) == set(), 3)
+
+
+def test_an_unreadable_folder_keeps_the_last_good_articles(
+    articles: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = StateStore(str(articles.parent / "s.sqlite3"), NOW)
+    folder = Folder(str(articles), Defaults("A", "en", UTC), 2**21, store, settle=0)
+    folder.scan(NOW)
+    known = {a.slug for a in folder.articles()}
+    assert len(known) == 4
+    real = os.scandir
+
+    def refuse(path):  # what a folder with mode 000 answers to anyone but root
+        if os.fspath(path) in (str(articles), os.path.realpath(articles)):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(files.os, "scandir", refuse)
+    folder.scan(NOW + timedelta(seconds=1))
+    assert {a.slug for a in folder.articles()} == known
+    [problem] = folder.problems()
+    assert problem.path == str(articles) and "cannot be read: Permission denied" in problem.message
+    monkeypatch.setattr(files.os, "scandir", real)
+    for path in articles.iterdir():
+        path.unlink()
+    folder.scan(NOW + timedelta(seconds=2))
+    assert list(folder.articles()) == [] and folder.problems() == []
+
+
+def test_a_missing_folder_at_start_serves_an_empty_site_and_says_so(tmp_path: Path) -> None:
+    app = create_app(app_config(tmp_path / "nowhere"))
+    response = app.test_client().get("/feed.atom")
+    assert response.status_code == 200
+    assert feedparser.parse(response.data).entries == []
+    [problem] = app.extensions["feedsvc"].documents.snapshot.problems
+    assert problem.message == "articles folder is missing"  # nothing published to keep
