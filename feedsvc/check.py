@@ -78,6 +78,8 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
         click.echo(f"skipped for their role: {survey.describe(survey.roles(root, blog))}")
         keys = survey.keys_not_understood(root, blog, config["MAX_ARTICLE_BYTES"])
         click.echo(f"keys not understood: {survey.describe(keys)}")
+        removed = sum(p.message.startswith("template tag ") for p in problems)
+        click.echo(f"template tags removed: {removed}")
     click.echo(
         f"{read} articles read, {len(snapshot.articles)} published, "
         f"{len(snapshot.unpublished)} unpublished, {read - kept} skipped, "

@@ -96,6 +96,8 @@ def test_check_names_the_engine_and_counts_pages(tmp_path: Path) -> None:
     lines = check("jekyll", tmp_path)
     assert "engine: jekyll (recognised from _config.yml)" in lines
     assert "skipped for their role: 3 (pages 3)" in lines  # about, README, robots.txt
+    assert "template tags removed: 1" in lines  # the include
+    assert "keys not understood: 0" in lines
     assert "skipped for their extension: 4 (.html 2, .png 1, .yml 1)" in lines
     assert lines[-1].startswith("5 articles read, 3 published, 2 unpublished, 0 skipped")
 
@@ -105,3 +107,32 @@ def test_ignore_patterns_take_posts_out(tmp_path: Path) -> None:
     lines = check("jekyll", tmp_path, ("FEEDSVC_IGNORE", "travel/, *not-yet*"))
     assert "skipped for their role: 5 (pages 3, ignored 2)" in lines
     assert lines[-1].startswith("3 articles read, 2 published, 1 unpublished")
+
+
+def test_liquid_links_embeds_and_other_tags(posts) -> None:  # type: ignore[no-untyped-def]
+    article, text = posts["_posts/2024-03-05-harbour-lights.md"]
+    html, _ = rendered(article, text)
+    # Liquid tags (Posts: "Linking to posts" with post_url; Liquid filters relative_url)
+    assert 'href="https://blog.example.org/tides/2024/tide-tables/"' in html
+    assert 'href="https://blog.example.org/assets/pier.png"' in html
+    # Liquid `highlight` block: a code block in its language
+    assert '<code class="language-python">print("lamp")' in html
+    assert "{%" not in html and "{{" not in html and "gallery" not in html
+    tide, tide_text = posts["_posts/2024-04-01-tide-tables.markdown"]
+    assert 'href="https://www.youtube.com/watch?v=dQw4w9WgXcQ"' in rendered(tide, tide_text)[0]
+
+
+def test_a_removed_tag_is_warned_with_file_and_line() -> None:
+    from scenario import MAX_BYTES, defaults, found
+
+    from feedsvc.reading.article import read_article
+
+    blog = detect.resolve("auto", SITES / "jekyll")
+    site = type(defaults())("A", "en", defaults().zone, blog)
+    path = SITES / "jekyll" / "_posts" / "2024-03-05-harbour-lights.md"
+    _, _, problems = read_article(
+        found(path, "_posts/2024-03-05-harbour-lights.md"), site, MAX_BYTES
+    )
+    removed = [p for p in problems if p.message.startswith("template tag")]
+    assert [(p.path, p.line) for p in removed] == [("_posts/2024-03-05-harbour-lights.md", 16)]
+    assert "include" in removed[0].message

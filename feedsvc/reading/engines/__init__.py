@@ -27,6 +27,7 @@ class Blog:
     settings: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     zone: tzinfo | None = None  # the site's time zone, when its configuration names one
     ignore: tuple[str, ...] = ()  # IGNORE patterns, gitignore style
+    root: str = ""  # the site's folder, where links to other posts are looked up
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,20 @@ from urllib.parse import quote
 from ..formats import KNOWN_KEYS
 
 FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
+_DATED = frozenset(
+    (
+        "year",
+        "month",
+        "day",
+        "i_month",
+        "i_day",
+        "y_day",
+        "short_year",
+        "short_month",
+        "week",
+        "short_day",
+    )
+)
 _PLACEHOLDER = re.compile(r":([a-z_]+)|\{([a-z_]+)\}")
 # Keys every engine uses only for layout or theming: understood, and of no meaning to a feed.
 PRESENTATION = frozenset(
@@ -81,7 +95,7 @@ def expand(pattern: str, values: dict[str, str]) -> str:
         name = match.group(1) or match.group(2)
         if name in values:
             return values[name]
-        return match.group(0)
+        return "" if name in _DATED else match.group(0)  # an undated draft
 
     return clean_path(_PLACEHOLDER.sub(one, pattern))
 

@@ -118,17 +118,17 @@ def resolve(setting: str, root: str | os.PathLike[str], ignore: str = "") -> Blo
     if setting == "none":
         return None
     found = detect(root) if os.path.isdir(root) else None
+    where = os.fspath(root)
     if setting == "auto":
-        return (
-            Blog(found.engine, found.source, found.settings, found.zone, patterns)
-            if found
-            else None
-        )
+        if found is None:
+            return None
+        return Blog(found.engine, found.source, found.settings, found.zone, patterns, where)
     if setting not in ENGINES:
         raise ConfigError(f"ENGINE must be auto, none or one of {', '.join(ENGINES)}")
     if found is not None and found.engine == setting:
-        return Blog(setting, found.source, found.settings, found.zone, patterns)
-    return Blog(setting, "", {}, UTC if setting in ("zola", "eleventy") else None, patterns)
+        return Blog(setting, found.source, found.settings, found.zone, patterns, where)
+    zone = UTC if setting in ("zola", "eleventy") else None
+    return Blog(setting, "", {}, zone, patterns, where)
 
 
 def from_config(config: Mapping[str, Any]) -> Blog | None:

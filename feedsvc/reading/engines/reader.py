@@ -9,9 +9,10 @@ from types import ModuleType
 
 from ...errors import ArticleError, Problem
 from ...model import Article, Text
-from ..formats import RawArticle
+from .. import files
+from ..formats import READERS, RawArticle
 from ..normalise import Defaults, normalise
-from . import DRAFT, POST, Blog, jekyll
+from . import DRAFT, POST, Blog, jekyll, templates
 from .common import not_understood
 
 MODULES: dict[str, ModuleType] = {"jekyll": jekyll}
@@ -62,11 +63,44 @@ def read(
     """Return RAW read as BLOG's engine reads it, its warnings and the keys not understood."""
     engine = module(blog)
     kind = role(blog, raw.path)
-    adapted = engine.adapt(blog, raw, kind)
+    body, template_problems, _ = templates.expand(
+        raw.path, raw.body, raw.body_line, lambda ref: lookup(blog, ref, defaults),
+        str(blog.settings.get("baseurl") or ""),
+    )  # fmt: skip
+    adapted = engine.adapt(blog, dataclasses.replace(raw, body=body), kind)
     zone = blog.zone or defaults.zone
     article, text = normalise(adapted, dataclasses.replace(defaults, zone=zone, blog=None))
     where = engine.link(blog, adapted, article, zone)
     fmt = "md-blog" if article.format == "md" else article.format
     article = dataclasses.replace(article, format=fmt, link=where.link, old_paths=where.old_paths)
     warnings = [w for w in raw.warnings if not _UNKNOWN_KEY.match(w.message)]
+    warnings += template_problems
     return article, text, warnings, not_understood(raw.meta, engine.understood())
+
+
+def lookup(blog: Blog, ref: str, defaults: Defaults) -> str | None:
+    """Return the link of the post REF names (a path, or a file name without extension)."""
+    ref = ref.strip().lstrip("/")
+    if not ref or not blog.root:
+        return None
+    found, _ = files.discover(blog.root)
+    stem = ref.rsplit(".", 1)[0] if "." in ref.rsplit("/", 1)[-1] else ref
+    for item in found:
+        name = item.path.rsplit(".", 1)[0]
+        if item.path == ref or name == stem or name.endswith("/" + stem):
+            if not is_read(blog, item.path):
+                continue
+            try:
+                text, _ = files.read(item, 2 * 1024 * 1024)
+                fmt = files.FORMATS[item.path[item.path.rfind(".") :].lower()]
+                raw = READERS[fmt](item.path, text)
+                engine = module(blog)
+                adapted = engine.adapt(blog, raw, role(blog, item.path))
+                zone = blog.zone or defaults.zone
+                article, _ = normalise(
+                    adapted, dataclasses.replace(defaults, zone=zone, blog=None)
+                )
+                return str(engine.link(blog, adapted, article, zone).link)
+            except ArticleError:
+                return None
+    return None
