@@ -51,6 +51,19 @@ SETTINGS: tuple[Setting, ...] = (
         "`pelican`, `zola` or `eleventy`.",
     ),
     Setting(
+        "PAGES",
+        "auto",
+        "`on`, `off` or `auto`: whether feedsvc serves a page per article. `auto` is on with "
+        "feedsvc's own layout and off when a blog engine's site serves its own pages; then "
+        "entries link to the blog's page and /articles/SLUG answers 301 to it.",
+    ),
+    Setting(
+        "PERMALINK",
+        "",
+        "A pattern of each post's path on the blog, relative to BASE_URL, such as "
+        "`{year}/{month}/{day}/{slug}/`; empty means the blog engine's own rule.",
+    ),
+    Setting(
         "IGNORE",
         "",
         "Comma-separated gitignore-style patterns of files under ARTICLES that are not "
@@ -224,6 +237,8 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"FEED_ID must be a tag:, urn:, http: or https: URI, got {feed_id!r}")
     if config["ENGINE"] not in {"auto", "none", "jekyll", "hugo", "pelican", "zola", "eleventy"}:
         raise ConfigError("ENGINE must be auto, none, jekyll, hugo, pelican, zola or eleventy")
+    if str(config.get("PAGES", "auto")).lower() not in {"auto", "on", "off"}:
+        raise ConfigError("PAGES must be 'auto', 'on' or 'off'")
     if config["WATCH"] not in {"auto", "notify", "poll"}:
         raise ConfigError("WATCH must be 'auto', 'notify' or 'poll'")
     if config["RESCAN_INTERVAL"] <= 0:

@@ -81,7 +81,7 @@ class Catalog:
         """Return the catalog CONFIG describes; ZONE, HOST from the site; OPTIONS as given."""
         return cls(
             config["ARTICLES"],
-            Defaults(config["AUTHOR"], config["LANGUAGE"], zone, detect.from_config(config)),
+            detect.defaults(config, zone),
             store,
             config["ID_AUTHORITY"] or host,
             config["MAX_ARTICLE_BYTES"],

@@ -30,6 +30,8 @@ def read_article(
         article, body, warnings = normalise_warned(raw, defaults)
         problems += raw.warnings
         problems += warnings
+    if defaults.permalink:  # the site's own rule (PERMALINK) wins over the engine's
+        article = engines.with_permalink(article, defaults)
     if inspect is not None:
         problems += inspect(found.path, fmt, body, raw.body_line)
     return article, body, problems

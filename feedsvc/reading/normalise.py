@@ -52,6 +52,7 @@ class Defaults:
     language: str
     zone: tzinfo
     blog: Blog | None = None  # a blog engine's site (ENGINE), else feedsvc's own layout
+    permalink: str = ""  # PERMALINK: each post's path on the blog, as a pattern
 
 
 def _author(raw: RawArticle, key: str, item: Any, warnings: list[Problem]) -> Author | None:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from ...errors import ConfigError
+from ..normalise import Defaults
 from . import ENGINES, Blog
 
 CONFIG_MAX = 1024 * 1024
@@ -134,3 +135,10 @@ def resolve(setting: str, root: str | os.PathLike[str], ignore: str = "") -> Blo
 def from_config(config: Mapping[str, Any]) -> Blog | None:
     """Return the blog CONFIG's ENGINE, ARTICLES and IGNORE settings describe."""
     return resolve(config["ENGINE"], config["ARTICLES"], config["IGNORE"])
+
+
+def defaults(config: Mapping[str, Any], zone: tzinfo) -> Defaults:
+    """Return what normalising needs from CONFIG: the site's defaults, blog and PERMALINK."""
+    return Defaults(
+        config["AUTHOR"], config["LANGUAGE"], zone, from_config(config), config["PERMALINK"]
+    )

@@ -13,7 +13,7 @@ from .. import files
 from ..formats import READERS, RawArticle
 from ..normalise import Defaults, normalise
 from . import DRAFT, POST, Blog, jekyll, templates
-from .common import not_understood
+from .common import date_values, expand, local, not_understood
 
 MODULES: dict[str, ModuleType] = {"jekyll": jekyll}
 IGNORED_BY_SETTING = "ignored by IGNORE"
@@ -104,3 +104,11 @@ def lookup(blog: Blog, ref: str, defaults: Defaults) -> str | None:
             except ArticleError:
                 return None
     return None
+
+
+def with_permalink(article: Article, defaults: Defaults) -> Article:
+    """Return ARTICLE linked by the PERMALINK pattern: {year}/{month}/{day}/{slug}/."""
+    zone = defaults.blog.zone if defaults.blog and defaults.blog.zone else defaults.zone
+    values = date_values(local(article.published, zone))
+    values.update(slug=article.slug, title=article.slug, lang=article.lang)
+    return dataclasses.replace(article, link=expand(defaults.permalink, values))
