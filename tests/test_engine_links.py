@@ -102,3 +102,26 @@ def test_permalink_setting_states_the_sites_own_rule(
     ).test_client()
     entry = feedparser.parse(client.get("/feed.atom").data).entries[0]
     assert entry.link == BLOG + expected
+
+
+def test_hugo_feed_links_and_no_template_syntax(tmp_path: Path) -> None:
+    client = _client(tmp_path, "hugo")
+    feed = feedparser.parse(client.get("/feed.atom").data)
+    assert feed.bozo == 0
+    # the expired post (expiryDate) and the draft are not in the feed
+    assert sorted(entry.link for entry in feed.entries) == [
+        BLOG + "2024/04/tide-tables/",
+        BLOG + "2024/05/walk/",
+        BLOG + "fr/2024/04/tide-tables/",
+    ]
+    for kind in ("feed.atom", "feed.rss", "feed.json"):
+        text = client.get("/" + kind).get_data(as_text=True)
+        assert not any(mark in text for mark in TEMPLATE_MARKS), kind
+
+
+def test_hugo_aliases_answer_301_with_pages_on(tmp_path: Path) -> None:
+    client = _client(tmp_path, "hugo", PAGES="on")
+    for old in ("/old/tides/", "/posts/tides-april/"):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"] == BLOG + "2024/04/tide-tables/"

@@ -11,7 +11,7 @@ paths. Only posts and drafts are read; the rest is counted by ``check``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 ENGINES = ("jekyll", "hugo", "pelican", "zola", "eleventy")
@@ -36,4 +36,4 @@ class Adapted:
 
     link: str = ""  # the post's path on the blog, relative to BASE_URL: 2024/03/05/post/
     old_paths: tuple[str, ...] = ()  # aliases and redirect_from, as paths
-    keys_not_understood: tuple[str, ...] = ()
+    expires: datetime | None = None  # Hugo's expiryDate: out of the feeds from then

@@ -88,16 +88,20 @@ def _load(path: str, name: str) -> dict[str, Any]:
 
 
 def _zone(engine: str, settings: dict[str, Any]) -> tzinfo | None:
-    if engine in ("zola", "eleventy"):
-        return UTC  # both read a date without an offset as UTC
-    key = _ZONE_KEYS[engine]
+    if engine in ("zola", "eleventy", "hugo"):
+        default: tzinfo | None = UTC  # each reads a date without an offset as UTC by default
+    else:
+        default = None
+    key = _ZONE_KEYS.get(engine)
+    if key is None:
+        return default
     value = next((v for k, v in settings.items() if str(k).lower() == key.lower()), None)
     if not isinstance(value, str) or not value:
-        return None
+        return default
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        return None
+        return default
 
 
 def detect(root: str | os.PathLike[str]) -> Blog | None:
@@ -128,7 +132,7 @@ def resolve(setting: str, root: str | os.PathLike[str], ignore: str = "") -> Blo
         raise ConfigError(f"ENGINE must be auto, none or one of {', '.join(ENGINES)}")
     if found is not None and found.engine == setting:
         return Blog(setting, found.source, found.settings, found.zone, patterns, where)
-    zone = UTC if setting in ("zola", "eleventy") else None
+    zone = UTC if setting in ("zola", "eleventy", "hugo") else None
     return Blog(setting, "", {}, zone, patterns, where)
 
 

@@ -12,10 +12,10 @@ from ...model import Article, Text
 from .. import files
 from ..formats import READERS, RawArticle
 from ..normalise import Defaults, normalise
-from . import DRAFT, POST, Blog, jekyll, templates
+from . import DRAFT, POST, Blog, hugo, jekyll, templates
 from .common import date_values, expand, local, not_understood
 
-MODULES: dict[str, ModuleType] = {"jekyll": jekyll}
+MODULES: dict[str, ModuleType] = {"jekyll": jekyll, "hugo": hugo}
 IGNORED_BY_SETTING = "ignored by IGNORE"
 _UNKNOWN_KEY = re.compile(r"^unknown front matter key '([^']*)' ignored$")
 
@@ -72,7 +72,9 @@ def read(
     article, text = normalise(adapted, dataclasses.replace(defaults, zone=zone, blog=None))
     where = engine.link(blog, adapted, article, zone)
     fmt = "md-blog" if article.format == "md" else article.format
-    article = dataclasses.replace(article, format=fmt, link=where.link, old_paths=where.old_paths)
+    article = dataclasses.replace(
+        article, format=fmt, link=where.link, old_paths=where.old_paths, expires=where.expires
+    )
     warnings = [w for w in raw.warnings if not _UNKNOWN_KEY.match(w.message)]
     warnings += template_problems
     return article, text, warnings, not_understood(raw.meta, engine.understood())
@@ -87,7 +89,8 @@ def lookup(blog: Blog, ref: str, defaults: Defaults) -> str | None:
     stem = ref.rsplit(".", 1)[0] if "." in ref.rsplit("/", 1)[-1] else ref
     for item in found:
         name = item.path.rsplit(".", 1)[0]
-        if item.path == ref or name == stem or name.endswith("/" + stem):
+        names = (name, name.removesuffix("/index"))
+        if item.path == ref or any(n == stem or n.endswith("/" + stem) for n in names):
             if not is_read(blog, item.path):
                 continue
             try:
