@@ -71,7 +71,7 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     blog = catalog.folder.defaults.blog
     if blog is not None:  # a clean folder in feedsvc's own layout prints only the summary
         click.echo(survey.engine_line(blog, config["ENGINE"]))
-    skipped = survey.skipped_by_extension(config["ARTICLES"])
+    skipped = survey.skipped_by_extension(config["ARTICLES"], blog)
     if skipped:
         click.echo(f"skipped for their extension: {survey.describe(skipped)}")
     if blog is not None:

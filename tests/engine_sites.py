@@ -32,7 +32,7 @@ def read_site(engine: str, setting: str = "auto") -> dict[str, tuple[Article, Te
     site_defaults = type(site_defaults)(
         site_defaults.author, site_defaults.language, site_defaults.zone, blog
     )
-    found, _ = files.discover(root)
+    found, _ = files.discover(root, engines.extensions(blog))
     posts = {}
     for item in found:
         if engines.is_read(blog, item.path):

@@ -125,3 +125,19 @@ def test_hugo_aliases_answer_301_with_pages_on(tmp_path: Path) -> None:
         response = client.get(old)
         assert response.status_code == 301, old
         assert response.headers["Location"] == BLOG + "2024/04/tide-tables/"
+
+
+def test_pelican_feed_links(tmp_path: Path) -> None:
+    client = _client(tmp_path, "pelican")
+    feed = feedparser.parse(client.get("/feed.atom").data)
+    assert feed.bozo == 0
+    assert sorted(entry.link for entry in feed.entries) == [
+        BLOG + "fr/posts/2024/the-island-ferry/",
+        BLOG + "posts/2024/03/harbour-lights-again/",
+        BLOG + "posts/2024/04/tides-april/",
+        BLOG + "posts/2024/05/the-island-ferry/",
+    ]
+    for kind in ("feed.atom", "feed.rss", "feed.json"):
+        text = client.get("/" + kind).get_data(as_text=True)
+        assert not any(mark in text for mark in TEMPLATE_MARKS), kind
+        assert "{static}" not in text and "{filename}" not in text

@@ -75,6 +75,7 @@ class Folder:
         self.bodies = StoredBodies(store, self._reread)
         self._walk_problems: tuple[Problem, ...] = ()
         self._scanned = False
+        self._extra = engines.extensions(defaults.blog)  # formats only a blog engine reads
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
         """Read what changed at NOW: in PATHS (relative to the folder), else everywhere.
@@ -84,7 +85,8 @@ class Folder:
         scope = None if paths is None else set(paths)
         found = None if scope is None else self._stat_paths(scope)
         if found is None:
-            found, walk_problems = files.discover(self.root)
+            extra = (self._extra,) if self._extra else ()  # feedsvc's own layout: as before
+            found, walk_problems = files.discover(self.root, *extra)
             found = [item for item in found if self._reads(item.path)]
             why = None if found else files.unavailable(self.root)
             if why is not None:  # an empty folder can be listed: it publishes nothing
@@ -129,7 +131,7 @@ class Folder:
         for path in sorted(paths):
             parts = path.split("/")
             if any(p.startswith(".") or p in ("", "..") for p in parts) or files.is_ignored(
-                parts[-1]
+                parts[-1], self._extra
             ):
                 continue
             if not self._reads(path):

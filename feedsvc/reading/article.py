@@ -21,12 +21,14 @@ def read_article(
 ) -> tuple[Article, Text, list[Problem]]:
     """Read, parse and normalise one file; raise ArticleError when it cannot be published."""
     text, problems = files.read(found, max_bytes)
-    fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
-    raw = READERS[fmt](found.path, text)
     if defaults.blog is not None:
+        raw = engines.parse(defaults.blog, found.path, text)
+        fmt = raw.format
         article, body, warnings, _ = engines.read(defaults.blog, raw, defaults)
         problems += warnings
     else:
+        fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
+        raw = READERS[fmt](found.path, text)
         article, body, warnings = normalise_warned(raw, defaults)
         problems += raw.warnings
         problems += warnings

@@ -16,13 +16,12 @@ from .engines import DRAFT, POST, Blog
 from .engines import reader as engines
 from .engines.common import not_understood
 from .files import FORMATS, discover, read
-from .formats import READERS
 
 _ROLE_NAMES = {"page": "pages", "ignored": "not content", "ignored by IGNORE": "ignored"}
 MAX_FILES = 100_000  # a survey of a huge tree stops counting, it never hangs check
 
 
-def skipped_by_extension(root: str | os.PathLike[str]) -> Counter[str]:
+def skipped_by_extension(root: str | os.PathLike[str], blog: Blog | None = None) -> Counter[str]:
     """Return how many files below ROOT are skipped for their extension, by extension."""
     counts: Counter[str] = Counter()
     seen = 0
@@ -35,7 +34,7 @@ def skipped_by_extension(root: str | os.PathLike[str]) -> Counter[str]:
             if name.startswith((".", "#")) or name.endswith(("~", ".swp")):
                 continue
             extension = os.path.splitext(name)[1].lower()
-            if extension not in FORMATS:
+            if extension not in FORMATS and extension not in engines.extensions(blog):
                 counts[extension or "(none)"] += 1
     return counts
 
@@ -51,7 +50,7 @@ def describe(counts: Counter[str]) -> str:
 
 def roles(root: str | os.PathLike[str], blog: Blog) -> Counter[str]:
     """Return how many files of a known format BLOG's engine does not read, by role."""
-    found, _ = discover(root)
+    found, _ = discover(root, engines.extensions(blog))
     counts: Counter[str] = Counter()
     for item in found:
         kind = engines.role(blog, item.path)
@@ -69,7 +68,7 @@ def keys_not_understood(root: str | os.PathLike[str], blog: Blog, max_bytes: int
             continue
         try:
             text, _ = read(item, max_bytes)
-            raw = READERS[FORMATS[os.path.splitext(item.path)[1].lower()]](item.path, text)
+            raw = engines.parse(blog, item.path, text)
         except ArticleError:
             continue  # reported with the articles
         counts.update(not_understood(raw.meta, engines.module(blog).understood()))

@@ -19,7 +19,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from . import budget
 
-MARKDOWN = ("md", "md-blog")
+MARKDOWN = ("md", "md-blog", "html")  # "html": a blog's HTML or reStructuredText, as HTML
 MORE = "<!--more-->"  # the summary separator of Jekyll, Hugo, Pelican, Zola and Eleventy
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")  # the ids anchors and footnotes make
 ANCHOR_ATTRIBUTES = {tag: {"id"} for tag in ("h2", "h3", "h4", "li")}  # and `a`, in markup
@@ -45,6 +45,8 @@ md_blog = markdown().use(anchors_plugin, min_level=2, max_level=4)
 
 def to_html(fmt: str, source: str) -> str:
     """Return Markdown SOURCE of format FMT as HTML, not yet sanitised."""
+    if fmt == "html":
+        return source  # HTML already: sanitised by the caller like any other
     html: str = (md_blog if fmt == "md-blog" else md).render(source)
     return _TASK_BOX.sub(lambda m: "\u2611" if m.group(1) else "\u2610", html)
 

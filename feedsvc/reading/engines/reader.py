@@ -12,12 +12,25 @@ from ...model import Article, Text
 from .. import files
 from ..formats import READERS, RawArticle
 from ..normalise import Defaults, normalise
-from . import DRAFT, POST, Blog, hugo, jekyll, templates
+from . import DRAFT, POST, Blog, hugo, jekyll, pelican, templates
 from .common import date_values, expand, local, not_understood
 
-MODULES: dict[str, ModuleType] = {"jekyll": jekyll, "hugo": hugo}
+MODULES: dict[str, ModuleType] = {"jekyll": jekyll, "hugo": hugo, "pelican": pelican}
 IGNORED_BY_SETTING = "ignored by IGNORE"
 _UNKNOWN_KEY = re.compile(r"^unknown front matter key '([^']*)' ignored$")
+
+
+def extensions(blog: Blog | None) -> frozenset[str]:
+    """Return the extensions read only on BLOG's site, besides feedsvc's own formats."""
+    return frozenset(files.ENGINE_FORMATS) if blog and blog.engine == "pelican" else frozenset()
+
+
+def parse(blog: Blog, path: str, text: str) -> RawArticle:
+    """Return the raw article in TEXT, parsed as BLOG's engine parses PATH."""
+    engine = module(blog)
+    if hasattr(engine, "parse"):
+        return engine.parse(blog, path, text)  # type: ignore[no-any-return]
+    return READERS[files.FORMATS[path[path.rfind(".") :].lower()]](path, text)
 
 
 def module(blog: Blog) -> ModuleType:
@@ -85,7 +98,7 @@ def lookup(blog: Blog, ref: str, defaults: Defaults) -> str | None:
     ref = ref.strip().lstrip("/")
     if not ref or not blog.root:
         return None
-    found, _ = files.discover(blog.root)
+    found, _ = files.discover(blog.root, extensions(blog))
     stem = ref.rsplit(".", 1)[0] if "." in ref.rsplit("/", 1)[-1] else ref
     for item in found:
         name = item.path.rsplit(".", 1)[0]
@@ -95,8 +108,7 @@ def lookup(blog: Blog, ref: str, defaults: Defaults) -> str | None:
                 continue
             try:
                 text, _ = files.read(item, 2 * 1024 * 1024)
-                fmt = files.FORMATS[item.path[item.path.rfind(".") :].lower()]
-                raw = READERS[fmt](item.path, text)
+                raw = parse(blog, item.path, text)
                 engine = module(blog)
                 adapted = engine.adapt(blog, raw, role(blog, item.path))
                 zone = blog.zone or defaults.zone

@@ -34,6 +34,8 @@ _TAG = re.compile(
     r"|\{\{-?\s*(.*?)\s*-?\}\}",  # Liquid output, or a Hugo/Eleventy variable
     re.DOTALL,
 )
+# Pelican's links to content: {filename} (another post), {static} and {attach} (a file).
+_PELICAN_LINK = re.compile(r"[{|](filename|static|attach)[}|]([^\s)\"'<>]+)")
 _URL_FILTER = re.compile(r"""^["']([^"']*)["']\s*\|\s*(relative_url|absolute_url)\s*$""")
 _SAFE_TOKEN = re.compile(r"^[\w./@:-]+$")
 
@@ -139,5 +141,12 @@ def expand(
         return ""
 
     body = _TAG.sub(one, body)
+
+    def content_link(match: re.Match[str]) -> str:
+        target = match.group(2).lstrip("/")
+        found = lookup(target) if match.group(1) == "filename" else None
+        return "/" + (found if found is not None else target)
+
+    body = _PELICAN_LINK.sub(content_link, body)
     body = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], body)
     return body, problems, removed
