@@ -141,3 +141,16 @@ def test_pelican_feed_links(tmp_path: Path) -> None:
         text = client.get("/" + kind).get_data(as_text=True)
         assert not any(mark in text for mark in TEMPLATE_MARKS), kind
         assert "{static}" not in text and "{filename}" not in text
+
+
+@pytest.mark.parametrize("engine", ["jekyll", "hugo", "pelican", "zola", "eleventy"])
+def test_every_fixture_sites_feeds_carry_no_template_syntax(tmp_path: Path, engine: str) -> None:
+    client = _client(tmp_path, engine)
+    feed = feedparser.parse(client.get("/feed.atom").data)
+    assert feed.bozo == 0 and feed.entries
+    for entry in feed.entries:
+        assert entry.link.startswith(BLOG) and "/articles/" not in entry.link
+    for kind in ("feed.atom", "feed.rss", "feed.json"):
+        text = client.get("/" + kind).get_data(as_text=True)
+        assert not any(mark in text for mark in TEMPLATE_MARKS), (engine, kind)
+        assert "{{<" not in text and "](@/" not in text and "{static}" not in text

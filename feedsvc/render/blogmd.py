@@ -20,7 +20,10 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from . import budget
 
 MARKDOWN = ("md", "md-blog", "html")  # "html": a blog's HTML or reStructuredText, as HTML
-MORE = "<!--more-->"  # the summary separator of Jekyll, Hugo, Pelican, Zola and Eleventy
+MORE = "<!--more-->"
+_MORE = re.compile(
+    r"<!--\s*more\s*-->"
+)  # the summary separator of Jekyll, Hugo, Pelican, Zola and Eleventy
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")  # the ids anchors and footnotes make
 ANCHOR_ATTRIBUTES = {tag: {"id"} for tag in ("h2", "h3", "h4", "li")}  # and `a`, in markup
 _TASK_BOX = re.compile(r'<input class="task-list-item-checkbox"( checked="checked")?[^>]*>')
@@ -55,5 +58,6 @@ def before_more(fmt: str, source: str) -> str:
     """Return the Markdown above <!--more--> in SOURCE, or "" when there is none."""
     if fmt not in MARKDOWN:
         return ""
-    head, more, _ = source.partition(MORE)
-    return head if more and head.strip() else ""
+    found = _MORE.search(source)  # Zola writes <!-- more -->
+    head = source[: found.start()] if found else ""
+    return head if head.strip() else ""

@@ -12,10 +12,12 @@ from ...model import Article, Text
 from .. import files
 from ..formats import READERS, RawArticle
 from ..normalise import Defaults, normalise
-from . import DRAFT, POST, Blog, hugo, jekyll, pelican, templates
+from . import DRAFT, POST, Blog, eleventy, hugo, jekyll, pelican, templates, zola
 from .common import date_values, expand, local, not_understood
 
-MODULES: dict[str, ModuleType] = {"jekyll": jekyll, "hugo": hugo, "pelican": pelican}
+MODULES: dict[str, ModuleType] = {
+    "jekyll": jekyll, "hugo": hugo, "pelican": pelican, "zola": zola, "eleventy": eleventy,
+}  # fmt: skip
 IGNORED_BY_SETTING = "ignored by IGNORE"
 _UNKNOWN_KEY = re.compile(r"^unknown front matter key '([^']*)' ignored$")
 

@@ -36,6 +36,9 @@ _TAG = re.compile(
 )
 # Pelican's links to content: {filename} (another post), {static} and {attach} (a file).
 _PELICAN_LINK = re.compile(r"[{|](filename|static|attach)[}|]([^\s)\"'<>]+)")
+_TERA_CALL = re.compile(r"^(\w+)\((.*)\)$", re.DOTALL)
+# Zola's internal links: [text](@/section/page.md#anchor) -> the page's URL.
+_ZOLA_LINK = re.compile(r"\]\(@/([^)\s#]+)(#[^)\s]*)?\)")
 _URL_FILTER = re.compile(r"""^["']([^"']*)["']\s*\|\s*(relative_url|absolute_url)\s*$""")
 _SAFE_TOKEN = re.compile(r"^[\w./@:-]+$")
 
@@ -115,6 +118,11 @@ def expand(
         text = (liquid or shortcode or markdown_code or output or "").strip()
         name, _, rest = text.partition(" ")
         name = name.lower()
+        tera = _TERA_CALL.match(text)  # Zola's shortcodes: {{ name(key="v") }}, {% name() %}
+        if tera:
+            name, rest, output = tera.group(1).lower(), tera.group(2).replace(",", " "), None
+        if name == "end" and liquid is not None:
+            return ""  # the end of Zola's shortcode with a body: its content stays
         if output is not None:
             filtered = _URL_FILTER.match(text)
             if filtered:
@@ -148,5 +156,11 @@ def expand(
         return "/" + (found if found is not None else target)
 
     body = _PELICAN_LINK.sub(content_link, body)
+
+    def zola_link(match: re.Match[str]) -> str:
+        found = lookup(match.group(1))
+        return f"](/{found if found is not None else ''}{match.group(2) or ''})"
+
+    body = _ZOLA_LINK.sub(zola_link, body)
     body = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], body)
     return body, problems, removed
