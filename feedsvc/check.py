@@ -74,8 +74,10 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     skipped = survey.skipped_by_extension(config["ARTICLES"], blog)
     if skipped:
         click.echo(f"skipped for their extension: {survey.describe(skipped)}")
+    not_articles = survey.roles(root, blog, catalog.folder.defaults.ignore)
+    if blog is not None or not_articles:
+        click.echo(f"skipped for their role: {survey.describe(not_articles)}")
     if blog is not None:
-        click.echo(f"skipped for their role: {survey.describe(survey.roles(root, blog))}")
         keys = survey.keys_not_understood(root, blog, config["MAX_ARTICLE_BYTES"])
         click.echo(f"keys not understood: {survey.describe(keys)}")
         removed = sum(p.message.startswith("template tag ") for p in problems)

@@ -66,8 +66,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "IGNORE",
         "",
-        "Comma-separated gitignore-style patterns of files under ARTICLES that are not "
-        "articles, on a blog engine's site.",
+        "Comma-separated gitignore-style patterns (`name`, `folder/`, `/anchored/path`, "
+        "`*`) of files under ARTICLES that are not articles, counted by `feedsvc check`.",
     ),
     Setting(
         "BASE_URL",

@@ -56,3 +56,13 @@ def check(engine: str, tmp_path: Path, *env: tuple[str, str]) -> list[str]:
         env={"FEEDSVC_STATE": str(tmp_path / "s.sqlite3"), **dict(env)},
     )
     return result.output.splitlines()
+
+
+def check_folder(folder: Path, tmp_path: Path, *env: tuple[str, str]) -> list[str]:
+    """Return the lines `feedsvc check` prints for FOLDER."""
+    result = CliRunner().invoke(
+        main,
+        ["check", "--articles", str(folder)],
+        env={"FEEDSVC_STATE": str(tmp_path / "s.sqlite3"), **dict(env)},
+    )
+    return result.output.splitlines()

@@ -26,6 +26,7 @@ from ..model import Article, Text
 from ..reading import files
 from ..reading.article import Inspect as Inspect  # the catalog hands it in
 from ..reading.article import read_article
+from ..reading.engines import POST
 from ..reading.engines import reader as engines
 from ..reading.normalise import Defaults
 from ..store.bodies import StoredBodies
@@ -122,7 +123,9 @@ class Folder:
     def _reads(self, path: str) -> bool:
         """Say whether PATH is read: any file, or on a blog engine's site its posts only."""
         blog = self.defaults.blog
-        return blog is None or engines.is_read(blog, path)
+        if blog is None:
+            return engines.own_role(path, self.defaults.ignore) == POST
+        return engines.is_read(blog, path)
 
     def _stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
         """Return the article files among PATHS, or None when a full scan is needed."""

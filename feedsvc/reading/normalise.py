@@ -53,6 +53,7 @@ class Defaults:
     zone: tzinfo
     blog: Blog | None = None  # a blog engine's site (ENGINE), else feedsvc's own layout
     permalink: str = ""  # PERMALINK: each post's path on the blog, as a pattern
+    ignore: tuple[str, ...] = ()  # IGNORE: patterns of files that are not articles
 
 
 def _author(raw: RawArticle, key: str, item: Any, warnings: list[Problem]) -> Author | None:

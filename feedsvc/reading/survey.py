@@ -48,12 +48,17 @@ def describe(counts: Counter[str]) -> str:
     return f"{total} ({parts})" if total else "0"
 
 
-def roles(root: str | os.PathLike[str], blog: Blog) -> Counter[str]:
-    """Return how many files of a known format BLOG's engine does not read, by role."""
+def roles(
+    root: str | os.PathLike[str], blog: Blog | None, ignore: tuple[str, ...] = ()
+) -> Counter[str]:
+    """Return how many files of a known format are not read as articles, by role."""
     found, _ = discover(root, engines.extensions(blog))
     counts: Counter[str] = Counter()
     for item in found:
-        kind = engines.role(blog, item.path)
+        if blog is None:
+            kind = engines.own_role(item.path, ignore)
+        else:
+            kind = engines.role(blog, item.path)
         if kind not in (POST, DRAFT):
             counts[_ROLE_NAMES.get(kind, kind)] += 1
     return counts

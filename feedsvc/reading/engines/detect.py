@@ -119,7 +119,7 @@ def detect(root: str | os.PathLike[str]) -> Blog | None:
 
 def resolve(setting: str, root: str | os.PathLike[str], ignore: str = "") -> Blog | None:
     """Return the blog ENGINE=SETTING means for ROOT: None for feedsvc's own layout."""
-    patterns = tuple(p.strip() for p in ignore.replace("\n", ",").split(",") if p.strip())
+    patterns = ignore_patterns(ignore)
     if setting == "none":
         return None
     found = detect(root) if os.path.isdir(root) else None
@@ -136,6 +136,11 @@ def resolve(setting: str, root: str | os.PathLike[str], ignore: str = "") -> Blo
     return Blog(setting, "", {}, zone, patterns, where)
 
 
+def ignore_patterns(ignore: str) -> tuple[str, ...]:
+    """Return the patterns of IGNORE: comma- or line-separated."""
+    return tuple(p.strip() for p in ignore.replace("\n", ",").split(",") if p.strip())
+
+
 def from_config(config: Mapping[str, Any]) -> Blog | None:
     """Return the blog CONFIG's ENGINE, ARTICLES and IGNORE settings describe."""
     return resolve(config["ENGINE"], config["ARTICLES"], config["IGNORE"])
@@ -144,5 +149,10 @@ def from_config(config: Mapping[str, Any]) -> Blog | None:
 def defaults(config: Mapping[str, Any], zone: tzinfo) -> Defaults:
     """Return what normalising needs from CONFIG: the site's defaults, blog and PERMALINK."""
     return Defaults(
-        config["AUTHOR"], config["LANGUAGE"], zone, from_config(config), config["PERMALINK"]
+        config["AUTHOR"],
+        config["LANGUAGE"],
+        zone,
+        from_config(config),
+        config["PERMALINK"],
+        ignore_patterns(config["IGNORE"]),
     )

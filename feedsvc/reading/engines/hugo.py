@@ -17,6 +17,7 @@ management); ``post.fr.md`` is the ``fr`` translation of ``post.md``, under
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import posixpath
@@ -114,6 +115,7 @@ def adapt(blog: Blog, raw: RawArticle, kind: str) -> RawArticle:
     meta = dict(raw.meta)
     stem, lang = _stem(raw.path)
     name = posixpath.basename(posixpath.dirname(raw.path)) if stem == "index" else stem
+    meta["content_date"] = meta.get("date")  # .Date: what permalinks' :year etc. use
     meta["date"] = first(meta, "publishdate", "pubdate", "published", "date")
     meta["updated"] = first(meta, "lastmod", "modified", "updated")
     meta["summary"] = first(meta, "summary", "description")
@@ -147,7 +149,11 @@ def link(blog: Blog, raw: RawArticle, article: Article, zone: tzinfo) -> Adapted
     if meta.get("url"):
         path = expand(str(meta["url"]), {})
     elif isinstance(pattern, str):
-        values = date_values(local(article.published, zone))
+        when = article.published
+        if meta.get("content_date") not in (None, ""):
+            with contextlib.suppress(DateError):  # reported through `date` when it is read
+                when = parse_date(meta["content_date"], zone)
+        values = date_values(local(when, zone))
         values.update(
             slug=slug, title=slugify(article.title), section=section, sections=folder,
             filename=stem, contentbasename=stem, slugorfilename=slug,

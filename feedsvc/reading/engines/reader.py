@@ -12,13 +12,18 @@ from ...model import Article, Text
 from .. import files
 from ..formats import READERS, RawArticle
 from ..normalise import Defaults, normalise
-from . import DRAFT, POST, Blog, eleventy, hugo, jekyll, pelican, templates, zola
+from . import DRAFT, PAGE, POST, Blog, eleventy, hugo, jekyll, pelican, templates, zola
 from .common import date_values, expand, local, not_understood
 
 MODULES: dict[str, ModuleType] = {
     "jekyll": jekyll, "hugo": hugo, "pelican": pelican, "zola": zola, "eleventy": eleventy,
 }  # fmt: skip
 IGNORED_BY_SETTING = "ignored by IGNORE"
+NOT_ARTICLES = re.compile(
+    r"^(?:(?:README|LICEN[CS]E|COPYING|CHANGELOG|CHANGES|CONTRIBUTING|CODE_OF_CONDUCT)"
+    r"(?:\.[A-Za-z]+)?|(?:robots|humans|security|ads)\.txt)$",
+    re.IGNORECASE,
+)
 _UNKNOWN_KEY = re.compile(r"^unknown front matter key '([^']*)' ignored$")
 
 
@@ -58,6 +63,14 @@ def ignored(patterns: tuple[str, ...], path: str) -> bool:
             if any(fnmatch.fnmatchcase(name, pattern) for name in names):
                 return True
     return False
+
+
+def own_role(path: str, ignore: tuple[str, ...]) -> str:
+    """Return what PATH is in feedsvc's own layout: an article, unless IGNORE or its name
+    (README, LICENSE, CHANGELOG, robots.txt: a folder's papers, never articles) say not."""
+    if ignore and ignored(ignore, path):
+        return IGNORED_BY_SETTING
+    return PAGE if NOT_ARTICLES.match(path.rsplit("/", 1)[-1]) else POST
 
 
 def role(blog: Blog, path: str) -> str:
