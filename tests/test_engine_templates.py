@@ -77,3 +77,10 @@ def test_other_tags_are_removed_with_a_warning_keeping_enclosed_text() -> None:
 def test_tags_are_never_run() -> None:
     out, _, _ = _expand('{% assign x = "1" | plus: 2 %}{{ x }}{% include evil.html %}')
     assert out == ""
+
+
+def test_authors_written_as_markdown_links_are_their_names() -> None:
+    from feedsvc.reading.engines.reader import authors_unlinked
+
+    meta = {"author": "[Ines Marr](https://ines.example)", "authors": ["[Tomas](/t/)", "Lee"]}
+    assert authors_unlinked(meta) == {"author": "Ines Marr", "authors": ["Tomas", "Lee"]}

@@ -96,6 +96,7 @@ def read(
         str(blog.settings.get("baseurl") or ""),
     )  # fmt: skip
     adapted = engine.adapt(blog, dataclasses.replace(raw, body=body), kind)
+    adapted = dataclasses.replace(adapted, meta=authors_unlinked(adapted.meta))
     zone = blog.zone or defaults.zone
     article, text = normalise(adapted, dataclasses.replace(defaults, zone=zone, blog=None))
     where = engine.link(blog, adapted, article, zone)
@@ -106,6 +107,23 @@ def read(
     warnings = [w for w in raw.warnings if not _UNKNOWN_KEY.match(w.message)]
     warnings += template_problems
     return article, text, warnings, not_understood(raw.meta, engine.understood())
+
+
+_MARKDOWN_LINK = re.compile(r"^\s*\[([^\]]+)\]\([^)]*\)\s*$")
+
+
+def authors_unlinked(meta: dict[str, object]) -> dict[str, object]:
+    """Return META with authors written as Markdown links, `[Name](url)`, as their names."""
+    result = dict(meta)
+    for key in ("author", "authors"):
+        value = meta.get(key)
+        if isinstance(value, str):
+            result[key] = _MARKDOWN_LINK.sub(r"\1", value)
+        elif isinstance(value, list):
+            result[key] = [
+                _MARKDOWN_LINK.sub(r"\1", v) if isinstance(v, str) else v for v in value
+            ]
+    return result
 
 
 def lookup(blog: Blog, ref: str, defaults: Defaults) -> str | None:
