@@ -17,6 +17,7 @@ import click
 
 from .catalog.catalog import Catalog
 from .errors import warning
+from .reading import survey
 from .reading.dates import name_date
 from .render import inspection
 from .render.site import Site
@@ -59,12 +60,28 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
                 )
             )
     problems.sort()
+    root = config["ARTICLES"]
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     read = len(catalog.folder.files)
     kept = len(snapshot.articles) + len(snapshot.unpublished)
+    # The migration summary: never silent about what was skipped; the summary line stays last.
+    blog = catalog.folder.defaults.blog
+    if blog is not None:  # a clean folder in feedsvc's own layout prints only the summary
+        click.echo(survey.engine_line(blog, config["ENGINE"]))
+    skipped = survey.skipped_by_extension(config["ARTICLES"], blog)
+    if skipped:
+        click.echo(f"skipped for their extension: {survey.describe(skipped)}")
+    not_articles = survey.roles(root, blog, catalog.folder.defaults.ignore)
+    if blog is not None or not_articles:
+        click.echo(f"skipped for their role: {survey.describe(not_articles)}")
+    if blog is not None:
+        keys = survey.keys_not_understood(root, blog, config["MAX_ARTICLE_BYTES"])
+        click.echo(f"keys not understood: {survey.describe(keys)}")
+        removed = sum(p.message.startswith("template tag ") for p in problems)
+        click.echo(f"template tags removed: {removed}")
     click.echo(
         f"{read} articles read, {len(snapshot.articles)} published, "
         f"{len(snapshot.unpublished)} unpublished, {read - kept} skipped, "

@@ -38,7 +38,37 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("ARTICLES", "articles", "Folder of article files, read recursively."),
+    Setting(
+        "ARTICLES",
+        "articles",
+        "Folder of article files, read recursively; or a blog engine's site root (see ENGINE).",
+    ),
+    Setting(
+        "ENGINE",
+        "auto",
+        "How ARTICLES is laid out: `auto` (recognise a blog engine from its configuration "
+        "file, else feedsvc's own layout), `none` (feedsvc's own layout), `jekyll`, `hugo`, "
+        "`pelican`, `zola` or `eleventy`.",
+    ),
+    Setting(
+        "PAGES",
+        "auto",
+        "`on`, `off` or `auto`: whether feedsvc serves a page per article. `auto` is on with "
+        "feedsvc's own layout and off when a blog engine's site serves its own pages; then "
+        "entries link to the blog's page and /articles/SLUG answers 301 to it.",
+    ),
+    Setting(
+        "PERMALINK",
+        "",
+        "A pattern of each post's path on the blog, relative to BASE_URL, such as "
+        "`{year}/{month}/{day}/{slug}/`; empty means the blog engine's own rule.",
+    ),
+    Setting(
+        "IGNORE",
+        "",
+        "Comma-separated gitignore-style patterns (`name`, `folder/`, `/anchored/path`, "
+        "`*`) of files under ARTICLES that are not articles, counted by `feedsvc check`.",
+    ),
     Setting(
         "BASE_URL",
         "http://127.0.0.1:8000/",
@@ -205,6 +235,10 @@ def validate(config: Mapping[str, Any]) -> None:
     feed_id = config["FEED_ID"]
     if feed_id and urlsplit(feed_id).scheme.lower() not in {"tag", "urn", "http", "https"}:
         raise ConfigError(f"FEED_ID must be a tag:, urn:, http: or https: URI, got {feed_id!r}")
+    if config["ENGINE"] not in {"auto", "none", "jekyll", "hugo", "pelican", "zola", "eleventy"}:
+        raise ConfigError("ENGINE must be auto, none, jekyll, hugo, pelican, zola or eleventy")
+    if str(config.get("PAGES", "auto")).lower() not in {"auto", "on", "off"}:
+        raise ConfigError("PAGES must be 'auto', 'on' or 'off'")
     if config["WATCH"] not in {"auto", "notify", "poll"}:
         raise ConfigError("WATCH must be 'auto', 'notify' or 'poll'")
     if config["RESCAN_INTERVAL"] <= 0:

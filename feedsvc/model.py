@@ -73,6 +73,9 @@ class Article:
     id_pinned: bool
     date_pinned: bool
     image: str = ""  # the entry's image as written (front matter), resolved like a link
+    link: str = ""  # a blog engine's site: the post's path on the blog, relative to BASE_URL
+    old_paths: tuple[str, ...] = ()  # a blog engine's site: aliases, redirect_from
+    expires: datetime | None = None  # a blog engine's expiry date: out of the feeds from then
 
 
 class Bodies(Protocol):

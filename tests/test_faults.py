@@ -397,7 +397,7 @@ def test_markdown_links_render_from_many_threads_on_first_use() -> None:
     def render(index: int) -> None:
         try:
             for round_ in range(20):
-                markup._md.render(
+                markup.blogmd.md.render(
                     f"[x{index}-{round_}](http://e.example/{index}%20{round_}) "
                     f"![y](i/{index}.png) <http://e.example/{round_}>"
                 )

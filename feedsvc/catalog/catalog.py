@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..model import Article
+from ..reading.engines import detect
 from ..reading.normalise import Defaults
 from ..store.db import StateStore
 from ..store.records import Record, Seen
@@ -80,7 +81,7 @@ class Catalog:
         """Return the catalog CONFIG describes; ZONE, HOST from the site; OPTIONS as given."""
         return cls(
             config["ARTICLES"],
-            Defaults(config["AUTHOR"], config["LANGUAGE"], zone),
+            detect.defaults(config, zone),
             store,
             config["ID_AUTHORITY"] or host,
             config["MAX_ARTICLE_BYTES"],

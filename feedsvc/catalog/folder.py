@@ -27,6 +27,8 @@ from ..reading import files
 from ..reading.article import Inspect as Inspect  # the catalog hands it in
 from ..reading.article import read_article
 from ..reading.dates import name_date
+from ..reading.engines import POST
+from ..reading.engines import reader as engines
 from ..reading.normalise import Defaults
 from ..store import parsed
 from ..store.bodies import StoredBodies
@@ -77,6 +79,7 @@ class Folder:
         self.bodies = StoredBodies(store, self._reread)
         self._walk_problems: tuple[Problem, ...] = ()
         self._scanned = False
+        self._extra = engines.extensions(defaults.blog)  # formats only a blog engine reads
         # What a previous process read (store/parsed.py): used by the first scan only.
         self.known: parsed.Entries = {}
 
@@ -88,7 +91,9 @@ class Folder:
         scope = None if paths is None else set(paths)
         found = None if scope is None else self._stat_paths(scope)
         if found is None:
-            found, walk_problems = files.discover(self.root)
+            extra = (self._extra,) if self._extra else ()  # feedsvc's own layout: as before
+            found, walk_problems = files.discover(self.root, *extra)
+            found = [item for item in found if self._reads(item.path)]
             why = None if found else files.unavailable(self.root)
             if why is not None:  # an empty folder can be listed: it publishes nothing
                 keep = "; the last good articles stay published" if self.files else ""
@@ -132,6 +137,13 @@ class Folder:
             problems.extend(entry.problems)
         return problems
 
+    def _reads(self, path: str) -> bool:
+        """Say whether PATH is read: any file, or on a blog engine's site its posts only."""
+        blog = self.defaults.blog
+        if blog is None:
+            return engines.own_role(path, self.defaults.ignore) == POST
+        return engines.is_read(blog, path)
+
     def _stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
         """Return the article files among PATHS, or None when a full scan is needed."""
         root = os.path.realpath(self.root)
@@ -139,8 +151,10 @@ class Folder:
         for path in sorted(paths):
             parts = path.split("/")
             if any(p.startswith(".") or p in ("", "..") for p in parts) or files.is_ignored(
-                parts[-1]
+                parts[-1], self._extra
             ):
+                continue
+            if not self._reads(path):
                 continue
             full = os.path.join(root, path)
             try:

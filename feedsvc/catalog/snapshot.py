@@ -155,6 +155,8 @@ def assemble(
     store saw disappear; DIGESTS maps each slug to ``digest`` of its article;
     DELETED maps gone slugs to their tombstones, kept for TOMBSTONE_DAYS.
     """
+    expired = [a for a in resolved if a.expires is not None and a.expires <= now]
+    resolved = [a for a in resolved if a.expires is None or a.expires > now]  # Hugo expiryDate
     live = sorted((a for a in resolved if _published(a) <= now), key=sort_key)
     scheduled = sorted((a for a in resolved if _published(a) > now), key=sort_key)
     by_slug = {a.slug: a for a in live}
@@ -183,6 +185,7 @@ def assemble(
     )
     due = [scheduled[-1].published] if scheduled else []
     due += [min(t.when for t in stones) + keep] if stones else []
+    due += [min(a.expires for a in live if a.expires)] if any(a.expires for a in live) else []
     return Snapshot(
         articles=tuple(live),
         by_slug=by_slug,
@@ -192,7 +195,7 @@ def assemble(
         next_due=min(d for d in due if d is not None) if due else None,
         version=version(live, redirects, gone_now, digests, stones),
         problems=problems,
-        unpublished=tuple(scheduled) + tuple(drafts),
+        unpublished=tuple(scheduled) + tuple(drafts) + tuple(expired),
         authors=by_author(live),
         tombstones=tuple(stones),
     )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from ..errors import Problem
 from ..model import Article, Text
 from . import files
+from .engines import reader as engines
 from .formats import READERS
 from .normalise import Defaults, normalise_warned
 
@@ -20,11 +21,19 @@ def read_article(
 ) -> tuple[Article, Text, list[Problem]]:
     """Read, parse and normalise one file; raise ArticleError when it cannot be published."""
     text, problems = files.read(found, max_bytes)
-    fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
-    raw = READERS[fmt](found.path, text)
-    article, body, warnings = normalise_warned(raw, defaults)
-    problems += raw.warnings
-    problems += warnings
+    if defaults.blog is not None:
+        raw = engines.parse(defaults.blog, found.path, text)
+        fmt = raw.format
+        article, body, warnings, _ = engines.read(defaults.blog, raw, defaults)
+        problems += warnings
+    else:
+        fmt = files.FORMATS[found.path[found.path.rfind(".") :].lower()]
+        raw = READERS[fmt](found.path, text)
+        article, body, warnings = normalise_warned(raw, defaults)
+        problems += raw.warnings
+        problems += warnings
+    if defaults.permalink:  # the site's own rule (PERMALINK) wins over the engine's
+        article = engines.with_permalink(article, defaults)
     if inspect is not None:
         problems += inspect(found.path, fmt, body, raw.body_line)
     return article, body, problems

@@ -14,12 +14,14 @@ import os
 import re
 import stat
 import struct
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..errors import ArticleError, Problem, warning
 from .text import clean
 
-FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md"}
+FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".mdown": "md", ".mkd": "md"}
+ENGINE_FORMATS = {".rst": "rst", ".html": "html", ".htm": "html"}  # a blog engine's only (Pelican)
 _BAD_NAME = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
@@ -32,11 +34,12 @@ class Found:
     signature: bytes
 
 
-def is_ignored(name: str) -> bool:
+def is_ignored(name: str, extra: Collection[str] = ()) -> bool:
     """Say whether NAME is hidden, an editor's backup or lock, or of no known format."""
     if name.startswith((".", "#")) or name.endswith(("~", ".swp")):
         return True
-    return os.path.splitext(name)[1].lower() not in FORMATS
+    extension = os.path.splitext(name)[1].lower()
+    return extension not in FORMATS and extension not in extra
 
 
 _SIGNATURE = struct.Struct("<QQqq")  # packed: a tuple of four ints costs 200 bytes a file
@@ -53,7 +56,9 @@ def mtime(signature: bytes) -> float:
     return nanoseconds / 1e9
 
 
-def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
+def discover(
+    root: str | os.PathLike[str], extra: Collection[str] = ()
+) -> tuple[list[Found], list[Problem]]:
     """Return every article file below ROOT, sorted by path, and the problems met."""
     root_real = os.path.realpath(root)
     found: list[Found] = []
@@ -79,7 +84,7 @@ def discover(root: str | os.PathLike[str]) -> tuple[list[Found], list[Problem]]:
                 is_dir = entry.is_dir()
             except OSError:  # a link to itself: reported by the stat below
                 is_dir = False
-            if not is_dir and is_ignored(entry.name):
+            if not is_dir and is_ignored(entry.name, extra):
                 continue
             if _BAD_NAME.search(rel):
                 try:

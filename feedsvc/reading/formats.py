@@ -1,12 +1,10 @@
 """Turn the text of an article file into raw metadata and a body, per format.
 
-``.txt`` follows the seed layout: an optional ``Key: value`` header block,
-the title line, an optional one-line subtitle, soft-wrapped paragraphs, then
-an ``Author: NAME`` line whose following paragraphs are the bio and never
-part of the body. ``.md`` takes YAML front matter (safe loading only, no
-aliases, at most FRONT_MATTER_MAX bytes, so a bomb is refused before it is
-built) or the same header block, and a CommonMark body. Values are returned
-as written; ``normalise`` gives them meaning.
+``.txt``: an optional ``Key: value`` header block, the title line, an optional
+subtitle, paragraphs, then an ``Author: NAME`` line followed by the bio. ``.md``:
+YAML front matter (safe loading, no aliases, at most FRONT_MATTER_MAX bytes, so a
+bomb is refused before it is built), TOML or JSON (``matter``) or the header block,
+then CommonMark. Values are returned as written; ``normalise`` gives them meaning.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import ArticleError, Problem, warning
+from . import matter
 from .text import collapse_spaces
 
 KNOWN_KEYS = {
@@ -259,10 +258,12 @@ def read_markdown(path: str, text: str) -> RawArticle:
     """Read Markdown with YAML front matter or a `Key: value` header block."""
     problems: list[Problem] = []
     source = ""
-    if _OPENS_FRONT_MATTER.match(text):
+    where: dict[str, int] = {}
+    if parsed := matter.split(path, text):
+        meta, body, body_line = parsed
+    elif _OPENS_FRONT_MATTER.match(text):
         source, end = _front_matter(path, text)
         meta = load_front_matter(path, source)
-        where: dict[str, int] = {}
         body = text[end:]
         body_line = text.count("\n", 0, end) + 1
     else:

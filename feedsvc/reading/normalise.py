@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -33,6 +33,9 @@ from .dates import DateError, parse_date, split_name
 from .fields import enclosure, fail, image, text_list, text_value
 from .formats import RawArticle
 from .text import clean, slugify, tag_slug
+
+if TYPE_CHECKING:
+    from .engines import Blog
 
 _NAME_EMAIL = re.compile(r"^(.*?)\s*<([^<>\s@]+@[^<>\s@]+)>$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -48,6 +51,9 @@ class Defaults:
     author: str
     language: str
     zone: tzinfo
+    blog: Blog | None = None  # a blog engine's site (ENGINE), else feedsvc's own layout
+    permalink: str = ""  # PERMALINK: each post's path on the blog, as a pattern
+    ignore: tuple[str, ...] = ()  # IGNORE: patterns of files that are not articles
 
 
 def _author(raw: RawArticle, key: str, item: Any, warnings: list[Problem]) -> Author | None:

@@ -69,13 +69,13 @@ def newest_update(articles: Sequence[Article]) -> datetime:
 
 def enclosure_url(article: Article, site: Site) -> str:
     assert article.enclosure is not None
-    url = markup.absolute_url(article.enclosure.url, site.permalink(article.slug)) or ""
+    url = markup.absolute_url(article.enclosure.url, site.entry_url(article)) or ""
     return "" if url.startswith("data:") else url  # data: URLs only in img src
 
 
 def content(article: Article, site: Site, bodies: Bodies, full: bool) -> tuple[str, str]:
     """Return ARTICLE's summary and, when FULL, its body as HTML."""
-    permalink = site.permalink(article.slug)
+    permalink = site.entry_url(article)
     summary = markup.summary(article, bodies, permalink)
     return summary, (markup.body_html(article, bodies, permalink) if full else "")
 
@@ -113,9 +113,9 @@ def _add_entries(
         summary, body = content(article, site, bodies, index < full_count)
         fe = fg.add_entry(order="append")
         fe.id(article.id)
-        fe.guid(article.id, permalink=article.id == site.permalink(article.slug))
+        fe.guid(article.id, permalink=article.id == site.entry_url(article))
         fe.title(article.title)
-        fe.link(href=site.permalink(article.slug), rel="alternate")
+        fe.link(href=site.entry_url(article), rel="alternate")
         fe.published(article.published)
         fe.updated(article.updated)
         fe.author(
@@ -191,7 +191,7 @@ def atom(
     """Return ARTICLES as an Atom 1.0 document; the first FULL_COUNT carry their content."""
     fg = _generator(site, info, articles)
     _add_entries(fg, site, articles, full_count, bodies)
-    images = [markup.image_url(a, site.permalink(a.slug)) for a in articles]
+    images = [markup.image_url(a, site.entry_url(a)) for a in articles]
     nsmap: dict[str | None, str] = {
         None: ATOM_NS,
         **({"fh": FH_NS} if info.archive else {}),
@@ -211,7 +211,7 @@ def atom(
         for link in entry.findall(f"{{{ATOM_NS}}}link"):
             entry.remove(link)
         entry.set(XML_LANG, article.lang)
-        _link(entry, ATOM_NS, "alternate", site.permalink(article.slug), "text/html")
+        _link(entry, ATOM_NS, "alternate", site.entry_url(article), "text/html")
         if article.enclosure and enclosure_url(article, site):
             _link(
                 entry,
@@ -241,7 +241,7 @@ def rss(
     fg = _generator(site, info, articles)
     _add_entries(fg, site, articles, full_count, bodies)
     parsed = etree.fromstring(fg.rss_str())
-    images = [markup.image_url(a, site.permalink(a.slug)) for a in articles]
+    images = [markup.image_url(a, site.entry_url(a)) for a in articles]
     nsmap = {
         "atom": ATOM_NS,
         "content": CONTENT_NS,

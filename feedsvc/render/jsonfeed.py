@@ -30,7 +30,7 @@ def json_feed(
         summary, body = content(article, site, bodies, index < full_count)
         item: dict[str, Any] = {
             "id": article.id,
-            "url": site.permalink(article.slug),
+            "url": site.entry_url(article),
             "title": article.title,
             **({"summary": summary} if summary else {}),
             "content_html": body or f"<p>{html.escape(summary or article.title)}</p>",
@@ -40,7 +40,7 @@ def json_feed(
             **({"tags": [t.name for t in article.tags]} if article.tags else {}),
             "language": article.lang,
         }
-        image = markup.image_url(article, site.permalink(article.slug))
+        image = markup.image_url(article, site.entry_url(article))
         if image:
             item["image"] = image
         if article.enclosure and enclosure_url(article, site):

@@ -19,18 +19,13 @@ from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ..model import Article, Bodies, Text
 from ..reading.text import shorten
-from . import budget
+from . import blogmd, budget
 
 log = logging.getLogger(__name__)
-
-_md = MarkdownIt(
-    "commonmark", {"html": True, "typographer": False, "maxNesting": budget.MAX_NESTING}
-).enable(["table", "strikethrough"])
 
 
 def _warm() -> None:
@@ -39,7 +34,7 @@ def _warm() -> None:
     mdurl publishes each table before filling it, so the first links rendered by two
     gthread workers' threads at once can raise IndexError (seen under load).
     """
-    _md.render("[a](http://a.example/b%20c?d=e#f) <http://g.example/h>")
+    blogmd.md.render("[a](http://a.example/b%20c?d=e#f) <http://g.example/h>")
 
 
 _warm()
@@ -49,11 +44,11 @@ TAGS = {
     "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",
     "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "picture", "pre",
     "q", "s", "samp", "small", "source", "span", "strong", "sub", "summary", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "video",
+    "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "video", "section",
 }  # fmt: skip
 ATTRIBUTES = {
     "*": {"title", "lang", "dir"},
-    "a": {"href", "hreflang"},
+    "a": {"href", "hreflang", "id"},
     "img": {"src", "srcset", "alt", "width", "height", "loading"},
     "source": {"src", "srcset", "type", "media"},
     "video": {"src", "poster", "controls", "width", "height"},
@@ -67,6 +62,7 @@ ATTRIBUTES = {
     "th": {"colspan", "rowspan", "align", "scope"},
     "ol": {"start", "reversed"},
     "code": {"class"},
+    **blogmd.ANCHOR_ATTRIBUTES,
 }
 URL_ATTRIBUTES = {"href", "src", "poster", "cite"}
 SCHEMES = {"http", "https", "mailto", "data"}
@@ -155,6 +151,8 @@ def sanitise(fragment: str, base: str) -> str:
             return url
         if attribute == "srcset":
             return _srcset(value, base)
+        if attribute == "id":
+            return value if blogmd.ID.match(value) else None
         return value
 
     return nh3.clean(
@@ -177,23 +175,23 @@ def paragraphs(text: str) -> str:
 def parse(source: str) -> list[Token]:
     """Return the markdown-it tokens of Markdown SOURCE."""
     with budget.turn(source):
-        return _md.parse(source)
+        return blogmd.md.parse(source)
 
 
 def html_of(tokens: list[Token]) -> str:
     """Return TOKENS rendered to HTML, not yet sanitised."""
-    rendered: str = _md.renderer.render(tokens, _md.options, {})
+    rendered: str = blogmd.md.renderer.render(tokens, blogmd.md.options, {})
     return rendered
 
 
 def _render(fmt: str, source: str, base: str) -> str | None:
     """Return SOURCE as safe HTML, or None when it is over the render budget or fails."""
     try:
-        if fmt == "md":
+        if fmt in blogmd.MARKDOWN:
             if budget.cost(source) > budget.MAX_RENDER_COST:
                 return None
             with budget.turn(source):
-                rendered = sanitise(_md.render(source), base)
+                rendered = sanitise(blogmd.to_html(fmt, source), base)
         else:
             rendered = paragraphs(source)
     except Exception:  # a bug costs this text, never the document
@@ -281,6 +279,8 @@ def summary(article: Article, bodies: Bodies, base: str) -> str:
     """Return ARTICLE's summary: as written, else its first paragraph, at most 300 characters."""
     if article.summary:
         return shorten(article.summary)
+    if head := blogmd.before_more(article.format, bodies.text(article).body):
+        return shorten(plain(_render("md", head, base) or "").strip())
     if article.format == "txt":
         return shorten(bodies.text(article).body.split("\n\n", 1)[0])
     if not renders(article, bodies, base):

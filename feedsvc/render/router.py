@@ -72,6 +72,8 @@ class Documents:
         self._previous = (previous.kept, previous._failed) if previous is not None else None
         self._flights: dict[str, threading.Lock] = {}
         self._flights_lock = threading.Lock()
+        # A blog engine's old paths (aliases, redirect_from) -> the post: 301 when we serve pages.
+        self.old_paths = {old: a for a in snapshot.articles for old in a.old_paths}
         months: dict[tuple[int, int], list[Article]] = {}
         for article in snapshot.articles:  # strftime per article is slow at 10,000
             published = article.published
@@ -214,6 +216,8 @@ class Documents:
             slug = match.group(1)
             if slug in snap.by_slug:
                 article = snap.by_slug[slug]
+                if article.link and not self.site.pages:  # the blog serves the page
+                    return Result(301, location=self.site.entry_url(article))
                 return Result(200, self._html(self.pages.article(article), [article]))
             if slug in snap.redirects:
                 return Result(301, location=self.site.permalink(snap.redirects[slug]))
@@ -247,6 +251,8 @@ class Documents:
             month, kind = match.groups()
             if month in self.months:
                 return Result(200, self._archive(month, kind))
+        if self.site.pages and path in self.old_paths:
+            return Result(301, location=self.site.entry_url(self.old_paths[path]))
         return Result(404, self.error(404))
 
     def paths(self) -> Iterator[str]:
@@ -263,6 +269,7 @@ class Documents:
             yield article_path(article.slug)
         for slug in self.snapshot.redirects:
             yield article_path(slug)
+        yield from sorted(self.old_paths) if self.site.pages else ()
         for slug in sorted(self.snapshot.gone):
             yield article_path(slug)
         for slug in self.snapshot.tags:

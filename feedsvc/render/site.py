@@ -15,6 +15,8 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from ..config import hub_list, normalise_base_url
+from ..model import Article
+from ..reading.engines import detect
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Site:
     logo: str = ""
     document_cache_bytes: int = 16 * 1024 * 1024
     websub_hubs: tuple[str, ...] = ()
+    pages: bool = True  # PAGES: feedsvc serves a page per article (else a blog engine does)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Site:
@@ -55,6 +58,7 @@ class Site:
             logo=config["LOGO"] and _join(base, config["LOGO"]),
             document_cache_bytes=config["DOCUMENT_CACHE_BYTES"],
             websub_hubs=hub_list(config.get("WEBSUB_HUBS", "")),
+            pages=serves_pages(config),
         )
 
     @property
@@ -72,6 +76,18 @@ class Site:
 
     def permalink(self, slug: str) -> str:
         return self.url(article_path(slug))
+
+    def entry_url(self, article: Article) -> str:
+        """Return where a feed entry links: the post on the blog, else our permalink page."""
+        return self.url(article.link) if article.link else self.permalink(article.slug)
+
+
+def serves_pages(config: Mapping[str, Any]) -> bool:
+    """Return PAGES: `on`, `off`, or `auto` (on unless a blog engine serves its pages)."""
+    value = str(config.get("PAGES", "auto")).lower()
+    if value in ("on", "off"):
+        return value == "on"
+    return detect.from_config(config) is None if "ENGINE" in config else True
 
 
 def _join(base: str, url: str) -> str:

@@ -9,7 +9,9 @@ store holds the entry's body (a new or replaced store does not). Only files that
 read cleanly are kept (a file with a problem is read again, so its problem is
 reported again). The file is written whole, atomically, by each worker after its
 first scan and when it stops; a file that cannot be read or written costs only
-the time it would have saved. No cache is kept for a PostgreSQL or in-memory store.
+the time it would have saved. No cache is kept for a PostgreSQL or in-memory store,
+nor under a blog engine (ENGINE), whose site files and a post's neighbours shape
+the post: the publisher decides that.
 """
 
 from __future__ import annotations

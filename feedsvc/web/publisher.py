@@ -100,8 +100,10 @@ class Publisher:
         self._last_scan = time.monotonic()
         self._logged: frozenset[Problem] = frozenset()
         self.pinger: Pinger | None = None
-        # A restart takes each unchanged file as the last process read it (store/parsed.py).
-        self._parsed = parsed.location(config["STATE"])
+        # A restart takes each unchanged file as the last process read it (store/parsed.py),
+        # except under a blog engine: its site files and a post's neighbours shape the post.
+        blog = self.catalog.folder.defaults.blog is not None
+        self._parsed = None if blog else parsed.location(config["STATE"])
         self._fingerprint = parsed.fingerprint(config) if self._parsed else ""
         known = parsed.load(self._parsed, self._fingerprint)
         self.catalog.folder.known = parsed.usable(known, self.store)

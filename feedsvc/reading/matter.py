@@ -1,0 +1,73 @@
+"""TOML (``+++``) and JSON (``{ ... }``) front matter, as Hugo and Zola write it.
+
+Hugo reads front matter in YAML between ``---`` lines, TOML between ``+++``
+lines, and JSON as one object at the top of the file; Zola reads TOML between
+``+++`` lines. Values are returned as their format gives them (TOML dates as
+datetimes), keys lower-cased, for ``normalise`` to give them meaning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from typing import Any
+
+from ..errors import ArticleError
+
+FRONT_MATTER_MAX = 64 * 1024
+_TOML_OPEN = re.compile(r"\A\+\+\+[ \t]*\n")
+_JSON_OPEN = re.compile(r'\A\{\s*"')
+_TOML_CLOSE = re.compile(r"\n\+\+\+[ \t]*(?:\n|\Z)")
+
+
+def kind(text: str) -> str | None:
+    """Return "toml" or "json" when TEXT opens with that front matter, else None."""
+    if _TOML_OPEN.match(text):
+        return "toml"
+    if _JSON_OPEN.match(text):
+        return "json"
+    return None
+
+
+def _mapping(path: str, data: Any, line: int) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ArticleError(path, "front matter must be a mapping of keys to values", line)
+    return {str(key).lower(): value for key, value in data.items()}
+
+
+def read_toml(path: str, text: str) -> tuple[dict[str, Any], str]:
+    """Return the mapping between TEXT's +++ lines, and the body after them."""
+    opening = _TOML_OPEN.match(text)
+    assert opening is not None
+    closing = _TOML_CLOSE.search(text, opening.end() - 1)
+    if closing is None:
+        raise ArticleError(path, "front matter opened with +++ is never closed", 1)
+    source = text[opening.end() : closing.start() + 1]
+    if len(source.encode()) > FRONT_MATTER_MAX:
+        raise ArticleError(path, f"front matter is over {FRONT_MATTER_MAX} bytes", 1)
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as e:
+        found = re.search(r"line (\d+)", str(e))
+        line = int(found.group(1)) + 1 if found else 1
+        raise ArticleError(path, f"TOML front matter: {e}", line) from None
+    return _mapping(path, data, 1), text[closing.end() :]
+
+
+def read_json(path: str, text: str) -> tuple[dict[str, Any], str]:
+    """Return the JSON object TEXT opens with, and the body after it."""
+    try:
+        data, end = json.JSONDecoder().raw_decode(text[: FRONT_MATTER_MAX + 1])
+    except json.JSONDecodeError as e:
+        raise ArticleError(path, f"JSON front matter: {e.msg}", e.lineno) from None
+    return _mapping(path, data, 1), text[end:].lstrip(" \t").removeprefix("\n")
+
+
+def split(path: str, text: str) -> tuple[dict[str, Any], str, int] | None:
+    """Return TOML or JSON front matter's mapping, the body, and its first line; else None."""
+    opened = kind(text)
+    if opened is None:
+        return None
+    meta, body = (read_toml if opened == "toml" else read_json)(path, text)
+    return meta, body, text.count("\n", 0, len(text) - len(body)) + 1

@@ -1,0 +1,138 @@
+"""A Jekyll site read as Jekyll reads it: tests/sites/jekyll (issue 13).
+
+Each assertion names the rule of Jekyll's documentation (jekyllrb.com/docs/)
+it checks: Posts, Front Matter, Permalinks, Configuration (timezone), and the
+plugins jekyll-redirect-from, jekyll-last-modified-at and jekyll-feed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from engine_sites import SITES, check, read_site, rendered, utc
+
+from feedsvc.reading.engines import detect
+
+
+@pytest.fixture(scope="module")
+def posts():  # type: ignore[no-untyped-def]
+    return read_site("jekyll")
+
+
+def test_recognised_from_config_yml() -> None:
+    blog = detect.detect(SITES / "jekyll")
+    assert blog is not None and (blog.engine, blog.source) == ("jekyll", "_config.yml")
+
+
+def test_only_posts_and_drafts_are_articles(posts) -> None:  # type: ignore[no-untyped-def]
+    # Posts: posts live in _posts (in any folder); drafts in _drafts; the rest are pages
+    assert sorted(posts) == [
+        "_drafts/new-pier.md",
+        "_posts/2024-03-05-harbour-lights.md",
+        "_posts/2024-04-01-tide-tables.markdown",
+        "_posts/2024-06-01-not-yet.md",
+        "travel/_posts/2024-05-02-island-ferry.md",
+    ]
+
+
+def test_harbour_lights(posts) -> None:  # type: ignore[no-untyped-def]
+    article, text = posts["_posts/2024-03-05-harbour-lights.md"]
+    assert article.title == "Harbour lights"
+    # Posts: the date comes from the file name; Configuration: `timezone` is the site's zone
+    assert article.published == utc(2024, 3, 4, 23, 0)
+    # jekyll-last-modified-at: last_modified_at is the updated date
+    assert article.updated == utc(2024, 3, 7, 9, 0)
+    # Permalinks: :title is the file name's title; `pretty` is
+    # /:categories/:year/:month/:day/:title/ and :categories are lower-cased
+    assert article.slug == "harbour-lights"
+    assert article.link == "news/2024/03/05/harbour-lights/"
+    # jekyll-feed: description is the entry's summary
+    assert article.summary == "The new lights on the east pier, switched on at dusk."
+    # Posts (Tags and Categories): singular `category` plus `tags`
+    assert [t.name for t in article.tags] == ["News", "lights", "night"]
+    assert [a.name for a in article.authors] == ["Site Author"]
+    assert not article.draft
+    # jekyll-redirect-from: redirect_from lists old paths, never slugs
+    assert article.old_paths == ("2024/harbour-lights.html", "lights/")
+    assert article.aliases == ()
+    assert article.format == "md-blog"
+
+
+def test_tide_tables(posts) -> None:  # type: ignore[no-untyped-def]
+    article, _ = posts["_posts/2024-04-01-tide-tables.markdown"]
+    # Posts: front matter `date` overrides the file name's, with its own offset
+    assert article.published == utc(2024, 4, 1, 4, 30)
+    assert article.updated is None
+    # Posts: `categories` and `tags` may be space-separated words
+    assert [t.name for t in article.tags] == ["sea", "news", "tides"]
+    # jekyll-feed: excerpt is the summary
+    assert article.summary == "High water at noon, all month."
+    assert [a.name for a in article.authors] == ["Tomas Berg"]
+    # Permalinks: a permalink in the front matter wins over _config.yml's
+    assert article.link == "tides/2024/tide-tables/"
+    assert article.slug == "tide-tables"
+
+
+def test_island_ferry_in_a_category_folder(posts) -> None:  # type: ignore[no-untyped-def]
+    article, text = posts["travel/_posts/2024-05-02-island-ferry.md"]
+    # Posts: a folder above _posts is a category
+    assert [t.name for t in article.tags] == ["travel"]
+    assert article.link == "travel/2024/05/02/island-ferry/"
+    assert article.published == utc(2024, 5, 1, 22, 0)
+    assert article.lang == "fr"
+    # Posts (excerpts): <!--more--> as the excerpt separator
+    assert rendered(article, text)[1] == "Le bac part à huit heures."
+
+
+def test_unpublished_and_drafts_are_never_published(posts) -> None:  # type: ignore[no-untyped-def]
+    # Front Matter: `published: false` is not built; Posts: _drafts are drafts
+    assert posts["_posts/2024-06-01-not-yet.md"][0].draft
+    draft = posts["_drafts/new-pier.md"][0]
+    assert draft.draft and draft.slug == "new-pier"
+
+
+def test_check_names_the_engine_and_counts_pages(tmp_path: Path) -> None:
+    lines = check("jekyll", tmp_path)
+    assert "engine: jekyll (recognised from _config.yml)" in lines
+    assert "skipped for their role: 3 (pages 3)" in lines  # about, README, robots.txt
+    assert "template tags removed: 1" in lines  # the include
+    assert "keys not understood: 0" in lines
+    assert "skipped for their extension: 4 (.html 2, .png 1, .yml 1)" in lines
+    assert lines[-1].startswith("5 articles read, 3 published, 2 unpublished, 0 skipped")
+
+
+def test_ignore_patterns_take_posts_out(tmp_path: Path) -> None:
+    # IGNORE (feedsvc's own setting): gitignore-style patterns
+    lines = check("jekyll", tmp_path, ("FEEDSVC_IGNORE", "travel/, *not-yet*"))
+    assert "skipped for their role: 5 (pages 3, ignored 2)" in lines
+    assert lines[-1].startswith("3 articles read, 2 published, 1 unpublished")
+
+
+def test_liquid_links_embeds_and_other_tags(posts) -> None:  # type: ignore[no-untyped-def]
+    article, text = posts["_posts/2024-03-05-harbour-lights.md"]
+    html, _ = rendered(article, text)
+    # Liquid tags (Posts: "Linking to posts" with post_url; Liquid filters relative_url)
+    assert 'href="https://blog.example.org/tides/2024/tide-tables/"' in html
+    assert 'href="https://blog.example.org/assets/pier.png"' in html
+    # Liquid `highlight` block: a code block in its language
+    assert '<code class="language-python">print("lamp")' in html
+    assert "{%" not in html and "{{" not in html and "gallery" not in html
+    tide, tide_text = posts["_posts/2024-04-01-tide-tables.markdown"]
+    assert 'href="https://www.youtube.com/watch?v=dQw4w9WgXcQ"' in rendered(tide, tide_text)[0]
+
+
+def test_a_removed_tag_is_warned_with_file_and_line() -> None:
+    from scenario import MAX_BYTES, defaults, found
+
+    from feedsvc.reading.article import read_article
+
+    blog = detect.resolve("auto", SITES / "jekyll")
+    site = type(defaults())("A", "en", defaults().zone, blog)
+    path = SITES / "jekyll" / "_posts" / "2024-03-05-harbour-lights.md"
+    _, _, problems = read_article(
+        found(path, "_posts/2024-03-05-harbour-lights.md"), site, MAX_BYTES
+    )
+    removed = [p for p in problems if p.message.startswith("template tag")]
+    assert [(p.path, p.line) for p in removed] == [("_posts/2024-03-05-harbour-lights.md", 16)]
+    assert "include" in removed[0].message

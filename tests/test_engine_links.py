@@ -1,0 +1,156 @@
+"""Entries link to the blog's own pages; PAGES, PERMALINK and old paths (issue 13, item 3)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import feedparser
+import pytest
+from engine_sites import SITES
+
+from feedsvc import create_app
+
+BLOG = "https://harbour.example.org/"
+TEMPLATE_MARKS = ("{%", "%}", "{{", "}}")
+
+
+def _client(tmp_path: Path, engine: str = "jekyll", **extra: object):  # type: ignore[no-untyped-def]
+    site = tmp_path / engine
+    shutil.copytree(SITES / engine, site)
+    config = {
+        "ARTICLES": str(site),
+        "STATE": str(tmp_path / "state.sqlite3"),
+        "BASE_URL": BLOG,
+        "RESCAN_INTERVAL": 0.01,
+        **extra,
+    }
+    return create_app(config).test_client()
+
+
+def test_entries_link_to_the_blogs_pages_and_carry_no_template_syntax(tmp_path: Path) -> None:
+    client = _client(tmp_path)
+    feed = feedparser.parse(client.get("/feed.atom").data)
+    assert feed.bozo == 0
+    links = sorted(entry.link for entry in feed.entries)
+    assert links == [
+        BLOG + "news/2024/03/05/harbour-lights/",
+        BLOG + "tides/2024/tide-tables/",
+        BLOG + "travel/2024/05/02/island-ferry/",
+    ]
+    for kind in ("feed.atom", "feed.rss", "feed.json"):
+        text = client.get("/" + kind).get_data(as_text=True)
+        assert not any(mark in text for mark in TEMPLATE_MARKS), kind
+
+
+def test_pages_off_by_default_on_a_blog_and_the_permalink_page_redirects(tmp_path: Path) -> None:
+    client = _client(tmp_path)
+    response = client.get("/articles/harbour-lights")
+    assert response.status_code == 301
+    assert response.headers["Location"] == BLOG + "news/2024/03/05/harbour-lights/"
+    # old paths are the blog's to answer when it serves its pages
+    assert client.get("/lights/").status_code == 404
+
+
+def test_with_pages_on_old_paths_answer_301_to_the_post(tmp_path: Path) -> None:
+    client = _client(tmp_path, PAGES="on")
+    assert client.get("/articles/harbour-lights").status_code == 200
+    for old in ("/lights/", "/2024/harbour-lights.html"):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"] == BLOG + "news/2024/03/05/harbour-lights/"
+
+
+def test_relative_links_resolve_against_the_blogs_page(tmp_path: Path) -> None:
+    site = tmp_path / "blog"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("permalink: /:year/:title/\n")
+    (site / "_posts" / "2024-01-02-pier.md").write_text(
+        "---\ntitle: Pier\n---\n![map](map.png) and [next](../other/)\n"
+    )
+    client = create_app(
+        {"ARTICLES": str(site), "STATE": str(tmp_path / "s.db"), "BASE_URL": BLOG}
+    ).test_client()
+    entry = feedparser.parse(client.get("/feed.atom").data).entries[0]
+    html = entry.content[0].value
+    assert f'src="{BLOG}2024/pier/map.png"' in html
+    assert f'href="{BLOG}2024/other/"' in html
+
+
+@pytest.mark.parametrize(
+    ("engine", "pattern", "expected"),
+    [
+        ("none", "{year}/{month}/{day}/{slug}/", "2024/03/05/harbour/"),
+        ("none", "posts/{slug}.html", "posts/harbour.html"),
+    ],
+)
+def test_permalink_setting_states_the_sites_own_rule(
+    tmp_path: Path, engine: str, pattern: str, expected: str
+) -> None:
+    site = tmp_path / "plain"
+    site.mkdir()
+    (site / "harbour.md").write_text("---\ntitle: Harbour\ndate: 2024-03-05 10:00\n---\nBody.\n")
+    client = create_app(
+        {
+            "ARTICLES": str(site),
+            "STATE": str(tmp_path / "s.db"),
+            "BASE_URL": BLOG,
+            "ENGINE": engine,
+            "PERMALINK": pattern,
+            "PAGES": "off",
+        }
+    ).test_client()
+    entry = feedparser.parse(client.get("/feed.atom").data).entries[0]
+    assert entry.link == BLOG + expected
+
+
+def test_hugo_feed_links_and_no_template_syntax(tmp_path: Path) -> None:
+    client = _client(tmp_path, "hugo")
+    feed = feedparser.parse(client.get("/feed.atom").data)
+    assert feed.bozo == 0
+    # the expired post (expiryDate) and the draft are not in the feed
+    assert sorted(entry.link for entry in feed.entries) == [
+        BLOG + "2024/04/tide-tables/",
+        BLOG + "2024/05/walk/",
+        BLOG + "fr/2024/04/tide-tables/",
+    ]
+    for kind in ("feed.atom", "feed.rss", "feed.json"):
+        text = client.get("/" + kind).get_data(as_text=True)
+        assert not any(mark in text for mark in TEMPLATE_MARKS), kind
+
+
+def test_hugo_aliases_answer_301_with_pages_on(tmp_path: Path) -> None:
+    client = _client(tmp_path, "hugo", PAGES="on")
+    for old in ("/old/tides/", "/posts/tides-april/"):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"] == BLOG + "2024/04/tide-tables/"
+
+
+def test_pelican_feed_links(tmp_path: Path) -> None:
+    client = _client(tmp_path, "pelican")
+    feed = feedparser.parse(client.get("/feed.atom").data)
+    assert feed.bozo == 0
+    assert sorted(entry.link for entry in feed.entries) == [
+        BLOG + "fr/posts/2024/the-island-ferry/",
+        BLOG + "posts/2024/03/harbour-lights-again/",
+        BLOG + "posts/2024/04/tides-april/",
+        BLOG + "posts/2024/05/the-island-ferry/",
+    ]
+    for kind in ("feed.atom", "feed.rss", "feed.json"):
+        text = client.get("/" + kind).get_data(as_text=True)
+        assert not any(mark in text for mark in TEMPLATE_MARKS), kind
+        assert "{static}" not in text and "{filename}" not in text
+
+
+@pytest.mark.parametrize("engine", ["jekyll", "hugo", "pelican", "zola", "eleventy"])
+def test_every_fixture_sites_feeds_carry_no_template_syntax(tmp_path: Path, engine: str) -> None:
+    client = _client(tmp_path, engine)
+    feed = feedparser.parse(client.get("/feed.atom").data)
+    assert feed.bozo == 0 and feed.entries
+    for entry in feed.entries:
+        assert entry.link.startswith(BLOG) and "/articles/" not in entry.link
+    for kind in ("feed.atom", "feed.rss", "feed.json"):
+        text = client.get("/" + kind).get_data(as_text=True)
+        assert not any(mark in text for mark in TEMPLATE_MARKS), (engine, kind)
+        assert "{{<" not in text and "](@/" not in text and "{static}" not in text

@@ -1,0 +1,86 @@
+"""Template syntax expanded to its meaning, never run, never shown raw (issue 13, item 5).
+
+Rules: Jekyll's Liquid tags (jekyllrb.com/docs/liquid/tags/: highlight, link,
+post_url; filters relative_url, absolute_url), Jekyll's `raw` and `comment`
+(Liquid), Hugo's embedded shortcodes (gohugo.io/content-management/shortcodes/:
+figure, gist, highlight, ref, relref, vimeo, youtube, x/tweet).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from feedsvc.reading.engines.templates import expand
+
+
+def _expand(body: str) -> tuple[str, list[str], int]:
+    out, problems, removed = expand("p.md", body, 10, lambda ref: f"posts/{ref}/")
+    return out, [f"{p.line}: {p.message}" for p in problems], removed
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{{< ref "other.md" >}}', "/posts/other.md/"),
+        ('{{< relref "other" >}}', "/posts/other/"),
+        ("{% post_url 2024-01-01-x %}", "/posts/2024-01-01-x/"),
+        ("{% link _posts/x.md %}", "/posts/_posts/x.md/"),
+        ('{{ "/a.png" | relative_url }}', "/a.png"),
+        ("{{< youtube w7Ft2ymGmfc >}}", "https://www.youtube.com/watch?v=w7Ft2ymGmfc"),
+        ('{{< youtube id="w7Ft2ymGmfc" >}}', "https://www.youtube.com/watch?v=w7Ft2ymGmfc"),
+        ("{{< vimeo 55073825 >}}", "https://vimeo.com/55073825"),
+        ("{{< gist spf13 7896402 >}}", "https://gist.github.com/spf13/7896402"),
+        (
+            "{% gist parkr/931c1c8d465a04042403 %}",
+            "https://gist.github.com/parkr/931c1c8d465a04042403",
+        ),
+        (
+            '{{< tweet user="SanDiegoZoo" id="1453110110599868418" >}}',
+            "/SanDiegoZoo/status/1453110110599868418",
+        ),
+        (
+            '{{< figure src="elephant.jpg" caption="An elephant" >}}',
+            "<figcaption>An elephant</figcaption>",
+        ),
+    ],
+)
+def test_links_and_embeds_become_their_meaning(body: str, expected: str) -> None:
+    out, problems, removed = _expand(body)
+    assert expected in out and not problems and removed == 0
+    assert "{{" not in out and "{%" not in out
+
+
+def test_highlight_blocks_become_fenced_code() -> None:
+    out, _, _ = _expand('{{< highlight go >}}\nfmt.Println("x")\n{{< /highlight >}}\n')
+    assert out.startswith('```go\nfmt.Println("x")\n```')
+
+
+def test_raw_keeps_its_text_and_comment_goes() -> None:
+    out, problems, _ = _expand(
+        "{% raw %}{{ page.title }}{% endraw %}{% comment %}x{% endcomment %}"
+    )
+    assert out == "{{ page.title }}" and not problems
+
+
+def test_other_tags_are_removed_with_a_warning_keeping_enclosed_text() -> None:
+    out, problems, removed = _expand(
+        "One\n{{% notice tip %}}Mind the gap{{% /notice %}}\n{{ site.title }}"
+    )
+    assert out == "One\nMind the gap\n"
+    assert problems == [
+        "11: template tag '{{% notice tip %}}' removed: notice",
+        "12: template tag '{{ site.title }}' removed: site.title",
+    ]
+    assert removed == 2
+
+
+def test_tags_are_never_run() -> None:
+    out, _, _ = _expand('{% assign x = "1" | plus: 2 %}{{ x }}{% include evil.html %}')
+    assert out == ""
+
+
+def test_authors_written_as_markdown_links_are_their_names() -> None:
+    from feedsvc.reading.engines.reader import authors_unlinked
+
+    meta = {"author": "[Ines Marr](https://ines.example)", "authors": ["[Tomas](/t/)", "Lee"]}
+    assert authors_unlinked(meta) == {"author": "Ines Marr", "authors": ["Tomas", "Lee"]}
