@@ -91,3 +91,18 @@ def test_a_new_store_reads_every_file_again(articles: Path, warm: dict, reads: l
         Path(f"{state}{suffix}").unlink(missing_ok=True)  # the bodies the cache names are gone
     assert run(articles)["/feed.atom"][0] == 200
     assert len(reads) >= 30
+
+
+def test_under_a_blog_engine_nothing_is_kept(tmp_path: Path) -> None:
+    site = tmp_path / "blog"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: A blog\n")
+    (site / "_posts" / "2024-03-05-harbour.md").write_text(
+        "---\ntitle: Harbour\n---\nThe bridge reopens.\n"
+    )
+    state = tmp_path / "state.sqlite3"
+    config = {"ARTICLES": str(site), "STATE": str(state), "BASE_URL": "http://blog.example/"}
+    app = create_app({**config, "ENGINE": "jekyll"})
+    assert app.test_client().get("/feed.atom").status_code == 200
+    app.extensions["feedsvc"].close()
+    assert not Path(f"{state}.parsed").exists()  # _config.yml shapes posts: no cache
