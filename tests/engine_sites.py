@@ -25,7 +25,11 @@ def utc(*parts: int) -> datetime:
 
 def read_site(engine: str, setting: str = "auto") -> dict[str, tuple[Article, Text]]:
     """Return every post of fixture site ENGINE, by path, as feedsvc reads it."""
-    root = SITES / engine
+    return read_folder(SITES / engine, setting)
+
+
+def read_folder(root: Path, setting: str = "auto") -> dict[str, tuple[Article, Text]]:
+    """Return every post of the site in ROOT, by path, as feedsvc reads it."""
     blog = detect.resolve(setting, root)
     assert blog is not None
     site_defaults = defaults()

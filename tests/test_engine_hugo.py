@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_sites import SITES, check, read_site, rendered, utc
+from engine_sites import SITES, check, read_folder, read_site, rendered, utc
 
 from feedsvc.reading.engines import detect
 
@@ -105,3 +105,21 @@ def test_check_summary(tmp_path: Path) -> None:
     assert "template tags removed: 1" in lines  # notice
     # expired: out of the feed (unpublished), the draft too
     assert lines[-1].startswith("5 articles read, 3 published, 2 unpublished")
+
+
+def test_a_configuration_folder_is_recognised_with_its_section_files(tmp_path: Path) -> None:
+    # Configuration (gohugo.io/configuration/introduction/#configuration-directory):
+    # config/_default/hugo.toml is the site's configuration; permalinks.toml beside it
+    # is its [permalinks] table.
+    config = tmp_path / "config" / "_default"
+    config.mkdir(parents=True)
+    (config / "hugo.toml").write_text('baseURL = "https://blog.example.org/"\ntitle = "Dir"\n')
+    (config / "permalinks.toml").write_text('posts = "/:year/:slug/"\n')
+    posts = tmp_path / "content" / "posts"
+    posts.mkdir(parents=True)
+    (posts / "first.md").write_text("---\ntitle: First\ndate: 2024-05-06\n---\n\nBody.\n")
+    blog = detect.detect(tmp_path)
+    assert blog is not None
+    assert (blog.engine, blog.source) == ("hugo", "config/_default/hugo.toml")
+    article, _ = read_folder(tmp_path)["content/posts/first.md"]
+    assert article.link == "2024/first/"

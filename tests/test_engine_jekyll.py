@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_sites import SITES, check, read_site, rendered, utc
+from engine_sites import SITES, check, check_folder, read_folder, read_site, rendered, utc
 
 from feedsvc.reading.engines import detect
 
@@ -136,3 +136,42 @@ def test_a_removed_tag_is_warned_with_file_and_line() -> None:
     removed = [p for p in problems if p.message.startswith("template tag")]
     assert [(p.path, p.line) for p in removed] == [("_posts/2024-03-05-harbour-lights.md", 16)]
     assert "include" in removed[0].message
+
+
+def test_excerpt_separator_from_config_or_front_matter_ends_the_summary(tmp_path: Path) -> None:
+    # Posts (Post excerpts): `excerpt_separator` in _config.yml, or in a post's front
+    # matter, ends the excerpt that jekyll-feed uses as the summary.
+    (tmp_path / "_config.yml").write_text("title: Cuts\nexcerpt_separator: <!-- cut -->\n")
+    posts = tmp_path / "_posts"
+    posts.mkdir()
+    (posts / "2024-01-02-site-wide.md").write_text(
+        "---\ntitle: Site wide\n---\n\nThe opening lines.\n\n<!-- cut -->\n\nThe rest.\n"
+    )
+    (posts / "2024-01-03-own.md").write_text(
+        "---\ntitle: Own\nexcerpt_separator: ~~more~~\n---\n\nFirst part.\n~~more~~\nSecond.\n"
+    )
+    read = read_folder(tmp_path)
+    for path, opening, rest in (
+        ("_posts/2024-01-02-site-wide.md", "The opening lines.", "The rest."),
+        ("_posts/2024-01-03-own.md", "First part.", "Second."),
+    ):
+        html, summary = rendered(*read[path])
+        assert opening in summary and rest not in summary, summary
+        assert "cut" not in html and "~~more~~" not in html and rest in html
+
+
+def test_template_syntax_in_front_matter_is_never_shown_raw(tmp_path: Path) -> None:
+    # Front Matter: Liquid in front matter values is not rendered by Jekyll's feed either;
+    # feedsvc removes it (with a warning naming the line) rather than show it raw.
+    (tmp_path / "_config.yml").write_text("title: Liquid\n")
+    posts = tmp_path / "_posts"
+    posts.mkdir()
+    (posts / "2024-02-02-weekly.md").write_text(
+        '---\ntitle: "{{ site.title }} weekly {% if x %}news{% endif %}"\n'
+        'description: "About {{ page.topic }} boats"\n---\n\nBody.\n'
+    )
+    article, _ = read_folder(tmp_path)["_posts/2024-02-02-weekly.md"]
+    assert article.title == "weekly news"
+    assert article.summary == "About boats"
+    lines = check_folder(tmp_path, tmp_path / "check")
+    assert any("2024-02-02-weekly.md:2: warning: template tag" in line for line in lines), lines

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
-from ..formats import KNOWN_KEYS
+from ..formats import KNOWN_KEYS, RawArticle
+from . import DRAFT
 
 FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 _DATED = frozenset(
@@ -110,3 +112,21 @@ def clean_path(path: str) -> str:
         joined = joined.lstrip("./")
     result = quote(joined, safe="/:@!$&'()*+,;=%~")
     return result + "/" if trailing and result else result
+
+
+def with_language(
+    raw: RawArticle, meta: dict[str, Any], lang: str, default: str, slug: str, kind: str
+) -> RawArticle:
+    """Return RAW with META finished as Hugo and Zola finish a page's.
+
+    The language is ``lang`` in the front matter, else LANG (the file name's or the
+    site's); a translation's slug takes its language (``post-fr``), so it is never a
+    duplicate of the post in DEFAULT. ``aliases`` are old paths, never slugs.
+    """
+    meta["lang"] = meta.get("lang") or lang
+    translated = str(meta["lang"]).lower() != default
+    meta["slug"] = f"{slug}-{meta['lang']}" if translated else slug
+    meta["old_paths"], meta["aliases"] = meta.get("aliases"), None
+    if kind == DRAFT:
+        meta["draft"] = True
+    return dataclasses.replace(raw, meta=meta)

@@ -4,7 +4,9 @@ With ``ENGINE=auto`` the articles folder may be a site's root, and the first of
 these files found names the engine: ``_config.yml`` (Jekyll); ``hugo.toml``,
 ``hugo.yaml`` or ``hugo.json`` (Hugo); ``config.toml``, which is Zola's when it
 has ``base_url`` and Hugo's otherwise (Hugo writes ``baseURL``);
-``pelicanconf.py`` (Pelican); ``eleventy.config.js`` or ``.eleventy.js``
+Hugo's configuration folder ``config/_default/`` (its other files are the
+tables named after them); ``pelicanconf.py`` (Pelican); ``eleventy.config.js``
+or ``.eleventy.js``
 (Eleventy). ``pelicanconf.py`` is never executed: only its top-level
 assignments of literals are read, with ``ast.literal_eval``. A folder with none
 of these is ``none``: feedsvc's own layout.
@@ -39,6 +41,12 @@ CANDIDATES = (
     ("config.toml", "hugo-or-zola"),
     ("config.yaml", "hugo"),
     ("config.json", "hugo"),
+    # Hugo's configuration directory (Configuration: "Configuration directory").
+    ("config/_default/hugo.toml", "hugo"),
+    ("config/_default/hugo.yaml", "hugo"),
+    ("config/_default/hugo.json", "hugo"),
+    ("config/_default/config.toml", "hugo"),
+    ("config/_default/config.yaml", "hugo"),
     ("pelicanconf.py", "pelican"),
     ("eleventy.config.js", "eleventy"),
     ("eleventy.config.mjs", "eleventy"),
@@ -87,6 +95,22 @@ def _load(path: str, name: str) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
+def _with_sections(folder: str, main: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Return SETTINGS with each other file of Hugo's configuration folder as its key.
+
+    Hugo: a file of the folder is the table named after it (``permalinks.toml`` holds
+    ``[permalinks]``, ``params.toml`` holds ``[params]``).
+    """
+    merged = dict(settings)
+    for name in sorted(os.listdir(folder)):
+        stem, ext = os.path.splitext(name)
+        if name == main or ext not in (".toml", ".yaml", ".yml", ".json"):
+            continue
+        if stem not in merged and os.path.isfile(os.path.join(folder, name)):
+            merged[stem] = _load(os.path.join(folder, name), name)
+    return merged
+
+
 def _zone(engine: str, settings: dict[str, Any]) -> tzinfo | None:
     if engine in ("zola", "eleventy", "hugo"):
         default: tzinfo | None = UTC  # each reads a date without an offset as UTC by default
@@ -111,6 +135,8 @@ def detect(root: str | os.PathLike[str]) -> Blog | None:
         if not os.path.isfile(path):
             continue
         settings = _load(path, name)
+        if name.startswith("config/_default/"):
+            settings = _with_sections(os.path.dirname(path), os.path.basename(name), settings)
         if engine == "hugo-or-zola":
             engine = "zola" if "base_url" in settings else "hugo"
         return Blog(engine, name, settings, _zone(engine, settings))

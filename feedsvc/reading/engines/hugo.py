@@ -18,7 +18,6 @@ management); ``post.fr.md`` is the ``fr`` translation of ``post.md``, under
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import posixpath
 import re
@@ -34,7 +33,7 @@ from ..files import FORMATS
 from ..formats import RawArticle
 from ..text import slugify
 from . import DRAFT, IGNORED, PAGE, POST, Adapted, Blog
-from .common import date_values, expand, first, local, merged, words
+from .common import date_values, expand, first, local, merged, with_language, words
 
 UNDERSTOOD = frozenset(
     {"publishdate", "pubdate", "published", "lastmod", "modified", "expirydate",
@@ -121,14 +120,10 @@ def adapt(blog: Blog, raw: RawArticle, kind: str) -> RawArticle:
     meta["summary"] = first(meta, "summary", "description")
     categories = merged(words(meta.get("category")), words(meta.get("categories")))
     meta["tags"] = merged(categories, words(meta.get("tags")))
-    meta["lang"] = meta.get("lang") or lang or default_language(blog)
     slug = str(meta.get("slug") or name)
-    translated = str(meta["lang"]).lower() != default_language(blog)
-    meta["slug"] = f"{slug}-{meta['lang']}" if translated else slug
-    meta["old_paths"], meta["aliases"] = meta.get("aliases"), None  # paths, never slugs
-    if kind == DRAFT:
-        meta["draft"] = True
-    return dataclasses.replace(raw, meta=meta)
+    return with_language(
+        raw, meta, lang or default_language(blog), default_language(blog), slug, kind
+    )
 
 
 def link(blog: Blog, raw: RawArticle, article: Article, zone: tzinfo) -> Adapted:

@@ -35,7 +35,7 @@ STYLES = {
 }
 UNDERSTOOD = frozenset(
     {"category", "excerpt", "description", "last_modified_at", "modified", "published",
-     "redirect_from", "permalink"}
+     "redirect_from", "permalink", "excerpt_separator"}
 )  # fmt: skip
 _EXCLUDED = ("_site", "node_modules", "vendor", ".jekyll-cache", ".sass-cache")
 
@@ -74,6 +74,11 @@ def adapt(blog: Blog, raw: RawArticle, kind: str) -> RawArticle:
     )  # fmt: skip
     meta["categories"] = categories
     meta["tags"] = merged(categories, words(meta.get("tags")))
+    separator = meta.get("excerpt_separator") or blog.settings.get("excerpt_separator")
+    if isinstance(separator, str) and separator.strip() and separator in raw.body:
+        # Posts (Post excerpts): the excerpt ends at excerpt_separator, from the front
+        # matter or _config.yml; feedsvc's own separator is <!--more-->.
+        raw = dataclasses.replace(raw, body=raw.body.replace(separator, "\n\n<!--more-->\n\n", 1))
     summary = first(meta, "summary", "excerpt", "description")
     meta["summary"] = summary if isinstance(summary, str) else None
     meta["updated"] = first(meta, "updated", "last_modified_at", "modified")

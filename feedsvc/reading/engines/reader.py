@@ -95,7 +95,16 @@ def read(
         raw.path, raw.body, raw.body_line, lambda ref: lookup(blog, ref, defaults),
         str(blog.settings.get("baseurl") or ""),
     )  # fmt: skip
-    adapted = engine.adapt(blog, dataclasses.replace(raw, body=body), kind)
+    meta = dict(raw.meta)
+    for key in TEXT_KEYS:  # template syntax in front matter never reaches a reader either
+        value = meta.get(key)
+        if isinstance(value, str) and ("{{" in value or "{%" in value):
+            expanded, problems, _ = templates.expand(
+                raw.path, value, raw.line(key) or 1, lambda ref: None
+            )
+            meta[key] = " ".join(expanded.split())
+            template_problems += problems
+    adapted = engine.adapt(blog, dataclasses.replace(raw, body=body, meta=meta), kind)
     adapted = dataclasses.replace(adapted, meta=authors_unlinked(adapted.meta))
     zone = blog.zone or defaults.zone
     article, text = normalise(adapted, dataclasses.replace(defaults, zone=zone, blog=None))
@@ -109,6 +118,7 @@ def read(
     return article, text, warnings, not_understood(raw.meta, engine.understood())
 
 
+TEXT_KEYS = ("title", "subtitle", "summary", "description", "excerpt")
 _MARKDOWN_LINK = re.compile(r"^\s*\[([^\]]+)\]\([^)]*\)\s*$")
 
 

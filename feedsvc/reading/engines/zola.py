@@ -16,7 +16,6 @@ and the pages at the top of ``content/`` (about) as pages.
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 import re
 from datetime import tzinfo
@@ -25,7 +24,7 @@ from ...model import Article
 from ..formats import RawArticle
 from ..text import slugify
 from . import DRAFT, IGNORED, PAGE, POST, Adapted, Blog
-from .common import clean_path, first, merged, words
+from .common import clean_path, first, merged, with_language, words
 from .hugo import _is_bundle
 
 UNDERSTOOD = frozenset({"description", "taxonomies", "path", "aliases", "updated"})
@@ -72,15 +71,11 @@ def adapt(blog: Blog, raw: RawArticle, kind: str) -> RawArticle:
         words(taxonomies.get("categories")), words(taxonomies.get("tags")), words(meta.get("tags"))
     )
     meta["summary"] = first(meta, "summary", "description")
-    meta["lang"] = meta.get("lang") or lang or default_language(blog)
     slug = str(meta.get("slug") or slugify(name))
     meta["url_slug"] = slug
-    translated = str(meta["lang"]).lower() != default_language(blog)
-    meta["slug"] = f"{slug}-{meta['lang']}" if translated else slug
-    meta["old_paths"], meta["aliases"] = meta.get("aliases"), None  # paths, never slugs
-    if kind == DRAFT:
-        meta["draft"] = True
-    return dataclasses.replace(raw, meta=meta)
+    return with_language(
+        raw, meta, lang or default_language(blog), default_language(blog), slug, kind
+    )
 
 
 def link(blog: Blog, raw: RawArticle, article: Article, zone: tzinfo) -> Adapted:
