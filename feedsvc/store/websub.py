@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from . import pg
-from .sqlite import Connection, transaction
+from .sqlite import Connection, connect_waiting, transaction
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,7 @@ class Pings:
         else:
             if path != ":memory:" and os.path.dirname(path):
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-            db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA busy_timeout = 30000")
-            if path != ":memory:":
-                db.execute("PRAGMA journal_mode = WAL")
+            db = connect_waiting(path)  # the store's own file: WAL, busy waits, its schema
         with transaction(db):
             for statement in SCHEMA.split(";"):
                 if statement.strip():
