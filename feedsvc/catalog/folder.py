@@ -48,6 +48,25 @@ class _File:
     problems: tuple[Problem, ...]
 
 
+class _Files(dict[str, _File]):
+    """Files by path that know which of them have problems: listing those costs those only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.troubled: dict[str, None] = {}  # paths whose entry has problems, in order
+
+    def __setitem__(self, path: str, entry: _File) -> None:
+        super().__setitem__(path, entry)
+        if entry.problems:
+            self.troubled[path] = None
+        else:
+            self.troubled.pop(path, None)
+
+    def __delitem__(self, path: str) -> None:
+        super().__delitem__(path)
+        self.troubled.pop(path, None)
+
+
 @dataclass(frozen=True, slots=True)
 class Changes:
     """What a scan found: whether anything changed, and which files were edited."""
@@ -73,7 +92,7 @@ class Folder:
         self.defaults = defaults
         self.max_bytes = max_bytes
         self.settle = settle  # 0: every file counts as settled (``feedsvc check``)
-        self.files: dict[str, _File] = {}
+        self.files = _Files()
         self.unsettled: set[str] = set()
         self.store = store
         self.bodies = StoredBodies(store, self._reread)
@@ -133,8 +152,8 @@ class Folder:
     def problems(self) -> list[Problem]:
         """Return the problems of the walk and of every file, as last read."""
         problems = list(self._walk_problems)
-        for entry in self.files.values():
-            problems.extend(entry.problems)
+        for path in self.files.troubled:
+            problems.extend(self.files[path].problems)
         return problems
 
     def _reads(self, path: str) -> bool:
@@ -214,7 +233,7 @@ class Folder:
                     self.bodies.stow(batch)
                     batch = []
         self.bodies.stow(batch)
-        deleted = (set(self.files) if scope is None else scope & set(self.files)) - paths
+        deleted = (self.files.keys() if scope is None else scope & self.files.keys()) - paths
         for path in deleted:
             del self.files[path]
             changed, edited = True, None
