@@ -27,7 +27,7 @@ from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates, firstsight
 from .folder import SETTLE, Folder, Inspect
-from .snapshot import Snapshot, assemble, author_slug, digest, swap, tombstones, version
+from .snapshot import Snapshot, assemble, digest, patch, tombstones
 
 log = logging.getLogger(__name__)
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
@@ -195,31 +195,16 @@ class Catalog:
         if seen:
             self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([a.slug for a in seen]))
-        live, by_slug, tags = list(before.articles), dict(before.by_slug), dict(before.tags)
-        authors = dict(before.authors)
-        position = {a.slug: i for i, a in enumerate(live)}
+        swaps = []
         for new in edits:
             self.synced[new.slug] = (new.content_hash, new.path)
-            old_done = by_slug[new.slug]
+            old_done = before.by_slug[new.slug]
             done = self._resolve(new)
             if (done.published, done.id) != (old_done.published, old_done.id):
                 return None  # _build starts from the state just recorded
             self._resolved[new.slug] = (new, self.records[new.slug], done, digest(done))
-            live[position[new.slug]] = done
-            by_slug[new.slug] = done
-            swap(tags, {t.slug for t in done.tags}, old_done, done)
-            swap(authors, {author_slug(a) for a in done.authors}, old_done, done)
-        return replace(
-            before,
-            articles=tuple(live),
-            by_slug=by_slug,
-            tags=tags,
-            authors=authors,
-            version=version(
-                live, before.redirects, before.gone, self._digests(), before.tombstones
-            ),
-            problems=self._problems(),
-        )
+            swaps.append((old_done, done))
+        return patch(before, swaps, lambda slug: self._resolved[slug][3], self._problems())
 
     def _problems(self) -> tuple[Problem, ...]:
         """Return the problems of the folder, the store and the last rebuild's duplicates."""

@@ -7,13 +7,19 @@ gone slugs (410), tags, authors (by the slug of their name), the tombstones
 of recently deleted articles, and when the snapshot next changes by itself (a
 scheduled article comes due, a tombstone expires). Its ``version`` hashes each
 article's digest and the tombstones, so equal versions render equal bytes.
+
+``patch`` puts edited articles in their places in O(edits), not O(articles):
+each group holding an article finds it by bisection (groups are in the
+articles' order), and the version hashes the digests in chunks of CHUNK
+articles, so an edit hashes one chunk again, not every digest.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +51,9 @@ class Snapshot:
     unpublished: tuple[Article, ...] = field(default=())  # drafts and scheduled
     authors: dict[str, tuple[Author, tuple[Article, ...]]] = field(default_factory=dict)
     tombstones: tuple[Tombstone, ...] = field(default=())  # newest deletion first
+    # The version's parts: a hash per CHUNK articles, and one of redirects, gone, tombstones.
+    chunks: tuple[bytes, ...] = field(default=(), compare=False, repr=False)
+    tail: bytes = field(default=b"", compare=False, repr=False)
 
     def is_current(self, now: datetime) -> bool:
         """Say whether no scheduled article has come due by NOW."""
@@ -85,21 +94,26 @@ def _published(article: Article) -> datetime:
     return article.published
 
 
-def version(
-    live: Iterable[Article],
-    redirects: Mapping[str, str],
-    gone: Iterable[str],
-    digests: Mapping[str, bytes],
-    tombstones: Sequence[Tombstone] = (),
-) -> str:
-    """Return the hash of what a snapshot with LIVE, REDIRECTS, GONE and TOMBSTONES serves."""
+CHUNK = 1024  # articles per part of the version: an edit hashes its part again, not all
+
+
+def _chunk(live: Sequence[Article], start: int, digest_of: Callable[[str], bytes]) -> bytes:
+    joined = b"".join([digest_of(a.slug) for a in live[start : start + CHUNK]])
+    return hashlib.blake2b(joined, digest_size=16).digest()
+
+
+def _tail(
+    redirects: Mapping[str, str], gone: Iterable[str], tombstones: Sequence[Tombstone]
+) -> bytes:
     stones = [(t.id, t.when.isoformat()) for t in tombstones]
-    return hashlib.sha256(
-        b"".join([digests[a.slug] for a in live])
-        + content_hash(
-            sorted(redirects.items()), sorted(gone), *([stones] if stones else [])
-        ).encode()
-    ).hexdigest()
+    return content_hash(
+        sorted(redirects.items()), sorted(gone), *([stones] if stones else [])
+    ).encode()
+
+
+def version(chunks: Iterable[bytes], tail: bytes) -> str:
+    """Return the hash of what a snapshot serves, from its articles' CHUNKS and its TAIL."""
+    return hashlib.sha256(b"".join(chunks) + tail).hexdigest()
 
 
 def author_slug(author: Author) -> str:
@@ -129,12 +143,57 @@ def tombstones(records: Mapping[str, Record]) -> dict[str, Tombstone]:
     }
 
 
+def _swapped(items: tuple[Article, ...], old: Article, new: Article) -> tuple[Article, ...]:
+    """Return ITEMS (in the snapshot's order) with NEW in place of OLD, found by bisection."""
+    start = end = bisect_left(items, sort_key(old), key=sort_key)
+    while end < len(items) and items[end] is old:  # twice: two tags that share a slug
+        end += 1
+    if start == end:  # not where its order puts it: cannot happen, but stay right
+        return tuple(new if a is old else a for a in items)
+    return items[:start] + (new,) * (end - start) + items[end:]
+
+
 def swap(groups: dict[str, tuple[Any, tuple[Article, ...]]], keys: Iterable[str], old: Article,
          new: Article) -> None:  # fmt: skip
     """Put NEW in place of OLD in the GROUPS (tags or authors) named by KEYS."""
     for key in set(keys) & groups.keys():
         head, items = groups[key]
-        groups[key] = (head, tuple(new if a is old else a for a in items))
+        groups[key] = (head, _swapped(items, old, new))
+
+
+def patch(
+    before: Snapshot,
+    swaps: Sequence[tuple[Article, Article]],
+    digest_of: Callable[[str], bytes],
+    problems: tuple[Problem, ...],
+) -> Snapshot:
+    """Return BEFORE with each (old, new) of SWAPS in old's place, with PROBLEMS.
+
+    Each new article keeps its old one's place: same slug, dates, tags and
+    authors. DIGEST_OF gives the digest of an article by slug.
+    """
+    live, by_slug, tags = list(before.articles), dict(before.by_slug), dict(before.tags)
+    authors = dict(before.authors)
+    chunks, touched = list(before.chunks), set()
+    for old, new in swaps:
+        at = bisect_left(before.articles, sort_key(old), key=sort_key)
+        assert before.articles[at] is old, "patch: an article out of its place"
+        live[at] = by_slug[new.slug] = new
+        touched.add(at // CHUNK)
+        swap(tags, {t.slug for t in new.tags}, old, new)
+        swap(authors, {author_slug(a) for a in new.authors}, old, new)
+    for part in touched:
+        chunks[part] = _chunk(live, part * CHUNK, digest_of)
+    return replace(
+        before,
+        articles=tuple(live),
+        by_slug=by_slug,
+        tags=tags,
+        authors=authors,
+        chunks=tuple(chunks),
+        version=version(chunks, before.tail),
+        problems=problems,
+    )
 
 
 def assemble(
@@ -186,6 +245,10 @@ def assemble(
     due = [scheduled[-1].published] if scheduled else []
     due += [min(t.when for t in stones) + keep] if stones else []
     due += [min(a.expires for a in live if a.expires)] if any(a.expires for a in live) else []
+    chunks = tuple(
+        _chunk(live, start, digests.__getitem__) for start in range(0, len(live), CHUNK)
+    )
+    tail = _tail(redirects, gone_now, stones)
     return Snapshot(
         articles=tuple(live),
         by_slug=by_slug,
@@ -193,9 +256,11 @@ def assemble(
         gone=gone_now,
         tags={slug: (tag, tuple(items)) for slug, (tag, items) in sorted(tags.items())},
         next_due=min(d for d in due if d is not None) if due else None,
-        version=version(live, redirects, gone_now, digests, stones),
+        version=version(chunks, tail),
         problems=problems,
         unpublished=tuple(scheduled) + tuple(drafts) + tuple(expired),
         authors=by_author(live),
         tombstones=tuple(stones),
+        chunks=chunks,
+        tail=tail,
     )
