@@ -146,8 +146,9 @@ class Catalog:
         None means a rebuild is due.
 
         Only edits that keep an article's place qualify: same slug, written date,
-        id, aliases, tags and authors, published before and after. Everything else (new,
-        deleted, renamed, re-dated, drafted files, duplicates) takes ``_build``.
+        id, aliases, old paths, tags and authors, published before and after.
+        Everything else (new, deleted, renamed, re-dated, drafted files,
+        duplicates) takes ``_build``.
         """
         before = self.snapshot
         if before is None or not touched or not before.is_current(now):
@@ -175,6 +176,7 @@ class Catalog:
                     new.authors,
                     new.date_pinned,
                     new.id_pinned,
+                    new.old_paths,
                 )
                 != (
                     old.slug,
@@ -185,6 +187,7 @@ class Catalog:
                     old.authors,
                     old.date_pinned,
                     old.id_pinned,
+                    old.old_paths,
                 )
             ):
                 return None
