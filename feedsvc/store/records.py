@@ -126,7 +126,9 @@ def sync(
         db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug))
     renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
     olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
-    instants, undescribed = Instants(db), identity.unrecorded(db)
+    # Only a record that has a seen slug now can be returned below while live now (found
+    # by its slug, or set aside and then renamed): the others are new or were gone.
+    instants, undescribed = Instants(db), identity.unrecorded(db, [s.slug for s in seen])
     described = []
     for item in seen:
         key, changed = _record(
