@@ -207,7 +207,7 @@ class Catalog:
                 return None  # _build starts from the state just recorded
             self._resolved[new.slug] = (new, self.records[new.slug], done, digest(done))
             swaps.append((old_done, done))
-        return patch(before, swaps, lambda slug: self._resolved[slug][3], self._problems())
+        return patch(before, swaps, self._problems())
 
     def _problems(self) -> tuple[Problem, ...]:
         """Return the problems of the folder, the store and the last rebuild's duplicates."""

@@ -10,15 +10,17 @@ article's digest and the tombstones, so equal versions render equal bytes.
 
 ``patch`` puts edited articles in their places in O(edits), not O(articles):
 each group holding an article finds it by bisection (groups are in the
-articles' order), and the version hashes the digests in chunks of CHUNK
-articles, so an edit hashes one chunk again, not every digest.
+articles' order). The version hashes the sum of the articles' digests (with
+the redirects, gone slugs and tombstones): a digest names an article's slug
+and date, so the sum names their order too, and an edit updates it with two
+digests, not all of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,8 +55,8 @@ class Snapshot:
     tombstones: tuple[Tombstone, ...] = field(default=())  # newest deletion first
     months: dict[str, tuple[Article, ...]] = field(default_factory=dict)  # "YYYY-MM", oldest first
     old_paths: dict[str, Article] = field(default_factory=dict)  # a blog engine's old paths
-    # The version's parts: a hash per CHUNK articles, and one of redirects, gone, tombstones.
-    chunks: tuple[bytes, ...] = field(default=(), compare=False, repr=False)
+    # The version's parts: the sum of the articles' digests, a hash of the rest.
+    total: int = field(default=0, compare=False, repr=False)
     tail: bytes = field(default=b"", compare=False, repr=False)
 
     def is_current(self, now: datetime) -> bool:
@@ -96,12 +98,11 @@ def _published(article: Article) -> datetime:
     return article.published
 
 
-CHUNK = 1024  # articles per part of the version: an edit hashes its part again, not all
+_SUMS = 1 << 128  # digests are 16 bytes
 
 
-def _chunk(live: Sequence[Article], start: int, digest_of: Callable[[str], bytes]) -> bytes:
-    joined = b"".join([digest_of(a.slug) for a in live[start : start + CHUNK]])
-    return hashlib.blake2b(joined, digest_size=16).digest()
+def _sum(digests: Iterable[bytes]) -> int:
+    return sum(map(int.from_bytes, digests)) % _SUMS
 
 
 def _tail(
@@ -113,9 +114,9 @@ def _tail(
     ).encode()
 
 
-def version(chunks: Iterable[bytes], tail: bytes) -> str:
-    """Return the hash of what a snapshot serves, from its articles' CHUNKS and its TAIL."""
-    return hashlib.sha256(b"".join(chunks) + tail).hexdigest()
+def version(total: int, tail: bytes) -> str:
+    """Return the hash of what a snapshot serves: its articles' digests' TOTAL, and TAIL."""
+    return hashlib.sha256(total.to_bytes(16) + tail).hexdigest()
 
 
 def by_month(live: Iterable[Article]) -> dict[str, tuple[Article, ...]]:
@@ -175,22 +176,24 @@ def swap(groups: dict[str, tuple[Any, tuple[Article, ...]]], keys: Iterable[str]
 def patch(
     before: Snapshot,
     swaps: Sequence[tuple[Article, Article]],
-    digest_of: Callable[[str], bytes],
     problems: tuple[Problem, ...],
 ) -> Snapshot:
     """Return BEFORE with each (old, new) of SWAPS in old's place, with PROBLEMS.
 
     Each new article keeps its old one's place: same slug, dates, tags, authors
-    and old paths. DIGEST_OF gives the digest of an article by slug.
+    and old paths.
     """
     live, by_slug, tags = list(before.articles), dict(before.by_slug), dict(before.tags)
     authors, months, old_paths = dict(before.authors), dict(before.months), before.old_paths
-    chunks, touched = list(before.chunks), set()
+    total = (
+        before.total
+        + _sum(digest(new) for _, new in swaps)
+        - _sum(digest(old) for old, _ in swaps)
+    )
     for old, new in swaps:
         at = bisect_left(before.articles, sort_key(old), key=sort_key)
         assert before.articles[at] is old, "patch: an article out of its place"
         live[at] = by_slug[new.slug] = new
-        touched.add(at // CHUNK)
         swap(tags, {t.slug for t in new.tags}, old, new)
         swap(authors, {author_slug(a) for a in new.authors}, old, new)
         published = _published(new)
@@ -199,8 +202,6 @@ def patch(
         if new.old_paths:
             old_paths = dict(old_paths) if old_paths is before.old_paths else old_paths
             old_paths.update((p, new) for p in new.old_paths if old_paths.get(p) is old)
-    for part in touched:
-        chunks[part] = _chunk(live, part * CHUNK, digest_of)
     return replace(
         before,
         articles=tuple(live),
@@ -209,8 +210,8 @@ def patch(
         authors=authors,
         months=months,
         old_paths=old_paths,
-        chunks=tuple(chunks),
-        version=version(chunks, before.tail),
+        total=total % _SUMS,
+        version=version(total % _SUMS, before.tail),
         problems=problems,
     )
 
@@ -264,9 +265,7 @@ def assemble(
     due = [scheduled[-1].published] if scheduled else []
     due += [min(t.when for t in stones) + keep] if stones else []
     due += [min(a.expires for a in live if a.expires)] if any(a.expires for a in live) else []
-    chunks = tuple(
-        _chunk(live, start, digests.__getitem__) for start in range(0, len(live), CHUNK)
-    )
+    total = _sum(digests[a.slug] for a in live)
     tail = _tail(redirects, gone_now, stones)
     return Snapshot(
         articles=tuple(live),
@@ -275,13 +274,13 @@ def assemble(
         gone=gone_now,
         tags={slug: (tag, tuple(items)) for slug, (tag, items) in sorted(tags.items())},
         next_due=min(d for d in due if d is not None) if due else None,
-        version=version(chunks, tail),
+        version=version(total, tail),
         problems=problems,
         unpublished=tuple(scheduled) + tuple(drafts) + tuple(expired),
         authors=by_author(live),
         tombstones=tuple(stones),
         months=by_month(live),
         old_paths={old: a for a in live for old in a.old_paths},
-        chunks=chunks,
+        total=total,
         tail=tail,
     )
