@@ -98,6 +98,7 @@ class Folder:
         self.bodies = StoredBodies(store, self._reread)
         self._walk_problems: tuple[Problem, ...] = ()
         self._scanned = False
+        self.targeted = False  # the last scan looked at the paths it was given only
         self._extra = engines.extensions(defaults.blog)  # formats only a blog engine reads
         # What a previous process read (store/parsed.py): used by the first scan only.
         self.known: parsed.Entries = {}
@@ -109,6 +110,7 @@ class Folder:
         """
         scope = None if paths is None else set(paths)
         found = None if scope is None else self._stat_paths(scope)
+        self.targeted = found is not None
         if found is None:
             extra = (self._extra,) if self._extra else ()  # feedsvc's own layout: as before
             found, walk_problems = files.discover(self.root, *extra)

@@ -8,20 +8,17 @@ of recently deleted articles, and when the snapshot next changes by itself (a
 scheduled article comes due, a tombstone expires). Its ``version`` hashes each
 article's digest and the tombstones, so equal versions render equal bytes.
 
-``patch`` puts edited articles in their places in O(edits), not O(articles):
-each group holding an article finds it by bisection (groups are in the
-articles' order). The version hashes the sum of the articles' digests (with
-the redirects, gone slugs and tombstones): a digest names an article's slug
-and date, so the sum names their order too, and an edit updates it with two
-digests, not all of them.
+The version hashes the sum of the articles' digests (with the redirects, gone
+slugs and tombstones): a digest names an article's slug and date, so the sum
+names their order too, and ``incremental`` updates it with the digests of the
+articles it changes, not all of them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +27,8 @@ from ..model import Article, Author, Tag
 from ..reading.normalise import content_hash
 from ..reading.text import slugify
 from ..store.records import Record
+
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +85,16 @@ def digest(article: Article) -> bytes:
     return hashlib.blake2b(repr(shown).encode(), digest_size=16).digest()
 
 
+def resolve(article: Article, record: Record) -> Article:
+    """Return ARTICLE with its id and dates filled in from its RECORD in the state store."""
+    published = article.published or record.first_seen
+    updated = article.updated or max(record.changed or published, published)
+    # Not dataclasses.replace, which inspects the class on every call.
+    values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
+    values.update(id=article.id or record.id, published=published, updated=max(updated, published))
+    return Article(**values)
+
+
 def sort_key(article: Article) -> tuple[Any, ...]:
     """Order articles newest first, then by slug."""
     published = article.published
@@ -98,11 +107,11 @@ def _published(article: Article) -> datetime:
     return article.published
 
 
-_SUMS = 1 << 128  # digests are 16 bytes
+SUMS = 1 << 128  # digests are 16 bytes
 
 
-def _sum(digests: Iterable[bytes]) -> int:
-    return sum(map(int.from_bytes, digests)) % _SUMS
+def digest_sum(digests: Iterable[bytes]) -> int:
+    return sum(map(int.from_bytes, digests)) % SUMS
 
 
 def _tail(
@@ -155,67 +164,6 @@ def tombstones(records: Mapping[str, Record]) -> dict[str, Tombstone]:
     }
 
 
-def _swapped(items: tuple[Article, ...], old: Article, new: Article) -> tuple[Article, ...]:
-    """Return ITEMS (in the snapshot's order) with NEW in place of OLD, found by bisection."""
-    start = end = bisect_left(items, sort_key(old), key=sort_key)
-    while end < len(items) and items[end] is old:  # twice: two tags that share a slug
-        end += 1
-    if start == end:  # not where its order puts it: cannot happen, but stay right
-        return tuple(new if a is old else a for a in items)
-    return items[:start] + (new,) * (end - start) + items[end:]
-
-
-def swap(groups: dict[str, tuple[Any, tuple[Article, ...]]], keys: Iterable[str], old: Article,
-         new: Article) -> None:  # fmt: skip
-    """Put NEW in place of OLD in the GROUPS (tags or authors) named by KEYS."""
-    for key in set(keys) & groups.keys():
-        head, items = groups[key]
-        groups[key] = (head, _swapped(items, old, new))
-
-
-def patch(
-    before: Snapshot,
-    swaps: Sequence[tuple[Article, Article]],
-    problems: tuple[Problem, ...],
-) -> Snapshot:
-    """Return BEFORE with each (old, new) of SWAPS in old's place, with PROBLEMS.
-
-    Each new article keeps its old one's place: same slug, dates, tags, authors
-    and old paths.
-    """
-    live, by_slug, tags = list(before.articles), dict(before.by_slug), dict(before.tags)
-    authors, months, old_paths = dict(before.authors), dict(before.months), before.old_paths
-    total = (
-        before.total
-        + _sum(digest(new) for _, new in swaps)
-        - _sum(digest(old) for old, _ in swaps)
-    )
-    for old, new in swaps:
-        at = bisect_left(before.articles, sort_key(old), key=sort_key)
-        assert before.articles[at] is old, "patch: an article out of its place"
-        live[at] = by_slug[new.slug] = new
-        swap(tags, {t.slug for t in new.tags}, old, new)
-        swap(authors, {author_slug(a) for a in new.authors}, old, new)
-        published = _published(new)
-        month = f"{published.year:04d}-{published.month:02d}"
-        months[month] = _swapped(months[month], old, new)
-        if new.old_paths:
-            old_paths = dict(old_paths) if old_paths is before.old_paths else old_paths
-            old_paths.update((p, new) for p in new.old_paths if old_paths.get(p) is old)
-    return replace(
-        before,
-        articles=tuple(live),
-        by_slug=by_slug,
-        tags=tags,
-        authors=authors,
-        months=months,
-        old_paths=old_paths,
-        total=total % _SUMS,
-        version=version(total % _SUMS, before.tail),
-        problems=problems,
-    )
-
-
 def assemble(
     resolved: Sequence[Article],
     drafts: Sequence[Article],
@@ -265,7 +213,7 @@ def assemble(
     due = [scheduled[-1].published] if scheduled else []
     due += [min(t.when for t in stones) + keep] if stones else []
     due += [min(a.expires for a in live if a.expires)] if any(a.expires for a in live) else []
-    total = _sum(digests[a.slug] for a in live)
+    total = digest_sum(digests[a.slug] for a in live)
     tail = _tail(redirects, gone_now, stones)
     return Snapshot(
         articles=tuple(live),

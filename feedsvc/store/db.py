@@ -167,9 +167,9 @@ class StateStore:
         """Return the records of SLUGS (else all) by current slug."""
         return records.read(self.db, slugs)
 
-    def old_slugs(self) -> dict[str, str]:
-        """Return each old slug mapped to the current slug of its article."""
-        return records.old_slugs(self.db)
+    def old_slugs(self, of: str | None = None) -> dict[str, str]:
+        """Return each old slug (of the article whose slug is now OF, else all) and its slug."""
+        return records.old_slugs(self.db, of)
 
     # ---- following the file -----------------------------------------------------------
 

@@ -257,9 +257,10 @@ def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record
     return records
 
 
-def old_slugs(db: Connection) -> dict[str, str]:
-    """Return each old slug mapped to the current slug of its article."""
-    rows = db.execute("SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key")
+def old_slugs(db: Connection, of: str | None = None) -> dict[str, str]:
+    """Return each old slug (of the article whose slug is now OF, else all) and its slug now."""
+    query = "SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key"
+    rows = db.execute(query) if of is None else db.execute(f"{query} WHERE a.slug = ?", (of,))
     return {str(old): str(new) for old, new in rows.fetchall()}
 
 
