@@ -5,7 +5,8 @@ signature and the article read from it. A restart uses an entry only when the
 file's signature is unchanged and the fingerprint matches: the fingerprint covers
 feedsvc's own source, Python's version and every setting, so a new release, an
 edit of the code or a changed setting reads every file again; and only while the
-store holds the entry's body (a new or replaced store does not). Only files that
+store records the entry's path and content as live (a new or replaced store
+does not: its records need the files read). Only files that
 read cleanly are kept (a file with a problem is read again, so its problem is
 reported again). The file is written whole, atomically, by each worker after its
 first scan and when it stops; a file that cannot be read or written costs only
@@ -57,14 +58,20 @@ def fingerprint(config: Mapping[str, Any]) -> str:
 
 
 def usable(entries: Entries, store: StateStore) -> Entries:
-    """Return the ENTRIES whose body STORE holds (one query for every key)."""
+    """Return the ENTRIES STORE has recorded as they are: their path and content live there.
+
+    The records then need nothing of the entries' bodies, which the files give.
+    """
     if not entries:
         return entries
     try:
-        keys = {row[0] for row in store.db.execute("SELECT key FROM text")}
+        rows = store.db.execute("SELECT path, hash FROM article WHERE gone IS NULL")
+        recorded = {(row[0], row[1]) for row in rows}
     except sqlite3.Error:
         return {}
-    return {path: entry for path, entry in entries.items() if entry[1].text_key in keys}
+    return {
+        path: entry for path, entry in entries.items() if (path, entry[1].content_hash) in recorded
+    }
 
 
 def load(path: str | None, expected: str) -> Entries:
