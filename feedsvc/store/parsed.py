@@ -18,6 +18,7 @@ the post: the publisher decides that.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -35,7 +36,7 @@ from .db import StateStore
 
 log = logging.getLogger(__name__)
 Entries = dict[str, tuple[bytes, Article]]  # path -> (signature, article as read)
-_VERSION = 1
+_VERSION = 2  # 2: articles as their fields' values
 CHUNK = 2_000  # entries per pickle: pickle remembers every object of one, so keep them small
 
 
@@ -85,13 +86,21 @@ def load(path: str | None, expected: str) -> Entries:
             if head.get("fingerprint") != expected:
                 return {}
             for _ in range(head["chunks"]):
-                entries.update(pickle.load(f))
+                for name, signature, values in pickle.load(f):
+                    entries[name] = (signature, Article(*values))
         return entries
     except FileNotFoundError:
         return {}
     except Exception as e:  # a damaged or foreign file: read every article again
         log.warning("%s: ignored (%s: %s); every article is read again", path, type(e).__name__, e)
         return {}
+
+
+_FIELDS = tuple(field.name for field in dataclasses.fields(Article))
+
+
+def _values(article: Article) -> tuple[Any, ...]:
+    return tuple(getattr(article, name) for name in _FIELDS)
 
 
 def save(path: str | None, fingerprint_: str, entries: Entries) -> None:
@@ -102,8 +111,10 @@ def save(path: str | None, fingerprint_: str, entries: Entries) -> None:
     try:
         handle, temporary = tempfile.mkstemp(prefix=".parsed-", dir=folder)
         try:
-            items = list(entries.items())
-            chunks = [dict(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
+            # An article as its fields' values: Article(*values) takes a quarter of
+            # the time pickle's own way with a slotted dataclass does.
+            items = [(name, sig, _values(article)) for name, (sig, article) in entries.items()]
+            chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
             with os.fdopen(handle, "wb") as f:
                 head = {"fingerprint": fingerprint_, "chunks": len(chunks)}
                 pickle.dump(head, f, protocol=pickle.HIGHEST_PROTOCOL)
