@@ -40,11 +40,11 @@ _VERSION = 2  # 2: articles as their fields' values
 CHUNK = 2_000  # entries per pickle: pickle remembers every object of one, so keep them small
 
 
-def location(state: str) -> str | None:
-    """Return where the parsed articles of the store STATE are kept, or None for none."""
+def location(state: str, suffix: str = ".parsed") -> str | None:
+    """Return the file beside the store STATE with SUFFIX, or None for a store with no file."""
     if pg.is_url(state) or state in ("", ":memory:"):
         return None
-    return state + ".parsed"
+    return state + suffix
 
 
 def fingerprint(config: Mapping[str, Any]) -> str:
