@@ -71,13 +71,22 @@ CODED = "\x01"
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
+_CODES: dict[str, str] = {}  # word -> code: a vocabulary repeats, a cold load codes it once
+_CODES_MAX = 200_000
+
+
+def _code(word: str) -> str:
+    h = zlib.crc32(word.encode()) & 0xFFF
+    code = _LETTERS[h >> 6] + _LETTERS[h & 63]
+    if len(_CODES) < _CODES_MAX:
+        _CODES[word] = code
+    return code
+
+
 def opening_words(body: str) -> str:
     """Return what the rule compares of BODY: its opening words, lowercased, coded."""
-    codes = []
-    for word in _words(body[:OPENING_CHARS]):
-        h = zlib.crc32(word.encode()) & 0xFFF
-        codes.append(_LETTERS[h >> 6] + _LETTERS[h & 63])
-    return CODED + "".join(codes)
+    codes = _CODES
+    return CODED + "".join([codes.get(w) or _code(w) for w in _words(body[:OPENING_CHARS])])
 
 
 def opening(db: Connection, text_key: bytes | None) -> str:
