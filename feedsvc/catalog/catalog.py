@@ -53,8 +53,10 @@ class Catalog:
         self.store = store
         self.authority = authority
         self.tombstone_days = tombstone_days
-        self.synced: dict[str, tuple[str, str]] = {}  # slug -> what the store last heard
+        # slug -> what the store last heard: a start-up syncs only what changed meanwhile
+        self.synced: dict[str, tuple[str, str]] = store.heard()
         self.records: dict[str, Record] = store.records()
+        self._first_sync = True  # even with nothing to record: the authority may have changed
         self.snapshot: Snapshot | None = None
         # slug -> (article as read, its record, article resolved, its digest)
         self._resolved: dict[str, tuple[Article, Record, Article, bytes]] = {}
@@ -243,7 +245,8 @@ class Catalog:
             for slug, record in self.records.items()
             if slug not in current and record.gone is None and slug not in gone
         ]
-        if seen or gone:
+        if seen or gone or self._first_sync:
+            self._first_sync = False
             reminted = self.store.sync(
                 seen, gone, self.authority, now, pinned=self.authority_pinned
             )

@@ -16,6 +16,7 @@ functions run on a connection inside the caller's transaction;
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -255,6 +256,19 @@ def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record
         assert first_seen is not None  # NOT NULL in the schema
         records[slug] = Record(slug, id_, first_seen, _dt(changed), _dt(gone))
     return records
+
+
+def heard(db: Connection) -> dict[str, tuple[str, str]]:
+    """Return, per live record that needs nothing more (it has its likeness), its content
+    hash and path: what a sync of an article found so would not change."""
+    try:
+        rows = db.execute(
+            "SELECT a.slug, a.hash, a.path FROM article a JOIN likeness l ON l.key = a.key "
+            "WHERE a.gone IS NULL"
+        ).fetchall()
+    except sqlite3.Error:  # a store from before the likeness table: sync everything
+        return {}
+    return {slug: (hash_, path) for slug, hash_, path in rows if SET_ASIDE not in slug}
 
 
 def old_slugs(db: Connection, of: str | None = None) -> dict[str, str]:

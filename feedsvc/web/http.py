@@ -155,6 +155,20 @@ def conditional(
     return 304, [*variant.headers_304, cache_control], b""
 
 
+def answer(
+    environ: Mapping[str, Any], document: Document, cache_control: tuple[str, str]
+) -> tuple[str, Headers, list[bytes]]:
+    """Return the WSGI status, headers and body that answer a GET or HEAD of DOCUMENT."""
+    variant = negotiate(
+        document, environ.get("HTTP_ACCEPT_ENCODING", ""), environ.get("HTTP_ACCEPT", "")
+    )
+    code, headers, body = conditional(validators(environ), variant, cache_control)
+    if code == 304:
+        return "304 NOT MODIFIED", headers, []
+    headers.append(("Content-Length", str(len(body))))
+    return "200 OK", headers, [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
 def error_headers(variant: Variant) -> Headers:
     """Return the headers of an error page: never cached, with no validators."""
     headers = [h for h in variant.headers if h[0] not in ("ETag", "Last-Modified")]
