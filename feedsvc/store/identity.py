@@ -72,7 +72,7 @@ CODED = "\x01"
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
-@lru_cache(maxsize=1024)  # the words a language uses most: coded once per process
+@lru_cache(maxsize=256)  # the words a language uses most: coded once per process
 def _code(word: str) -> str:
     h = zlib.crc32(word.encode()) & 0xFFF
     return _LETTERS[h >> 6] + _LETTERS[h & 63]
