@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -72,22 +73,15 @@ CODED = "\x01"
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
-_CODES: dict[str, str] = {}  # word -> code: a vocabulary repeats, a cold load codes it once
-_CODES_MAX = 200_000
-
-
+@lru_cache(maxsize=256)  # the words a language uses most: coded once per process
 def _code(word: str) -> str:
     h = zlib.crc32(word.encode()) & 0xFFF
-    code = _LETTERS[h >> 6] + _LETTERS[h & 63]
-    if len(_CODES) < _CODES_MAX:
-        _CODES[word] = code
-    return code
+    return _LETTERS[h >> 6] + _LETTERS[h & 63]
 
 
 def opening_words(body: str) -> str:
     """Return what the rule compares of BODY: its opening words, lowercased, coded."""
-    codes = _CODES
-    return CODED + "".join([codes.get(w) or _code(w) for w in _words(body[:OPENING_CHARS])])
+    return CODED + "".join(map(_code, _words(body[:OPENING_CHARS])))
 
 
 def opening(db: Connection, text_key: bytes | None) -> str:
