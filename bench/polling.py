@@ -696,18 +696,19 @@ def report(figures: Figures, sizes: list[int], args: argparse.Namespace, static_
                 "<= 500 ms",
                 seconds <= 0.5,
             )
-            # /proc counts CPU in ticks (10 ms): a smallest corpus at 0 ms has no ratio
+            # /proc counts CPU in ticks (10 ms): a smallest corpus at 0 ms (or a float's
+            # residue of a subtraction) has no ratio
             row(
                 f"server CPU per {what} at {size:,}",
                 f"{cpu * 1000:.0f} ms (raw {raw * 1000:.0f} ms, all workers)",
-                cpu / base["cpu"] if base["cpu"] > 0 else None,
+                cpu / base["cpu"] if round(base["cpu"] * 1000) > 0 else None,
                 "<= 50 ms",
                 round(cpu * 1000) <= 50,  # /proc ticks: 50 ms may read 0.05000000001
             )
             row(
                 f"server CPU per {what} at {size:,}, polls included",
                 f"{raw * 1000:.0f} ms",
-                raw / base["raw"] if base["raw"] > 0 else None,
+                raw / base["raw"] if round(base["raw"] * 1000) > 0 else None,
                 "",
                 None,
             )
