@@ -107,22 +107,26 @@ def save(path: str | None, fingerprint_: str, entries: Entries) -> None:
     """Write ENTRIES to PATH whole, atomically; a failure is logged and costs nothing else."""
     if path is None:
         return
-    folder = os.path.dirname(os.path.abspath(path))
+    # An article as its fields' values: Article(*values) takes a quarter of
+    # the time pickle's own way with a slotted dataclass does.
+    items = [(name, sig, _values(article)) for name, (sig, article) in entries.items()]
+    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+    head = {"fingerprint": fingerprint_, "chunks": len(chunks)}
+    write_pickles(path, [head, *chunks], "restarts read every article")
+
+
+def write_pickles(path: str, objects: list[Any], otherwise: str) -> None:
+    """Write OBJECTS to PATH as pickles, whole and atomically; a failure logs OTHERWISE."""
     try:
-        handle, temporary = tempfile.mkstemp(prefix=".parsed-", dir=folder)
+        folder = os.path.dirname(os.path.abspath(path))
+        handle, temporary = tempfile.mkstemp(prefix=".write-", dir=folder)
         try:
-            # An article as its fields' values: Article(*values) takes a quarter of
-            # the time pickle's own way with a slotted dataclass does.
-            items = [(name, sig, _values(article)) for name, (sig, article) in entries.items()]
-            chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
             with os.fdopen(handle, "wb") as f:
-                head = {"fingerprint": fingerprint_, "chunks": len(chunks)}
-                pickle.dump(head, f, protocol=pickle.HIGHEST_PROTOCOL)
-                for chunk in chunks:
-                    pickle.dump(chunk, f, protocol=pickle.HIGHEST_PROTOCOL)
+                for item in objects:
+                    pickle.dump(item, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
     except OSError as e:
-        log.warning("%s: cannot be written (%s); restarts read every article", path, e)
+        log.warning("%s: cannot be written (%s); %s", path, e, otherwise)

@@ -81,6 +81,7 @@ class Variant(NamedTuple):
     last_modified: datetime | None
     headers: Headers
     headers_304: Headers  # what RFC 9110 15.4.5 asks of a 304, bar Cache-Control
+    quoted_etag: str
 
 
 def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
@@ -105,9 +106,10 @@ def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
             headers.append(("Last-Modified", http_date(document.last_modified)))
         if document.link:
             headers.append(("Link", document.link))
-        headers_304 = [("Vary", vary), ("ETag", quote_etag(etag))]
+        quoted = quote_etag(etag)
+        headers_304 = [("Vary", vary), ("ETag", quoted)]
         variant = cached[gzipped, browser] = Variant(
-            body, etag, document.last_modified, headers, headers_304
+            body, etag, document.last_modified, headers, headers_304, quoted
         )
     return variant
 
@@ -142,6 +144,10 @@ def conditional(
     validators: Validators, variant: Variant, cache_control: tuple[str, str]
 ) -> tuple[int, Headers, bytes]:
     """Return the status, headers and body that answer VALIDATORS for VARIANT."""
+    if validators.if_none_match == variant.quoted_etag and validators.if_match is None:
+        # A poller sending back the ETag it got: If-None-Match decides, and it matches
+        # (RFC 9110 13.2.2), what is_resource_modified would find after parsing it.
+        return 304, [*variant.headers_304, cache_control], b""
     if not validators.any or is_resource_modified(
         http_if_modified_since=validators.if_modified_since,
         http_if_none_match=validators.if_none_match,

@@ -23,7 +23,6 @@ import contextlib
 import logging
 import os
 import pickle
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -86,17 +85,7 @@ def close(publisher: Publisher) -> None:
         "prefix": site.prefix.rstrip("/"),
     }
     publisher.close()
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".served-", dir=os.path.dirname(path) or ".")
-        try:
-            with os.fdopen(handle, "wb") as f:
-                pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-    except OSError as e:
-        log.warning("%s: cannot be written (%s); a restart answers once loaded", path, e)
+    parsed.write_pickles(path, [record], "a restart answers once loaded")
 
 
 def load() -> Saved | None:
