@@ -254,3 +254,40 @@ def test_a_store_that_kept_bodies_keeps_serving_them_as_last_good_copies(tmp_pat
     [done] = cat.scan(NOW + timedelta(days=1)).articles
     (folder / "md_no_author.md").unlink()
     assert shown(cat, done) == body
+
+
+def test_a_kept_copy_stays_while_the_file_is_broken_whatever_else_changes(tmp_path: Path) -> None:
+    folder = copy(["md_no_author.md", "md_yaml_front_matter.md"], tmp_path / "a")
+    state = tmp_path / "s.sqlite3"
+    cat = catalog(folder, state)
+    good = {a.path: a for a in cat.scan(NOW).articles}["md_no_author.md"]
+    body = shown(cat, good)
+    (folder / "md_no_author.md").write_text("---\ntitle: [broken\n---\n", "utf-8")
+    settle(folder / "md_no_author.md", 1_100_000_000.0)
+    cat.scan(NOW + timedelta(minutes=1))
+    other = folder / "md_yaml_front_matter.md"
+    for round_ in range(3):  # other files change and go, hours apart
+        edit(other, "\n\n", f"\n\nEdit {round_}.\n\n", 1_200_000_000.0 + round_)
+        cat.scan(NOW + KEEP_DROPPED * 2 * (round_ + 1))
+    other.unlink()
+    cat.scan(NOW + KEEP_DROPPED * 8)
+    assert rows(state)[good.text_key][3] is None
+    forget(cat)
+    assert shown(cat, good) == body
+
+
+def test_a_deleted_twin_costs_its_twin_nothing(tmp_path: Path) -> None:
+    folder = copy(["md_no_author.md"], tmp_path / "a")
+    twin = folder / "twin.md"
+    twin.write_text(
+        (folder / "md_no_author.md").read_text("utf-8").replace("title:", "slug: twin\ntitle:"),
+        "utf-8",
+    )
+    settle(twin)
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    first = cat.scan(NOW).articles
+    assert len(first) == 2 and first[0].text_key == first[1].text_key
+    twin.unlink()
+    [left] = cat.scan(NOW + KEEP_DROPPED * 3).articles
+    forget(cat)
+    assert shown(cat, left) == text("md_no_author.md")

@@ -103,6 +103,7 @@ class Folder:
         self._extra = engines.extensions(defaults.blog)  # formats only a blog engine reads
         # What a previous process read (store/parsed.py): used by the first scan only.
         self.known: parsed.Entries = {}
+        self._broken: dict[str, bytes] = {}  # path -> text key of the last good version it keeps
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
         """Read what changed at NOW: in PATHS (relative to the folder), else everywhere.
@@ -206,6 +207,7 @@ class Folder:
         paths = set()
         read: list[str] = []  # paths read anew
         superseded: list[bytes] = []  # the texts of their versions before, and of deleted files
+        fresh: set[bytes] = set()  # the keys of the texts read now
         batch: list[tuple[str, Text]] = []  # their texts, until the store takes them
         step = 0 if self._scanned or len(found) < PROGRESS_EVERY else len(found) // 10
         step = max(step, PROGRESS_EVERY) if step else 0
@@ -233,11 +235,16 @@ class Folder:
             article, text, problems = self._read(item, previous)
             if previous is not None and article is not previous:
                 superseded.append(previous.text_key)
+            if text is None and article is not None:  # broken: its last good version stays
+                self._broken[item.path] = article.text_key
+            else:
+                self._broken.pop(item.path, None)
             self.files[item.path] = _File(item.signature, article, tuple(problems))
             if step and len(self.files) % step == 0:  # a long first read says how far it is
                 log.info("first read of the articles: %d of %d files", len(self.files), len(found))
             if text is not None:
                 read.append(item.path)
+                fresh.add(text.key)
                 batch.append((item.path, text))
                 if len(batch) == STOW_BATCH:  # a cold load never holds every body at once
                     self.bodies.stow(batch, remember=self._scanned)
@@ -247,10 +254,12 @@ class Folder:
         for path in deleted:
             if (gone := self.files.pop(path).article) is not None:
                 superseded.append(gone.text_key)
+            self._broken.pop(path, None)
             changed, edited = True, None
-        if read or deleted:
-            kept = {article.text_key for article in self.articles()}
-            self.bodies.drop(read + sorted(deleted), kept, now, superseded)
+        if read or deleted:  # the store keeps copies of the broken files' versions only
+            kept = set(self._broken.values())
+            gone_keys = [key for key in superseded if key not in fresh]  # not a twin's, read now
+            self.bodies.drop(read + sorted(deleted), kept, now, gone_keys)
         return Changes(changed, edited)
 
     def _read(
