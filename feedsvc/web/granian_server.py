@@ -16,11 +16,14 @@ import multiprocessing.util
 import os
 import select
 import signal
+import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from granian._granian import ListenerSpec
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import logger as _log  # the main process logs through granian's logger
@@ -75,6 +78,25 @@ class Granian(MPServer):
     """granian's process manager, replacing a worker on reload only once the new one is ready."""
 
     readiness: Readiness
+
+    def _init_shared_socket(self) -> None:
+        """Listen on one socket that every worker accepts from, on Linux too.
+
+        On Linux granian gives each worker a socket of its own (SO_REUSEPORT): the
+        connections the kernel queued on an old worker's socket are reset when it stops.
+        One shared socket keeps its queue while workers come and go; it listens from the
+        start, so a client that connects while the workers load waits instead of being refused.
+        """
+        if sys.platform != "linux" or self.bind_uds:
+            super()._init_shared_socket()  # type: ignore[no-untyped-call]  # shared there already
+            return
+        holder: Any = ListenerSpec(self.bind_addr, self.bind_port, self.backlog).build()
+        self._shd = holder  # what granian hands each worker: the socket itself, not its spec
+        self._sfd = holder.get_fd()
+        self._ssp = None
+        self._sso = socket.socket(fileno=self._sfd)
+        self._sso.set_inheritable(True)
+        self._sso.listen(self.backlog)
 
     def _respawn_workers(
         self, workers: list[int], spawn_target: Any, target_loader: Any, delay: float = 0
