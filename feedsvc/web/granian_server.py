@@ -138,8 +138,8 @@ class Granian(MPServer):
     def _drain(self, old: Any) -> None:
         """Have worker OLD stop accepting, then give its newest connections time to speak."""
         pid = old._id()
-        if not self.readiness.seen(pid):
-            return  # not serving yet: it has accepted nothing
+        if not old.is_alive() or not self.readiness.seen(pid):
+            return  # a dead one's pid may be reused; one not yet serving accepted nothing
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, DRAIN_SIGNAL)
         if self.readiness.wait(pid, old.is_alive, DRAIN_TIMEOUT, what="drained"):
