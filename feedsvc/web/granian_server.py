@@ -99,9 +99,12 @@ def stop_accepting(fd: int) -> bool:
     wakes it), the other workers take every new connection, and it goes on serving the
     connections it has. Return False, changing nothing, if FD is no listening socket.
     """
-    with socket.socket(fileno=os.dup(fd)) as shared:
-        if not shared.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
-            return False
+    try:
+        with socket.socket(fileno=os.dup(fd)) as shared:
+            if not shared.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                return False
+    except OSError:  # not a socket, or no such fd: raising here would end the worker
+        return False
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as decoy:
         decoy.bind(("127.0.0.1", 0))
         decoy.listen(1)
