@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import BASE_URL, Server, free_port, start_server, stop_server, write_bulk
 
-from feedsvc.web.granian_server import HEADER_READ_TIMEOUT_MS
+from feedsvc.web.granian_server import HEADER_READ_TIMEOUT_MS, stop_accepting
 
 pytestmark = pytest.mark.server
 
@@ -149,6 +149,29 @@ def test_a_reload_during_a_poll_loop_loses_no_request(articles: Path) -> None:
     finally:
         done.set()
         stop_server(server)
+
+
+def test_a_worker_that_stops_accepting_leaves_the_shared_socket_to_the_others() -> None:
+    with socket.socket() as shared:
+        shared.bind(("127.0.0.1", 0))
+        shared.listen()
+        shared.setblocking(False)
+        with socket.socket(fileno=os.dup(shared.fileno())) as mine:  # as a forked worker has it
+            assert stop_accepting(mine.fileno())
+            with socket.create_connection(shared.getsockname(), timeout=5):
+                time.sleep(0.1)
+                with pytest.raises(BlockingIOError):  # what granian's accept loop now finds
+                    mine.accept()
+                shared.setblocking(True)
+                shared.settimeout(5)
+                shared.accept()[0].close()  # the connection waits for another worker
+    read, write = os.pipe()
+    try:
+        assert not stop_accepting(read)  # no listening socket there: nothing changes
+        assert os.write(write, b"x") == 1
+    finally:
+        os.close(read)
+        os.close(write)
 
 
 def test_a_clean_stop_closes_every_worker_store(articles: Path, tmp_path: Path) -> None:
