@@ -19,15 +19,15 @@ from feedsvc.catalog import folder
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Count the files read, from now on."""
+    """Count the files a scan reads, from now on (renders read bodies from the files too)."""
     seen: list[str] = []
-    real = folder.read_article
+    real = folder.Folder._read
 
-    def counting(found, *args, **kwargs):
+    def counting(self, found, *args, **kwargs):
         seen.append(found.path)
-        return real(found, *args, **kwargs)
+        return real(self, found, *args, **kwargs)
 
-    monkeypatch.setattr(folder, "read_article", counting)
+    monkeypatch.setattr(folder.Folder, "_read", counting)
     return seen
 
 

@@ -45,6 +45,10 @@ def same(left: Snapshot, right: Snapshot) -> None:
         "version",
         "problems",
         "unpublished",
+        "months",
+        "old_paths",
+        "authors",
+        "tombstones",
     ):
         assert getattr(left, name) == getattr(right, name), name
 
@@ -136,3 +140,54 @@ def test_targeted_scans_ignore_what_a_full_scan_ignores(folder: Path, path: str)
     live = catalog(folder)
     before = live.scan(NOW)
     assert live.scan(NOW, [path]).version == before.version
+
+
+ADDED = {
+    "dated, known tags": "date: 2026-11-10T08:00:00Z\ntags: [food, city]\n",
+    "undated": "",
+    "the newest, a new tag and author": (
+        "date: 2026-11-19T08:00:00Z\ntags: [ferries]\nauthors: Ada Quay <ada@example.org>\n"
+    ),
+    "the oldest": "date: 2001-01-01T08:00:00Z\ntags: [city]\n",
+    "a tag spelled otherwise": "date: 2026-11-19T08:00:00Z\ntags: [Food]\n",
+    "a tag clash": "date: 2026-11-19T08:00:00Z\ntags: [food!]\n",
+    "an alias": "date: 2026-11-10T08:00:00Z\naliases: [old-news]\n",
+    "a draft": "draft: true\n",
+    "scheduled": "date: 2027-01-01T08:00:00Z\n",
+    "a taken slug": "slug: night-market-guide\n",
+    "a taken id": "id: TAKEN\n",
+}
+
+
+@pytest.mark.parametrize("header", ADDED.values(), ids=ADDED.keys())
+def test_an_added_file_gives_the_snapshot_a_full_rebuild_gives(folder: Path, header: str) -> None:
+    live = catalog(folder)
+    before = live.scan(NOW)
+    header = header.replace("TAKEN", before.by_slug["night-market-guide"].id or "")
+    (folder / "added.md").write_text(f"---\ntitle: Added\n{header}---\n\nAdded.\n", "utf-8")
+    after = live.scan(NOW, ["added.md"])
+    same(after, catalog(folder).scan(NOW))
+    if not any(word in header for word in ("draft", "2027", "slug:", "id:")):  # one more live
+        assert after.version != before.version and len(after.articles) == 5
+
+
+def test_two_added_files_at_once_give_what_a_rebuild_gives(folder: Path) -> None:
+    live = catalog(folder)
+    live.scan(NOW)
+    for name, date in (("one.md", "2026-11-19"), ("two.md", "2026-11-02")):
+        (folder / name).write_text(
+            f"---\ntitle: {name}\ndate: {date}\ntags: [city, {name[:3]}]\n---\n\nText.\n", "utf-8"
+        )
+    same(live.scan(NOW, ["one.md", "two.md"]), catalog(folder).scan(NOW))
+
+
+def test_a_deleted_article_back_under_another_name_is_a_rename(folder: Path) -> None:
+    live = catalog(folder)
+    live.scan(NOW)
+    text = (folder / MARKET).read_text(encoding="utf-8")
+    (folder / MARKET).unlink()
+    live.scan(NOW, [MARKET])
+    (folder / "market.md").write_text(text, encoding="utf-8")
+    after = live.scan(NOW.replace(hour=13), ["market.md"])
+    same(after, catalog(folder).scan(NOW.replace(hour=13)))
+    assert after.redirects.get("night-market-guide") == "market"

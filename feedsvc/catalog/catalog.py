@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from operator import attrgetter
 from typing import Any
@@ -27,10 +27,10 @@ from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates, firstsight
 from .folder import SETTLE, Folder, Inspect
-from .snapshot import Snapshot, assemble, author_slug, digest, swap, tombstones, version
+from .incremental import insert, keeps_place, patch, takes_no_place
+from .snapshot import Snapshot, assemble, digest, resolve, tombstones
 
 log = logging.getLogger(__name__)
-_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
 class Catalog:
@@ -53,12 +53,16 @@ class Catalog:
         self.store = store
         self.authority = authority
         self.tombstone_days = tombstone_days
-        self.synced: dict[str, tuple[str, str]] = {}  # slug -> what the store last heard
+        # slug -> what the store last heard: a start-up syncs only what changed meanwhile
+        self.synced: dict[str, tuple[str, str]] = store.heard()
         self.records: dict[str, Record] = store.records()
+        self._first_sync = True  # even with nothing to record: the authority may have changed
         self.snapshot: Snapshot | None = None
         # slug -> (article as read, its record, article resolved, its digest)
         self._resolved: dict[str, tuple[Article, Record, Article, bytes]] = {}
         self._dupes: list[Problem] = []
+        self._ids: set[str | None] = set()  # of every resolved article, as the last build
+        self._clean = False  # every article resolved, no duplicates: a new one may be inserted
 
     @property
     def root(self) -> str:
@@ -99,11 +103,16 @@ class Catalog:
         moved = self.store.follow()
         if moved:  # the store was replaced or merged into: every record is read again
             self.records, self.synced = self.store.records(), {}
-        changes = self.folder.scan(now, paths)
+        entries = None if paths is None else {p: self.folder.files.get(p) for p in paths}
+        changes = self.folder.scan(now, None if entries is None else list(entries))
         if moved:
             self.snapshot = self._build(now)
         elif changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
-            self.snapshot = self._patch(now, changes.edited) or self._build(now)
+            self.snapshot = (
+                self._patch(now, changes.edited)
+                or self._add(now, entries if self.folder.targeted else None)
+                or self._build(now)
+            )
         return self.snapshot
 
     def _first_date(self, article: Article) -> datetime | None:
@@ -125,29 +134,28 @@ class Catalog:
             resolved, lambda a: a.id or "", "id", self._first_date, first.by_id
         )
         self._dupes = dupes + id_dupes + duplicates.tag_clashes(resolved)
+        self._ids = {a.id for a in resolved}
+        self._clean = not self._dupes and len(resolved) == len(candidates)
         return assemble(
             resolved,
             drafts,
             now,
             old_slugs=self.store.old_slugs(),
             gone={slug for slug, record in self.records.items() if record.gone is not None},
-            digests=self._digests(),
+            digests={slug: entry[3] for slug, entry in self._resolved.items()},
             problems=self._problems(),
             deleted=tombstones(self.records),
             tombstone_days=self.tombstone_days,
         )
-
-    def _digests(self) -> dict[str, bytes]:
-        return {slug: entry[3] for slug, entry in self._resolved.items()}
 
     def _patch(self, now: datetime, touched: dict[str, Article | None] | None) -> Snapshot | None:
         """Return the snapshot with TOUCHED (path -> article before) swapped in, or None.
 
         None means a rebuild is due.
 
-        Only edits that keep an article's place qualify: same slug, written date,
-        id, aliases, tags and authors, published before and after. Everything else (new,
-        deleted, renamed, re-dated, drafted files, duplicates) takes ``_build``.
+        Only edits that keep an article's place qualify (``incremental.keeps_place``);
+        new files may take ``_add``; everything else (deleted, renamed, re-dated,
+        drafted files, duplicates) takes ``_build``.
         """
         before = self.snapshot
         if before is None or not touched or not before.is_current(now):
@@ -161,31 +169,10 @@ class Catalog:
                 return None
             entry = self._resolved.get(old.slug)
             if (
-                new.draft
-                or old.draft
-                or entry is None
+                entry is None
                 or entry[0] is not old
                 or old.slug not in before.by_slug
-                or (
-                    new.slug,
-                    new.published,
-                    new.id,
-                    new.aliases,
-                    new.tags,
-                    new.authors,
-                    new.date_pinned,
-                    new.id_pinned,
-                )
-                != (
-                    old.slug,
-                    old.published,
-                    old.id,
-                    old.aliases,
-                    old.tags,
-                    old.authors,
-                    old.date_pinned,
-                    old.id_pinned,
-                )
+                or not keeps_place(old, new)
             ):
                 return None
             edits.append(new)
@@ -195,31 +182,52 @@ class Catalog:
         if seen:
             self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([a.slug for a in seen]))
-        live, by_slug, tags = list(before.articles), dict(before.by_slug), dict(before.tags)
-        authors = dict(before.authors)
-        position = {a.slug: i for i, a in enumerate(live)}
+        swaps = []
         for new in edits:
             self.synced[new.slug] = (new.content_hash, new.path)
-            old_done = by_slug[new.slug]
-            done = self._resolve(new)
+            old_done = before.by_slug[new.slug]
+            done = resolve(new, self.records[new.slug])
             if (done.published, done.id) != (old_done.published, old_done.id):
                 return None  # _build starts from the state just recorded
             self._resolved[new.slug] = (new, self.records[new.slug], done, digest(done))
-            live[position[new.slug]] = done
-            by_slug[new.slug] = done
-            swap(tags, {t.slug for t in done.tags}, old_done, done)
-            swap(authors, {author_slug(a) for a in done.authors}, old_done, done)
-        return replace(
-            before,
-            articles=tuple(live),
-            by_slug=by_slug,
-            tags=tags,
-            authors=authors,
-            version=version(
-                live, before.redirects, before.gone, self._digests(), before.tombstones
-            ),
-            problems=self._problems(),
+            swaps.append((old_done, done))
+        return patch(before, swaps, self._problems())
+
+    def _add(self, now: datetime, entries: dict[str, Any] | None) -> Snapshot | None:
+        """Return the snapshot with the new files of a targeted scan inserted, or None (rebuild).
+
+        ENTRIES maps each path the scan looked at to its folder entry before (None: no file).
+        """
+        before = self.snapshot
+        if before is None or entries is None or not self._clean or not before.is_current(now):
+            return None
+        added = []
+        for path, entry in entries.items():
+            after = self.folder.files.get(path)
+            if after is not entry:
+                if entry is not None or after is None or after.article is None:
+                    return None  # edited, deleted, or a new file that does not parse
+                added.append(after.article)
+        fits, slugs = (
+            [takes_no_place(a, before, self.records) for a in added],
+            [a.slug for a in added],
         )
+        if not added or len(set(slugs)) < len(added) or not all(fits):
+            return None  # nothing new, two of one slug, or one that would move others
+        if self.store.sync(self._seen(added), [], self.authority, now, self.authority_pinned):
+            self.records = self.store.records()  # ids made final: every record changed
+            return None
+        self.records.update(self.store.records(slugs))
+        if any(slug not in self.records or self.store.old_slugs(slug) for slug in slugs):
+            self.records = self.store.records()  # renamed from a gone record: a rebuild
+            return None
+        done = [resolve(a, self.records[a.slug]) for a in added]
+        snapshot = insert(before, done, now, self._problems(), self._ids)
+        for new, resolved in zip(added, done, strict=True) if snapshot is not None else ():
+            self._resolved[new.slug] = (new, self.records[new.slug], resolved, digest(resolved))
+            self.synced[new.slug] = (new.content_hash, new.path)
+            self._ids.add(resolved.id)
+        return snapshot
 
     def _problems(self) -> tuple[Problem, ...]:
         """Return the problems of the folder, the store and the last rebuild's duplicates."""
@@ -237,7 +245,8 @@ class Catalog:
             for slug, record in self.records.items()
             if slug not in current and record.gone is None and slug not in gone
         ]
-        if seen or gone:
+        if seen or gone or self._first_sync:
+            self._first_sync = False
             reminted = self.store.sync(
                 seen, gone, self.authority, now, pinned=self.authority_pinned
             )
@@ -277,20 +286,9 @@ class Catalog:
                 or entry[0] is not article
                 or (entry[1] is not record and entry[1] != record)
             ):
-                done = self._resolve(article)
+                done = resolve(article, record)
                 entry = (article, record, done, digest(done))
             fresh[article.slug] = entry
             resolved.append(entry[2])
         self._resolved = fresh
         return resolved
-
-    def _resolve(self, article: Article) -> Article:
-        record = self.records[article.slug]
-        published = article.published or record.first_seen
-        updated = article.updated or max(record.changed or published, published)
-        # Not dataclasses.replace, which inspects the class on every call.
-        values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
-        values.update(
-            id=article.id or record.id, published=published, updated=max(updated, published)
-        )
-        return Article(**values)

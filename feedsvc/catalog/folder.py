@@ -5,11 +5,12 @@ notifications) stats only those; either reads only new and changed files. A
 file whose mtime is younger than SETTLE seconds is left for a later scan (and
 listed in ``unsettled``), so a file caught half-written is not published; the
 first scan reads everything. A file that fails after an edit keeps its last
-good version until it parses again; a folder that is missing or cannot be
-listed keeps every last good version (a deploy swapping it), while a folder
-present and empty has no articles. What was read hands its text to the state
-store in batches (``store.bodies``), so a cold load never holds every body at
-once. Problems are returned with the snapshot, never logged here.
+good version until it parses again (its text kept in the store: see
+``store.bodies``); a folder that is missing or cannot be listed keeps every last
+good version (a deploy swapping it), while a folder present and empty has no
+articles. What was read notes its text's opening in the state store in
+batches, so a cold load never holds every body at once. Problems are returned
+with the snapshot, never logged here.
 """
 
 from __future__ import annotations
@@ -48,6 +49,25 @@ class _File:
     problems: tuple[Problem, ...]
 
 
+class _Files(dict[str, _File]):
+    """Files by path that know which of them have problems: listing those costs those only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.troubled: dict[str, None] = {}  # paths whose entry has problems, in order
+
+    def __setitem__(self, path: str, entry: _File) -> None:
+        super().__setitem__(path, entry)
+        if entry.problems:
+            self.troubled[path] = None
+        else:
+            self.troubled.pop(path, None)
+
+    def __delitem__(self, path: str) -> None:
+        super().__delitem__(path)
+        self.troubled.pop(path, None)
+
+
 @dataclass(frozen=True, slots=True)
 class Changes:
     """What a scan found: whether anything changed, and which files were edited."""
@@ -73,12 +93,13 @@ class Folder:
         self.defaults = defaults
         self.max_bytes = max_bytes
         self.settle = settle  # 0: every file counts as settled (``feedsvc check``)
-        self.files: dict[str, _File] = {}
+        self.files = _Files()
         self.unsettled: set[str] = set()
         self.store = store
         self.bodies = StoredBodies(store, self._reread)
         self._walk_problems: tuple[Problem, ...] = ()
         self._scanned = False
+        self.targeted = False  # the last scan looked at the paths it was given only
         self._extra = engines.extensions(defaults.blog)  # formats only a blog engine reads
         # What a previous process read (store/parsed.py): used by the first scan only.
         self.known: parsed.Entries = {}
@@ -90,6 +111,7 @@ class Folder:
         """
         scope = None if paths is None else set(paths)
         found = None if scope is None else self._stat_paths(scope)
+        self.targeted = found is not None
         if found is None:
             extra = (self._extra,) if self._extra else ()  # feedsvc's own layout: as before
             found, walk_problems = files.discover(self.root, *extra)
@@ -133,8 +155,12 @@ class Folder:
     def problems(self) -> list[Problem]:
         """Return the problems of the walk and of every file, as last read."""
         problems = list(self._walk_problems)
-        for entry in self.files.values():
-            problems.extend(entry.problems)
+        for path in list(self.files.troubled):
+            entry = self.files.get(path)
+            if entry is None:  # deleted by dict.pop, which does not call __delitem__
+                del self.files.troubled[path]
+            else:
+                problems.extend(entry.problems)
         return problems
 
     def _reads(self, path: str) -> bool:
@@ -179,6 +205,7 @@ class Folder:
         wall = now.timestamp()
         paths = set()
         read: list[str] = []  # paths read anew
+        superseded: list[bytes] = []  # the texts of their versions before, and of deleted files
         batch: list[tuple[str, Text]] = []  # their texts, until the store takes them
         step = 0 if self._scanned or len(found) < PROGRESS_EVERY else len(found) // 10
         step = max(step, PROGRESS_EVERY) if step else 0
@@ -204,6 +231,8 @@ class Folder:
                 else:
                     edited.setdefault(item.path, previous)
             article, text, problems = self._read(item, previous)
+            if previous is not None and article is not previous:
+                superseded.append(previous.text_key)
             self.files[item.path] = _File(item.signature, article, tuple(problems))
             if step and len(self.files) % step == 0:  # a long first read says how far it is
                 log.info("first read of the articles: %d of %d files", len(self.files), len(found))
@@ -211,16 +240,17 @@ class Folder:
                 read.append(item.path)
                 batch.append((item.path, text))
                 if len(batch) == STOW_BATCH:  # a cold load never holds every body at once
-                    self.bodies.stow(batch)
+                    self.bodies.stow(batch, remember=self._scanned)
                     batch = []
-        self.bodies.stow(batch)
-        deleted = (set(self.files) if scope is None else scope & set(self.files)) - paths
+        self.bodies.stow(batch, remember=self._scanned)
+        deleted = (self.files.keys() if scope is None else scope & self.files.keys()) - paths
         for path in deleted:
-            del self.files[path]
+            if (gone := self.files.pop(path).article) is not None:
+                superseded.append(gone.text_key)
             changed, edited = True, None
         if read or deleted:
             kept = {article.text_key for article in self.articles()}
-            self.bodies.drop(read + sorted(deleted), kept, now)
+            self.bodies.drop(read + sorted(deleted), kept, now, superseded)
         return Changes(changed, edited)
 
     def _read(
@@ -241,13 +271,13 @@ class Folder:
                 )
             problems = [e.problem]
             if previous is not None:
-                problems.append(
-                    replace(
-                        e.problem,
-                        severity="warning",
-                        message="the last good version stays published",
+                message = "the last good version stays published"
+                if not self.bodies.keep(previous):
+                    message += (
+                        ", but its text was not kept: its summary (or title) stands in "
+                        "for the body until the file is fixed"
                     )
-                )
+                problems.append(replace(e.problem, severity="warning", message=message))
             return previous, None, problems
 
     def _reread(self, path: str) -> Text | None:

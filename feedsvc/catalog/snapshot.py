@@ -7,13 +7,18 @@ gone slugs (410), tags, authors (by the slug of their name), the tombstones
 of recently deleted articles, and when the snapshot next changes by itself (a
 scheduled article comes due, a tombstone expires). Its ``version`` hashes each
 article's digest and the tombstones, so equal versions render equal bytes.
+
+The version hashes the sum of the articles' digests (with the redirects, gone
+slugs and tombstones): a digest names an article's slug and date, so the sum
+names their order too, and ``incremental`` updates it with the digests of the
+articles it changes, not all of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +27,8 @@ from ..model import Article, Author, Tag
 from ..reading.normalise import content_hash
 from ..reading.text import slugify
 from ..store.records import Record
+
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,11 @@ class Snapshot:
     unpublished: tuple[Article, ...] = field(default=())  # drafts and scheduled
     authors: dict[str, tuple[Author, tuple[Article, ...]]] = field(default_factory=dict)
     tombstones: tuple[Tombstone, ...] = field(default=())  # newest deletion first
+    months: dict[str, tuple[Article, ...]] = field(default_factory=dict)  # "YYYY-MM", oldest first
+    old_paths: dict[str, Article] = field(default_factory=dict)  # a blog engine's old paths
+    # The version's parts: the sum of the articles' digests, a hash of the rest.
+    total: int = field(default=0, compare=False, repr=False)
+    tail: bytes = field(default=b"", compare=False, repr=False)
 
     def is_current(self, now: datetime) -> bool:
         """Say whether no scheduled article has come due by NOW."""
@@ -73,6 +85,16 @@ def digest(article: Article) -> bytes:
     return hashlib.blake2b(repr(shown).encode(), digest_size=16).digest()
 
 
+def resolve(article: Article, record: Record) -> Article:
+    """Return ARTICLE with its id and dates filled in from its RECORD in the state store."""
+    published = article.published or record.first_seen
+    updated = article.updated or max(record.changed or published, published)
+    # Not dataclasses.replace, which inspects the class on every call.
+    values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
+    values.update(id=article.id or record.id, published=published, updated=max(updated, published))
+    return Article(**values)
+
+
 def sort_key(article: Article) -> tuple[Any, ...]:
     """Order articles newest first, then by slug."""
     published = article.published
@@ -85,21 +107,34 @@ def _published(article: Article) -> datetime:
     return article.published
 
 
-def version(
-    live: Iterable[Article],
-    redirects: Mapping[str, str],
-    gone: Iterable[str],
-    digests: Mapping[str, bytes],
-    tombstones: Sequence[Tombstone] = (),
-) -> str:
-    """Return the hash of what a snapshot with LIVE, REDIRECTS, GONE and TOMBSTONES serves."""
+SUMS = 1 << 128  # digests are 16 bytes
+
+
+def digest_sum(digests: Iterable[bytes]) -> int:
+    return sum(map(int.from_bytes, digests)) % SUMS
+
+
+def _tail(
+    redirects: Mapping[str, str], gone: Iterable[str], tombstones: Sequence[Tombstone]
+) -> bytes:
     stones = [(t.id, t.when.isoformat()) for t in tombstones]
-    return hashlib.sha256(
-        b"".join([digests[a.slug] for a in live])
-        + content_hash(
-            sorted(redirects.items()), sorted(gone), *([stones] if stones else [])
-        ).encode()
-    ).hexdigest()
+    return content_hash(
+        sorted(redirects.items()), sorted(gone), *([stones] if stones else [])
+    ).encode()
+
+
+def version(total: int, tail: bytes) -> str:
+    """Return the hash of what a snapshot serves: its articles' digests' TOTAL, and TAIL."""
+    return hashlib.sha256(total.to_bytes(16) + tail).hexdigest()
+
+
+def by_month(live: Iterable[Article]) -> dict[str, tuple[Article, ...]]:
+    """Return LIVE by the month of their date ("YYYY-MM", as written), oldest month first."""
+    months: dict[tuple[int, int], list[Article]] = {}
+    for article in live:  # strftime per article is slow at 10,000
+        published = _published(article)
+        months.setdefault((published.year, published.month), []).append(article)
+    return {f"{y:04d}-{m:02d}": tuple(items) for (y, m), items in sorted(months.items())}
 
 
 def author_slug(author: Author) -> str:
@@ -127,14 +162,6 @@ def tombstones(records: Mapping[str, Record]) -> dict[str, Tombstone]:
         for slug, record in records.items()
         if record.gone is not None
     }
-
-
-def swap(groups: dict[str, tuple[Any, tuple[Article, ...]]], keys: Iterable[str], old: Article,
-         new: Article) -> None:  # fmt: skip
-    """Put NEW in place of OLD in the GROUPS (tags or authors) named by KEYS."""
-    for key in set(keys) & groups.keys():
-        head, items = groups[key]
-        groups[key] = (head, tuple(new if a is old else a for a in items))
 
 
 def assemble(
@@ -186,6 +213,8 @@ def assemble(
     due = [scheduled[-1].published] if scheduled else []
     due += [min(t.when for t in stones) + keep] if stones else []
     due += [min(a.expires for a in live if a.expires)] if any(a.expires for a in live) else []
+    total = digest_sum(digests[a.slug] for a in live)
+    tail = _tail(redirects, gone_now, stones)
     return Snapshot(
         articles=tuple(live),
         by_slug=by_slug,
@@ -193,9 +222,13 @@ def assemble(
         gone=gone_now,
         tags={slug: (tag, tuple(items)) for slug, (tag, items) in sorted(tags.items())},
         next_due=min(d for d in due if d is not None) if due else None,
-        version=version(live, redirects, gone_now, digests, stones),
+        version=version(total, tail),
         problems=problems,
         unpublished=tuple(scheduled) + tuple(drafts) + tuple(expired),
         authors=by_author(live),
         tombstones=tuple(stones),
+        months=by_month(live),
+        old_paths={old: a for a in live for old in a.old_paths},
+        total=total,
+        tail=tail,
     )

@@ -73,13 +73,8 @@ class Documents:
         self._flights: dict[str, threading.Lock] = {}
         self._flights_lock = threading.Lock()
         # A blog engine's old paths (aliases, redirect_from) -> the post: 301 when we serve pages.
-        self.old_paths = {old: a for a in snapshot.articles for old in a.old_paths}
-        months: dict[tuple[int, int], list[Article]] = {}
-        for article in snapshot.articles:  # strftime per article is slow at 10,000
-            published = article.published
-            assert published is not None  # resolved
-            months.setdefault((published.year, published.month), []).append(article)
-        self.months = {f"{y:04d}-{m:02d}": items for (y, m), items in sorted(months.items())}
+        self.old_paths = snapshot.old_paths
+        self.months = snapshot.months  # "YYYY-MM" -> its articles: the archive feeds
         self.page_count = max(1, ceil(len(snapshot.articles) / site.page_size))
 
     def resolve(self, path: str) -> Result:

@@ -134,9 +134,7 @@ class StateStore:
         authority is local they are provisional. Return how many ids were re-minted
         (provisional ids made final), so the caller reads every record again.
         """
-        seen, gone = list(seen), list(gone)
-        if not seen and not gone:
-            return 0
+        seen, gone = list(seen), list(gone)  # none: the authority may still change
         try:
             with self.transaction() as db:
                 return records.sync(db, seen, gone, authority, now, pinned)
@@ -167,9 +165,13 @@ class StateStore:
         """Return the records of SLUGS (else all) by current slug."""
         return records.read(self.db, slugs)
 
-    def old_slugs(self) -> dict[str, str]:
-        """Return each old slug mapped to the current slug of its article."""
-        return records.old_slugs(self.db)
+    def heard(self) -> dict[str, tuple[str, str]]:
+        """Return slug -> (content hash, path) of the live records a sync would not change."""
+        return records.heard(self.db)
+
+    def old_slugs(self, of: str | None = None) -> dict[str, str]:
+        """Return each old slug (of the article whose slug is now OF, else all) and its slug."""
+        return records.old_slugs(self.db, of)
 
     # ---- following the file -----------------------------------------------------------
 

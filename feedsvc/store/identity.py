@@ -5,7 +5,11 @@ in place, or one with the same content, the same pinned id, or the same title
 and mostly the same body (``SAME_BODY``). What that needs of the article's last
 version (its title, pinned id and the opening of its body) is kept in the
 ``likeness`` table, one row per record, rewritten when its content changes, in
-one statement that copies the opening from the ``text`` table in SQL.
+one statement that copies the opening in SQL from the connection's temporary
+``opening`` table, where the rescan that read the body noted it (``read``) and
+whence it goes once copied. What is kept of an opening is a short code per
+word (``opening_words``), so a record costs a few hundred bytes whatever the
+length of its article.
 
 Dates feedsvc invents for undated articles are unique: a first-seen instant
 already taken moves a second later (file-name and git dates) or a second
@@ -15,8 +19,11 @@ earlier (the time of first sight, which must not be in the future).
 from __future__ import annotations
 
 import difflib
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,6 +33,9 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS likeness "
     "(key BIGINT PRIMARY KEY, title TEXT NOT NULL, id TEXT, opening TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS likeness_id ON likeness (id) WHERE id IS NOT NULL",
+    # The openings of the texts this connection read and has not yet recorded: a
+    # temporary table, outside the store's file (BYTEA: a BLOB in SQLite too).
+    "CREATE TEMP TABLE IF NOT EXISTS opening (key BYTEA PRIMARY KEY, words TEXT NOT NULL)",
 )
 OPENING_CHARS = 2000  # of a body's source, kept to compare with
 OPENING_WORDS = 200  # of the opening, lowercased, compared word by word
@@ -49,12 +59,46 @@ def create(db: Connection) -> None:
         db.execute(statement)
 
 
-_OPENING = f"coalesce((SELECT substr(body, 1, {OPENING_CHARS}) FROM text WHERE key = ?), '')"
+# A store from before this release keeps bodies in its text table.
+_OPENING = (
+    "coalesce((SELECT words FROM opening WHERE key = ?), "
+    f"(SELECT substr(body, 1, {OPENING_CHARS}) FROM text WHERE key = ?), '')"
+)
+
+
+# What is kept of an opening: a 12-bit hash of each word, as two URL-safe base64 letters,
+# after a mark no body holds (cleaned text has no control characters). 200 words take
+# 401 bytes, whatever their length; two unrelated words share a code once in 4,096.
+CODED = "\x01"
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+@lru_cache(maxsize=256)  # the words a language uses most: coded once per process
+def _code(word: str) -> str:
+    h = zlib.crc32(word.encode()) & 0xFFF
+    return _LETTERS[h >> 6] + _LETTERS[h & 63]
+
+
+def opening_words(body: str) -> str:
+    """Return what the rule compares of BODY: its opening words, lowercased, coded."""
+    return CODED + "".join(map(_code, _words(body[:OPENING_CHARS])))
 
 
 def opening(db: Connection, text_key: bytes | None) -> str:
     """Return the opening of the body the store keeps under TEXT_KEY ('' if none)."""
-    return str(db.execute(f"SELECT {_OPENING}", (text_key,)).fetchone()[0])
+    return str(db.execute(f"SELECT {_OPENING}", (text_key, text_key)).fetchone()[0])
+
+
+def read(db: Connection, openings: list[tuple[bytes, str]]) -> None:
+    """Note OPENINGS (text key, coded words) of texts just read, until ``keep`` records them."""
+    db.executemany(
+        "INSERT INTO opening (key, words) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", openings
+    )
+
+
+def forget(db: Connection, keys: list[bytes]) -> None:
+    """Forget the openings of texts KEYS (superseded before they were recorded)."""
+    db.executemany("DELETE FROM opening WHERE key = ?", [(key,) for key in keys])
 
 
 def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) -> None:
@@ -64,12 +108,22 @@ def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) 
             f"INSERT INTO likeness (key, title, id, opening) VALUES (?, ?, ?, {_OPENING}) "
             "ON CONFLICT (key) DO UPDATE SET "
             "title = excluded.title, id = excluded.id, opening = excluded.opening",
-            rows,
+            [(*row, row[3]) for row in rows],
         )
+        forget(db, [row[3] for row in rows if row[3] is not None])
 
 
 def _words(opening: str) -> list[str]:
     return opening.lower().split()[:OPENING_WORDS]
+
+
+def _codes(opening: str) -> list[str]:
+    """Return the words of OPENING as the rule compares them: coded (a store from before
+    this release, or an export from before, keeps the words themselves)."""
+    if not opening.startswith(CODED):
+        opening = opening_words(opening)
+    coded = opening[len(CODED) :]
+    return [coded[i : i + 2] for i in range(0, len(coded), 2)]
 
 
 def recorded(db: Connection, key: int) -> Likeness | None:
@@ -88,19 +142,27 @@ def same(old: Likeness | None, new: Likeness) -> bool:
         return old.id == new.id
     if old.title.casefold() != new.title.casefold():
         return False
-    old_words, new_words = _words(old.opening), _words(new.opening)
+    old_words, new_words = _codes(old.opening), _codes(new.opening)
     if not old_words and not new_words:
         return True
     matcher = difflib.SequenceMatcher(None, old_words, new_words, False)
     return matcher.ratio() >= SAME_BODY
 
 
-def unrecorded(db: Connection) -> set[int]:
-    """Return the keys of live records with no likeness yet (made before the table)."""
-    rows = db.execute(
+def unrecorded(db: Connection, slugs: Iterable[str] | None = None) -> set[int]:
+    """Return the keys of live records with no likeness yet (made before the table).
+
+    Only those of SLUGS, when given: looked up by slug, instead of a pass over every record.
+    """
+    query = (
         "SELECT a.key FROM article a LEFT JOIN likeness l ON l.key = a.key "
         "WHERE l.key IS NULL AND a.gone IS NULL"
-    ).fetchall()
+    )
+    wanted = None if slugs is None else list(slugs)
+    if wanted is None or len(wanted) > 500:
+        return {int(row[0]) for row in db.execute(query).fetchall()}
+    marks = ",".join("?" * len(wanted))
+    rows = db.execute(f"{query} AND a.slug IN ({marks})", wanted).fetchall() if wanted else []
     return {int(row[0]) for row in rows}
 
 

@@ -16,6 +16,7 @@ functions run on a connection inside the caller's transaction;
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -126,7 +127,9 @@ def sync(
         db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug))
     renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
     olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
-    instants, undescribed = Instants(db), identity.unrecorded(db)
+    # Only a record that has a seen slug now can be returned below while live now (found
+    # by its slug, or set aside and then renamed): the others are new or were gone.
+    instants, undescribed = Instants(db), identity.unrecorded(db, [s.slug for s in seen])
     described = []
     for item in seen:
         key, changed = _record(
@@ -255,9 +258,23 @@ def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record
     return records
 
 
-def old_slugs(db: Connection) -> dict[str, str]:
-    """Return each old slug mapped to the current slug of its article."""
-    rows = db.execute("SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key")
+def heard(db: Connection) -> dict[str, tuple[str, str]]:
+    """Return, per live record that needs nothing more (it has its likeness), its content
+    hash and path: what a sync of an article found so would not change."""
+    try:
+        rows = db.execute(
+            "SELECT a.slug, a.hash, a.path FROM article a JOIN likeness l ON l.key = a.key "
+            "WHERE a.gone IS NULL"
+        ).fetchall()
+    except sqlite3.Error:  # a store from before the likeness table: sync everything
+        return {}
+    return {slug: (hash_, path) for slug, hash_, path in rows if SET_ASIDE not in slug}
+
+
+def old_slugs(db: Connection, of: str | None = None) -> dict[str, str]:
+    """Return each old slug (of the article whose slug is now OF, else all) and its slug now."""
+    query = "SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key"
+    rows = db.execute(query) if of is None else db.execute(f"{query} WHERE a.slug = ?", (of,))
     return {str(old): str(new) for old, new in rows.fetchall()}
 
 

@@ -65,18 +65,7 @@ class FastPath:
         result = documents.resolve(path[1:])
         if result.status != 200 or result.document is None:
             return None
-        variant = http.negotiate(
-            result.document,
-            environ.get("HTTP_ACCEPT_ENCODING", ""),
-            environ.get("HTTP_ACCEPT", ""),
-        )
-        code, headers, body = http.conditional(
-            http.validators(environ), variant, self._cache_control_of(documents)
-        )
-        if code == 304:
-            return "304 NOT MODIFIED", headers, []
-        headers.append(("Content-Length", str(len(body))))
-        return "200 OK", headers, [] if method == "HEAD" else [body]
+        return http.answer(environ, result.document, self._cache_control_of(documents))
 
     def _cache_control_of(self, documents: Documents) -> tuple[str, str]:
         site, next_due = documents.site, documents.snapshot.next_due

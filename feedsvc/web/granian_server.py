@@ -2,7 +2,9 @@
 
 granian parses HTTP in Rust, off the GIL: a client that sends its headers slowly
 holds no Python thread, and is dropped after HEADER_READ_TIMEOUT_MS. Workers are
-forked before the app is created (no preload), as under gunicorn. Each worker
+forked before the app is created (no preload), as under gunicorn. The first
+workers of a start on a warm store answer the feeds as the last clean stop left
+them while they load (``warmstart``). Each worker
 tells the main process when its app is loaded, through a pipe made before the
 fork, so that a reload (SIGHUP) stops an old worker only once its replacement
 answers. Every worker accepts from one listening socket, so the connections queued on
@@ -15,12 +17,14 @@ publisher (the store's WAL goes into the file).
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing.util
 import os
 import select
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +36,7 @@ from granian.http import HTTP1Settings
 from granian.log import logger as _log  # the main process logs through granian's logger
 from granian.server import MPServer
 
+from . import warmstart
 from .accesslog import GRANIAN_FORMAT, dictconfig, sized
 from .server import ready
 
@@ -117,6 +122,8 @@ class Granian(MPServer):
     """granian's process manager, replacing a worker on reload only once the new one is ready."""
 
     readiness: Readiness
+    saved: warmstart.Saved | None  # read before the first workers fork: none then open the store
+    respawning = False  # workers forked from now on replace others: no warm start
     listener_fd: int | None = None  # the shared listening socket, at this number in every worker
 
     def _init_shared_socket(self) -> None:
@@ -141,8 +148,8 @@ class Granian(MPServer):
     def _drain(self, old: Any) -> None:
         """Have worker OLD stop accepting, then give its newest connections time to speak."""
         pid = old._id()
-        if not old.is_alive() or not self.readiness.seen(pid):
-            return  # a dead one's pid may be reused; one not yet serving accepted nothing
+        if not old.is_alive() or not self.readiness.seen(pid, "started"):
+            return  # a dead one's pid may be reused; one not yet started accepted nothing
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, DRAIN_SIGNAL)
         if self.readiness.wait(pid, old.is_alive, DRAIN_TIMEOUT, what="drained"):
@@ -153,6 +160,7 @@ class Granian(MPServer):
     def _respawn_workers(
         self, workers: list[int], spawn_target: Any, target_loader: Any, delay: float = 0
     ) -> None:
+        self.respawning = True
         for idx in workers:
             self.respawned_wrks[idx] = time.monotonic()
             old: Any = self.wrks.pop(idx)  # granian's workers carry no types
@@ -176,8 +184,10 @@ class Granian(MPServer):
 def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     """In a worker: create the app, close its publisher on a clean stop, say it is ready.
 
-    A stop asked for while the worker starts (it inherits the main process's
-    handlers, which only mark SERVER's copy) ends the worker once it has loaded.
+    A first start on a warm store answers the feeds at once and loads behind
+    them (see ``warmstart``). A stop asked for while the worker starts (it
+    inherits the main process's handlers, which only mark SERVER's copy) ends
+    the worker once it has loaded.
     """
     state = {"stop": False, "loaded": False}
 
@@ -193,16 +203,52 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, stop)
     signal.signal(DRAIN_SIGNAL, drain)
-    app = ready(factory)
+    server.readiness.announce("started")  # from now on a drain signal is safe to send
+    saved = None if server.respawning else server.saved
+    if saved is not None:
+        app: Any = _load_behind(factory, server, saved)
+    else:
+        flask_app = ready(factory)
+        publisher = flask_app.extensions["feedsvc"]
+        # A worker ends through multiprocessing, which skips atexit but runs its finalizers.
+        multiprocessing.util.Finalize(publisher, warmstart.close, (publisher,), exitpriority=10)
+        app = flask_app
     state["stop"] = state["stop"] or server.interrupt_signal  # came before our handlers
-    publisher = app.extensions["feedsvc"]
-    # A worker ends through multiprocessing, which skips atexit but runs its finalizers.
-    multiprocessing.util.Finalize(publisher, publisher.close, exitpriority=10)
     state["loaded"] = True
     if state["stop"]:
         raise SystemExit(0)
-    server.readiness.announce()
+    if saved is None:
+        server.readiness.announce()
     return sized(app)
+
+
+def _load_behind(factory: Callable[[], Flask], server: Granian, saved: warmstart.Saved) -> Any:
+    """Return an app answering SAVED's documents while a thread loads the real one."""
+    warming = warmstart.Warming(saved)
+    loaded: dict[str, Any] = {}
+
+    def load() -> None:
+        try:
+            app = ready(factory)
+        except BaseException:
+            logging.getLogger("feedsvc").exception("worker %d cannot load", os.getpid())
+            os._exit(1)  # granian starts another
+        loaded["publisher"] = app.extensions["feedsvc"]
+        warming.loaded(app)
+        server.readiness.announce()  # a reload may now stop an old worker
+
+    thread = threading.Thread(target=load, name="feedsvc-load", daemon=True)
+
+    def finish() -> None:  # a stop while loading: the load ends, then the store closes
+        thread.join(KILL_TIMEOUT)
+        if "publisher" in loaded:
+            warmstart.close(loaded["publisher"])
+
+    multiprocessing.util.Finalize(warming, finish, exitpriority=10)
+    thread.start()
+    shown = ", ".join(sorted(saved.documents))
+    _log.info(f"worker {os.getpid()} answers {shown} as the last clean stop left them, loading")
+    return warming
 
 
 def run(host: str, port: int, workers: int, threads: int, factory: Callable[[], Flask]) -> None:
@@ -225,4 +271,5 @@ def run(host: str, port: int, workers: int, threads: int, factory: Callable[[], 
         workers_kill_timeout=KILL_TIMEOUT,
     )
     server.readiness = Readiness()
+    server.saved = warmstart.load()
     server.serve(target_loader=lambda: _load(factory, server), wrap_loader=False)

@@ -81,6 +81,7 @@ class Variant(NamedTuple):
     last_modified: datetime | None
     headers: Headers
     headers_304: Headers  # what RFC 9110 15.4.5 asks of a 304, bar Cache-Control
+    quoted_etag: str
 
 
 def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
@@ -105,9 +106,10 @@ def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
             headers.append(("Last-Modified", http_date(document.last_modified)))
         if document.link:
             headers.append(("Link", document.link))
-        headers_304 = [("Vary", vary), ("ETag", quote_etag(etag))]
+        quoted = quote_etag(etag)
+        headers_304 = [("Vary", vary), ("ETag", quoted)]
         variant = cached[gzipped, browser] = Variant(
-            body, etag, document.last_modified, headers, headers_304
+            body, etag, document.last_modified, headers, headers_304, quoted
         )
     return variant
 
@@ -142,6 +144,10 @@ def conditional(
     validators: Validators, variant: Variant, cache_control: tuple[str, str]
 ) -> tuple[int, Headers, bytes]:
     """Return the status, headers and body that answer VALIDATORS for VARIANT."""
+    if validators.if_none_match == variant.quoted_etag and validators.if_match is None:
+        # A poller sending back the ETag it got: If-None-Match decides, and it matches
+        # (RFC 9110 13.2.2), what is_resource_modified would find after parsing it.
+        return 304, [*variant.headers_304, cache_control], b""
     if not validators.any or is_resource_modified(
         http_if_modified_since=validators.if_modified_since,
         http_if_none_match=validators.if_none_match,
@@ -153,6 +159,20 @@ def conditional(
     if validators.if_match is not None and parse_etags(validators.if_match):
         return 412, [*variant.headers, cache_control], b""  # as make_conditional answers
     return 304, [*variant.headers_304, cache_control], b""
+
+
+def answer(
+    environ: Mapping[str, Any], document: Document, cache_control: tuple[str, str]
+) -> tuple[str, Headers, list[bytes]]:
+    """Return the WSGI status, headers and body that answer a GET or HEAD of DOCUMENT."""
+    variant = negotiate(
+        document, environ.get("HTTP_ACCEPT_ENCODING", ""), environ.get("HTTP_ACCEPT", "")
+    )
+    code, headers, body = conditional(validators(environ), variant, cache_control)
+    if code == 304:
+        return "304 NOT MODIFIED", headers, []
+    headers.append(("Content-Length", str(len(body))))
+    return "200 OK", headers, [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
 def error_headers(variant: Variant) -> Headers:

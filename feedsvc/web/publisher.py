@@ -173,6 +173,10 @@ class Publisher:
             documents = self.refresh(now)
         return documents
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         """Stop watching and pinging, and close the state store (checkpointed); again: nothing."""
         if self._closed:

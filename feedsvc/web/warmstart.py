@@ -1,0 +1,164 @@
+"""Answer the feeds as the last clean stop left them while a restarted worker loads.
+
+A worker that stops cleanly keeps, beside the state store (``STATE.served``),
+the documents pollers ask for most (``WARM_PATHS``: the three site feeds) as it
+served them. A worker that ``feedsvc serve`` starts (not one a reload starts:
+the old one answers until it is ready) answers GET and HEAD of those paths from
+there, with the status, headers, bytes and ETags of ``FastPath`` (a poll with
+the last ETag gets its 304), while it loads the articles in a thread; any other
+request waits for the load. So a restart costs pollers no wait, whatever the
+number of articles.
+
+The file counts only when it was written after the store's last write (else a
+later run of the service changed the site, then did not stop cleanly), with the
+code, Python and settings of this start (the fingerprint of ``STATE.parsed``),
+and when no scheduled article fell due meanwhile. Files edited while the service
+was stopped show once the load is done, as they would after a rescan. A file
+that cannot be read or written costs only the time it would have saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pickle
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .. import config as settings
+from ..render.document import Document
+from ..store import parsed
+from . import http
+from .prefix import WSGIApp
+from .publisher import Publisher
+from .watch import utcnow
+
+log = logging.getLogger(__name__)
+WARM_PATHS = ("feed.atom", "feed.rss", "feed.json")
+LOAD_TIMEOUT = 300.0  # seconds a request waits for the load before a 503
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The documents of WARM_PATHS by path ("/feed.atom"), and what their headers need."""
+
+    documents: dict[str, Document]
+    cache_max_age: int
+    next_due: datetime | None
+    prefix: str
+
+
+def location(state: str) -> str | None:
+    """Return where the store STATE's served documents are kept (None: not for this store)."""
+    return parsed.location(state, ".served")
+
+
+def fingerprint() -> str:
+    """Return the fingerprint of this start: code, Python, and the settings it reads."""
+    return parsed.fingerprint(settings.load())
+
+
+def close(publisher: Publisher) -> None:
+    """Close PUBLISHER, then keep its warm documents beside its store: written after the
+    store's last write, they count at the next start."""
+    path = location(publisher.config["STATE"])
+    if path is None or publisher.closed:
+        publisher.close()
+        return
+    documents = publisher.documents
+    kept = {}
+    for name in WARM_PATHS:
+        result = documents.resolve(name)
+        if result.status == 200 and result.document is not None:
+            d = result.document
+            kept["/" + name] = (d.body, d.mimetype, d.last_modified, d.link)
+    site = publisher.site
+    record = {
+        "fingerprint": fingerprint(),
+        "documents": kept,
+        "cache_max_age": site.cache_max_age,
+        "next_due": documents.snapshot.next_due,
+        "prefix": site.prefix.rstrip("/"),
+    }
+    publisher.close()
+    parsed.write_pickles(path, [record], "a restart answers once loaded")
+
+
+def load() -> Saved | None:
+    """Return what the last clean stop of this start's store served, when it still stands."""
+    state = str(settings.load()["STATE"])
+    path = location(state)
+    if path is None:
+        return None
+    try:
+        written = os.stat(path).st_mtime_ns
+        for suffix in ("", "-wal"):  # an empty log is one a reader opened: no change
+            with contextlib.suppress(FileNotFoundError):
+                found = os.stat(state + suffix)
+                if found.st_mtime_ns > written and found.st_size:
+                    return None  # the store changed since: a later run did not stop cleanly
+        with open(path, "rb") as f:
+            record = pickle.load(f)  # our own file, beside the state store, same owner
+        if record.get("fingerprint") != fingerprint():
+            return None
+        next_due = record["next_due"]
+        if next_due is not None and next_due <= utcnow():
+            return None  # a scheduled article is out now
+        documents = {
+            name: Document(body, mimetype, modified, link)
+            for name, (body, mimetype, modified, link) in record["documents"].items()
+        }
+        return Saved(documents, record["cache_max_age"], next_due, record["prefix"])
+    except FileNotFoundError:
+        return None
+    except Exception as e:  # a damaged or foreign file: answer once loaded
+        log.warning("%s: ignored (%s: %s)", path, type(e).__name__, e)
+        return None
+
+
+class Warming:
+    """A WSGI app: SAVED's documents until ``loaded(app)``, then APP for everything."""
+
+    def __init__(self, saved: Saved):
+        self.saved = saved
+        self.app: WSGIApp | None = None
+        self._loaded = threading.Event()
+
+    def loaded(self, app: WSGIApp) -> None:
+        self.app = app
+        self._loaded.set()
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        app = self.app
+        if app is None:
+            answer = self._answer(environ)
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return body
+            self._loaded.wait(LOAD_TIMEOUT)
+            app = self.app
+            if app is None:
+                page, fields = http.malformed_page(503, "Service Unavailable")
+                start_response("503 Service Unavailable", [*fields.items(), ("Retry-After", "5")])
+                return [page]
+        return app(environ, start_response)
+
+    def _answer(self, environ: dict[str, Any]) -> tuple[str, http.Headers, list[bytes]] | None:
+        """Return what FastPath answers for a saved document, or None (wait for the load)."""
+        method = environ.get("REQUEST_METHOD")
+        path = environ.get("PATH_INFO", "")
+        prefix = self.saved.prefix
+        if prefix and path.startswith(prefix + "/"):
+            path = path[len(prefix) :]
+        document = self.saved.documents.get(path)
+        if document is None or method not in ("GET", "HEAD") or "HTTP_IF_MATCH" in environ:
+            return None
+        cache_control = http.cache_control(self.saved.cache_max_age, self.saved.next_due, utcnow())
+        return http.answer(environ, document, ("Cache-Control", cache_control))

@@ -1,0 +1,196 @@
+"""A restart answers the feeds as the last clean stop left them while it loads (web/warmstart.py).
+
+Issue 14's target: a restart on a warm store reaches its first 200 within 3 s at
+100,000 articles. The answers must be the ones the loaded app gives (same status,
+headers, bytes and ETags, so a poll with the last ETag gets its 304), and only
+while they still stand: not after a run that did not stop cleanly, not under
+other code or settings, not once a scheduled article is due.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BASE_URL, app_config, start_server, stop_server, write_bulk
+
+from feedsvc import create_app
+from feedsvc.web import warmstart
+from feedsvc.web.watch import utcnow
+
+REQUESTS = [  # (method, path, headers): what pollers and browsers send
+    ("GET", "/feed.atom", {}),
+    ("GET", "/feed.atom", {"Accept-Encoding": "gzip"}),
+    ("HEAD", "/feed.rss", {}),
+    ("GET", "/feed.json", {"Accept-Encoding": "gzip, deflate"}),
+    ("GET", "/feed.atom", {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}),
+]
+
+
+def call(app: Any, method: str, path: str, headers: dict[str, str]) -> tuple[str, list, bytes]:
+    """Call the WSGI APP as granian does; return the status, headers and body."""
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": None,
+        "wsgi.errors": None,
+        "HTTP_HOST": "127.0.0.1:8000",
+    }
+    environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, fields: list, *exc_info: Any) -> None:
+        answer["status"], answer["headers"] = status, fields
+
+    body = b"".join(app(environ, start_response))
+    return answer["status"], answer["headers"], body
+
+
+@pytest.fixture
+def same_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fingerprint of this start, whatever the test config (the server reads the env)."""
+    monkeypatch.setattr(warmstart, "fingerprint", lambda: "this start")
+
+
+@pytest.fixture
+def stopped(articles: Path, monkeypatch: pytest.MonkeyPatch, same_start: None) -> Any:
+    """An app that served and stopped cleanly; its STATE is the env's, as under serve."""
+    config = app_config(articles)
+    monkeypatch.setenv("FEEDSVC_STATE", str(config["STATE"]))
+    app = create_app(config)
+    warmstart.close(app.extensions["feedsvc"])
+    return app
+
+
+def test_the_answers_are_the_loaded_apps_own(stopped: Any) -> None:
+    saved = warmstart.load()
+    assert saved is not None and sorted(saved.documents) == [
+        "/feed.atom",
+        "/feed.json",
+        "/feed.rss",
+    ]
+    warming = warmstart.Warming(saved)
+    for method, path, headers in REQUESTS:
+        expected = call(stopped.wsgi_app, method, path, headers)
+        assert expected[0] == "200 OK"
+        assert call(warming, method, path, headers) == expected, (method, path, headers)
+        etag = dict(expected[1])["ETag"]
+        again = {**headers, "If-None-Match": etag}
+        assert call(warming, method, path, again) == call(stopped.wsgi_app, method, path, again)
+        assert call(warming, method, path, again)[0] == "304 NOT MODIFIED"
+
+
+def test_any_other_request_waits_for_the_load(stopped: Any) -> None:
+    saved = warmstart.load()
+    assert saved is not None
+    warming = warmstart.Warming(saved)
+    answers: list[tuple[str, list, bytes]] = []
+    waiting = threading.Thread(target=lambda: answers.append(call(warming, "GET", "/", {})))
+    waiting.start()
+    waiting.join(0.3)
+    assert waiting.is_alive() and not answers  # the index is not saved: it waits
+    warming.loaded(stopped.wsgi_app)
+    waiting.join(10)
+    assert answers == [call(stopped.wsgi_app, "GET", "/", {})]
+    assert answers[0][0] == "200 OK"
+    assert call(warming, "POST", "/feed.atom", {})[0].startswith("405")  # the app's, now
+
+
+@pytest.mark.parametrize(
+    "why",
+    ["store written since", "other code or settings", "article due since", "damaged"],
+)
+def test_answers_that_no_longer_stand_are_not_given(
+    stopped: Any, articles: Path, monkeypatch: pytest.MonkeyPatch, why: str
+) -> None:
+    state = Path(str(stopped.config["STATE"]))
+    served = Path(f"{state}.served")
+    assert warmstart.load() is not None
+    if why == "store written since":  # a later run changed the site and did not stop cleanly
+        later = served.stat().st_mtime + 5
+        os.utime(state, (later, later))
+    elif why == "other code or settings":
+        monkeypatch.setattr(warmstart, "fingerprint", lambda: "another start")
+    elif why == "article due since":
+        record = pickle.loads(served.read_bytes())
+        record["next_due"] = utcnow() - timedelta(seconds=1)
+        served.write_bytes(pickle.dumps(record))
+    else:
+        served.write_bytes(b"not a pickle")
+    assert warmstart.load() is None
+
+
+def _log_until(server: Any, text: str, count: int, seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    while server.log.read_text().count(text) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return str(server.log.read_text())
+
+
+@pytest.mark.server
+def test_a_restart_answers_from_the_last_clean_stop_and_a_reload_does_not(
+    articles: Path, tmp_path: Path
+) -> None:
+    write_bulk(articles, 300)
+    env = {"FEEDSVC_STATE": str(tmp_path / "warm.sqlite3"), "FEEDSVC_BASE_URL": BASE_URL}
+    first = start_server(articles, env=env)
+    try:
+        before = first.get("/feed.atom")
+    finally:
+        stop_server(first)
+    assert Path(tmp_path / "warm.sqlite3.served").exists()
+    second = start_server(articles, env=env)
+    try:
+        after = second.get("/feed.atom")
+        log = _log_until(second, " ready: ", 2)
+        assert log.count("as the last clean stop left them") == 2, log[-3000:]
+        second.process.send_signal(signal.SIGHUP)  # new workers: the old ones answer meanwhile
+        log = _log_until(second, " ready: ", 4)
+        assert log.count(" ready: ") == 4, log[-3000:]
+        assert log.count("as the last clean stop left them") == 2, log[-3000:]
+    finally:
+        stop_server(second)
+    assert before[0] == after[0] == 200
+    assert (after[1]["ETag"], after[2]) == (before[1]["ETag"], before[2])
+
+
+@pytest.mark.server
+def test_after_a_run_that_did_not_stop_cleanly_a_start_loads_first(
+    articles: Path, tmp_path: Path
+) -> None:
+    write_bulk(articles, 30)
+    env = {"FEEDSVC_STATE": str(tmp_path / "warm.sqlite3"), "FEEDSVC_BASE_URL": BASE_URL}
+    stop_server(start_server(articles, env=env))
+    crashed = start_server(articles, env=env)
+    (articles / "late.md").write_text("---\ntitle: Quokka\n---\n\nWritten meanwhile.\n", "utf-8")
+    deadline = time.monotonic() + 20
+    while b"Quokka" not in crashed.get("/feed.atom")[2] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # No clean stop: frozen first, so no worker is replaced or told to stop, then killed.
+    pid = crashed.process.pid
+    every = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    for each in every:
+        os.kill(each, signal.SIGSTOP)
+    for each in reversed(every):
+        os.kill(each, signal.SIGKILL)
+    crashed.process.wait(10)
+    third = start_server(articles, env=env)
+    try:
+        assert b"Quokka" in third.get("/feed.atom")[2]
+        log = _log_until(third, " ready: ", 2)
+    finally:
+        stop_server(third)
+    assert "as the last clean stop left them" not in log
