@@ -7,8 +7,11 @@ workers of a start on a warm store answer the feeds as the last clean stop left
 them while they load (``warmstart``). Each worker
 tells the main process when its app is loaded, through a pipe made before the
 fork, so that a reload (SIGHUP) stops an old worker only once its replacement
-answers: the old one finishes what it holds, and nothing is refused meanwhile.
-A worker stopped cleanly closes its publisher (the store's WAL goes into the file).
+answers. Every worker accepts from one listening socket, so the connections queued on
+it outlive any worker; before its graceful stop, which closes a connection that has
+not sent a byte yet, an old worker stops accepting and is given SETTLE_SECONDS for the
+connections it took last to send their requests. A worker stopped cleanly closes its
+publisher (the store's WAL goes into the file).
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ import multiprocessing.util
 import os
 import select
 import signal
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from granian._granian import ListenerSpec
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import logger as _log  # the main process logs through granian's logger
@@ -38,10 +44,13 @@ HEADER_READ_TIMEOUT_MS = 10_000  # headers, and the wait for the next request on
 MAX_HEAD_BYTES = 16_384  # a request line and headers past this get 431, as under gunicorn's limits
 KILL_TIMEOUT = 10  # seconds a stopping worker may take to finish what it holds
 READY_TIMEOUT = 300.0  # a reload gives up waiting for a new worker after this
+DRAIN_SIGNAL = signal.SIGUSR1  # tells an old worker to stop accepting
+DRAIN_TIMEOUT = 5.0  # a reload waits this long for an old worker to say it stopped accepting
+SETTLE_SECONDS = 1.0  # then this long, for the connections it accepted last to send a request
 
 
 class Readiness:
-    """A pipe the workers write their pid to once their app is loaded; the main process reads it.
+    """A pipe the workers write "PID ready" or "PID drained" to; the main process reads it.
 
     No thread reads it: the main process forks workers, and forking with threads is unsafe.
     """
@@ -51,29 +60,62 @@ class Readiness:
         os.set_blocking(self._read, False)
         os.set_blocking(self._write, False)  # a worker never waits on a full pipe
         self._pending = b""
-        self._ready: set[int] = set()
+        self._seen: set[tuple[int, str]] = set()
 
-    def announce(self) -> None:
-        """In a worker: say that this process answers now."""
+    def announce(self, what: str = "ready") -> None:
+        """In a worker: say that this process answers now (or has stopped accepting)."""
         with contextlib.suppress(BlockingIOError):  # only a reload reads it; it may be full
-            os.write(self._write, f"{os.getpid()}\n".encode())
+            os.write(self._write, f"{os.getpid()} {what}\n".encode())
 
     def _collect(self, timeout: float) -> None:
         if select.select([self._read], [], [], timeout)[0]:
             with contextlib.suppress(BlockingIOError):
-                self._pending += os.read(self._read, 4096)
+                while chunk := os.read(self._read, 4096):
+                    self._pending += chunk
             *lines, self._pending = self._pending.split(b"\n")
-            self._ready.update(int(line) for line in lines if line)
+            for pid, what in (line.decode().split() for line in lines if line):
+                self._seen.add((int(pid), what))
 
-    def wait(self, pid: int | None, alive: Callable[[], bool], timeout: float) -> bool:
-        """Wait until worker PID is ready (False if it died or TIMEOUT passed)."""
+    def seen(self, pid: int | None, what: str = "ready") -> bool:
+        """Tell whether worker PID has said WHAT (read so far)."""
+        self._collect(0)
+        return (pid, what) in self._seen
+
+    def wait(
+        self, pid: int | None, alive: Callable[[], bool], timeout: float, what: str = "ready"
+    ) -> bool:
+        """Wait until worker PID says WHAT (False if it died or TIMEOUT passed)."""
         deadline = time.monotonic() + timeout
-        while pid not in self._ready:
+        while (pid, what) not in self._seen:
             left = deadline - time.monotonic()
             if left <= 0 or not alive():
                 return False
             self._collect(min(left, 0.2))
         return True
+
+
+def stop_accepting(fd: int) -> bool:
+    """In a worker: make FD, its copy of the shared listening socket, a socket nobody reaches.
+
+    granian has no way to stop one worker accepting but its graceful stop, which closes
+    at once every connection that has not sent a byte yet (hyper's graceful_shutdown), even
+    one it accepted an instant before. Once FD names a loopback socket of its own, this
+    worker's accept loop finds nothing (its accept answers EAGAIN when the shared socket
+    wakes it), the other workers take every new connection, and it goes on serving the
+    connections it has. Return False, changing nothing, if FD is no listening socket.
+    """
+    try:
+        with socket.socket(fileno=os.dup(fd)) as shared:
+            if not shared.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                return False
+    except OSError:  # not a socket, or no such fd: raising here would end the worker
+        return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as decoy:
+        decoy.bind(("127.0.0.1", 0))
+        decoy.listen(1)
+        decoy.setblocking(False)  # the flag is the socket's, so FD's copy has it too
+        os.dup2(decoy.fileno(), fd, inheritable=False)
+    return True
 
 
 class Granian(MPServer):
@@ -82,6 +124,38 @@ class Granian(MPServer):
     readiness: Readiness
     saved: warmstart.Saved | None  # read before the first workers fork: none then open the store
     respawning = False  # workers forked from now on replace others: no warm start
+    listener_fd: int | None = None  # the shared listening socket, at this number in every worker
+
+    def _init_shared_socket(self) -> None:
+        """Listen on one socket that every worker accepts from, on Linux too.
+
+        On Linux granian gives each worker a socket of its own (SO_REUSEPORT): the
+        connections the kernel queued on an old worker's socket are reset when it stops.
+        One shared socket keeps its queue while workers come and go; it listens from the
+        start, so a client that connects while the workers load waits instead of being refused.
+        """
+        if sys.platform != "linux" or self.bind_uds:
+            super()._init_shared_socket()  # type: ignore[no-untyped-call]  # shared there already
+            self.listener_fd = self._sfd
+            return
+        holder: Any = ListenerSpec(self.bind_addr, self.bind_port, self.backlog).build()
+        self._shd = holder  # what granian hands each worker: the socket itself, not its spec
+        self._sfd = self.listener_fd = holder.get_fd()
+        self._ssp = None
+        self._sso = socket.socket(fileno=self._sfd)  # the forked workers inherit it
+        self._sso.listen(self.backlog)
+
+    def _drain(self, old: Any) -> None:
+        """Have worker OLD stop accepting, then give its newest connections time to speak."""
+        pid = old._id()
+        if not old.is_alive() or not self.readiness.seen(pid, "started"):
+            return  # a dead one's pid may be reused; one not yet started accepted nothing
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, DRAIN_SIGNAL)
+        if self.readiness.wait(pid, old.is_alive, DRAIN_TIMEOUT, what="drained"):
+            time.sleep(SETTLE_SECONDS)
+        else:
+            _log.warning(f"old worker {pid} did not stop accepting; it stops now anyway")
 
     def _respawn_workers(
         self, workers: list[int], spawn_target: Any, target_loader: Any, delay: float = 0
@@ -97,6 +171,7 @@ class Granian(MPServer):
             self.wrks.insert(idx, new)
             if not self.readiness.wait(new.inner.pid, new.is_alive, READY_TIMEOUT):
                 _log.error(f"worker {new._id()} did not become ready; the old one stops anyway")
+            self._drain(old)
             _log.info(f"stopping old worker {old._id()}: its replacement {new._id()} answers")
             old.terminate()
             old.join(KILL_TIMEOUT)
@@ -121,8 +196,14 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
         if state["loaded"]:  # until granian's own handlers are in place
             raise SystemExit(0)
 
+    def drain(signum: int, frame: Any) -> None:
+        if server.listener_fd is not None and stop_accepting(server.listener_fd):
+            server.readiness.announce("drained")
+
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, stop)
+    signal.signal(DRAIN_SIGNAL, drain)
+    server.readiness.announce("started")  # from now on a drain signal is safe to send
     saved = None if server.respawning else server.saved
     if saved is not None:
         app: Any = _load_behind(factory, server, saved)
