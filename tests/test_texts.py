@@ -291,3 +291,19 @@ def test_a_deleted_twin_costs_its_twin_nothing(tmp_path: Path) -> None:
     [left] = cat.scan(NOW + KEEP_DROPPED * 3).articles
     forget(cat)
     assert shown(cat, left) == text("md_no_author.md")
+
+
+def test_a_text_read_before_the_rescan_is_never_cached_under_the_old_key(tmp_path: Path) -> None:
+    folder = copy(["md_no_author.md"], tmp_path / "a")
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    [done] = cat.scan(NOW).articles
+    base = "https://feeds.example.org/"
+    path = folder / "md_no_author.md"
+    original = path.read_text("utf-8")
+    forget(cat)
+    markup._body_html.cache_clear()  # as a fresh worker's: other tests rendered this text
+    path.write_text(original + "\nAn unsaved thought.\n", "utf-8")  # not rescanned yet
+    assert "unsaved thought" in markup.body_html(done, cat.folder.bodies, base)
+    path.write_text(original, "utf-8")  # reverted: the key's own text again
+    forget(cat)
+    assert "unsaved thought" not in markup.body_html(done, cat.folder.bodies, base)

@@ -223,12 +223,35 @@ def _spent() -> Text:
 def _cached(
     render: Callable[[str, _Source, str], str | None], article: Article, bodies: Bodies, base: str
 ) -> str | None:
-    """Return RENDER's cached result for ARTICLE's text, fetching the text only on a miss."""
-    source = _Source(article.text_key, lambda: bodies.text(article))
+    """Return RENDER's cached result for ARTICLE's text, fetching the text only on a miss.
+
+    A text that is not the one the key names (the file changed since the rescan, or
+    a summary stands in) is rendered but never kept under that key.
+    """
+
+    def fetch() -> Text:
+        text = bodies.text(article)
+        if text.key != article.text_key:
+            raise _NotNamed(text)
+        return text
+
+    source = _Source(article.text_key, fetch)
     try:
         return render(article.format, source, base)
+    except _NotNamed as other:
+        text = other.text
+        uncached = getattr(render, "__wrapped__", render)
+        return uncached(article.format, _Source(text.key, lambda: text), base)
     finally:
         source.fetch = _spent  # a key kept by the cache holds no article and no source
+
+
+class _NotNamed(Exception):
+    """The text fetched is not the one the article's key names."""
+
+    def __init__(self, text: Text):
+        super().__init__()
+        self.text = text
 
 
 # Keyed by the text's name, not its source: the cache holds no bodies. A failure
