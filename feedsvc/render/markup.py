@@ -24,6 +24,9 @@ from markdown_it.token import Token
 from ..model import Article, Bodies, Text
 from ..reading.text import shorten
 from . import blogmd, budget
+from .sources import NotNamed as _NotNamed
+from .sources import Source as _Source
+from .sources import spent as _spent
 
 log = logging.getLogger(__name__)
 
@@ -200,26 +203,6 @@ def _render(fmt: str, source: str, base: str) -> str | None:
     return rendered if len(rendered.encode()) <= budget.MAX_HTML_BYTES else None
 
 
-class _Source:
-    """A text's name and how to fetch its words: equal, and hashed, by the name alone."""
-
-    __slots__ = ("key", "fetch")
-
-    def __init__(self, key: bytes, fetch: Callable[[], Text]):
-        self.key = key
-        self.fetch = fetch
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Source) and other.key == self.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-
-def _spent() -> Text:
-    raise RuntimeError("a cached rendering asked for its text again")
-
-
 def _cached(
     render: Callable[[str, _Source, str], str | None], article: Article, bodies: Bodies, base: str
 ) -> str | None:
@@ -244,14 +227,6 @@ def _cached(
         return uncached(article.format, _Source(text.key, lambda: text), base)
     finally:
         source.fetch = _spent  # a key kept by the cache holds no article and no source
-
-
-class _NotNamed(Exception):
-    """The text fetched is not the one the article's key names."""
-
-    def __init__(self, text: Text):
-        super().__init__()
-        self.text = text
 
 
 # Keyed by the text's name, not its source: the cache holds no bodies. A failure
