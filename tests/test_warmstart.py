@@ -109,6 +109,32 @@ def test_any_other_request_waits_for_the_load(stopped: Any) -> None:
     assert call(warming, "POST", "/feed.atom", {})[0].startswith("405")  # the app's, now
 
 
+def test_waiting_requests_never_hold_every_thread(stopped: Any) -> None:
+    """Requests beyond half the threads get a 503 at once; the saved feeds still answer."""
+    saved = warmstart.load()
+    assert saved is not None
+    warming = warmstart.Warming(saved, threads=4)  # two may wait
+    answers: list[tuple[str, list, bytes]] = []
+    waiting = [
+        threading.Thread(target=lambda: answers.append(call(warming, "GET", "/", {})))
+        for _ in range(2)
+    ]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.3)
+    assert all(thread.is_alive() for thread in waiting) and not answers
+    started = time.monotonic()
+    status, headers, _ = call(warming, "GET", "/tags/", {})
+    assert status.startswith("503") and ("Retry-After", "5") in headers
+    assert time.monotonic() - started < 1.0  # at once, not after the load
+    assert call(warming, "GET", "/feed.atom", {})[0] == "200 OK"
+    warming.loaded(stopped.wsgi_app)
+    for thread in waiting:
+        thread.join(10)
+    assert [a[0] for a in answers] == ["200 OK", "200 OK"]
+    assert not call(warming, "GET", "/tags/", {})[0].startswith("503")  # the app answers now
+
+
 @pytest.mark.parametrize(
     "why",
     ["store written since", "other code or settings", "article due since", "damaged"],

@@ -224,7 +224,7 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
 
 def _load_behind(factory: Callable[[], Flask], server: Granian, saved: warmstart.Saved) -> Any:
     """Return an app answering SAVED's documents while a thread loads the real one."""
-    warming = warmstart.Warming(saved)
+    warming = warmstart.Warming(saved, server.blocking_threads)
     loaded: dict[str, Any] = {}
 
     def load() -> None:
@@ -240,9 +240,13 @@ def _load_behind(factory: Callable[[], Flask], server: Granian, saved: warmstart
     thread = threading.Thread(target=load, name="feedsvc-load", daemon=True)
 
     def finish() -> None:  # a stop while loading: the load ends, then the store closes
-        thread.join(KILL_TIMEOUT)
+        # Half the kill timeout for the load, so the close (a checkpoint, the saved files)
+        # has the other half; a load still running then is given up as an unclean stop.
+        thread.join(KILL_TIMEOUT / 2)
         if "publisher" in loaded:
             warmstart.close(loaded["publisher"])
+        else:
+            _log.warning("worker %d stopped while loading: the next start loads", os.getpid())
 
     multiprocessing.util.Finalize(warming, finish, exitpriority=10)
     thread.start()

@@ -6,8 +6,9 @@ served them. A worker that ``feedsvc serve`` starts (not one a reload starts:
 the old one answers until it is ready) answers GET and HEAD of those paths from
 there, with the status, headers, bytes and ETags of ``FastPath`` (a poll with
 the last ETag gets its 304), while it loads the articles in a thread; any other
-request waits for the load. So a restart costs pollers no wait, whatever the
-number of articles.
+request waits for the load, at most half the worker's threads at once (the rest
+get a 503 with Retry-After at once, so a crawler cannot hold every thread while
+pollers wait). So a restart costs pollers no wait, whatever the number of articles.
 
 The file counts only when it was written after the store's last write (else a
 later run of the service changed the site, then did not stop cleanly), with the
@@ -123,10 +124,13 @@ def load() -> Saved | None:
 class Warming:
     """A WSGI app: SAVED's documents until ``loaded(app)``, then APP for everything."""
 
-    def __init__(self, saved: Saved):
+    def __init__(self, saved: Saved, threads: int = 2):
         self.saved = saved
         self.app: WSGIApp | None = None
         self._loaded = threading.Event()
+        # Requests that wait for the load hold a thread each: half the threads at most,
+        # so the saved documents are still answered whatever else is asked meanwhile.
+        self._waiters = threading.BoundedSemaphore(max(1, threads // 2))
 
     def loaded(self, app: WSGIApp) -> None:
         self.app = app
@@ -142,9 +146,13 @@ class Warming:
                 status, headers, body = answer
                 start_response(status, headers)
                 return body
-            self._loaded.wait(LOAD_TIMEOUT)
+            if self._waiters.acquire(blocking=False):
+                try:
+                    self._loaded.wait(LOAD_TIMEOUT)
+                finally:
+                    self._waiters.release()
             app = self.app
-            if app is None:
+            if app is None:  # loading still (or too many waiting): come back soon
                 page, fields = http.malformed_page(503, "Service Unavailable")
                 start_response("503 Service Unavailable", [*fields.items(), ("Retry-After", "5")])
                 return [page]
