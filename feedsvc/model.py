@@ -76,6 +76,21 @@ class Article:
     link: str = ""  # a blog engine's site: the post's path on the blog, relative to BASE_URL
     old_paths: tuple[str, ...] = ()  # a blog engine's site: aliases, redirect_from
     expires: datetime | None = None  # a blog engine's expiry date: out of the feeds from then
+    updated_pinned: bool = False  # ``updated`` as written (else, once resolved, the store's)
+
+
+def written(article: Article) -> tuple[str | None, datetime | None, datetime | None]:
+    """Return ARTICLE's id, published and updated as its file gives them (None: not given).
+
+    The catalog keeps one object per article: as read, then resolved against the state
+    store (``catalog.snapshot.resolve``), which fills those three in; the pins tell them apart.
+    """
+    a = article
+    return (
+        a.id if a.id_pinned else None,
+        a.published if a.date_pinned else None,
+        a.updated if a.updated_pinned else None,
+    )
 
 
 class Bodies(Protocol):

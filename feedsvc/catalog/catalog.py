@@ -20,7 +20,7 @@ from operator import attrgetter
 from typing import Any
 
 from ..errors import Problem
-from ..model import Article
+from ..model import Article, written
 from ..reading.engines import detect
 from ..reading.normalise import Defaults
 from ..store.db import StateStore
@@ -117,7 +117,7 @@ class Catalog:
 
     def _first_date(self, article: Article) -> datetime | None:
         record = self.records.get(article.slug)
-        return article.published or (record.first_seen if record else None)
+        return written(article)[1] or (record.first_seen if record else None)
 
     def _build(self, now: datetime) -> Snapshot:
         candidates: list[Article] = []
@@ -129,13 +129,15 @@ class Catalog:
             candidates, attrgetter("slug"), "slug", self._first_date, first.by_slug
         )
         self._sync(winners, now)
-        resolved = self._resolve_all(self._recorded(winners))
+        recorded, read = self._recorded(winners), len(candidates)
+        del candidates, winners  # each article as read goes once resolved (see _resolve_all)
+        resolved = self._resolve_all(recorded)
         resolved, id_dupes = duplicates.winners(
             resolved, lambda a: a.id or "", "id", self._first_date, first.by_id
         )
         self._dupes = dupes + id_dupes + duplicates.tag_clashes(resolved)
         self._ids = {a.id for a in resolved}
-        self._clean = not self._dupes and len(resolved) == len(candidates)
+        self._clean = not self._dupes and len(resolved) == read
         return assemble(
             resolved,
             drafts,
@@ -149,9 +151,8 @@ class Catalog:
         )
 
     def _patch(self, now: datetime, touched: dict[str, Article | None] | None) -> Snapshot | None:
-        """Return the snapshot with TOUCHED (path -> article before) swapped in, or None.
-
-        None means a rebuild is due.
+        """Return the snapshot with TOUCHED (path -> article before) swapped in, or None
+        (a rebuild is due).
 
         Only edits that keep an article's place qualify (``incremental.keeps_place``);
         new files may take ``_add``; everything else (deleted, renamed, re-dated,
@@ -189,7 +190,7 @@ class Catalog:
             done = resolve(new, self.records[new.slug])
             if (done.published, done.id) != (old_done.published, old_done.id):
                 return None  # _build starts from the state just recorded
-            self._resolved[new.slug] = (new, self.records[new.slug], done, digest(done))
+            self._keep(new, self.records[new.slug], done)
             swaps.append((old_done, done))
         return patch(before, swaps, self._problems())
 
@@ -224,7 +225,7 @@ class Catalog:
         done = [resolve(a, self.records[a.slug]) for a in added]
         snapshot = insert(before, done, now, self._problems(), self._ids)
         for new, resolved in zip(added, done, strict=True) if snapshot is not None else ():
-            self._resolved[new.slug] = (new, self.records[new.slug], resolved, digest(resolved))
+            self._keep(new, self.records[new.slug], resolved)
             self.synced[new.slug] = (new.content_hash, new.path)
             self._ids.add(resolved.id)
         return snapshot
@@ -240,16 +241,11 @@ class Catalog:
         current = {a.slug: (a.content_hash, a.path) for a in winners}
         seen = self._seen(a for a in winners if self.synced.get(a.slug) != current[a.slug])
         gone = [slug for slug in self.synced if slug not in current]
-        gone += [
-            slug
-            for slug, record in self.records.items()
-            if slug not in current and record.gone is None and slug not in gone
-        ]
+        live = (slug for slug, record in self.records.items() if record.gone is None)
+        gone += [slug for slug in live if slug not in current and slug not in gone]
         if seen or gone or self._first_sync:
             self._first_sync = False
-            reminted = self.store.sync(
-                seen, gone, self.authority, now, pinned=self.authority_pinned
-            )
+            reminted = self.store.sync(seen, gone, self.authority, now, self.authority_pinned)
             if reminted or gone or any(s.slug not in self.records for s in seen):
                 self.records = self.store.records()  # renames may move other records
             else:
@@ -276,9 +272,12 @@ class Catalog:
         return [a for a in winners if a.slug in self.records]
 
     def _resolve_all(self, winners: list[Article]) -> list[Article]:
-        """Return WINNERS resolved against their records, reusing unchanged ones."""
-        cache, fresh, resolved = self._resolved, {}, []
-        for article in winners:
+        """Return WINNERS (emptied: each goes once resolved, its memory taking the next
+        one's) resolved against their records, reusing unchanged ones."""
+        cache, self._resolved, resolved = self._resolved, {}, []
+        winners.reverse()
+        while winners:
+            article = winners.pop()
             record = self.records[article.slug]
             entry = cache.get(article.slug)
             if (
@@ -286,9 +285,14 @@ class Catalog:
                 or entry[0] is not article
                 or (entry[1] is not record and entry[1] != record)
             ):
-                done = resolve(article, record)
-                entry = (article, record, done, digest(done))
-            fresh[article.slug] = entry
-            resolved.append(entry[2])
-        self._resolved = fresh
+                self._keep(article, record, resolve(article, record))
+            else:
+                self._resolved[article.slug] = entry
+            resolved.append(self._resolved[article.slug][2])
         return resolved
+
+    def _keep(self, article: Article, record: Record, done: Article) -> None:
+        """Remember DONE, ARTICLE resolved against RECORD; the folder keeps DONE for both."""
+        if self.folder.resolved(article, done):
+            article = done  # one object: what the folder reads next time is DONE itself
+        self._resolved[done.slug] = (article, record, done, digest(done))

@@ -37,7 +37,7 @@ def seen(
     new = [
         a
         for a in articles
-        if a.published is None and (a.slug not in known or known[a.slug].gone is not None)
+        if not a.date_pinned and (a.slug not in known or known[a.slug].gone is not None)
     ]
     evidence = {a.path: when for a in new if (when := name_date(a.path, zone)) is not None}
     if any(a.path not in evidence for a in new):
@@ -48,7 +48,7 @@ def seen(
             a.slug,
             a.path,
             a.content_hash,
-            a.published,
+            a.published if a.date_pinned else None,  # ARTICLES may be resolved already
             evidence.get(a.path),
             a.title,
             a.id if a.id_pinned else None,

@@ -34,38 +34,13 @@ from ..reading.normalise import Defaults
 from ..store import parsed
 from ..store.bodies import StoredBodies
 from ..store.db import StateStore
+from .entries import Entries, Entry
 from .firstsight import keep_legacy_slug
 
 log = logging.getLogger(__name__)
 SETTLE = 0.25
 STOW_BATCH = 200  # texts written per transaction
 PROGRESS_EVERY = 2_000  # files: a first read of a folder this large logs its progress
-
-
-@dataclass(slots=True)
-class _File:
-    signature: bytes
-    article: Article | None
-    problems: tuple[Problem, ...]
-
-
-class _Files(dict[str, _File]):
-    """Files by path that know which of them have problems: listing those costs those only."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.troubled: dict[str, None] = {}  # paths whose entry has problems, in order
-
-    def __setitem__(self, path: str, entry: _File) -> None:
-        super().__setitem__(path, entry)
-        if entry.problems:
-            self.troubled[path] = None
-        else:
-            self.troubled.pop(path, None)
-
-    def __delitem__(self, path: str) -> None:
-        super().__delitem__(path)
-        self.troubled.pop(path, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +68,7 @@ class Folder:
         self.defaults = defaults
         self.max_bytes = max_bytes
         self.settle = settle  # 0: every file counts as settled (``feedsvc check``)
-        self.files = _Files()
+        self.files = Entries()
         self.unsettled: set[str] = set()
         self.store = store
         self.bodies = StoredBodies(store, self._reread)
@@ -152,6 +127,13 @@ class Folder:
 
     def article(self, path: str) -> Article | None:
         return self.files[path].article
+
+    def resolved(self, article: Article, done: Article) -> bool:
+        """Keep DONE (ARTICLE resolved: one object, not two) in ARTICLE's place, if there."""
+        entry = self.files.get(article.path)
+        if found := entry is not None and entry.article is article:
+            entry.article = done
+        return found
 
     def problems(self) -> list[Problem]:
         """Return the problems of the walk and of every file, as last read."""
@@ -221,9 +203,9 @@ class Folder:
                 self.unsettled.add(item.path)  # maybe still being written: read it later
                 continue
             changed = True
-            known = self.known.get(item.path) if entry is None else None
+            known = self.known.pop(item.path, None) if entry is None else None
             if known is not None and known[0] == item.signature:  # read by the last process
-                self.files[item.path] = _File(item.signature, known[1], ())
+                self.files[known[1].path] = Entry(item.signature, known[1], ())  # one path str
                 edited = None
                 continue
             previous = entry.article if entry else None
@@ -239,7 +221,7 @@ class Folder:
                 self._broken[item.path] = article.text_key
             else:
                 self._broken.pop(item.path, None)
-            self.files[item.path] = _File(item.signature, article, tuple(problems))
+            self.files[item.path] = Entry(item.signature, article, tuple(problems))
             if step and len(self.files) % step == 0:  # a long first read says how far it is
                 log.info("first read of the articles: %d of %d files", len(self.files), len(found))
             if text is not None:

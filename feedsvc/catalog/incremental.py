@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import Problem
-from ..model import Article
+from ..model import Article, written
 from .snapshot import SUMS, Snapshot, author_slug, digest, digest_sum, sort_key, version
 
 Groups = dict[str, tuple[Any, tuple[Article, ...]]]
@@ -28,8 +28,8 @@ def keeps_place(old: Article, new: Article) -> bool:
     return (
         not new.draft
         and not old.draft
-        and (new.slug, new.published, new.id, new.aliases, new.tags, new.authors)
-        == (old.slug, old.published, old.id, old.aliases, old.tags, old.authors)
+        and (new.slug, new.aliases, new.tags, new.authors, written(new)[:2])
+        == (old.slug, old.aliases, old.tags, old.authors, written(old)[:2])
         and (new.date_pinned, new.id_pinned, new.old_paths)
         == (old.date_pinned, old.id_pinned, old.old_paths)
     )

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import Problem
-from ..model import Article, Author, Tag
+from ..model import Article, Author, Tag, written
 from ..reading.normalise import content_hash
 from ..reading.text import slugify
 from ..store.records import Record
@@ -86,12 +86,21 @@ def digest(article: Article) -> bytes:
 
 
 def resolve(article: Article, record: Record) -> Article:
-    """Return ARTICLE with its id and dates filled in from its RECORD in the state store."""
-    published = article.published or record.first_seen
-    updated = article.updated or max(record.changed or published, published)
+    """Return ARTICLE with its id and dates filled in from its RECORD in the state store.
+
+    ARTICLE may be as read or resolved already (against this record or an older one):
+    what its file gives is told by its pins (``written``). ARTICLE itself comes back when
+    nothing changes, so a resolved article is one object, not a copy beside the one read.
+    """
+    pinned_id, pinned, pinned_updated = written(article)
+    published = pinned or record.first_seen
+    updated = pinned_updated or max(record.changed or published, published)
+    id_, updated = pinned_id or record.id, max(updated, published)
+    if (id_, published, updated) == (article.id, article.published, article.updated):
+        return article
     # Not dataclasses.replace, which inspects the class on every call.
     values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
-    values.update(id=article.id or record.id, published=published, updated=max(updated, published))
+    values.update(id=id_, published=published, updated=updated)
     return Article(**values)
 
 

@@ -212,6 +212,7 @@ def normalise_warned(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text
     tags = _tags(raw, warnings)
     published = _date(raw, "date", defaults.zone)
     article_id = _id(raw)
+    updated = _date(raw, "updated", defaults.zone)
     body = clean(raw.body)
     text = Text(body, clean(str(raw.bio)))
     article = Article(
@@ -240,9 +241,10 @@ def normalise_warned(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text
         ),  # fmt: skip
         id=article_id,
         published=published,
-        updated=_date(raw, "updated", defaults.zone),
+        updated=updated,
         id_pinned=article_id is not None,
         date_pinned=published is not None,
         image=image(raw),
+        updated_pinned=updated is not None,
     )
     return article, text, warnings

@@ -30,13 +30,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..model import Article
+from ..model import Article, written
 from . import pg
 from .db import StateStore
 
 log = logging.getLogger(__name__)
 Entries = dict[str, tuple[bytes, Article]]  # path -> (signature, article as read)
-_VERSION = 2  # 2: articles as their fields' values
+_VERSION = 3  # 2: articles as their fields' values; 3: updated_pinned
 CHUNK = 2_000  # entries per pickle: pickle remembers every object of one, so keep them small
 
 
@@ -99,8 +99,15 @@ def load(path: str | None, expected: str) -> Entries:
 _FIELDS = tuple(field.name for field in dataclasses.fields(Article))
 
 
+_WRITTEN = tuple(_FIELDS.index(name) for name in ("id", "published", "updated"))
+
+
 def _values(article: Article) -> tuple[Any, ...]:
-    return tuple(getattr(article, name) for name in _FIELDS)
+    """Return ARTICLE's fields' values as its file gives them (it may be resolved: unresolve)."""
+    values = [getattr(article, name) for name in _FIELDS]
+    for index, value in zip(_WRITTEN, written(article), strict=True):
+        values[index] = value
+    return tuple(values)
 
 
 def save(path: str | None, fingerprint_: str, entries: Entries) -> None:
