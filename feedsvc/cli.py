@@ -218,6 +218,10 @@ def state_export(
     store = StateStore.read_only(settings["STATE"])
     if store.problems:
         raise click.ClickException("; ".join(store.problems))
+    try:
+        store.check_layout()
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
     with click.open_file(
         file or "-", "w", encoding="utf-8", atomic=bool(file) and file != "-"
     ) as f:
@@ -274,6 +278,8 @@ def state_adopt(articles: str | None, config_file: str | None, state: str | None
     try:
         before = store.bound_to()
         store.bind(settings["ARTICLES"], adopt=True)
+    except ConfigError as e:  # a later release's store: adopting it would not make it ours
+        raise click.ClickException(str(e)) from None
     finally:
         store.close()
     folder = os.path.abspath(settings["ARTICLES"])

@@ -1,10 +1,10 @@
 """The state store: one site's records in one SQLite file, and the store's faults.
 
-SQLite in WAL mode holds the ``article`` records (see ``records``) and the
-``text`` table, which keeps article bodies out of the workers' memory (see
-``bodies``); it only caches what the files say. Every change runs in one
-``BEGIN IMMEDIATE`` transaction, so workers that see the same files at once
-agree. A store belongs to the articles folder it first served (``bind``).
+SQLite in WAL mode holds the ``article`` records (see ``records``) and, in
+``text``, the last good versions of broken files (see ``bodies``). Every change
+runs in one ``BEGIN IMMEDIATE`` transaction, so workers that see the same files
+at once agree. A store belongs to the articles folder it first served, and to
+releases that read its layout (``bind``).
 
 Faults (see ``sqlite.kind``): a store that another process holds locked is
 waited for; only one that fails its integrity check, and that no other
@@ -19,6 +19,7 @@ alone is a complete backup.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -38,6 +39,10 @@ WRITE_BACK_EVERY = 5.0  # seconds between tries to write a degraded store back t
 
 class StoreBound(ConfigError):
     """The store belongs to another articles folder."""
+
+
+class StoreNewer(StoreBound):  # its records are in the layout of a later release
+    ...
 
 
 class StateStore:
@@ -81,12 +86,11 @@ class StateStore:
         return None if row is None else str(row[0])
 
     def bind(self, folder: str, adopt: bool = False) -> None:
-        """Record FOLDER as this store's site; StoreBound when it belongs to another.
-
-        A store from before stores were bound is taken by the first folder that opens it.
-        A database shared by several nodes is not bound: each node has a folder of its
-        own, wherever it lies; one database serves one site.
-        """
+        """Record FOLDER as this store's site; StoreBound when it belongs to another
+        (StoreNewer: a later release rewrote it). A store from before stores were bound is
+        taken by the first folder that opens it; a database several nodes share is not
+        bound (each node has a folder of its own; one database serves one site)."""
+        self.check_layout()
         if self.shared:
             return
         folder = os.path.abspath(folder)
@@ -103,6 +107,11 @@ class StateStore:
                     db.execute(records.UPSERT_META, ("articles", folder))
             except sqlite3.Error as e:
                 self._report(f"state store {self.path} cannot be written ({sqlite.cause(e)})")
+
+    def check_layout(self) -> None:
+        """Raise StoreNewer when a later release of feedsvc rewrote the store's records."""
+        if (why := opening.newer_layout(self.db, self.path)) is not None:
+            raise StoreNewer(why)
 
     # ---- records ---------------------------------------------------------------------
 
@@ -272,11 +281,9 @@ class StateStore:
             if not isinstance(db, sqlite3.Connection):
                 db.close()
                 continue
-            try:
-                db.execute("PRAGMA busy_timeout = 2000")
+            with contextlib.suppress(sqlite3.Error):  # another worker still reads: the
+                db.execute("PRAGMA busy_timeout = 2000")  # last to close checkpoints
                 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error:
-                pass  # another worker still reads: the last to close checkpoints
             db.close()
         self._file = None
         if self._holder is not None:
@@ -290,4 +297,4 @@ def _same_folder(a: str, b: str) -> bool:
         return os.path.normpath(a) == os.path.normpath(b)
 
 
-__all__ = ["Record", "Seen", "StateStore", "StoreBound", "mint_id"]
+__all__ = ["Record", "Seen", "StateStore", "StoreBound", "StoreNewer", "mint_id"]

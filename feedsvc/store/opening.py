@@ -149,3 +149,21 @@ def _set_aside(
         return _connect_checked(path)
     except sqlite3.Error:
         return None
+
+
+# The layout of the records this release reads and writes (meta "layout"; none: 1). A
+# store a later release rewrote in another layout is refused, never misread: a rollback
+# must not take stored hashes for changed articles, and re-date them.
+LAYOUT = 1
+
+
+def newer_layout(db: Connection, path: str) -> str | None:
+    """Return why the store DB at PATH cannot be used when a later release rewrote it."""
+    row = db.execute("SELECT value FROM meta WHERE name = 'layout'").fetchone()
+    if row is None or (str(row[0]).isdigit() and int(row[0]) <= LAYOUT):
+        return None
+    return (
+        f"state store {path} was written by a later release of feedsvc (record layout "
+        f"{row[0]}; this release reads layout {LAYOUT}): run that release or a later one, "
+        "or restore a backup taken before it"
+    )
