@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -86,6 +86,8 @@ def _invalid_email(email: str) -> str | None:
 
 
 _shared_author = lru_cache(maxsize=4096)(Author)
+# One tuple for equal tuples of authors or tags: most articles share theirs (memory).
+_shared = lru_cache(maxsize=4096)(lambda items: items)
 
 
 def _authors(raw: RawArticle, defaults: Defaults, warnings: list[Problem]) -> tuple[Author, ...]:
@@ -99,7 +101,7 @@ def _authors(raw: RawArticle, defaults: Defaults, warnings: list[Problem]) -> tu
         author = _author(raw, key, item, warnings)
         if author is not None and author not in authors:
             authors.append(author)
-    return tuple(authors) or (_shared_author(defaults.author),)
+    return cast(tuple[Author, ...], _shared(tuple(authors) or (_shared_author(defaults.author),)))
 
 
 @lru_cache(maxsize=4096)
@@ -126,7 +128,7 @@ def _tags(raw: RawArticle, warnings: list[Problem]) -> tuple[Tag, ...]:
         warnings.append(warning(raw.path, message, raw.line(key)))
     if len(tags) > MAX_TAGS:
         raise fail(raw, key, f"{len(tags)} tags; at most {MAX_TAGS} are allowed")
-    return tuple(tags.values())
+    return cast(tuple[Tag, ...], _shared(tuple(tags.values())))
 
 
 def _date(raw: RawArticle, key: str, zone: tzinfo) -> datetime | None:
