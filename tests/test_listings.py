@@ -6,6 +6,7 @@ import gzip
 from datetime import datetime
 
 import feedparser
+import listparser
 import lxml.etree
 import lxml.html
 from conftest import app_config
@@ -50,15 +51,30 @@ def test_opml_lists_the_sites_tags_and_authors_feeds_and_each_parses(client):
     feeds = [o.get("xmlUrl") for o in root.iter("outline") if o.get("type") == "rss"]
     for url in (
         BASE + "feed.atom",
-        BASE + "tags/food/feed.rss",
-        BASE + "authors/jun-okafor/feed.json",
+        BASE + "tags/food/feed.atom",
+        BASE + "authors/jun-okafor/feed.atom",
     ):
         assert url in feeds
     assert len(feeds) == len(set(feeds))
     for url in feeds:
-        body = client.get(url.removeprefix(BASE[:-1])).data
-        if not url.endswith(".json"):
-            assert feedparser.parse(body).bozo == 0, url
+        assert feedparser.parse(client.get(url.removeprefix(BASE[:-1])).data).bozo == 0, url
+
+
+def test_importing_the_opml_subscribes_once_to_each_feed(client):
+    """A reader importing /feeds.opml subscribes to the site, each tag and each author once."""
+    imported = listparser.parse(client.get("/feeds.opml").data.decode())
+    assert imported.bozo == 0 and imported.version == "opml2"
+    urls = [feed.url for feed in imported.feeds]
+    pages = _urls(client, "/sitemap.xml")  # every tag and author page the site has
+    expected = [BASE + "feed.atom"]
+    expected += [url + "feed.atom" for url in pages if url.startswith(BASE + "tags/")]
+    expected += [url + "feed.atom" for url in pages if url.startswith(BASE + "authors/")]
+    assert len(expected) > 5
+    assert sorted(urls) == sorted(expected) and len(urls) == len(set(urls))  # once each
+    for feed in imported.feeds:
+        parsed = feedparser.parse(client.get(feed.url.removeprefix(BASE[:-1])).data)
+        assert parsed.bozo == 0 and parsed.version == "atom10", feed.url
+        assert feed.title == parsed.feed.title, feed.url  # named as the feed names itself
 
 
 def test_every_page_links_to_the_opml_and_the_sitemap(client):

@@ -7,8 +7,9 @@ and hold 50 MiB (uncompressed) at most: past either, ``/sitemap.xml`` is a
 sitemap index of ``/sitemap-1.xml``, ``/sitemap-2.xml``, ... (the URLs in the
 same order, each part filled to a limit), and only the parts' boundaries are
 kept, never the URLs. The OPML 2.0 document lists
-every feed of the site (the site's, each tag's, each author's) as outlines of
-``type="rss"`` with ``xmlUrl`` and ``htmlUrl``, as feed readers import them.
+every feed of the site (the site's, each tag's, each author's) once, in Atom,
+as an outline of ``type="rss"`` with ``xmlUrl`` and ``htmlUrl``, as feed
+readers import them: listing each format would subscribe a reader three times.
 Both are pure: their bytes depend only on the snapshot and the site.
 """
 
@@ -28,7 +29,6 @@ from ..catalog.snapshot import Snapshot
 from ..model import Article
 from .document import Document
 from .feeds import EPOCH, newest_update
-from .formats import FORMATS
 from .site import Site, author_path, feed_path, tag_path
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -162,18 +162,20 @@ class Sitemaps:
 
 
 def _outline(parent: etree._Element, site: Site, title: str, home: str, **where: str) -> None:
-    for kind, fmt in FORMATS.items():
-        etree.SubElement(
-            parent,
-            "outline",
-            {
-                "type": "rss",
-                "text": f"{title} ({fmt.name})",
-                "title": f"{title} ({fmt.name})",
-                "xmlUrl": site.url(feed_path(kind, **where)),
-                "htmlUrl": site.url(home),
-            },
-        )
+    # One outline per feed, its Atom format: a reader that imports the list subscribes
+    # once to each (OPML 2.0 has type="rss" for every feed; its formats differ only in
+    # their bytes, and the other two are found from htmlUrl's autodiscovery links).
+    etree.SubElement(
+        parent,
+        "outline",
+        {
+            "type": "rss",
+            "text": title,
+            "title": title,
+            "xmlUrl": site.url(feed_path("atom", **where)),
+            "htmlUrl": site.url(home),
+        },
+    )
 
 
 def opml(site: Site, snap: Snapshot) -> bytes:
