@@ -9,6 +9,7 @@ Chromium 156 marks as deprecated with a console warning and a banner.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -52,13 +53,19 @@ def test_json_feed_type_does_not_depend_on_accept(articles: Path) -> None:
 
 
 def _chromium():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
+    """Return a headless Chromium; skip where it is missing, but fail under CI=true."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
-    if not binary or not driver:
-        pytest.skip("needs Debian's chromium and chromium-driver packages")
+    missing = "" if binary and driver else "needs Debian's chromium and chromium-driver packages"
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing = "selenium is not installed: pip install -e '.[test]'"
+    if missing:
+        if os.environ.get("CI") == "true":  # .ci/run installs all three: a CI without them fails
+            pytest.fail(f"CI=true and {missing}")
+        pytest.skip(missing)
     options = webdriver.ChromeOptions()
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
         options.add_argument(argument)
@@ -141,3 +148,13 @@ def test_chromium_shows_every_feed_as_a_readable_page_without_xslt(tmp_path: Pat
         if browser is not None:
             browser.quit()
         stop_server(server)
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_a_missing_chromium_skips_but_fails_under_ci(monkeypatch, ci, outcome) -> None:
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(outcome, match="chromium-driver"):
+        _chromium()
