@@ -9,6 +9,7 @@ Chromium 156 marks as deprecated with a console warning and a banner.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -144,6 +145,30 @@ def test_chromium_shows_every_feed_as_a_readable_page_without_xslt(tmp_path: Pat
             parsed = feedparser.parse(server.url + path)
             assert parsed.bozo == 0 and parsed.version in ("atom10", "rss20")
             assert [e.title for e in parsed.entries] == page["titles"]
+    finally:
+        if browser is not None:
+            browser.quit()
+        stop_server(server)
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_chromium_shows_the_json_feed_as_its_text(articles: Path) -> None:
+    """No style sheet can reach JSON: Chromium shows the feed's text, as docs/feeds.md says."""
+    server = start_server(articles, workers=1)
+    browser = None
+    try:
+        browser = _chromium()
+        browser.set_page_load_timeout(20)
+        browser.get(server.url + "feed.json")
+        shown = browser.execute_script(
+            "return [location.href, document.contentType,"
+            " document.querySelector('pre') ? document.querySelector('pre').textContent : null]"
+        )
+        assert browser.get_log("browser") == []
+        _, _, body = server.get("feed.json")
+        assert shown[:2] == [server.url + "feed.json", "application/feed+json"], "not a download"
+        assert shown[2] is not None and json.loads(shown[2]) == json.loads(body)
     finally:
         if browser is not None:
             browser.quit()
