@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
 import lxml.html
 import pytest
-from conftest import app_config
+from conftest import ROOT, Server, app_config, start_server, stop_server
 
 from feedsvc import create_app
 
@@ -19,6 +21,7 @@ BY_AUTHOR = {
     "lena-voss": {"night-market-guide"},
     "tomas-brandt": {"library-night-hours"},
 }
+HUB = "http://127.0.0.1:9/hub"  # nothing listens: no change is announced while it runs
 
 
 @pytest.mark.parametrize("slug", sorted(BY_AUTHOR))
@@ -116,3 +119,61 @@ def test_an_edit_that_changes_only_the_body_keeps_author_feeds_current(articles:
     assert b"brand-new sentence" in body
     parsed = feedparser.parse(body)
     assert [e.link for e in parsed.entries] == [BASE + "articles/library-night-hours"]
+
+
+# The same, as a feed reader meets them: a real server on loopback, BASE_URL its own address.
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("authors")
+    shutil.copytree(ROOT / "articles", folder / "articles")
+    environment = {"FEEDSVC_STATE": str(folder / "state.sqlite3"), "FEEDSVC_WEBSUB_HUBS": HUB}
+    server = start_server(folder / "articles", env=environment)
+    yield server
+    stop_server(server)
+
+
+def _discovered(server: Server, path: str) -> dict[str, str]:
+    """Return the feeds PATH's page names for autodiscovery after the site's: type -> URL."""
+    status, headers, body = server.get(path)
+    assert status == 200 and headers.get_content_type() == "text/html"
+    links = lxml.html.fromstring(body).cssselect('head link[rel="alternate"]')
+    return {link.get("type"): link.get("href") for link in links[3:]}
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("slug", sorted(BY_AUTHOR))
+def test_author_feeds_from_a_real_server_parse_and_hold_that_authors_entries(served, slug):
+    feeds = _discovered(served, f"authors/{slug}/")
+    own = served.url + f"authors/{slug}/feed."
+    assert feeds == {
+        "application/atom+xml": own + "atom",
+        "application/rss+xml": own + "rss",
+        "application/feed+json": own + "json",
+    }
+    for media_type in ("application/atom+xml", "application/rss+xml"):
+        parsed = feedparser.parse(feeds[media_type])  # over HTTP, as a reader subscribes
+        assert parsed.status == 200 and parsed.bozo == 0, parsed.get("bozo_exception")
+        assert parsed.headers["content-type"].startswith(media_type)
+        assert {e.link.rsplit("/", 1)[1] for e in parsed.entries} == BY_AUTHOR[slug]
+        assert [link.href for link in parsed.feed.links if link.rel == "self"] == [
+            feeds[media_type]
+        ]
+    status, _, body = served.get(f"authors/{slug}/feed.json")
+    items = json.loads(body)["items"]
+    assert status == 200 and {i["url"].rsplit("/", 1)[1] for i in items} == BY_AUTHOR[slug]
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("page", ["authors/lena-voss/", "tags/city/"])
+def test_tag_and_author_feeds_from_a_real_server_name_the_hub_in_a_link_header(served, page):
+    for url in _discovered(served, page).values():
+        status, headers, body = served.get(url.removeprefix(served.url))
+        assert status == 200, url
+        assert headers["Link"] == f'<{HUB}>; rel="hub", <{url}>; rel="self"', url
+        if not url.endswith(".json"):
+            links = feedparser.parse(body).feed.links
+            assert {(link.rel, link.href) for link in links} >= {("hub", HUB), ("self", url)}
+    _, headers, _ = served.get(page)
+    assert "Link" not in headers, "pages name no hub"

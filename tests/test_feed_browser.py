@@ -9,6 +9,8 @@ Chromium 156 marks as deprecated with a console warning and a banner.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -52,13 +54,19 @@ def test_json_feed_type_does_not_depend_on_accept(articles: Path) -> None:
 
 
 def _chromium():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
+    """Return a headless Chromium; skip where it is missing, but fail under CI=true."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
-    if not binary or not driver:
-        pytest.skip("needs Debian's chromium and chromium-driver packages")
+    missing = "" if binary and driver else "needs Debian's chromium and chromium-driver packages"
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing = "selenium is not installed: pip install -e '.[test]'"
+    if missing:
+        if os.environ.get("CI") == "true":  # .ci/run installs all three: a CI without them fails
+            pytest.fail(f"CI=true and {missing}")
+        pytest.skip(missing)
     options = webdriver.ChromeOptions()
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
         options.add_argument(argument)
@@ -141,3 +149,37 @@ def test_chromium_shows_every_feed_as_a_readable_page_without_xslt(tmp_path: Pat
         if browser is not None:
             browser.quit()
         stop_server(server)
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_chromium_shows_the_json_feed_as_its_text(articles: Path) -> None:
+    """No style sheet can reach JSON: Chromium shows the feed's text, as docs/feeds.md says."""
+    server = start_server(articles, workers=1)
+    browser = None
+    try:
+        browser = _chromium()
+        browser.set_page_load_timeout(20)
+        browser.get(server.url + "feed.json")
+        shown = browser.execute_script(
+            "return [location.href, document.contentType,"
+            " document.querySelector('pre') ? document.querySelector('pre').textContent : null]"
+        )
+        assert browser.get_log("browser") == []
+        _, _, body = server.get("feed.json")
+        assert shown[:2] == [server.url + "feed.json", "application/feed+json"], "not a download"
+        assert shown[2] is not None and json.loads(shown[2]) == json.loads(body)
+    finally:
+        if browser is not None:
+            browser.quit()
+        stop_server(server)
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_a_missing_chromium_skips_but_fails_under_ci(monkeypatch, ci, outcome) -> None:
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(outcome, match="chromium-driver"):
+        _chromium()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import lxml.etree
 import lxml.html
 import pytest
 from conftest import app_config
+from engine_sites import SITES
 
 from feedsvc import create_app
 
@@ -90,3 +92,39 @@ def test_an_image_of_the_wrong_kind_is_reported_naming_the_file(articles: Path):
     problems = [str(p) for p in app.extensions["feedsvc"].documents.snapshot.problems]
     assert any("bad-pic.md" in p and "image must be" in p for p in problems), problems
     assert app.test_client().get("/articles/night-market-guide").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["image: /assets/pier.png", "image:\n  path: /assets/pier.png\n  alt: The east pier"],
+)
+def test_a_jekyll_posts_image_reaches_every_format(tmp_path: Path, image: str):
+    """Jekyll's `image:` (jekyll-seo-tag and jekyll-feed read both forms) in a Jekyll site."""
+    site = tmp_path / "jekyll"
+    shutil.copytree(SITES / "jekyll", site)  # the fixture itself stays as other tests read it
+    post = site / "_posts" / "2024-03-05-harbour-lights.md"
+    text = post.read_text(encoding="utf-8")
+    post.write_text(text.replace("category: News\n", f"category: News\n{image}\n", 1))
+    past = time.time() - 60
+    os.utime(post, (past, past))
+    client = create_app(app_config(site)).test_client()
+    atom = client.get("/feed.atom").data
+    parsed = feedparser.parse(atom)
+    assert parsed.bozo == 0 and len(parsed.entries) == 3
+    [lights] = [e for e in parsed.entries if "harbour-lights" in e.link]
+    # The same URL as the post body's link to that file ({{ "/assets/pier.png" | relative_url }}).
+    [expected] = [
+        a.get("href")
+        for a in lxml.html.fromstring(lights.content[0].value).cssselect("a")
+        if a.text_content() == "map"
+    ]
+    assert expected == BASE + "assets/pier.png"
+    for body in (atom, client.get("/feed.rss").data):
+        assert feedparser.parse(body).bozo == 0
+        root = lxml.etree.fromstring(body)
+        assert [e.get("url") for e in root.iter(MEDIA + "content")] == [expected]
+        assert [e.get("url") for e in root.iter(MEDIA + "thumbnail")] == [expected]
+    assert lights.media_content[0]["type"] == "image/png"
+    items = json.loads(client.get("/feed.json").data)["items"]
+    assert [i.get("image") for i in items if "harbour-lights" in i["url"]] == [expected]
+    assert [i.get("image") for i in items if "harbour-lights" not in i["url"]] == [None, None]

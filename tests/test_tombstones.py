@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -153,3 +154,52 @@ def test_w3c_validator_reports_no_error_for_the_feed_with_a_tombstone(articles: 
         finally:
             sys.path.remove(str(source))
             stop_server(server)
+
+
+def _server_tombstones(server, count: int) -> bytes:
+    """Return the served /feed.atom once it holds COUNT tombstones (bounded: 10 s)."""
+    deadline = time.monotonic() + 10
+    for _ in range(100):
+        status, _, body = server.get("feed.atom")
+        if status == 200 and len(tombstones(body)) == count or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    return body
+
+
+@pytest.mark.server
+def test_a_real_server_serves_the_tombstone_and_keeps_it_across_a_clean_restart(articles: Path):
+    days = {"FEEDSVC_TOMBSTONE_DAYS": "3"}
+    server = start_server(articles, env=days)
+    try:
+        before = feedparser.parse(server.url + "feed.atom")
+        old_id = next(e.id for e in before.entries if e.link.endswith(GONE))
+        (articles / f"{GONE}.txt").unlink()
+        [(ref, when)] = tombstones(_server_tombstones(server, 1))
+        assert ref == old_id
+    finally:
+        stop_server(server)
+    assert server.process.returncode == 0, "a clean stop"
+
+    server = start_server(articles, env=days)
+    try:
+        assert server.get(f"articles/{GONE}")[0] == 410  # the loaded worker, not the warm start
+        for _ in range(2):  # twice: either worker may answer
+            parsed = feedparser.parse(server.url + "feed.atom")
+            assert parsed.bozo == 0 and old_id not in [e.id for e in parsed.entries]
+            assert tombstones(server.get("feed.atom")[2]) == [(old_id, when)]
+    finally:
+        stop_server(server)
+
+    # TOMBSTONE_DAYS later: the deletion as the store would date it then, 3 days and a minute ago.
+    aged = (datetime.fromisoformat(when) - timedelta(days=3, minutes=1)).isoformat()
+    with sqlite3.connect(articles.parent / "state.sqlite3") as db:
+        db.execute("UPDATE article SET gone = ? WHERE slug = ?", (aged, GONE))
+    db.close()
+    server = start_server(articles, env=days)
+    try:
+        assert server.get(f"articles/{GONE}")[0] == 410, "the permalink stays gone"
+        body = _server_tombstones(server, 0)
+        assert tombstones(body) == [] and feedparser.parse(body).bozo == 0
+    finally:
+        stop_server(server)

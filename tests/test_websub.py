@@ -25,6 +25,7 @@ from conftest import app_config, free_port, start_server, stop_server
 from feedsvc import config, create_app
 from feedsvc.errors import ConfigError
 from feedsvc.store.websub import Pings
+from feedsvc.web.publisher import Publisher
 from feedsvc.web.websub import backoff, feed_paths
 
 BASE = "http://feeds.example.org/"
@@ -133,6 +134,23 @@ def test_the_feeds_offered_after_a_change_are_the_sites_and_those_of_the_changed
         for folder in ("", "tags/city/", "tags/culture/", "authors/tomas-brandt/")
         for kind in kinds
     )
+
+
+@pytest.mark.parametrize(
+    ("watch", "interval", "delay"),
+    [("poll", 1.0, 1.5), ("poll", 8.0, 8.5), ("poll", 60.0, 60.5), ("notify", 8.0, 5.0)],
+)
+def test_pings_wait_until_a_polling_worker_has_rescanned(articles, watch, interval, delay):
+    """A hub that fetched from a worker a RESCAN_INTERVAL behind would get the old bytes."""
+    settings = {**config.DEFAULTS, **app_config(articles, WEBSUB_HUBS="http://127.0.0.1:9/hub")}
+    settings.update(WATCH=watch, RESCAN_INTERVAL=interval)
+    publisher = Publisher(settings, datetime.now(UTC))
+    try:
+        publisher.start_watching()
+        assert publisher.pinger is not None and publisher.watcher.mode == watch
+        assert publisher.pinger.delay == delay
+    finally:
+        publisher.close()
 
 
 def test_backoff_doubles_up_to_an_hour():

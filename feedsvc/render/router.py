@@ -30,7 +30,7 @@ from .cache import Kept
 from .document import Document, Result
 from .feeds import FeedInfo, feed_updated, newest_update
 from .formats import FORMATS, HTML, render
-from .listings import OPML, SITEMAP, opml, sitemap
+from .listings import OPML, Sitemaps, opml
 from .pages import Pages
 from .site import Site, article_path, author_path, feed_path, tag_path
 
@@ -76,6 +76,7 @@ class Documents:
         self.old_paths = snapshot.old_paths
         self.months = snapshot.months  # "YYYY-MM" -> its articles: the archive feeds
         self.page_count = max(1, ceil(len(snapshot.articles) / site.page_size))
+        self.sitemaps = Sitemaps(site, snapshot)  # one file, or an index and its parts
 
     def resolve(self, path: str) -> Result:
         """Return what PATH (relative to BASE_URL, no leading slash) answers, and keep it."""
@@ -201,8 +202,8 @@ class Documents:
             return Result(200, self._main_feed(_MAIN_FEEDS[path]))
         if path == "favicon.ico":  # browsers ask for it, even beside a feed: not a 404
             return Result(301, location=self.site.icon or self.site.url("static/favicon.svg"))
-        if path == "sitemap.xml":
-            return Result(200, Document(sitemap(self.site, snap), SITEMAP, self._changed()))
+        if path.startswith("sitemap") and (sitemap := self.sitemaps.document(path)):
+            return Result(200, sitemap)
         if path == "feeds.opml":
             return Result(200, Document(opml(self.site, snap), OPML, self._changed()))
         if path.startswith("static/") and path[7:] in self.static:
@@ -255,7 +256,7 @@ class Documents:
         yield ""
         for kind in FORMATS:
             yield feed_path(kind)
-        yield "sitemap.xml"
+        yield from self.sitemaps.names()
         yield "feeds.opml"
         yield "favicon.ico"
         for page in range(2, self.page_count + 1):

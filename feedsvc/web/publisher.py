@@ -33,7 +33,7 @@ from ..render.site import Site
 from ..store import parsed
 from ..store.db import StateStore
 from .watch import Watcher
-from .websub import Pinger
+from .websub import Pinger, ping_delay
 
 log = logging.getLogger(__name__)
 STATIC_TYPES = {
@@ -158,10 +158,11 @@ class Publisher:
         """
         if self.site.websub_hubs and self.pinger is None:
             # when the hub fetches, every worker has rescanned: one interval and a settle
-            delay = min(5.0, self.interval + 0.5)
-            self.pinger = Pinger(self.site.websub_hubs, self.config["STATE"], delay)
+            self.pinger = Pinger(self.site.websub_hubs, self.config["STATE"], self.interval + 0.5)
             self.pinger.start(self.documents)
         self.watcher.start(self.config.get("WATCH", "auto"))
+        if self.pinger is not None:  # notify or poll is known once the watcher runs
+            self.pinger.delay = ping_delay(self.interval, self.watcher.mode)
 
     def current(self, now: datetime) -> Documents:
         """Return the documents to serve at NOW."""

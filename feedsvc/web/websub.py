@@ -38,6 +38,15 @@ MAX_ATTEMPTS = 15
 IDLE = 5.0  # seconds between looks at the store for pings another worker left due
 
 
+def ping_delay(interval: float, mode: str) -> float:
+    """Return the seconds from a change to its pings, so every worker serves it by then."""
+    # A polling worker sees a change up to one RESCAN_INTERVAL late, and leaves a file
+    # younger than 0.25 s for the next scan: wait that long, however long it is. Workers
+    # told by notify see it at once; their ticks are still waited for, up to 5 s.
+    lag = interval + 0.5
+    return lag if mode == "poll" else min(5.0, lag)
+
+
 def backoff(attempts: int) -> float:
     """Return the seconds to wait after ATTEMPTS failed tries: 1, 2, 4, ... at most an hour."""
     return float(min(3600, 2 ** max(0, attempts - 1)))
