@@ -187,10 +187,14 @@ def entry_ids(app) -> dict[str, str]:
 def test_quick_start_on_loopback_then_a_public_base_url_mints_every_id_under_it(
     articles: Path,
 ) -> None:
+    (articles / "pinned-elsewhere.md").write_text(
+        "---\ntitle: Pinned Elsewhere\nid: urn:example:pinned-elsewhere\n---\n\nBody.\n"
+    )
     settle(articles)
     local = create_app(app_config(articles, BASE_URL="http://127.0.0.1:8000/"))
     provisional = entry_ids(local)
-    assert all(i.startswith("urn:uuid:") for i in provisional.values()), provisional
+    minted = {s: i for s, i in provisional.items() if s != "pinned-elsewhere"}
+    assert all(i.startswith("urn:uuid:") for i in minted.values()), provisional
     assert entry_ids(local) == provisional  # stable while provisional
     local.extensions["feedsvc"].close()
     other = create_app(app_config(articles, BASE_URL="http://localhost:9000/"))
@@ -200,16 +204,39 @@ def test_quick_start_on_loopback_then_a_public_base_url_mints_every_id_under_it(
     public = create_app(app_config(articles, BASE_URL=PUBLIC))
     final = entry_ids(public)
     assert set(final) == set(provisional)
-    pinned = {s for s, i in final.items() if not i.startswith("tag:feeds.example.org,")}
+    snapshot = public.extensions["feedsvc"].catalog.snapshot
+    pinned = {a.slug for a in snapshot.articles if a.id_pinned}  # what the files say
+    assert len(pinned) < len(final)  # some ids were minted, or this test checks nothing
     for slug, id_ in final.items():
-        if slug not in pinned:
+        if slug in pinned:
+            assert id_ == provisional[slug]  # a pinned id was never provisional
+        else:
             assert id_.startswith("tag:feeds.example.org,"), id_
-    assert all(not i.startswith("urn:uuid:") for i in final.values())
     public.extensions["feedsvc"].close()
     # Once final, a later run on loopback keeps them.
     back = create_app(app_config(articles, BASE_URL="http://127.0.0.1:8000/"))
     assert entry_ids(back) == final
     back.extensions["feedsvc"].close()
+
+
+def test_check_never_offers_a_provisional_id_for_pinning(articles: Path) -> None:
+    """Pinning a quick start's `urn:uuid:` id would freeze it: check says it is provisional."""
+    settle(articles)
+    state = str(articles.parent / "state.sqlite3")
+    local = {"FEEDSVC_BASE_URL": "http://127.0.0.1:8000/", "FEEDSVC_STATE": state}
+    create_app(app_config(articles, BASE_URL="http://127.0.0.1:8000/")).extensions[
+        "feedsvc"
+    ].close()
+    output = run("check", "--articles", str(articles), env=local).output
+    about_ids = [line for line in output.splitlines() if ": warning: id " in line]
+    assert about_ids, output  # the sample articles do not all pin their ids
+    for line in about_ids:
+        assert "urn:uuid:" in line and "is provisional" in line, line
+        assert "public BASE_URL" in line and "ID_AUTHORITY" in line, line
+        assert "Id: urn:uuid:" not in line and "pin it with" not in line, line
+    env = {"FEEDSVC_BASE_URL": PUBLIC, "FEEDSVC_STATE": state}
+    public = run("check", "--articles", str(articles), env=env).output
+    assert "pin it with `Id: tag:feeds.example.org," in public  # final ids are offered
 
 
 def test_feed_id_is_stable_across_days_and_stores_and_can_be_set(
