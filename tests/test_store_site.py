@@ -128,6 +128,20 @@ def test_import_refuses_conflicts_and_writes_nothing(articles: Path, tmp_path: P
     assert result.exit_code == 1 and "bad.jsonl:2" in result.output
 
 
+def test_export_of_a_store_that_does_not_exist_fails_naming_it(
+    articles: Path, tmp_path: Path
+) -> None:
+    """A mistyped --state must not give a backup holding nothing."""
+    missing = tmp_path / "no-such-state.sqlite3"
+    out = tmp_path / "backup.jsonl"
+    result = run("state", "export", str(out), "--articles", str(articles), "--state", str(missing))
+    assert result.exit_code == 1
+    assert str(missing) in result.output and "does not exist" in result.output
+    assert not out.exists() and not missing.exists()
+    stdout = run("state", "export", "--articles", str(articles), "--state", str(missing))
+    assert stdout.exit_code == 1 and '"kind"' not in stdout.output
+
+
 # ---- one site per store ---------------------------------------------------------------------
 
 
