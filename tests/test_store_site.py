@@ -11,13 +11,15 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import feedparser
 import pytest
 from click.testing import CliRunner
-from conftest import app_config, start_server, stop_server
+from conftest import app_config, free_port, start_server, stop_server
 from feed_view import client_get, read_feeds, server_get
 
 from feedsvc import create_app
@@ -280,3 +282,28 @@ def test_id_authority_cannot_be_local(articles: Path, authority: str) -> None:
 def test_feed_id_must_be_a_uri_fit_for_ids(articles: Path) -> None:
     with pytest.raises(ConfigError, match="FEED_ID"):
         create_app(app_config(articles, FEED_ID="javascript:alert(1)"))
+
+
+@pytest.mark.server
+def test_serve_refuses_a_store_bound_to_another_folder(articles: Path, tmp_path: Path) -> None:
+    settle(articles)
+    state = str(articles.parent / "state.sqlite3")
+    create_app(app_config(articles, BASE_URL=PUBLIC, STATE=state)).extensions["feedsvc"].close()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "elsewhere.md").write_text("# Elsewhere\n\nBody.\n")
+    settle(other)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env["FEEDSVC_STATE"] = state
+    command = [sys.executable, "-m", "feedsvc", "serve", "--articles", str(other)]
+    command += ["--host", "127.0.0.1", "--port", str(free_port()), "--workers", "2"]
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired as e:  # it served: run() killed it
+        raise AssertionError(f"serve started on a store of another site: {e.stderr}") from e
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert str(articles) in output and str(other) in output, output
+    assert "feedsvc state adopt" in output
+    with sqlite3.connect(state) as db:  # the first site's records are untouched
+        assert db.execute("SELECT COUNT(*) FROM article WHERE gone IS NOT NULL").fetchone() == (0,)
