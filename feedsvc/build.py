@@ -152,16 +152,19 @@ def _write_document(out: Output, name: str, document: Document, written: set[str
 def run(config: Mapping[str, Any], outdir: str, progress: bool = True) -> int:
     """Write the site under OUTDIR; return how many files changed."""
     publisher = Publisher(config, utcnow())
-    for _ in range(40):  # files written just now are left unread by a scan: wait for them
-        if not publisher.catalog.unsettled:
-            break
-        time.sleep(SETTLE)
-        publisher.refresh(utcnow())
-    out = Output(outdir)
     try:
-        count, changed = _build(out, publisher, progress)
-    finally:
-        out.close()
+        for _ in range(40):  # files written just now are left unread by a scan: wait for them
+            if not publisher.catalog.unsettled:
+                break
+            time.sleep(SETTLE)
+            publisher.refresh(utcnow())
+        out = Output(outdir)
+        try:
+            count, changed = _build(out, publisher, progress)
+        finally:
+            out.close()
+    finally:  # the store is checkpointed, a database connection closed
+        publisher.close()
     if progress:
         click.echo(f"{count} paths, {changed} files changed in {outdir}", err=True)
     return changed

@@ -2,7 +2,8 @@
 
 Besides what the catalog reports, it warns about every published article
 whose date or id exists only in the state store (a date its file name gives
-exactly is not), and says how to pin it.
+exactly is not), and says how to pin it; a provisional id (minted while the
+site has no public name) is never offered for pinning, as it is not final.
 The store is read into memory, so checking never creates, writes or moves it;
 problems come back with the snapshot and go to standard output only.
 """
@@ -22,6 +23,7 @@ from .reading.dates import name_date
 from .render import inspection
 from .render.site import Site
 from .store.db import StateStore, StoreBound
+from .store.records import is_provisional
 
 
 def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
@@ -52,7 +54,16 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
                     f"store: pin it with `Date: {article.published:%Y-%m-%d %H:%M:%S} UTC`",
                 )
             )
-        if not article.id_pinned:
+        if not article.id_pinned and is_provisional(article.id or ""):
+            problems.append(
+                warning(
+                    article.path,
+                    f"id {article.id} is provisional: BASE_URL is local and ID_AUTHORITY "
+                    "is unset, so the first run with a public BASE_URL (or ID_AUTHORITY) "
+                    "replaces it; do not pin it, run `feedsvc check` again after that",
+                )
+            )
+        elif not article.id_pinned:
             problems.append(
                 warning(
                     article.path,

@@ -211,11 +211,17 @@ def state_export(
     The order is stable, so the file can be committed beside the articles and diffed.
     The store is read, never written.
     """
-    from .store import portable
+    from .store import pg, portable
     from .store.db import StateStore
 
     settings = _settings(articles, config_file, state)
-    store = StateStore.read_only(settings["STATE"])
+    path = settings["STATE"]
+    if not pg.is_url(path) and not os.path.exists(path):  # else an empty store is exported
+        raise click.ClickException(
+            f"state store {os.path.abspath(path)} does not exist: nothing exported "
+            "(give the store with --state or FEEDSVC_STATE)"
+        )
+    store = StateStore.read_only(path)
     if store.problems:
         raise click.ClickException("; ".join(store.problems))
     try:

@@ -177,3 +177,30 @@ def test_two_nodes_on_one_database_serve_the_same_bytes_and_etags(
         for server in servers:
             if server is not None:
                 stop_server(server)
+
+
+@pytest.mark.server
+def test_build_on_the_shared_database_writes_the_bytes_a_serve_node_serves(
+    pg: str, articles: Path, tmp_path: Path
+) -> None:
+    """`feedsvc build` on another machine (own folder copy, own directory) agrees with a node."""
+    (articles / "undated.md").write_text("# Undated\n\nIts date comes from the database.\n")
+    settle(articles)
+    env = {"FEEDSVC_STATE": pg, "FEEDSVC_BASE_URL": PUBLIC, "FEEDSVC_RESCAN_INTERVAL": "0.2"}
+    server = start_server(articles, env=env)
+    try:
+        served = {name: server.get(name)[2] for name in ("feed.atom", "feed.rss", "feed.json")}
+    finally:
+        stop_server(server)
+    builder = tmp_path / "builder"
+    builder.mkdir()
+    shutil.copytree(articles, builder / "articles")
+    settle(builder / "articles")
+    out = builder / "out"
+    result = CliRunner().invoke(
+        main, ["build", str(out), "--articles", str(builder / "articles"), "-q"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert b"Undated" in served["feed.atom"]
+    for name, body in served.items():
+        assert (out / name).read_bytes() == body, name

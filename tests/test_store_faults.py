@@ -15,6 +15,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -245,3 +246,80 @@ def test_a_store_locked_at_start_up_is_waited_for_never_set_aside(
     assert store.records()["kept"] == minted
     assert not list(tmp_path.glob("*.corrupt-*"))
     store.close()
+
+
+HOLD = """
+import sys, time
+from datetime import datetime, UTC
+from feedsvc.store.db import StateStore
+store = StateStore(sys.argv[1], datetime.now(UTC))  # a worker of the same server, holding it
+print("held", flush=True)
+sys.stdin.readline()
+store.close()
+"""
+
+
+def test_a_corrupt_store_another_process_holds_is_not_set_aside(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite3"
+    store = StateStore(str(state), utcnow())
+    store.sync([Seen("kept", "kept.md", "h", None)], [], "feeds.example.org", utcnow())
+    store.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(state)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        with open(state, "r+b") as f:  # damaged in place: the holder keeps the same file
+            f.seek(100)
+            f.write(b"\xff" * 4000)
+        damaged = state.read_bytes()
+        other = StateStore(str(state), utcnow())
+        assert any("another process holds it" in p for p in other.problems), other.problems
+        assert not list(tmp_path.glob("*.corrupt-*"))
+        assert state.read_bytes() == damaged  # neither moved nor rebuilt
+        other.sync([Seen("new", "new.md", "h2", None)], [], "feeds.example.org", utcnow())
+        assert "new" in other.records()  # it serves from memory meanwhile
+        other.close()
+    finally:
+        holder.communicate(b"\n", timeout=30)
+    alone = StateStore(str(state), utcnow())  # nobody holds it now: set aside, rebuilt
+    assert any("set aside" in p for p in alone.problems), alone.problems
+    assert [p.read_bytes() for p in tmp_path.glob("state.sqlite3.corrupt-*")] == [damaged]
+    alone.close()
+
+
+@pytest.mark.server
+def test_a_backup_copied_over_the_store_under_a_server_is_followed_and_merged(
+    articles: Path, tmp_path: Path
+) -> None:
+    (articles / "undated.md").write_text("# Undated\n\nIts date is only in the store.\n")
+    settle(articles)
+    state = tmp_path / "state.sqlite3"
+    env = {"FEEDSVC_STATE": str(state), "FEEDSVC_RESCAN_INTERVAL": "0.2"}
+    server = start_server(articles, env=env)
+    try:
+        backup = tmp_path / "backup.sqlite3"
+        with sqlite3.connect(state) as live, sqlite3.connect(backup) as copy:
+            live.backup(copy)  # an online backup, taken before the next article
+        (articles / "after-backup.md").write_text("# After Backup\n\nNot in the backup.\n")
+        slugs = ["undated", "after-backup", "never-published"]
+        deadline = time.monotonic() + 15
+        while view(server, slugs)[1][1] != 200 or len({view(server, slugs) for _ in range(6)}) > 1:
+            assert time.monotonic() < deadline, "the new article was not served"
+            time.sleep(0.1)
+        before = view(server, slugs)
+        assert [status for _, status, _ in before] == [200, 200, 404]
+        restored = tmp_path / "restored.sqlite3"
+        shutil.copyfile(backup, restored)  # the operator restores the backup over STATE
+        for suffix in ("-wal", "-shm"):
+            Path(f"{state}{suffix}").unlink(missing_ok=True)
+        os.replace(restored, state)
+        time.sleep(3.0)  # the settle time: a rescan interval and a tick for each worker
+        answers = {view(server, slugs) for _ in range(20)}
+        assert answers == {before}, answers  # one date per article, as before the restore
+        with sqlite3.connect(state) as db:  # the backup's records and the ones made since
+            found = {row[0] for row in db.execute("SELECT slug FROM article")}
+        assert {"undated", "after-backup"} <= found
+        assert "replaced under the running server" in server.log.read_text()
+    finally:
+        stop_server(server)

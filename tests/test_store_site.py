@@ -11,13 +11,15 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import feedparser
 import pytest
 from click.testing import CliRunner
-from conftest import app_config, start_server, stop_server
+from conftest import app_config, free_port, start_server, stop_server
 from feed_view import client_get, read_feeds, server_get
 
 from feedsvc import create_app
@@ -128,6 +130,20 @@ def test_import_refuses_conflicts_and_writes_nothing(articles: Path, tmp_path: P
     assert result.exit_code == 1 and "bad.jsonl:2" in result.output
 
 
+def test_export_of_a_store_that_does_not_exist_fails_naming_it(
+    articles: Path, tmp_path: Path
+) -> None:
+    """A mistyped --state must not give a backup holding nothing."""
+    missing = tmp_path / "no-such-state.sqlite3"
+    out = tmp_path / "backup.jsonl"
+    result = run("state", "export", str(out), "--articles", str(articles), "--state", str(missing))
+    assert result.exit_code == 1
+    assert str(missing) in result.output and "does not exist" in result.output
+    assert not out.exists() and not missing.exists()
+    stdout = run("state", "export", "--articles", str(articles), "--state", str(missing))
+    assert stdout.exit_code == 1 and '"kind"' not in stdout.output
+
+
 # ---- one site per store ---------------------------------------------------------------------
 
 
@@ -187,10 +203,14 @@ def entry_ids(app) -> dict[str, str]:
 def test_quick_start_on_loopback_then_a_public_base_url_mints_every_id_under_it(
     articles: Path,
 ) -> None:
+    (articles / "pinned-elsewhere.md").write_text(
+        "---\ntitle: Pinned Elsewhere\nid: urn:example:pinned-elsewhere\n---\n\nBody.\n"
+    )
     settle(articles)
     local = create_app(app_config(articles, BASE_URL="http://127.0.0.1:8000/"))
     provisional = entry_ids(local)
-    assert all(i.startswith("urn:uuid:") for i in provisional.values()), provisional
+    minted = {s: i for s, i in provisional.items() if s != "pinned-elsewhere"}
+    assert all(i.startswith("urn:uuid:") for i in minted.values()), provisional
     assert entry_ids(local) == provisional  # stable while provisional
     local.extensions["feedsvc"].close()
     other = create_app(app_config(articles, BASE_URL="http://localhost:9000/"))
@@ -200,16 +220,39 @@ def test_quick_start_on_loopback_then_a_public_base_url_mints_every_id_under_it(
     public = create_app(app_config(articles, BASE_URL=PUBLIC))
     final = entry_ids(public)
     assert set(final) == set(provisional)
-    pinned = {s for s, i in final.items() if not i.startswith("tag:feeds.example.org,")}
+    snapshot = public.extensions["feedsvc"].catalog.snapshot
+    pinned = {a.slug for a in snapshot.articles if a.id_pinned}  # what the files say
+    assert len(pinned) < len(final)  # some ids were minted, or this test checks nothing
     for slug, id_ in final.items():
-        if slug not in pinned:
+        if slug in pinned:
+            assert id_ == provisional[slug]  # a pinned id was never provisional
+        else:
             assert id_.startswith("tag:feeds.example.org,"), id_
-    assert all(not i.startswith("urn:uuid:") for i in final.values())
     public.extensions["feedsvc"].close()
     # Once final, a later run on loopback keeps them.
     back = create_app(app_config(articles, BASE_URL="http://127.0.0.1:8000/"))
     assert entry_ids(back) == final
     back.extensions["feedsvc"].close()
+
+
+def test_check_never_offers_a_provisional_id_for_pinning(articles: Path) -> None:
+    """Pinning a quick start's `urn:uuid:` id would freeze it: check says it is provisional."""
+    settle(articles)
+    state = str(articles.parent / "state.sqlite3")
+    local = {"FEEDSVC_BASE_URL": "http://127.0.0.1:8000/", "FEEDSVC_STATE": state}
+    create_app(app_config(articles, BASE_URL="http://127.0.0.1:8000/")).extensions[
+        "feedsvc"
+    ].close()
+    output = run("check", "--articles", str(articles), env=local).output
+    about_ids = [line for line in output.splitlines() if ": warning: id " in line]
+    assert about_ids, output  # the sample articles do not all pin their ids
+    for line in about_ids:
+        assert "urn:uuid:" in line and "is provisional" in line, line
+        assert "public BASE_URL" in line and "ID_AUTHORITY" in line, line
+        assert "Id: urn:uuid:" not in line and "pin it with" not in line, line
+    env = {"FEEDSVC_BASE_URL": PUBLIC, "FEEDSVC_STATE": state}
+    public = run("check", "--articles", str(articles), env=env).output
+    assert "pin it with `Id: tag:feeds.example.org," in public  # final ids are offered
 
 
 def test_feed_id_is_stable_across_days_and_stores_and_can_be_set(
@@ -239,3 +282,28 @@ def test_id_authority_cannot_be_local(articles: Path, authority: str) -> None:
 def test_feed_id_must_be_a_uri_fit_for_ids(articles: Path) -> None:
     with pytest.raises(ConfigError, match="FEED_ID"):
         create_app(app_config(articles, FEED_ID="javascript:alert(1)"))
+
+
+@pytest.mark.server
+def test_serve_refuses_a_store_bound_to_another_folder(articles: Path, tmp_path: Path) -> None:
+    settle(articles)
+    state = str(articles.parent / "state.sqlite3")
+    create_app(app_config(articles, BASE_URL=PUBLIC, STATE=state)).extensions["feedsvc"].close()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "elsewhere.md").write_text("# Elsewhere\n\nBody.\n")
+    settle(other)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env["FEEDSVC_STATE"] = state
+    command = [sys.executable, "-m", "feedsvc", "serve", "--articles", str(other)]
+    command += ["--host", "127.0.0.1", "--port", str(free_port()), "--workers", "2"]
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired as e:  # it served: run() killed it
+        raise AssertionError(f"serve started on a store of another site: {e.stderr}") from e
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert str(articles) in output and str(other) in output, output
+    assert "feedsvc state adopt" in output
+    with sqlite3.connect(state) as db:  # the first site's records are untouched
+        assert db.execute("SELECT COUNT(*) FROM article WHERE gone IS NOT NULL").fetchone() == (0,)

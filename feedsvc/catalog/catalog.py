@@ -5,9 +5,9 @@ slugs and ids (first come keeps, see ``duplicates``), resolves each article's
 id and dates against the state store, and assembles the snapshot. A rebuild
 reuses each unchanged article's resolved form and digest, and an edit that
 keeps an article's place patches the snapshot instead, so one change costs
-little at any corpus size. The clock comes in as ``now``. Problems (the
-folder's, the store's, duplicates) travel with the snapshot; nothing here
-logs them.
+little at any corpus size. A record whose file is there but does not parse is
+held (``entries.held``), never marked gone. The clock comes in as ``now``.
+Problems (the folder's, the store's, duplicates) travel with the snapshot, never logged.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ..reading.normalise import Defaults
 from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates, firstsight
+from .entries import held
 from .folder import SETTLE, Folder, Inspect
 from .incremental import insert, keeps_place, patch, takes_no_place
 from .snapshot import Snapshot, assemble, digest, resolve, tombstones
@@ -128,7 +129,7 @@ class Catalog:
         winners, dupes = duplicates.winners(
             candidates, attrgetter("slug"), "slug", self._first_date, first.by_slug
         )
-        self._sync(winners, now)
+        kept = self._sync(winners, now)  # live records whose files give no article
         recorded, read = self._recorded(winners), len(candidates)
         del candidates, winners  # each article as read goes once resolved (see _resolve_all)
         resolved = self._resolve_all(recorded)
@@ -148,11 +149,11 @@ class Catalog:
             problems=self._problems(),
             deleted=tombstones(self.records),
             tombstone_days=self.tombstone_days,
+            held=kept,
         )
 
     def _patch(self, now: datetime, touched: dict[str, Article | None] | None) -> Snapshot | None:
-        """Return the snapshot with TOUCHED (path -> article before) swapped in, or None
-        (a rebuild is due).
+        """Return the snapshot with TOUCHED (path -> article before) swapped in, or None.
 
         Only edits that keep an article's place qualify (``incremental.keeps_place``);
         new files may take ``_add``; everything else (deleted, renamed, re-dated,
@@ -209,10 +210,8 @@ class Catalog:
                 if entry is not None or after is None or after.article is None:
                     return None  # edited, deleted, or a new file that does not parse
                 added.append(after.article)
-        fits, slugs = (
-            [takes_no_place(a, before, self.records) for a in added],
-            [a.slug for a in added],
-        )
+        slugs = [a.slug for a in added]
+        fits = [takes_no_place(a, before, self.records) for a in added]
         if not added or len(set(slugs)) < len(added) or not all(fits):
             return None  # nothing new, two of one slug, or one that would move others
         if self.store.sync(self._seen(added), [], self.authority, now, self.authority_pinned):
@@ -237,12 +236,14 @@ class Catalog:
             Problem(self.store.path, None, "error", m) for m in self.store.problems
         )
 
-    def _sync(self, winners: list[Article], now: datetime) -> None:
+    def _sync(self, winners: list[Article], now: datetime) -> frozenset[str]:
         current = {a.slug: (a.content_hash, a.path) for a in winners}
         seen = self._seen(a for a in winners if self.synced.get(a.slug) != current[a.slug])
         gone = [slug for slug in self.synced if slug not in current]
         live = (slug for slug, record in self.records.items() if record.gone is None)
         gone += [slug for slug in live if slug not in current and slug not in gone]
+        kept = held(self.folder.files, self.store, gone)  # files that do not parse: not gone
+        gone = [slug for slug in gone if slug not in kept]
         if seen or gone or self._first_sync:
             self._first_sync = False
             reminted = self.store.sync(seen, gone, self.authority, now, self.authority_pinned)
@@ -251,6 +252,7 @@ class Catalog:
             else:
                 self.records.update(self.store.records([s.slug for s in seen]))
         self.synced = current
+        return kept
 
     def _seen(self, articles: Iterable[Article]) -> list[Seen]:
         return firstsight.seen(articles, self.records, self.root, self.folder.defaults.zone)

@@ -1,4 +1,9 @@
-"""The folder's files as last read, by path, knowing which of them have problems."""
+"""The folder's files as last read, by path, knowing which of them have problems.
+
+A file that is there but gives no article (it does not parse, and no last good
+version of it is at hand) is not a deletion: ``held`` names the live records
+last seen at such files, which a sync must not mark gone.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from dataclasses import dataclass
 
 from ..errors import Problem
 from ..model import Article
+from ..store.db import StateStore
 
 
 @dataclass(slots=True)
@@ -34,3 +40,16 @@ class Entries(dict[str, Entry]):
     def __delitem__(self, path: str) -> None:
         super().__delitem__(path)
         self.troubled.pop(path, None)
+
+    def unreadable(self) -> list[str]:
+        """Return the files that are there but give no article, sorted."""
+        return sorted(p for p in self.troubled if (e := self.get(p)) is not None and not e.article)
+
+
+def held(entries: Entries, store: StateStore, slugs: list[str]) -> frozenset[str]:
+    """Return the SLUGS whose live records were last seen at a file that gives no article."""
+    paths = entries.unreadable() if slugs else []
+    there: set[str] = set()
+    for start in range(0, len(paths), 500):  # a few, usually; SQLite takes 32,766 at most
+        there |= store.live_at(paths[start : start + 500])
+    return frozenset(slugs) & there

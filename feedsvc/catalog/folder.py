@@ -6,11 +6,12 @@ file whose mtime is younger than SETTLE seconds is left for a later scan (and
 listed in ``unsettled``), so a file caught half-written is not published; the
 first scan reads everything. A file that fails after an edit keeps its last
 good version until it parses again (its text kept in the store: see
-``store.bodies``); a folder that is missing or cannot be listed keeps every last
-good version (a deploy swapping it), while a folder present and empty has no
-articles. What was read notes its text's opening in the state store in
-batches, so a cold load never holds every body at once. Problems are returned
-with the snapshot, never logged here.
+``store.bodies``), and so does a file found broken by a first scan when the
+last process read it clean (``STATE.parsed``); a folder that is missing or
+cannot be listed keeps every last good version (a deploy swapping it), while a
+folder present and empty has no articles. What was read notes its text's
+opening in the state store in batches, so a cold load never holds every body
+at once. Problems are returned with the snapshot, never logged here.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Folder:
         # What a previous process read (store/parsed.py): used by the first scan only.
         self.known: parsed.Entries = {}
         self._broken: dict[str, bytes] = {}  # path -> text key of the last good version it keeps
+        self._good: dict[str, bytes] = {}  # path -> signature of that last good version
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
         """Read what changed at NOW: in PATHS (relative to the folder), else everywhere.
@@ -111,12 +113,16 @@ class Folder:
     def parsed(self) -> parsed.Entries:
         """Return what a restart may take as read: clean files, by path, as their reader gave them.
 
+        A broken file that keeps a last good version is kept as that version, under its
+        signature then, so a restart keeps it too (and reads the file, which differs).
         A file whose name carries a date is left out: its slug may depend on the store.
         """
         return {
-            path: (entry.signature, entry.article)
+            path: (self._good.get(path, entry.signature), entry.article)
             for path, entry in self.files.items()
-            if entry.article is not None and not entry.problems and name_date(path, UTC) is None
+            if entry.article is not None
+            and (not entry.problems or path in self._good)
+            and name_date(path, UTC) is None
         }
 
     def articles(self) -> Iterator[Article]:
@@ -208,7 +214,8 @@ class Folder:
                 self.files[known[1].path] = Entry(item.signature, known[1], ())  # one path str
                 edited = None
                 continue
-            previous = entry.article if entry else None
+            # A first scan's broken file keeps what the last process read (an older signature).
+            previous = entry.article if entry else (known[1] if known else None)
             if edited is not None:
                 if entry is None:
                     edited = None  # a new file: not an edit
@@ -219,8 +226,11 @@ class Folder:
                 superseded.append(previous.text_key)
             if text is None and article is not None:  # broken: its last good version stays
                 self._broken[item.path] = article.text_key
+                good = entry.signature if entry else known[0] if known else item.signature
+                self._good.setdefault(item.path, good)
             else:
                 self._broken.pop(item.path, None)
+                self._good.pop(item.path, None)
             self.files[item.path] = Entry(item.signature, article, tuple(problems))
             if step and len(self.files) % step == 0:  # a long first read says how far it is
                 log.info("first read of the articles: %d of %d files", len(self.files), len(found))
@@ -237,6 +247,7 @@ class Folder:
             if (gone := self.files.pop(path).article) is not None:
                 superseded.append(gone.text_key)
             self._broken.pop(path, None)
+            self._good.pop(path, None)
             changed, edited = True, None
         if read or deleted:  # the store keeps copies of the broken files' versions only
             kept = set(self._broken.values())

@@ -54,6 +54,7 @@ class Snapshot:
     tombstones: tuple[Tombstone, ...] = field(default=())  # newest deletion first
     months: dict[str, tuple[Article, ...]] = field(default_factory=dict)  # "YYYY-MM", oldest first
     old_paths: dict[str, Article] = field(default_factory=dict)  # a blog engine's old paths
+    held: frozenset[str] = field(default=frozenset())  # live slugs whose files do not parse
     # The version's parts: the sum of the articles' digests, a hash of the rest.
     total: int = field(default=0, compare=False, repr=False)
     tail: bytes = field(default=b"", compare=False, repr=False)
@@ -184,12 +185,14 @@ def assemble(
     problems: tuple[Problem, ...],
     deleted: Mapping[str, Tombstone] | None = None,
     tombstone_days: float = 0,
+    held: frozenset[str] = frozenset(),
 ) -> Snapshot:
     """Return the snapshot of RESOLVED articles at NOW.
 
     OLD_SLUGS maps renamed slugs to current ones; GONE holds the slugs the
     store saw disappear; DIGESTS maps each slug to ``digest`` of its article;
-    DELETED maps gone slugs to their tombstones, kept for TOMBSTONE_DAYS.
+    DELETED maps gone slugs to their tombstones, kept for TOMBSTONE_DAYS; HELD
+    holds the slugs of live records whose files do not parse (never gone).
     """
     expired = [a for a in resolved if a.expires is not None and a.expires <= now]
     resolved = [a for a in resolved if a.expires is None or a.expires > now]  # Hugo expiryDate
@@ -238,6 +241,7 @@ def assemble(
         tombstones=tuple(stones),
         months=by_month(live),
         old_paths={old: a for a in live for old in a.old_paths},
+        held=held - by_slug.keys(),
         total=total,
         tail=tail,
     )

@@ -35,6 +35,10 @@ ERRORS = {
     404: ("Page not found", "There is no page at this address. It may have been mistyped."),
     410: ("This article was removed", "The article that was here has been deleted by its author."),
     500: ("Something went wrong", "The server could not answer this request."),
+    503: (
+        "This article is being fixed",
+        "The article that is here cannot be shown for now. Please try again later.",
+    ),
 }
 
 

@@ -174,6 +174,12 @@ class StateStore:
         """Return the records of SLUGS (else all) by current slug."""
         return records.read(self.db, slugs)
 
+    def live_at(self, paths: list[str]) -> set[str]:
+        """Return the slugs of the live records last seen at PATHS (at most a few hundred)."""
+        marks = ", ".join("?" * len(paths))
+        query = f"SELECT slug FROM article WHERE gone IS NULL AND path IN ({marks})"
+        return {row[0] for row in self.db.execute(query, paths).fetchall()}
+
     def heard(self) -> dict[str, tuple[str, str]]:
         """Return slug -> (content hash, path) of the live records a sync would not change."""
         return records.heard(self.db)

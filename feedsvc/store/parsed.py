@@ -8,8 +8,10 @@ edit of the code or a changed setting reads every file again; and only while the
 store records the entry's path and content as live (a new or replaced store
 does not: its records need the files read). Only files that
 read cleanly are kept (a file with a problem is read again, so its problem is
-reported again). The file is written whole, atomically, by each worker after its
-first scan and when it stops; a file that cannot be read or written costs only
+reported again), and a broken file's last good version under its signature
+then (a restart reads the file, fails, and keeps that version: never a
+deletion). The file is written whole, atomically, by each worker when it stops
+cleanly; a file that cannot be read or written costs only
 the time it would have saved. No cache is kept for a PostgreSQL or in-memory store,
 nor under a blog engine (ENGINE), whose site files and a post's neighbours shape
 the post: the publisher decides that.

@@ -26,6 +26,7 @@ from ..render.document import Document
 from ..render.formats import BROWSER_XML, HTML
 
 Headers = list[tuple[str, str]]
+RETRY_AFTER = 300  # seconds: a broken article file is fixed by hand, not in a moment
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -175,10 +176,15 @@ def answer(
     return "200 OK", headers, [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
-def error_headers(variant: Variant) -> Headers:
-    """Return the headers of an error page: never cached, with no validators."""
+def error_headers(variant: Variant, status: int = 404) -> Headers:
+    """Return the headers of an error page: never cached, with no validators.
+
+    A 503 (an article whose file does not parse) says when to try again.
+    """
     headers = [h for h in variant.headers if h[0] not in ("ETag", "Last-Modified")]
     headers.append(("Cache-Control", "no-cache"))
+    if status == 503:
+        headers.append(("Retry-After", str(RETRY_AFTER)))
     return headers
 
 

@@ -42,7 +42,7 @@ def respond(document: Document, status: int, documents: Documents, now: datetime
         document, environ.get("HTTP_ACCEPT_ENCODING", ""), environ.get("HTTP_ACCEPT", ""), status
     )
     if status != 200:
-        return Response(variant.body, status=status, headers=http.error_headers(variant))
+        return Response(variant.body, status=status, headers=http.error_headers(variant, status))
     site, snapshot = documents.site, documents.snapshot
     cache_control = (
         "Cache-Control",

@@ -84,6 +84,7 @@ class Pinger:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._held: tuple[Documents | None] | None = None  # the previous of skipped documents
 
     def start(self, documents: Documents) -> None:
         """Start the thread; the feeds of DOCUMENTS are recorded, not announced, unless changed."""
@@ -122,6 +123,11 @@ class Pinger:
     def _offer(self, pings: Pings) -> None:
         while self._changes:
             previous, documents = self._changes.popleft()
+            if self._held is not None:  # compare with what came before the held documents
+                previous, self._held = self._held[0], None
+            if documents.snapshot.held:  # an article out until its file parses: not a change
+                self._held = (previous,)  # to announce (no ping; see docs/feeds.md)
+                continue
             etags = {}
             for path in feed_paths(documents, previous):
                 result = documents.resolve(path)
