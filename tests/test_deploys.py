@@ -223,3 +223,20 @@ def test_a_missing_folder_at_start_serves_an_empty_site_and_says_so(tmp_path: Pa
     assert feedparser.parse(response.data).entries == []
     [problem] = app.extensions["feedsvc"].documents.snapshot.problems
     assert problem.message == "articles folder is missing"  # nothing published to keep
+
+
+def test_a_missing_folder_logs_each_text_it_cannot_show_once(
+    articles: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_bulk(articles, 40)  # the first read keeps no text: none is at hand afterwards
+    app = create_app(app_config(articles))
+    client = app.test_client()
+    shutil.rmtree(articles)
+    for _ in range(3):  # renders again: a feed per format, each with the same entries
+        for path in ("/feed.atom", "/feed.rss", "/feed.json", "/articles/bulk-001"):
+            assert client.get(path).status_code == 200
+    page = client.get("/articles/bulk-001").data
+    assert b"word1-299" not in page and b"Bulk 1" in page  # the title stands in
+    errors = [r for r in caplog.records if "summary stands in" in r.getMessage()]
+    paths = [r.getMessage().split(":")[0] for r in errors]
+    assert len(paths) == len(set(paths)) and "bulk-001.md" in paths
