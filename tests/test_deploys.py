@@ -240,3 +240,20 @@ def test_a_missing_folder_logs_each_text_it_cannot_show_once(
     errors = [r for r in caplog.records if "summary stands in" in r.getMessage()]
     paths = [r.getMessage().split(":")[0] for r in errors]
     assert len(paths) == len(set(paths)) and "bulk-001.md" in paths
+
+
+@pytest.mark.server
+def test_a_folder_renamed_into_place_is_served_within_a_second(tmp_path: Path) -> None:
+    articles = release(tmp_path, "articles", {})
+    server = start_ready(articles, env={"FEEDSVC_WATCH": "notify"})
+    try:
+        new = release(tmp_path, "new", {"renamed.md": "Renamed in"})
+        os.rename(articles, tmp_path / "articles.old")  # a real folder, not a symlink
+        os.rename(new, articles)
+        assert wait_for(lambda: shown(server, "Renamed in"), 5) < 1.0
+        wait_for(lambda: shown(server, "Renamed in", times=6), 2)
+        (articles / "later.md").write_text("---\ntitle: Added later\n---\n\nLater.\n")
+        assert wait_for(lambda: shown(server, "Added later"), 5) < 1.0  # watched too
+        assert server.get("/articles/night-market-guide")[0] == 200
+    finally:
+        stop_server(server)
