@@ -310,3 +310,22 @@ def test_costly_articles_requested_at_once_render_in_turn_within_256_mib(
         assert peak < 256 * MIB, peak // MIB
     finally:
         stop_server(server)
+
+
+@pytest.mark.parametrize(
+    ("source", "tag", "line"),
+    [
+        ("<p>One</p>\n<script>alert(1)</script>\n", "script", 11),
+        ("<p>One</p>\n\n<p>Two <iframe src='https://a.example/'></iframe></p>\n", "iframe", 12),
+    ],
+)
+def test_raw_html_removed_from_an_html_body_is_a_warning_with_its_line(
+    source: str, tag: str, line: int
+) -> None:
+    from feedsvc.model import Text
+    from feedsvc.render import inspection
+
+    [problem] = inspection.inspect("post.html", "html", Text(source, ""), 10)
+    assert (problem.severity, problem.line) == ("warning", line)
+    assert f"raw HTML <{tag}> is removed" in problem.message
+    assert inspection.inspect("post.html", "html", Text("<p>Fine</p>\n", ""), 10) == []
