@@ -12,17 +12,21 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import feedparser
 import pytest
-from conftest import SAMPLES, Server, app_config, stop_server
+from conftest import SAMPLES, Server, app_config, stop_server, write_bulk
 from test_polling import start_ready, wait_for
 
 from feedsvc import create_app
+from feedsvc.catalog import replaced
 from feedsvc.catalog.folder import Folder
 from feedsvc.reading import files
 from feedsvc.reading.normalise import Defaults
@@ -84,9 +88,11 @@ def test_a_symlink_swap_is_served_within_a_second_and_watched(
     # The watches moved to release-2: a file added there shows as fast.
     (second / "later.md").write_text("---\ntitle: Added later\n---\n\nLater.\n")
     assert wait_for(lambda: shown(server, "Added later"), 5) < 1.0
-    # And back: the old release is served again, without the new articles.
+    # And back: the old release is served again, without the new articles once the
+    # swapped-in folder has been quiet (deletions wait: it might still be filling).
     swap(current, tmp_path / "release-1")
-    wait_for(lambda: not shown(server, "Swapped in") and titles(server) is not None, 2)
+    took = wait_for(lambda: not shown(server, "Swapped in") and titles(server) is not None, 5)
+    assert took >= replaced.QUIET - 0.5
 
 
 @pytest.mark.server
@@ -111,7 +117,73 @@ def test_a_folder_deleted_keeps_the_site_and_re_created_is_served(
     # Present and empty: an empty site.
     for path in target.iterdir():
         path.unlink()
-    wait_for(lambda: titles(server) == set(), 3)
+    wait_for(lambda: titles(server) == set(), 3 + replaced.QUIET)  # after the hold
+
+
+class Hub(BaseHTTPRequestHandler):
+    """A WebSub hub that notes the URL of each publish request (``server.pings``)."""
+
+    def do_POST(self) -> None:
+        form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        self.server.pings.extend(form.get("hub.url", []))  # type: ignore[attr-defined]
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hub() -> Iterator[tuple[str, list[str]]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    server.pings = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hub", server.pings  # type: ignore[attr-defined]
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.mark.server
+def test_a_folder_re_created_by_a_slow_copy_never_answers_410_or_leaves_tombstones(
+    tmp_path: Path, hub: tuple[str, list[str]]
+) -> None:
+    hub_url, pings = hub
+    articles = release(tmp_path, "articles", {})
+    write_bulk(articles, 30)
+    new = tmp_path / "new"
+    shutil.copytree(articles, new)
+    (new / "bulk-029.md").unlink()  # the one article this deploy really deletes
+    env = {"FEEDSVC_WATCH": "notify", "FEEDSVC_WEBSUB_HUBS": hub_url}
+    server = start_ready(articles, env=env)
+    try:
+        assert server.get("/articles/bulk-028")[0] == 200
+        copied = sorted(new.iterdir())
+        # rm -rf articles && cp -r new articles, one file at a time over about 2 s
+        shutil.rmtree(articles)
+        articles.mkdir()
+        statuses, tombstones = set(), 0
+        for path in copied:
+            shutil.copyfile(path, articles / path.name)  # a new mtime, as cp -r gives
+            time.sleep(2.0 / len(copied))
+            statuses.add(server.get("/articles/bulk-028")[0])  # copied last but one
+            tombstones += server.get("/feed.atom")[2].count(b"deleted-entry")
+        copy_end = time.monotonic()
+        assert statuses == {200} and tombstones == 0
+        # Once the folder has been quiet, what the deploy deleted is deleted.
+        wait_for(lambda: server.get("/articles/bulk-029")[0] == 410, replaced.QUIET + 5)
+        assert time.monotonic() - copy_end >= replaced.QUIET - 0.5
+        for path in copied:
+            assert server.get(f"/articles/{path.stem}")[0] == 200, path.name
+        atom = server.get("/feed.atom")[2]
+        assert atom.count(b"deleted-entry") == 1  # bulk-029's
+        wait_for(lambda: server.url + "feed.atom" in pings, 10)  # the one deletion, pinged
+        time.sleep(2)  # and nothing more is pinged: no tombstone came and went
+        assert pings.count(server.url + "feed.atom") == 1, pings
+        assert "articles folder was replaced" in server.log.read_text()
+    finally:
+        stop_server(server)
 
 
 def test_an_unreadable_folder_keeps_the_last_good_articles(
@@ -137,7 +209,10 @@ def test_an_unreadable_folder_keeps_the_last_good_articles(
     monkeypatch.setattr(files.os, "scandir", real)
     for path in articles.iterdir():
         path.unlink()
+    # Back, and empty: its files count as deleted once it has been quiet for a while.
     folder.scan(NOW + timedelta(seconds=2))
+    assert {a.slug for a in folder.articles()} == known and folder.problems() == []
+    folder.scan(NOW + timedelta(seconds=2 + replaced.QUIET), paths=[])  # a tick: a full scan
     assert list(folder.articles()) == [] and folder.problems() == []
 
 
@@ -148,3 +223,37 @@ def test_a_missing_folder_at_start_serves_an_empty_site_and_says_so(tmp_path: Pa
     assert feedparser.parse(response.data).entries == []
     [problem] = app.extensions["feedsvc"].documents.snapshot.problems
     assert problem.message == "articles folder is missing"  # nothing published to keep
+
+
+def test_a_missing_folder_logs_each_text_it_cannot_show_once(
+    articles: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_bulk(articles, 40)  # the first read keeps no text: none is at hand afterwards
+    app = create_app(app_config(articles))
+    client = app.test_client()
+    shutil.rmtree(articles)
+    for _ in range(3):  # renders again: a feed per format, each with the same entries
+        for path in ("/feed.atom", "/feed.rss", "/feed.json", "/articles/bulk-001"):
+            assert client.get(path).status_code == 200
+    page = client.get("/articles/bulk-001").data
+    assert b"word1-299" not in page and b"Bulk 1" in page  # the title stands in
+    errors = [r for r in caplog.records if "summary stands in" in r.getMessage()]
+    paths = [r.getMessage().split(":")[0] for r in errors]
+    assert len(paths) == len(set(paths)) and "bulk-001.md" in paths
+
+
+@pytest.mark.server
+def test_a_folder_renamed_into_place_is_served_within_a_second(tmp_path: Path) -> None:
+    articles = release(tmp_path, "articles", {})
+    server = start_ready(articles, env={"FEEDSVC_WATCH": "notify"})
+    try:
+        new = release(tmp_path, "new", {"renamed.md": "Renamed in"})
+        os.rename(articles, tmp_path / "articles.old")  # a real folder, not a symlink
+        os.rename(new, articles)
+        assert wait_for(lambda: shown(server, "Renamed in"), 5) < 1.0
+        wait_for(lambda: shown(server, "Renamed in", times=6), 2)
+        (articles / "later.md").write_text("---\ntitle: Added later\n---\n\nLater.\n")
+        assert wait_for(lambda: shown(server, "Added later"), 5) < 1.0  # watched too
+        assert server.get("/articles/night-market-guide")[0] == 200
+    finally:
+        stop_server(server)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import feedparser
 import pytest
 from click.testing import CliRunner
 from conftest import Server, app_config, start_server, stop_server
@@ -192,9 +193,23 @@ def test_an_article_over_the_html_budget_costs_only_itself(articles: Path) -> No
                 assert status == 200 and seconds < 2, (kind, status, seconds)
                 titles = {e.title for e in parse_feed(kind, body)}
                 assert len(titles) == GOOD and "Ampersands" not in titles
-        for path in ("/articles/amp", "/"):
+        # The months' archives: each good article's month answers 200 without it, and the
+        # month it would have been first seen in (now: it is undated) has no article.
+        entries = feedparser.parse(server.get("/feed.atom")[2]).entries
+        months = {time.strftime("%Y-%m", e.published_parsed) for e in entries}
+        assert months
+        for month in months:
+            for kind in ("atom", "rss"):
+                status, body, seconds = timed_get(server, f"/archive/{month}.{kind}")
+                assert status == 200 and seconds < 2, (month, kind, status)
+                assert "Ampersands" not in {e.title for e in parse_feed(kind, body)}
+        this_month = time.strftime("%Y-%m", time.gmtime())
+        if this_month not in months:
+            for kind in ("atom", "rss"):
+                assert timed_get(server, f"/archive/{this_month}.{kind}")[0] == 404
+        for path, expected in (("/articles/amp", 404), ("/", 200)):  # amp is never published
             status, _, seconds = timed_get(server, path)
-            assert status in (200, 404) and seconds < 2
+            assert status == expected and seconds < 2, (path, status)
     finally:
         stop_server(server)
     assert "amp.txt:3: error: body renders to over" in server.log.read_text()
@@ -295,3 +310,22 @@ def test_costly_articles_requested_at_once_render_in_turn_within_256_mib(
         assert peak < 256 * MIB, peak // MIB
     finally:
         stop_server(server)
+
+
+@pytest.mark.parametrize(
+    ("source", "tag", "line"),
+    [
+        ("<p>One</p>\n<script>alert(1)</script>\n", "script", 11),
+        ("<p>One</p>\n\n<p>Two <iframe src='https://a.example/'></iframe></p>\n", "iframe", 12),
+    ],
+)
+def test_raw_html_removed_from_an_html_body_is_a_warning_with_its_line(
+    source: str, tag: str, line: int
+) -> None:
+    from feedsvc.model import Text
+    from feedsvc.render import inspection
+
+    [problem] = inspection.inspect("post.html", "html", Text(source, ""), 10)
+    assert (problem.severity, problem.line) == ("warning", line)
+    assert f"raw HTML <{tag}> is removed" in problem.message
+    assert inspection.inspect("post.html", "html", Text("<p>Fine</p>\n", ""), 10) == []

@@ -9,9 +9,9 @@ good version until it parses again (its text kept in the store: see
 ``store.bodies``), and so does a file found broken by a first scan when the
 last process read it clean (``STATE.parsed``); a folder that is missing or
 cannot be listed keeps every last good version (a deploy swapping it), while a
-folder present and empty has no articles. What was read notes its text's
-opening in the state store in batches, so a cold load never holds every body
-at once. Problems are returned with the snapshot, never logged here.
+folder present and empty has no articles; a replaced folder's deletions wait
+until it is quiet (``replaced``). Texts' openings go to the state store in
+batches (a cold load never holds every body); problems go with the snapshot.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from ..store.bodies import StoredBodies
 from ..store.db import StateStore
 from .entries import Entries, Entry
 from .firstsight import keep_legacy_slug
+from .replaced import Replaced
 
 log = logging.getLogger(__name__)
 SETTLE = 0.25
@@ -81,20 +82,23 @@ class Folder:
         self.known: parsed.Entries = {}
         self._broken: dict[str, bytes] = {}  # path -> text key of the last good version it keeps
         self._good: dict[str, bytes] = {}  # path -> signature of that last good version
+        self.replaced = Replaced()
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
         """Read what changed at NOW: in PATHS (relative to the folder), else everywhere.
 
         A path that is a folder or a symlink makes it a full scan.
         """
-        scope = None if paths is None else set(paths)
+        scope = None if paths is None or self.replaced.due(now.timestamp()) else set(paths)
         found = None if scope is None else self._stat_paths(scope)
         self.targeted = found is not None
         if found is None:
             extra = (self._extra,) if self._extra else ()  # feedsvc's own layout: as before
+            identity = files.identity(self.root)  # before listing: a swap meanwhile shows next
             found, walk_problems = files.discover(self.root, *extra)
             found = [item for item in found if self._reads(item.path)]
             why = None if found else files.unavailable(self.root)
+            self.replaced.listed(None if why else identity, now.timestamp(), not self._scanned)
             if why is not None:  # an empty folder can be listed: it publishes nothing
                 keep = "; the last good articles stay published" if self.files else ""
                 walk_problems = [ArticleError(self.root, why + keep).problem]
@@ -189,7 +193,7 @@ class Folder:
         self, found: list[files.Found], scope: set[str] | None, now: datetime
     ) -> Changes:
         """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
-        changed = False
+        changed = stirred = False
         edited: dict[str, Article | None] | None = {}
         wall = now.timestamp()
         paths = set()
@@ -205,6 +209,7 @@ class Folder:
             entry = self.files.get(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
+            stirred = True
             if self._scanned and 0 <= wall - files.mtime(item.signature) < self.settle:
                 self.unsettled.add(item.path)  # maybe still being written: read it later
                 continue
@@ -243,6 +248,8 @@ class Folder:
                     batch = []
         self.bodies.stow(batch, remember=self._scanned)
         deleted = (self.files.keys() if scope is None else scope & self.files.keys()) - paths
+        if self.replaced.holds(deleted, stirred, wall, scope is None):
+            deleted = set()  # perhaps not copied yet: kept as they were
         for path in deleted:
             if (gone := self.files.pop(path).article) is not None:
                 superseded.append(gone.text_key)

@@ -139,6 +139,15 @@ def unavailable(root: str | os.PathLike[str]) -> str | None:
         return f"articles folder cannot be read: {e.strerror}"
 
 
+def identity(path: str | os.PathLike[str]) -> tuple[str, int, int] | None:
+    """Return what names the folder PATH resolves to now (None: missing or unreadable)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return os.path.realpath(path), st.st_dev, st.st_ino
+
+
 def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
     """Return DATA as cleaned text, and a warning when it was not UTF-8."""
     try:

@@ -43,6 +43,8 @@ def inspect(path: str, fmt: str, text: Text, body_line: int) -> list[Problem]:
             continue
         if fmt == "md":
             problems += _inspect_markdown(path, source, first, what)
+        elif fmt == "html":  # a blog's HTML (Pelican's .html, .rst): sanitised the same way
+            problems += _removed_in_html(path, source, first, what)
         elif len(markup.paragraphs(source).encode()) > budget.MAX_HTML_BYTES:
             raise _over_html(path, what, first)
     return problems
@@ -90,6 +92,24 @@ def _inspect_markdown(path: str, source: str, first: int | None, what: str) -> l
     return _removed_html(path, tokens, first, what) if html else []
 
 
+def _removed_in_html(path: str, source: str, first: int | None, what: str) -> list[Problem]:
+    """Return a warning for each element of HTML SOURCE that sanitising removes, by line."""
+    found = [
+        (source.count("\n", 0, m.start()), m.group(1).lower()) for m in _REMOVED.finditer(source)
+    ]
+    return [warning(path, _removed_message(what, tag), _line(first, line)) for line, tag in found]
+
+
+def _removed_message(what: str, tag: str) -> str:
+    if tag in _EMBEDS:
+        return f"{what}: raw HTML <{tag}> is removed (feeds and pages embed nothing): " + (
+            "link to what it shows instead"
+        )
+    return f"{what}: raw HTML <{tag}> is removed with all it holds (feeds and pages allow " + (
+        "none): use Markdown, an image or a link instead"
+    )
+
+
 def _removed_html(path: str, tokens: list[Token], first: int | None, what: str) -> list[Problem]:
     """Return a warning for each raw HTML element that sanitising removes with its content."""
     problems = []
@@ -100,12 +120,6 @@ def _removed_html(path: str, tokens: list[Token], first: int | None, what: str) 
             if piece.type not in ("html_block", "html_inline"):
                 continue
             for match in _REMOVED.finditer(piece.content):
-                tag = match.group(1).lower()
-                if tag in _EMBEDS:
-                    message = f"{what}: raw HTML <{tag}> is removed (feeds and pages embed "
-                    message += "nothing): link to what it shows instead"
-                else:
-                    message = f"{what}: raw HTML <{tag}> is removed with all it holds (feeds "
-                    message += "and pages allow none): use Markdown, an image or a link instead"
+                message = _removed_message(what, match.group(1).lower())
                 problems.append(warning(path, message, _line(first, line)))
     return problems

@@ -49,6 +49,7 @@ class StoredBodies:
         self.held: dict[bytes, Text] = {}  # by key: texts the store could not take
         self._recent: OrderedDict[bytes, Text] = OrderedDict()
         self._recent_bytes = 0
+        self._stood_in: set[bytes] = set()  # texts whose stand-in was logged: once per text
         self._lock = threading.Lock()  # request threads and the rescan thread share _recent
 
     def stow(self, texts: Sequence[tuple[str, Text]], remember: bool = True) -> None:
@@ -141,11 +142,13 @@ class StoredBodies:
         if read is not None:  # edited since the last rescan, which will catch up
             log.info("%s: changed since it was read; showing the file as it is now", path)
             return read
-        log.error(
-            "%s: its last good text was not kept and the file cannot be read; "
-            "its summary stands in until the file is fixed",
-            path,
-        )
+        if key not in self._stood_in:  # once, not once per render: a feed renders many
+            self._stood_in.add(key)
+            log.error(
+                "%s: its last good text was not kept and the file cannot be read; "
+                "its summary stands in until the file is fixed",
+                path,
+            )
         return Text(article.summary or article.title, "")
 
     def _kept(self, key: bytes) -> Text | None:

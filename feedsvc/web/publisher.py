@@ -93,7 +93,11 @@ class Publisher:
         self.pages = Pages(self.site, self.bodies, config["THEME"])
         self.static = load_static(config["THEME"])
         self.watcher = Watcher(
-            self.catalog.root, self.refresh, lambda: self.catalog.unsettled, self.interval
+            self.catalog.root,
+            self.refresh,
+            lambda: self.catalog.unsettled,
+            self.interval,
+            self.catalog.folder.replaced.mark,
         )
         self._lock = threading.Lock()
         self._closed = False

@@ -14,7 +14,10 @@ is swapped (``ln -sfn release current.tmp && mv -T current.tmp current``).
 Inotify watches the folder's inode, which sees neither, so in notify mode the
 folder's path is stat'ed every ROOT_CHECK seconds: when it resolves to another
 folder (or comes back), the watches are set up again on it and the whole
-folder is scanned.
+folder is scanned. A folder deleted and created again at once may get its
+old inode number back, so the watched folder's own deletion also counts as
+a replacement, and REPLACED() is called to tell the catalog (its deletions
+then wait for the new folder to be quiet: see ``catalog.replaced``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..catalog.folder import SETTLE
+from ..reading.files import identity as _identity
 
 log = logging.getLogger(__name__)
 FULL_SCAN = 300.0
@@ -50,6 +54,7 @@ class Watcher:
         refresh: Refresh,
         unsettled: Callable[[], set[str]],
         interval: float,
+        replaced: Callable[[], None] = lambda: None,
     ):
         self.path = root  # as configured: a symlink is followed anew on each check
         self.root = os.path.realpath(root)
@@ -57,6 +62,7 @@ class Watcher:
         self.refresh = refresh
         self.unsettled = unsettled
         self.interval = interval
+        self.replaced = replaced
         self.mode = "poll"
         self.last_scan = time.monotonic()
         self._thread: threading.Thread | None = None
@@ -151,6 +157,9 @@ class Watcher:
     def notify(self, event: Any) -> None:
         """Note the article paths EVENT names and wake the thread."""
         with self._pending_lock:
+            if event.event_type == "deleted" and os.fsdecode(event.src_path) == self.root:
+                self.identity = None  # its inode number may come back with a new folder
+                self.replaced()
             for path in (event.src_path, getattr(event, "dest_path", "")):
                 if not path or self._pending is None:
                     continue
@@ -201,12 +210,3 @@ class Watcher:
                     if self._pending is not None:
                         self._pending |= unsettled
                 self._wake.set()
-
-
-def _identity(path: str) -> tuple[str, int, int] | None:
-    """Return what names the folder PATH resolves to now (None: missing or unreadable)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return os.path.realpath(path), st.st_dev, st.st_ino

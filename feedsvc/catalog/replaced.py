@@ -1,0 +1,67 @@
+"""A replaced articles folder: files not found count as deleted once it has been quiet.
+
+Deploys replace the folder: it is deleted, created again and filled by a copy
+(``rm -rf articles && cp -r new articles``), or a symlink is swapped to
+another release. A scan in the middle of such a copy finds only the files
+copied so far, and taking the others for deleted would answer 410 for them,
+put them in the feeds' tombstones and ping the hubs, until the copy brings
+them back. So once a full scan finds that the folder's path names another
+folder than the last one did (another inode, another symlink target, or back
+after being missing), files not found keep their articles until no file has
+come or changed in the folder for QUIET seconds; then the next scan is a full
+one and the deletions still due apply. The clock comes in as ``wall``
+(seconds, from the scan's ``now``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+QUIET = 2.0  # seconds: longer than the pause between two files of any copy we know
+
+
+class Replaced:
+    """Whether deletions wait for a replaced folder to settle, and since when it is quiet."""
+
+    def __init__(self) -> None:
+        self.seen: tuple[str, int, int] | None = None  # the folder the last full scan listed
+        self.stirred: float | None = None  # a replaced folder's last change; None: no hold
+        self.held = 0  # files not found that the last scan kept
+        self.marked = False  # told the folder was replaced (its inode number may be the old one)
+
+    def mark(self) -> None:
+        """Take the next folder a full scan lists for a replaced one."""
+        self.marked = True
+
+    def listed(self, identity: tuple[str, int, int] | None, wall: float, first: bool) -> None:
+        """Note the folder a full scan at WALL listed (None: it could not); FIRST: no hold."""
+        if identity is None:
+            self.seen = None
+            return
+        if (identity != self.seen or self.marked) and not first:
+            log.info("the articles folder was replaced: deletions wait until it is quiet")
+            self.stirred = wall
+        self.seen, self.marked = identity, False
+
+    def due(self, wall: float) -> bool:
+        """Say whether a hold ends at WALL: the scan must then look at the whole folder."""
+        return self.stirred is not None and wall - self.stirred >= QUIET
+
+    def holds(self, deleted: set[str], stirred: bool, wall: float, full: bool) -> bool:
+        """Say whether DELETED (not found by a scan at WALL that STIRRED) waits.
+
+        A FULL scan of a quiet folder ends the hold.
+        """
+        if self.stirred is None:
+            return False
+        if stirred:
+            self.stirred = wall
+        if wall - self.stirred < QUIET:
+            if deleted and not self.held:
+                log.info("%d files not in the replaced folder (yet): kept for now", len(deleted))
+            self.held = max(self.held, len(deleted))
+            return bool(deleted)
+        if full:
+            self.stirred, self.held = None, 0
+        return False
