@@ -70,3 +70,93 @@ def check_folder(folder: Path, tmp_path: Path, *env: tuple[str, str]) -> list[st
         env={"FEEDSVC_STATE": str(tmp_path / "s.sqlite3"), **dict(env)},
     )
     return result.output.splitlines()
+
+
+# One expected table per site: {post path: {field: (value, the documentation rule)}}.
+FIELDS = (
+    "title", "published", "updated", "slug", "link", "summary", "tags", "authors", "draft",
+    "expires", "old_paths", "lang",
+)  # fmt: skip
+Table = dict[str, dict[str, tuple[object, str]]]
+BASE = "https://blog.example.org/"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def fields(article: Article, text: Text) -> dict[str, object]:
+    """Return every field the expected tables name, as the feed entry shows it."""
+    return {
+        "title": article.title,
+        "published": _iso(article.published),
+        "updated": _iso(article.updated),
+        "slug": article.slug,
+        "link": article.link,
+        "summary": rendered(article, text)[1],
+        "tags": [t.name for t in article.tags],
+        "authors": [a.name for a in article.authors],
+        "draft": article.draft,
+        "expires": _iso(article.expires),
+        "old_paths": article.old_paths,
+        "lang": article.lang,
+    }
+
+
+def feed_entries(engine: str, tmp_path: Path) -> dict[str, dict[str, object]]:
+    """Return the Atom entries site ENGINE's /feed.atom shows, by link path."""
+    import lxml.etree
+
+    from feedsvc import create_app
+
+    config = {"ARTICLES": str(SITES / engine), "STATE": str(tmp_path / "s.sqlite3")}
+    app = create_app({**config, "BASE_URL": BASE, "AUTHOR": defaults().author})
+    response = app.test_client().get("/feed.atom")
+    assert response.status_code == 200
+    entries = {}
+    for entry in lxml.etree.fromstring(response.data).iter(f"{ATOM}entry"):
+        link = entry.find(f"{ATOM}link[@rel='alternate']").get("href")  # type: ignore[union-attr]
+        entries[link.removeprefix(BASE)] = {
+            "title": entry.findtext(f"{ATOM}title"),
+            "published": entry.findtext(f"{ATOM}published"),
+            "updated": entry.findtext(f"{ATOM}updated"),
+            "authors": [a.findtext(f"{ATOM}name") for a in entry.iter(f"{ATOM}author")],
+            "tags": [c.get("term") for c in entry.iter(f"{ATOM}category")],
+        }
+    return entries
+
+
+def assert_table(
+    posts: dict[str, tuple[Article, Text]], expected: Table, entries: dict[str, dict[str, object]]
+) -> None:
+    """Check every post x every field against EXPECTED, and the feed entry of each post in it.
+
+    A post is in the feed unless it is a draft or has expired; its entry shows the
+    published and updated dates with their offset as written in the table (updated is
+    the published date when the post has none).
+    """
+    assert sorted(posts) == sorted(expected)
+    wrong = []
+    for path, table in expected.items():
+        assert tuple(table) == FIELDS, f"{path}: the table names {tuple(table)}"
+        actual = fields(*posts[path])
+        for name, (value, rule) in table.items():
+            if actual[name] != value:
+                wrong.append(f"{path} {name}: {actual[name]!r}, expected {value!r} ({rule})")
+        entry = entries.pop(str(actual["link"]), None)
+        if actual["draft"] or actual["expires"]:
+            if entry is not None:
+                wrong.append(f"{path}: in the feed, but a draft or expired")
+            continue
+        shown = {
+            "title": actual["title"],
+            "published": actual["published"],
+            "updated": actual["updated"] or actual["published"],
+            "authors": actual["authors"],
+            "tags": actual["tags"],
+        }
+        if entry != shown:
+            wrong.append(f"{path}: the feed shows {entry}, expected {shown}")
+    assert entries == {}, f"entries of no post: {entries}"
+    assert wrong == [], "\n".join(wrong)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_sites import SITES, check, read_site, rendered, utc
+from engine_sites import SITES, Table, assert_table, check, feed_entries, read_site, rendered
 
 from feedsvc.reading.engines import detect
 
@@ -39,34 +39,81 @@ def test_posts(posts) -> None:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_harbour_lights(posts) -> None:  # type: ignore[no-untyped-def]
-    article, text = posts["blog/2024-03-05-harbour-lights.md"]
-    assert article.published == utc(2024, 3, 5)  # Content dates: file name, UTC
-    # Permalinks: the file's path without its extension; fileSlug drops the date
-    assert (article.slug, article.link) == ("harbour-lights", "blog/harbour-lights/")
-    assert article.summary == "The east pier lamps, switched on at dusk."
-    assert [t.name for t in article.tags] == ["lights"]  # Collections: `posts` names one
-    assert [a.name for a in article.authors] == ["Ines Marr"]
-    html, _ = rendered(article, text)
+NO_AUTHOR = "Front matter: no `author` (the config is never run): feedsvc's AUTHOR"
+NO_EXPIRY = "Eleventy has no expiry"
+NO_UPDATED = "Content dates: Eleventy has one date; no updated"
+NONE = "Eleventy has no old paths"
+EXPECTED: Table = {
+    "blog/2024-03-05-harbour-lights.md": {
+        "title": ("Harbour lights", "Front matter: title"),
+        "published": ("2024-03-05T00:00:00+00:00", "Content dates: the file name's date, UTC"),
+        "updated": (None, NO_UPDATED),
+        "slug": ("harbour-lights", "Data (page variables): fileSlug drops the date"),
+        "link": ("blog/harbour-lights/", "Permalinks: the file's path without its extension"),
+        "summary": ("The east pier lamps, switched on at dusk.", "base blog: description"),
+        "tags": (["lights"], "Collections: tags, without the collection name `posts`"),
+        "authors": (["Ines Marr"], "Front matter: author"),
+        "draft": (False, "Collections: in the posts collection"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), NONE),
+        "lang": ("en", "Front matter: no lang, the site's language"),
+    },
+    "blog/2024-05-02-ferry-fr.md": {
+        "title": ("Le bac de l'île", "Front matter: title"),
+        "published": ("2024-05-02T00:00:00+00:00", "Content dates: the file name's date, UTC"),
+        "updated": (None, NO_UPDATED),
+        "slug": ("ferry-fr", "Data (page variables): fileSlug drops the date"),
+        "link": ("fr/blog/le-bac/", "Permalinks: `permalink` as a plain path"),
+        "summary": ("Le bac part à huit heures.", "no description: feedsvc's first paragraph"),
+        "tags": ([], "Collections: `posts` names a collection, not a tag"),
+        "authors": (["Site Author"], NO_AUTHOR),
+        "draft": (False, "Collections: in the posts collection"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), NONE),
+        "lang": ("fr", "Front matter: lang (the i18n plugin's)"),
+    },
+    "blog/2024-06-01-pier-plans.md": {
+        "title": ("Pier plans", "Front matter: title"),
+        "published": ("2024-06-01T00:00:00+00:00", "Content dates: the file name's date, UTC"),
+        "updated": (None, NO_UPDATED),
+        "slug": ("pier-plans", "Data (page variables): fileSlug drops the date"),
+        "link": ("blog/pier-plans/", "Permalinks: the file's path without its extension"),
+        "summary": ("Not yet.", "no description: feedsvc's first paragraph"),
+        "tags": ([], "Collections: no tags"),
+        "authors": (["Site Author"], NO_AUTHOR),
+        "draft": (True, "Collections: eleventyExcludeFromCollections"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), NONE),
+        "lang": ("en", "Front matter: no lang, the site's language"),
+    },
+    "blog/harbour-walk/index.md": {
+        "title": ("A walk round the harbour", "Front matter: title"),
+        "published": ("2024-05-10T08:00:00+00:00", "Content dates: date (08:00Z)"),
+        "updated": (None, NO_UPDATED),
+        "slug": ("harbour-walk", "Data (page variables): an index file's fileSlug is its folder"),
+        "link": ("blog/harbour-walk/", "Permalinks: subdir/index.md -> /subdir/"),
+        "summary": ("Start at the lighthouse.", "no description: feedsvc's first paragraph"),
+        "tags": (["walks"], "Collections: tags, without `posts`"),
+        "authors": (["Site Author"], NO_AUTHOR),
+        "draft": (False, "Collections: in the posts collection"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), NONE),
+        "lang": ("en", "Front matter: no lang, the site's language"),
+    },
+}
+
+
+def test_every_post_every_field(posts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert_table(posts, EXPECTED, feed_entries("eleventy", tmp_path))
+
+
+def test_links_images_and_shortcodes(posts) -> None:  # type: ignore[no-untyped-def]
+    html, _ = rendered(*posts["blog/2024-03-05-harbour-lights.md"])
     assert 'href="https://blog.example.org/blog/harbour-walk/"' in html
     assert "{%" not in html and "lamp.png" not in html  # an unknown shortcode, removed
-
-
-def test_index_file_stands_for_its_folder(posts) -> None:  # type: ignore[no-untyped-def]
-    article, text = posts["blog/harbour-walk/index.md"]
-    # Permalinks: subdir/template/index.md -> /subdir/template/
-    assert (article.slug, article.link) == ("harbour-walk", "blog/harbour-walk/")
-    assert article.published == utc(2024, 5, 10, 8, 0)
-    html, _ = rendered(article, text)
+    html, _ = rendered(*posts["blog/harbour-walk/index.md"])
     assert 'src="https://blog.example.org/blog/harbour-walk/quay.png"' in html
     assert "https://www.youtube.com/watch?v=w7Ft2ymGmfc" in html
-
-
-def test_permalink_translation_and_excluded(posts) -> None:  # type: ignore[no-untyped-def]
-    article, _ = posts["blog/2024-05-02-ferry-fr.md"]
-    assert (article.lang, article.link) == ("fr", "fr/blog/le-bac/")  # permalink
-    # Collections: eleventyExcludeFromCollections keeps it out of the feed
-    assert posts["blog/2024-06-01-pier-plans.md"][0].draft
 
 
 def test_check_summary(tmp_path: Path) -> None:

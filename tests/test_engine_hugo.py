@@ -11,7 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_sites import SITES, check, read_folder, read_site, rendered, utc
+from engine_sites import (
+    SITES,
+    Table,
+    assert_table,
+    check,
+    feed_entries,
+    read_folder,
+    read_site,
+    rendered,
+)
 
 from feedsvc.reading.engines import detect
 
@@ -45,55 +54,128 @@ def test_posts_are_the_regular_pages_of_the_main_sections(posts) -> None:  # typ
     ]
 
 
-def test_tide_tables(posts) -> None:  # type: ignore[no-untyped-def]
-    article, text = posts["content/posts/tide-tables.md"]
-    assert article.title == "Tide Tables for April"
-    # Front matter `date` without an offset is in the site's timeZone (America/New_York, EDT)
-    assert article.published == utc(2024, 4, 1, 10, 30)
-    assert article.updated == utc(2024, 4, 3, 16, 0)  # Front matter: lastmod
-    # URL management: [permalinks] posts = "/:year/:month/:slug/" (:slug falls back to the name)
-    assert (article.slug, article.link) == ("tide-tables", "2024/04/tide-tables/")
-    assert article.summary == "High water at noon, all month."  # description
-    assert [t.name for t in article.tags] == ["Sea", "tides"]  # Taxonomies: categories, tags
-    assert [a.name for a in article.authors] == ["Tomas Berg"]
-    # URL management: aliases are old paths; a relative one is relative to the page's folder
-    assert article.old_paths == ("old/tides/", "posts/tides-april/")
-    assert article.aliases == ()
-    html, _ = rendered(article, text)
+NO_AUTHOR = "Front matter: no `author`, no params.author: feedsvc's AUTHOR"
+NO_ALIASES = "URL management: no aliases"
+EXPECTED: Table = {
+    "content/posts/tide-tables.md": {
+        "title": ("Tide Tables for April", "Front matter: title"),
+        # Configuration: timeZone America/New_York; 06:30 EDT is -04:00
+        "published": ("2024-04-01T10:30:00+00:00", "Front matter: date, in timeZone"),
+        "updated": ("2024-04-03T16:00:00+00:00", "Front matter: lastmod (12:00 -04:00)"),
+        "slug": ("tide-tables", "URL management: :slug falls back to the file name"),
+        "link": (
+            "2024/04/tide-tables/",
+            'URL management: [permalinks] posts "/:year/:month/:slug/"',
+        ),
+        "summary": ("High water at noon, all month.", "Content summaries: description"),
+        "tags": (["Sea", "tides"], "Taxonomies: categories, then tags"),
+        "authors": (["Tomas Berg"], "Front matter: author (a param the RSS template reads)"),
+        "draft": (False, "Front matter: no draft"),
+        "expires": (None, "Front matter: no expiryDate"),
+        "old_paths": (
+            ("old/tides/", "posts/tides-april/"),
+            "URL management: aliases, a relative one relative to the page's folder",
+        ),
+        "lang": ("en", "Multilingual: defaultContentLanguage"),
+    },
+    "content/posts/tide-tables.fr.md": {
+        "title": ("Les marées d'avril", "Front matter: title"),
+        "published": ("2024-04-01T10:30:00+00:00", "Front matter: date, in timeZone (-04:00)"),
+        "updated": (None, "Front matter: no lastmod (Hugo falls back to date: the same)"),
+        "slug": (
+            "tide-tables-fr",
+            "Multilingual: the same post; feedsvc's slug takes the language",
+        ),
+        "link": ("fr/2024/04/tide-tables/", "Multilingual: under /fr/, same permalink"),
+        "summary": (
+            "La pleine mer est à midi tout le mois.",
+            "Content summaries: automatic, the first paragraph",
+        ),
+        "tags": (["marées"], "Taxonomies: tags"),
+        "authors": (["Site Author"], NO_AUTHOR),
+        "draft": (False, "Front matter: no draft"),
+        "expires": (None, "Front matter: no expiryDate"),
+        "old_paths": ((), NO_ALIASES),
+        "lang": ("fr", "Multilingual: translation by file name, post.fr.md"),
+    },
+    "content/posts/harbour-walk/index.md": {
+        "title": ("A walk round the harbour", "Front matter: title"),
+        "published": ("2024-05-11T07:00:00+00:00", "Front matter: publishDate (08:00 +01:00)"),
+        "updated": (
+            None,
+            "Front matter: no lastmod (Hugo falls back to date, before publishDate)",
+        ),
+        "slug": ("walk", "URL management: slug replaces the bundle's name"),
+        "link": ("2024/05/walk/", "URL management: [permalinks] with :slug"),
+        "summary": ("Two hours along the quays.", "Content summaries: summary"),
+        "tags": (["walks"], "Taxonomies: tags"),
+        "authors": (["Site Author"], NO_AUTHOR),
+        "draft": (False, "Front matter: no draft"),
+        "expires": (None, "Front matter: no expiryDate"),
+        "old_paths": ((), NO_ALIASES),
+        "lang": ("en", "Multilingual: defaultContentLanguage"),
+    },
+    "content/posts/next-regatta.md": {
+        "title": ("Next regatta", "Front matter: title"),
+        "published": (
+            "2024-06-01T04:00:00+00:00",
+            "Front matter: date, midnight in timeZone (EDT)",
+        ),
+        "updated": (None, "Front matter: no lastmod"),
+        "slug": ("next-regatta", "URL management: the file's name"),
+        "link": ("2024/06/next-regatta/", "URL management: [permalinks]"),
+        "summary": ("Not written yet.", "Content summaries: automatic, the first paragraph"),
+        "tags": ([], "Taxonomies: none"),
+        "authors": (["Site Author"], NO_AUTHOR),
+        "draft": (True, "Front matter: draft = true"),
+        "expires": (None, "Front matter: no expiryDate"),
+        "old_paths": ((), NO_ALIASES),
+        "lang": ("en", "Multilingual: defaultContentLanguage"),
+    },
+    "content/posts/old-ferry.md": {
+        "title": ("The old ferry timetable", "Front matter: title"),
+        "published": (
+            "2023-01-05T05:00:00+00:00",
+            "Front matter: date, midnight in timeZone (EST)",
+        ),
+        "updated": (None, "Front matter: no lastmod"),
+        "slug": ("old-ferry", "URL management: the file's name"),
+        "link": ("2023/01/old-ferry/", "URL management: [permalinks]"),
+        "summary": (
+            "Valid until the summer.",
+            "Content summaries: automatic, the first paragraph",
+        ),
+        "tags": ([], "Taxonomies: none"),
+        "authors": (["Site Author"], NO_AUTHOR),
+        "draft": (False, "Front matter: no draft"),
+        "expires": (
+            "2023-06-30T04:00:00+00:00",
+            "Front matter: expiryDate, midnight in timeZone (EDT): out of the feed",
+        ),
+        "old_paths": ((), NO_ALIASES),
+        "lang": ("en", "Multilingual: defaultContentLanguage"),
+    },
+}
+
+
+def test_every_post_every_field(posts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert_table(posts, EXPECTED, feed_entries("hugo", tmp_path))
+
+
+def test_shortcodes_in_tide_tables(posts) -> None:  # type: ignore[no-untyped-def]
+    html, _ = rendered(*posts["content/posts/tide-tables.md"])
     # Shortcodes: ref -> the target's URL; figure -> a figure; tweet -> a link to the post
     assert 'href="https://blog.example.org/2024/05/walk/"' in html
     assert "<figcaption>The tide chart</figcaption>" in html
     assert "https://x.com/harbourmaster/status/1453110110599868418" in html
 
 
-def test_translation_is_the_same_post_in_french(posts) -> None:  # type: ignore[no-untyped-def]
-    # Multilingual: tide-tables.fr.md translates tide-tables.md, under /fr/
-    article, _ = posts["content/posts/tide-tables.fr.md"]
-    assert article.lang == "fr"
-    assert article.link == "fr/2024/04/tide-tables/"
-    assert article.slug == "tide-tables-fr"  # feedsvc's own slug stays unique
-    assert article.published == utc(2024, 4, 1, 10, 30)
-
-
-def test_page_bundle(posts) -> None:  # type: ignore[no-untyped-def]
-    article, text = posts["content/posts/harbour-walk/index.md"]
-    # Page bundles: the folder names the post; `slug` overrides the last segment
-    assert (article.slug, article.link) == ("walk", "2024/05/walk/")
-    # Front matter: publishDate is when the post is published
-    assert article.published == utc(2024, 5, 11, 7, 0)
-    assert article.summary == "Two hours along the quays."  # Content summaries: summary
-    html, _ = rendered(article, text)
+def test_page_bundle_resources_and_shortcodes(posts) -> None:  # type: ignore[no-untyped-def]
+    html, _ = rendered(*posts["content/posts/harbour-walk/index.md"])
     # Page resources are published beside the page
     assert 'src="https://blog.example.org/2024/05/walk/quay.png"' in html
     assert "https://www.youtube.com/watch?v=w7Ft2ymGmfc" in html
     assert "<p>Wear boots.</p>" in html and "{{" not in html
-
-
-def test_drafts_and_expired_posts(posts) -> None:  # type: ignore[no-untyped-def]
-    assert posts["content/posts/next-regatta.md"][0].draft  # Front matter: draft
-    expired = posts["content/posts/old-ferry.md"][0]
-    # Front matter: expiryDate, in the site's zone
-    assert expired.expires == utc(2023, 6, 30, 4, 0)
 
 
 def test_check_summary(tmp_path: Path) -> None:

@@ -10,7 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_sites import SITES, check, check_folder, read_folder, read_site, rendered, utc
+from engine_sites import (
+    SITES,
+    Table,
+    assert_table,
+    check,
+    check_folder,
+    feed_entries,
+    read_folder,
+    read_site,
+    rendered,
+)
 
 from feedsvc.reading.engines import detect
 
@@ -36,60 +46,107 @@ def test_only_posts_and_drafts_are_articles(posts) -> None:  # type: ignore[no-u
     ]
 
 
-def test_harbour_lights(posts) -> None:  # type: ignore[no-untyped-def]
-    article, text = posts["_posts/2024-03-05-harbour-lights.md"]
-    assert article.title == "Harbour lights"
-    # Posts: the date comes from the file name; Configuration: `timezone` is the site's zone
-    assert article.published == utc(2024, 3, 4, 23, 0)
-    # jekyll-last-modified-at: last_modified_at is the updated date
-    assert article.updated == utc(2024, 3, 7, 9, 0)
-    # Permalinks: :title is the file name's title; `pretty` is
-    # /:categories/:year/:month/:day/:title/ and :categories are lower-cased
-    assert article.slug == "harbour-lights"
-    assert article.link == "news/2024/03/05/harbour-lights/"
-    # jekyll-feed: description is the entry's summary
-    assert article.summary == "The new lights on the east pier, switched on at dusk."
-    # Posts (Tags and Categories): singular `category` plus `tags`
-    assert [t.name for t in article.tags] == ["News", "lights", "night"]
-    assert [a.name for a in article.authors] == ["Site Author"]
-    assert not article.draft
-    # jekyll-redirect-from: redirect_from lists old paths, never slugs
-    assert article.old_paths == ("2024/harbour-lights.html", "lights/")
-    assert article.aliases == ()
-    assert article.format == "md-blog"
+FEED = "jekyll-feed: the post's author, else site.author (_config.yml `author`)"
+EXPECTED: Table = {
+    "_posts/2024-03-05-harbour-lights.md": {
+        "title": ("Harbour lights", "Front Matter: title"),
+        # Posts: the file name's date; Configuration: `timezone` Europe/Paris, 00:00+01:00
+        "published": ("2024-03-04T23:00:00+00:00", "Posts: file name date in `timezone`"),
+        "updated": ("2024-03-07T09:00:00+00:00", "jekyll-last-modified-at: 10:00 +0100"),
+        "slug": ("harbour-lights", "Permalinks: :title is the file name's title"),
+        "link": (
+            "news/2024/03/05/harbour-lights/",
+            "Permalinks: `pretty` is /:categories/:year/:month/:day/:title/, lower-cased",
+        ),
+        "summary": (
+            "The new lights on the east pier, switched on at dusk.",
+            "jekyll-feed: description is the summary",
+        ),
+        "tags": (["News", "lights", "night"], "Posts: singular `category`, then `tags`"),
+        "authors": (["Ines Marr"], FEED),
+        "draft": (False, "Posts: a post in _posts"),
+        "expires": (None, "Jekyll has no expiry"),
+        "old_paths": (
+            ("2024/harbour-lights.html", "lights/"),
+            "jekyll-redirect-from: redirect_from lists old paths, never slugs",
+        ),
+        "lang": ("en", "Jekyll: no `lang`, the site's language"),
+    },
+    "_posts/2024-04-01-tide-tables.markdown": {
+        "title": ("Tide tables for April", "Front Matter: title"),
+        "published": (
+            "2024-04-01T04:30:00+00:00",
+            "Front Matter: `date` (06:30 +0200) overrides the file name's",
+        ),
+        "updated": (None, "jekyll-last-modified-at: no last_modified_at, no modified"),
+        "slug": ("tide-tables", "Permalinks: :title is the file name's title"),
+        "link": ("tides/2024/tide-tables/", "Permalinks: the front matter's permalink wins"),
+        "summary": ("High water at noon, all month.", "Posts (excerpts): `excerpt`"),
+        "tags": (
+            ["sea", "news", "tides"],
+            "Posts: `categories` and `tags` as space-separated words",
+        ),
+        "authors": (["Tomas Berg"], FEED),
+        "draft": (False, "Posts: a post in _posts"),
+        "expires": (None, "Jekyll has no expiry"),
+        "old_paths": ((), "jekyll-redirect-from: no redirect_from"),
+        "lang": ("en", "Jekyll: no `lang`, the site's language"),
+    },
+    "_posts/2024-06-01-not-yet.md": {
+        "title": ("Not yet", "Front Matter: title"),
+        # 2024-06-01 00:00 in Europe/Paris is +02:00 (CEST)
+        "published": ("2024-05-31T22:00:00+00:00", "Posts: file name date in `timezone`"),
+        "updated": (None, "jekyll-last-modified-at: none"),
+        "slug": ("not-yet", "Permalinks: :title is the file name's title"),
+        "link": ("2024/06/01/not-yet/", "Permalinks: `pretty`, no categories"),
+        "summary": ("This post is not built.", "Posts (excerpts): the first paragraph"),
+        "tags": ([], "Posts: no categories or tags"),
+        "authors": (["Ines Marr"], FEED),
+        "draft": (True, "Front Matter: `published: false` is not built"),
+        "expires": (None, "Jekyll has no expiry"),
+        "old_paths": ((), "jekyll-redirect-from: no redirect_from"),
+        "lang": ("en", "Jekyll: no `lang`, the site's language"),
+    },
+    "_drafts/new-pier.md": {
+        "title": ("A new pier", "Front Matter: title"),
+        "published": (None, "Posts (drafts): a draft has no date in its name"),
+        "updated": (None, "jekyll-last-modified-at: none"),
+        "slug": ("new-pier", "Posts (drafts): the file name is the title"),
+        "link": ("new-pier/", "Permalinks: `pretty` without a date"),
+        "summary": ("Plans for a new pier.", "Posts (excerpts): the first paragraph"),
+        "tags": ([], "Posts: no categories or tags"),
+        "authors": (["Ines Marr"], FEED),
+        "draft": (True, "Posts (drafts): files in _drafts are drafts"),
+        "expires": (None, "Jekyll has no expiry"),
+        "old_paths": ((), "jekyll-redirect-from: no redirect_from"),
+        "lang": ("en", "Jekyll: no `lang`, the site's language"),
+    },
+    "travel/_posts/2024-05-02-island-ferry.md": {
+        "title": ("The island ferry", "Front Matter: title"),
+        # 2024-05-02 00:00 in Europe/Paris is +02:00 (CEST)
+        "published": ("2024-05-01T22:00:00+00:00", "Posts: file name date in `timezone`"),
+        "updated": (None, "jekyll-last-modified-at: none"),
+        "slug": ("island-ferry", "Permalinks: :title is the file name's title"),
+        "link": (
+            "travel/2024/05/02/island-ferry/",
+            "Permalinks: `pretty`, the folder above _posts is a category",
+        ),
+        "summary": (
+            "Le bac part à huit heures.",
+            "Posts (excerpts): feedsvc's <!--more--> ends the excerpt (docs/blog-engines.md)",
+        ),
+        "tags": (["travel"], "Posts: a folder above _posts is a category"),
+        "authors": (["Ines Marr"], FEED),
+        "draft": (False, "Posts: a post in a _posts folder"),
+        "expires": (None, "Jekyll has no expiry"),
+        "old_paths": ((), "jekyll-redirect-from: no redirect_from"),
+        "lang": ("fr", "jekyll-feed: the post's `lang`"),
+    },
+}
 
 
-def test_tide_tables(posts) -> None:  # type: ignore[no-untyped-def]
-    article, _ = posts["_posts/2024-04-01-tide-tables.markdown"]
-    # Posts: front matter `date` overrides the file name's, with its own offset
-    assert article.published == utc(2024, 4, 1, 4, 30)
-    assert article.updated is None
-    # Posts: `categories` and `tags` may be space-separated words
-    assert [t.name for t in article.tags] == ["sea", "news", "tides"]
-    # jekyll-feed: excerpt is the summary
-    assert article.summary == "High water at noon, all month."
-    assert [a.name for a in article.authors] == ["Tomas Berg"]
-    # Permalinks: a permalink in the front matter wins over _config.yml's
-    assert article.link == "tides/2024/tide-tables/"
-    assert article.slug == "tide-tables"
-
-
-def test_island_ferry_in_a_category_folder(posts) -> None:  # type: ignore[no-untyped-def]
-    article, text = posts["travel/_posts/2024-05-02-island-ferry.md"]
-    # Posts: a folder above _posts is a category
-    assert [t.name for t in article.tags] == ["travel"]
-    assert article.link == "travel/2024/05/02/island-ferry/"
-    assert article.published == utc(2024, 5, 1, 22, 0)
-    assert article.lang == "fr"
-    # Posts (excerpts): <!--more--> as the excerpt separator
-    assert rendered(article, text)[1] == "Le bac part à huit heures."
-
-
-def test_unpublished_and_drafts_are_never_published(posts) -> None:  # type: ignore[no-untyped-def]
-    # Front Matter: `published: false` is not built; Posts: _drafts are drafts
-    assert posts["_posts/2024-06-01-not-yet.md"][0].draft
-    draft = posts["_drafts/new-pier.md"][0]
-    assert draft.draft and draft.slug == "new-pier"
+def test_every_post_every_field(posts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert_table(posts, EXPECTED, feed_entries("jekyll", tmp_path))
 
 
 def test_check_names_the_engine_and_counts_pages(tmp_path: Path) -> None:
@@ -111,6 +168,7 @@ def test_ignore_patterns_take_posts_out(tmp_path: Path) -> None:
 
 def test_liquid_links_embeds_and_other_tags(posts) -> None:  # type: ignore[no-untyped-def]
     article, text = posts["_posts/2024-03-05-harbour-lights.md"]
+    assert article.format == "md-blog"  # Markdown as Jekyll renders it (kramdown's extensions)
     html, _ = rendered(article, text)
     # Liquid tags (Posts: "Linking to posts" with post_url; Liquid filters relative_url)
     assert 'href="https://blog.example.org/tides/2024/tide-tables/"' in html

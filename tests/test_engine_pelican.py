@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_sites import SITES, check, read_site, rendered, utc
+from engine_sites import SITES, Table, assert_table, check, feed_entries, read_site, rendered
 
 from feedsvc.reading.engines import detect
 
@@ -52,60 +52,127 @@ def test_articles_are_under_article_paths_not_pages_or_static(posts) -> None:  #
     ]
 
 
-def test_markdown_metadata(posts) -> None:  # type: ignore[no-untyped-def]
-    article, text = posts["content/harbour/harbour-lights.md"]
-    assert article.title == "Harbour Lights, Again"
-    assert article.published == utc(2024, 3, 5, 20, 15)  # TIMEZONE Europe/Lisbon (UTC+0)
-    assert article.updated == utc(2024, 3, 7, 9, 0)  # Modified
-    # Writing content: the slug is made from the title (SLUGIFY_SOURCE = title)
-    assert article.slug == "harbour-lights-again"
-    assert article.link == "posts/2024/03/harbour-lights-again/"  # ARTICLE_URL
-    assert article.summary == "The east pier lamps, switched on at dusk."
-    # USE_FOLDER_AS_CATEGORY: the folder is the category; Tags comma-separated
-    assert [t.name for t in article.tags] == ["harbour", "lights", "night"]
-    assert [a.name for a in article.authors] == ["Ines Marr", "Tomas Berg"]
-    html, _ = rendered(article, text)
+AUTHOR = "Settings: AUTHOR, the default author"
+NO_MODIFIED = "Writing content: no Modified"
+NO_EXPIRY = "Pelican has no expiry"
+NONE = "Pelican has no old paths"
+EXPECTED: Table = {
+    "content/harbour/harbour-lights.md": {
+        "title": ("Harbour Lights, Again", "Writing content: Title"),
+        # TIMEZONE Europe/Lisbon: WET, +00:00 in March
+        "published": ("2024-03-05T20:15:00+00:00", "Writing content: Date, in TIMEZONE"),
+        "updated": ("2024-03-07T09:00:00+00:00", "Writing content: Modified"),
+        "slug": ("harbour-lights-again", "Settings: SLUGIFY_SOURCE is the title"),
+        "link": ("posts/2024/03/harbour-lights-again/", "Settings: ARTICLE_URL"),
+        "summary": ("The east pier lamps, switched on at dusk.", "Writing content: Summary"),
+        "tags": (
+            ["harbour", "lights", "night"],
+            "Settings: USE_FOLDER_AS_CATEGORY, then Tags (comma-separated)",
+        ),
+        "authors": (["Ines Marr", "Tomas Berg"], "Writing content: Authors, comma-separated"),
+        "draft": (False, "Writing content: Status published by default"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), NONE),
+        "lang": ("en", "Settings: DEFAULT_LANG"),
+    },
+    "content/harbour/new-crane.md": {
+        "title": ("The new crane", "Writing content: Title"),
+        # 2024-06-02 00:00 in Europe/Lisbon is WEST, +01:00
+        "published": ("2024-06-01T23:00:00+00:00", "Writing content: Date, in TIMEZONE"),
+        "updated": (None, NO_MODIFIED),
+        "slug": ("the-new-crane", "Settings: SLUGIFY_SOURCE is the title"),
+        "link": ("posts/2024/06/the-new-crane/", "Settings: ARTICLE_URL"),
+        "summary": ("Coming soon.", "Settings: SUMMARY_MAX_LENGTH words of the content"),
+        "tags": (["harbour"], "Settings: USE_FOLDER_AS_CATEGORY"),
+        "authors": (["Ines Marr"], AUTHOR),
+        "draft": (True, "Writing content: Status: draft"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), NONE),
+        "lang": ("en", "Settings: DEFAULT_LANG"),
+    },
+    "content/harbour/quiet-berth.md": {
+        "title": ("A quiet berth", "Writing content: Title"),
+        "published": ("2024-05-31T23:00:00+00:00", "Writing content: Date, in TIMEZONE (+01:00)"),
+        "updated": (None, NO_MODIFIED),
+        "slug": ("a-quiet-berth", "Settings: SLUGIFY_SOURCE is the title"),
+        "link": ("posts/2024/06/a-quiet-berth/", "Settings: ARTICLE_URL"),
+        "summary": ("Not listed.", "Settings: SUMMARY_MAX_LENGTH words of the content"),
+        "tags": (["harbour"], "Settings: USE_FOLDER_AS_CATEGORY"),
+        "authors": (["Ines Marr"], AUTHOR),
+        "draft": (True, "Writing content: Status: hidden is never listed"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), NONE),
+        "lang": ("en", "Settings: DEFAULT_LANG"),
+    },
+    "content/sea/2024-04-01-tide-tables.rst": {
+        "title": ("Tide tables for April", "reStructuredText reader: the document's title"),
+        # 2024-04-01 00:00 in Europe/Lisbon is WEST, +01:00
+        "published": ("2024-03-31T23:00:00+00:00", "Settings: FILENAME_METADATA, in TIMEZONE"),
+        "updated": (None, NO_MODIFIED),
+        "slug": ("tides-april", "reStructuredText reader: :slug:"),
+        "link": ("posts/2024/04/tides-april/", "Settings: ARTICLE_URL"),
+        "summary": ("High water at noon.", "reStructuredText reader: :summary:"),
+        "tags": (["Tides", "sea"], "reStructuredText reader: :category: then :tags:"),
+        "authors": (["Tomas Berg"], "reStructuredText reader: :author:"),
+        "draft": (False, "Writing content: Status published by default"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), NONE),
+        "lang": ("en", "Settings: DEFAULT_LANG"),
+    },
+    "content/sea/ferry.html": {
+        "title": ("The island ferry", "HTML reader: <title>"),
+        "published": ("2024-05-02T07:00:00+00:00", 'HTML reader: <meta name="date">, 08:00 WEST'),
+        "updated": (None, NO_MODIFIED),
+        "slug": ("the-island-ferry", "Settings: SLUGIFY_SOURCE is the title"),
+        "link": ("posts/2024/05/the-island-ferry/", "Settings: ARTICLE_URL"),
+        "summary": (
+            "The ferry leaves at eight.",
+            "Settings: SUMMARY_MAX_LENGTH words of the content",
+        ),
+        "tags": (["Travel", "ferry", "islands"], 'HTML reader: <meta name="category">, "tags"'),
+        "authors": (["Ines Marr"], 'HTML reader: <meta name="authors">'),
+        "draft": (False, "Writing content: Status published by default"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), NONE),
+        "lang": ("en", "Settings: DEFAULT_LANG"),
+    },
+    "content/sea/ferry-fr.md": {
+        "title": ("Le bac de l'île", "Writing content: Title"),
+        # its own Date, written as its original's: the same instant (see test_engine_w3c)
+        "published": ("2024-05-02T07:00:00+00:00", "Writing content: Date, 08:00 WEST"),
+        "updated": (None, NO_MODIFIED),
+        "slug": (
+            "the-island-ferry-fr",
+            "Translations: the original's Slug; feedsvc adds the Lang",
+        ),
+        "link": ("fr/posts/2024/the-island-ferry/", "Settings: ARTICLE_LANG_URL"),
+        "summary": (
+            "Le bac part à huit heures.",
+            "Settings: SUMMARY_MAX_LENGTH words of the content",
+        ),
+        "tags": (["sea"], "Settings: USE_FOLDER_AS_CATEGORY"),
+        "authors": (["Ines Marr"], AUTHOR),
+        "draft": (False, "Writing content: Status published by default"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), NONE),
+        "lang": ("fr", "Translations: Lang"),
+    },
+}
+
+
+def test_every_post_every_field(posts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert_table(posts, EXPECTED, feed_entries("pelican", tmp_path))
+
+
+def test_internal_links_and_restructuredtext_markup(posts) -> None:  # type: ignore[no-untyped-def]
+    html, _ = rendered(*posts["content/harbour/harbour-lights.md"])
     # Linking to internal content: {static} and {filename}
     assert 'src="https://blog.example.org/images/pier.png"' in html
     assert 'href="https://blog.example.org/posts/2024/05/the-island-ferry/"' in html
-
-
-def test_restructuredtext_with_field_list_metadata(posts) -> None:  # type: ignore[no-untyped-def]
-    article, text = posts["content/sea/2024-04-01-tide-tables.rst"]
-    assert article.title == "Tide tables for April"
-    # FILENAME_METADATA: the date in the file name, midnight in TIMEZONE (WEST, UTC+1)
-    assert article.published == utc(2024, 3, 31, 23, 0)
-    assert (article.slug, article.link) == ("tides-april", "posts/2024/04/tides-april/")
-    assert [t.name for t in article.tags] == ["Tides", "sea"]  # :category: then :tags:
-    assert [a.name for a in article.authors] == ["Tomas Berg"]
-    assert article.summary == "High water at noon."
-    html, _ = rendered(article, text)
+    html, _ = rendered(*posts["content/sea/2024-04-01-tide-tables.rst"])
     assert "<strong>noon</strong>" in html
     # docutils with raw HTML and file insertion off: nothing runs, nothing is read
     assert "script" not in html and "passwd" not in html and "root:" not in html
-
-
-def test_html_with_meta_tags(posts) -> None:  # type: ignore[no-untyped-def]
-    article, _ = posts["content/sea/ferry.html"]
-    assert article.title == "The island ferry"  # <title>
-    assert article.published == utc(2024, 5, 2, 7, 0)  # <meta name="date">
-    assert [t.name for t in article.tags] == ["Travel", "ferry", "islands"]
-    assert [a.name for a in article.authors] == ["Ines Marr"]
-    assert article.link == "posts/2024/05/the-island-ferry/"
-
-
-def test_translation_shares_the_slug_in_another_language(posts) -> None:  # type: ignore[no-untyped-def]
-    # Translations: same slug, another Lang; ARTICLE_LANG_URL
-    article, _ = posts["content/sea/ferry-fr.md"]
-    assert article.lang == "fr"
-    assert article.link == "fr/posts/2024/the-island-ferry/"
-    assert article.slug == "the-island-ferry-fr"  # feedsvc's own slug stays unique
-
-
-def test_draft_and_hidden_are_not_published(posts) -> None:  # type: ignore[no-untyped-def]
-    # Writing content: Status draft and hidden are not listed
-    assert posts["content/harbour/new-crane.md"][0].draft
-    assert posts["content/harbour/quiet-berth.md"][0].draft
 
 
 def test_check_summary(tmp_path: Path) -> None:

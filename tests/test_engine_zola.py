@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_sites import SITES, check, read_site, rendered, utc
+from engine_sites import SITES, Table, assert_table, check, feed_entries, read_site, rendered
 
 from feedsvc.reading.engines import detect
 
@@ -37,40 +37,88 @@ def test_pages_of_sections_are_posts(posts) -> None:  # type: ignore[no-untyped-
     ]
 
 
-def test_harbour_lights(posts) -> None:  # type: ignore[no-untyped-def]
-    article, text = posts["content/blog/2024-03-05-harbour-lights.md"]
-    # Page: a date at the start of the file name is the date, the rest the slug (UTC)
-    assert article.published == utc(2024, 3, 5)
-    assert (article.slug, article.link) == ("harbour-lights", "blog/harbour-lights/")
-    assert article.updated == utc(2024, 3, 7)  # Page: updated
-    assert article.summary == "The east pier lamps, switched on at dusk."  # description
-    assert [t.name for t in article.tags] == ["News", "lights", "night"]  # Taxonomies
-    assert [a.name for a in article.authors] == ["Ines Marr"]  # Page: authors
-    assert article.old_paths == ("old/lights/",)  # Page: aliases are old paths
-    html, _ = rendered(article, text)
+NO_AUTHOR = "Page: no `authors`, no config `author`: feedsvc's AUTHOR"
+NO_EXPIRY = "Zola has no expiry"
+EXPECTED: Table = {
+    "content/blog/2024-03-05-harbour-lights.md": {
+        "title": ("Harbour lights", "Page: title"),
+        "published": ("2024-03-05T00:00:00+00:00", "Page: the file name's date, UTC"),
+        "updated": ("2024-03-07T00:00:00+00:00", "Page: updated, UTC"),
+        "slug": ("harbour-lights", "Page: the file name's rest after its date"),
+        "link": ("blog/harbour-lights/", "Overview: the section's path and the slug"),
+        "summary": ("The east pier lamps, switched on at dusk.", "Page: description"),
+        "tags": (["News", "lights", "night"], "Taxonomies: categories, then tags"),
+        "authors": (["Ines Marr"], "Page: authors"),
+        "draft": (False, "Page: no draft"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": (("old/lights/",), "Page: aliases are old paths"),
+        "lang": ("en", "Configuration: default_language"),
+    },
+    "content/blog/2024-03-05-harbour-lights.fr.md": {
+        "title": ("Les lumières du port", "Page: title"),
+        "published": ("2024-03-05T00:00:00+00:00", "Page: the file name's date, UTC"),
+        "updated": (None, "Page: no updated"),
+        "slug": (
+            "harbour-lights-fr",
+            "Multilingual sites: the same page; feedsvc adds the language",
+        ),
+        "link": ("fr/blog/harbour-lights/", "Multilingual sites: post.fr.md is under /fr/"),
+        "summary": (
+            "Les lampes se sont allumées au crépuscule.",
+            "Page: no <!-- more -->; feedsvc's first paragraph",
+        ),
+        "tags": ([], "Taxonomies: none"),
+        "authors": (["Site Author"], NO_AUTHOR),
+        "draft": (False, "Page: no draft"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), "Page: no aliases"),
+        "lang": ("fr", "Multilingual sites: the file name's language"),
+    },
+    "content/blog/harbour-walk/index.md": {
+        "title": ("A walk round the harbour", "Page: title"),
+        "published": ("2024-05-10T07:00:00+00:00", "Page: date (08:00 +01:00)"),
+        "updated": (None, "Page: no updated"),
+        "slug": ("walk", "Page: slug"),
+        "link": ("walks/harbour/", "Page: path replaces the whole path"),
+        "summary": ("Start at the lighthouse.", "Page: <!-- more --> ends the summary"),
+        "tags": ([], "Taxonomies: none"),
+        "authors": (["Site Author"], NO_AUTHOR),
+        "draft": (False, "Page: no draft"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), "Page: no aliases"),
+        "lang": ("en", "Configuration: default_language"),
+    },
+    "content/blog/pier-plans.md": {
+        "title": ("Pier plans", "Page: title"),
+        "published": ("2024-06-01T00:00:00+00:00", "Page: date, UTC"),
+        "updated": (None, "Page: no updated"),
+        "slug": ("pier-plans", "Page: the file name"),
+        "link": ("blog/pier-plans/", "Overview: the section's path and the slug"),
+        "summary": ("Not yet.", "Page: no <!-- more -->; feedsvc's first paragraph"),
+        "tags": ([], "Taxonomies: none"),
+        "authors": (["Site Author"], NO_AUTHOR),
+        "draft": (True, "Page: draft = true"),
+        "expires": (None, NO_EXPIRY),
+        "old_paths": ((), "Page: no aliases"),
+        "lang": ("en", "Configuration: default_language"),
+    },
+}
+
+
+def test_every_post_every_field(posts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert_table(posts, EXPECTED, feed_entries("zola", tmp_path))
+
+
+def test_internal_links_shortcodes_and_assets(posts) -> None:  # type: ignore[no-untyped-def]
+    html, _ = rendered(*posts["content/blog/2024-03-05-harbour-lights.md"])
     # Internal links: @/ names a page's file; its URL, with the anchor kept
     assert 'href="https://blog.example.org/walks/harbour/#start"' in html
     # Shortcodes: youtube(id=...) -> a link to the video
     assert "https://www.youtube.com/watch?v=w7Ft2ymGmfc" in html and "{{" not in html
-
-
-def test_page_with_its_own_folder_and_path(posts) -> None:  # type: ignore[no-untyped-def]
-    article, text = posts["content/blog/harbour-walk/index.md"]
-    # Page: `path` replaces the whole path; assets colocated beside index.md
-    assert (article.slug, article.link) == ("walk", "walks/harbour/")
-    assert article.published == utc(2024, 5, 10, 7, 0)
-    html, summary = rendered(article, text)
+    html, _ = rendered(*posts["content/blog/harbour-walk/index.md"])
+    # Overview: assets colocated beside index.md
     assert 'src="https://blog.example.org/walks/harbour/quay.png"' in html
-    assert summary == "Start at the lighthouse."  # Page: <!-- more --> ends the summary
     assert "<p>Wear boots.</p>" in html and "{%" not in html
-
-
-def test_translation_and_draft(posts) -> None:  # type: ignore[no-untyped-def]
-    # Multilingual sites: post.fr.md is the fr version, under /fr/
-    article, _ = posts["content/blog/2024-03-05-harbour-lights.fr.md"]
-    assert (article.lang, article.link) == ("fr", "fr/blog/harbour-lights/")
-    assert article.published == utc(2024, 3, 5)
-    assert posts["content/blog/pier-plans.md"][0].draft  # Page: draft
 
 
 def test_check_summary(tmp_path: Path) -> None:

@@ -67,6 +67,20 @@ def first(meta: dict[str, Any], *keys: str) -> Any:
     return None
 
 
+def site_author(engine: str, settings: dict[str, Any]) -> str:
+    """Return the author the site's configuration gives posts that name none, else ""."""
+    params = settings.get("params")
+    value = {
+        "jekyll": settings.get("author"),  # jekyll-feed: post.author, else site.author
+        "pelican": settings.get("AUTHOR"),  # Settings: AUTHOR, the default author
+        "hugo": params.get("author") if isinstance(params, dict) else None,  # site.Params
+        "zola": settings.get("author"),  # Configuration: author, the pages' default
+    }.get(engine)
+    if isinstance(value, dict):
+        value = value.get("name")
+    return value.strip() if isinstance(value, str) else ""
+
+
 def not_understood(meta: dict[str, Any], understood: frozenset[str]) -> tuple[str, ...]:
     """Return META's keys that neither feedsvc nor the engine gives a meaning."""
     return tuple(sorted(set(meta) - KNOWN_KEYS - PRESENTATION - understood))

@@ -13,7 +13,7 @@ from .. import files
 from ..formats import READERS, RawArticle
 from ..normalise import Defaults, normalise
 from . import DRAFT, PAGE, POST, Blog, eleventy, hugo, jekyll, pelican, templates, zola
-from .common import date_values, expand, local, not_understood
+from .common import date_values, expand, local, not_understood, site_author
 
 MODULES: dict[str, ModuleType] = {
     "jekyll": jekyll, "hugo": hugo, "pelican": pelican, "zola": zola, "eleventy": eleventy,
@@ -105,7 +105,11 @@ def read(
             meta[key] = " ".join(expanded.split())
             template_problems += problems
     adapted = engine.adapt(blog, dataclasses.replace(raw, body=body, meta=meta), kind)
-    adapted = dataclasses.replace(adapted, meta=authors_unlinked(adapted.meta))
+    meta = authors_unlinked(adapted.meta)
+    author = site_author(blog.engine, blog.settings)
+    if author and not (meta.get("author") or meta.get("authors")):
+        meta["author"] = author  # the site's configuration names the default author
+    adapted = dataclasses.replace(adapted, meta=meta)
     zone = blog.zone or defaults.zone
     article, text = normalise(adapted, dataclasses.replace(defaults, zone=zone, blog=None))
     where = engine.link(blog, adapted, article, zone)
