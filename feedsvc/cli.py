@@ -213,6 +213,7 @@ def state_export(
     """
     from .store import pg, portable
     from .store.db import StateStore
+    from .store.opening import newer_layout
 
     settings = _settings(articles, config_file, state)
     path = settings["STATE"]
@@ -224,10 +225,8 @@ def state_export(
     store = StateStore.read_only(path)
     if store.problems:
         raise click.ClickException("; ".join(store.problems))
-    try:
-        store.check_layout()
-    except ConfigError as e:
-        raise click.ClickException(str(e)) from None
+    if (why := newer_layout(store.db, settings["STATE"])) is not None:
+        raise click.ClickException(why)
     with click.open_file(
         file or "-", "w", encoding="utf-8", atomic=bool(file) and file != "-"
     ) as f:

@@ -90,7 +90,8 @@ class StateStore:
         (StoreNewer: a later release rewrote it). A store from before stores were bound is
         taken by the first folder that opens it; a database several nodes share is not
         bound (each node has a folder of its own; one database serves one site)."""
-        self.check_layout()
+        if (why := opening.newer_layout(self.db, self.path)) is not None:
+            raise StoreNewer(why)  # a later release rewrote its records
         if self.shared:
             return
         folder = os.path.abspath(folder)
@@ -107,11 +108,6 @@ class StateStore:
                     db.execute(records.UPSERT_META, ("articles", folder))
             except sqlite3.Error as e:
                 self._report(f"state store {self.path} cannot be written ({sqlite.cause(e)})")
-
-    def check_layout(self) -> None:
-        """Raise StoreNewer when a later release of feedsvc rewrote the store's records."""
-        if (why := opening.newer_layout(self.db, self.path)) is not None:
-            raise StoreNewer(why)
 
     # ---- records ---------------------------------------------------------------------
 
@@ -187,8 +183,6 @@ class StateStore:
     def old_slugs(self, of: str | None = None) -> dict[str, str]:
         """Return each old slug (of the article whose slug is now OF, else all) and its slug."""
         return records.old_slugs(self.db, of)
-
-    # ---- following the file -----------------------------------------------------------
 
     def follow(self) -> bool:
         """Return whether the records changed under us: the file was replaced or merged into.
