@@ -46,6 +46,7 @@ KILL_TIMEOUT = 10  # seconds a stopping worker may take to finish what it holds
 READY_TIMEOUT = 300.0  # a reload gives up waiting for a new worker after this
 DRAIN_SIGNAL = signal.SIGUSR1  # tells an old worker to stop accepting
 DRAIN_TIMEOUT = 5.0  # a reload waits this long for an old worker to say it stopped accepting
+ASK_AGAIN_SECONDS = 0.5  # a stop repeats its SIGTERM this often to workers still running
 SETTLE_SECONDS = 1.0  # then this long, for the connections it accepted last to send a request
 
 
@@ -157,6 +158,27 @@ class Granian(MPServer):
         else:
             _log.warning(f"old worker {pid} did not stop accepting; it stops now anyway")
 
+    def _stop_workers(self) -> None:
+        """Stop the workers as granian does, repeating SIGTERM to those still running.
+
+        CPython drops a signal that reaches a child before its after-fork set-up: a worker
+        just forked would serve on until killed. Our handlers and granian's only mark a stop.
+        """
+        done = threading.Event()
+
+        def ask_again() -> None:
+            while not done.wait(ASK_AGAIN_SECONDS):
+                for worker in [w for w in list[Any](self.wrks) if w.is_alive()]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(worker._id(), signal.SIGTERM)
+
+        (asker := threading.Thread(target=ask_again, name="feedsvc-stop", daemon=True)).start()
+        try:
+            super()._stop_workers()  # type: ignore[no-untyped-call]
+        finally:
+            done.set()
+            asker.join()
+
     def _respawn_workers(
         self, workers: list[int], spawn_target: Any, target_loader: Any, delay: float = 0
     ) -> None:
@@ -184,16 +206,15 @@ class Granian(MPServer):
 def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     """In a worker: create the app, close its publisher on a clean stop, say it is ready.
 
-    A first start on a warm store answers the feeds at once and loads behind
-    them (see ``warmstart``). A stop asked for while the worker starts (it
-    inherits the main process's handlers, which only mark SERVER's copy) ends
-    the worker once it has loaded.
+    A first start on a warm store answers the feeds at once and loads behind them (see
+    ``warmstart``). A stop asked for while the worker starts (it inherits the main
+    process's handlers, which only mark SERVER's copy) ends the worker once loaded.
     """
     state = {"stop": False, "loaded": False}
 
     def stop(signum: int, frame: Any) -> None:
-        state["stop"] = True
-        if state["loaded"]:  # until granian's own handlers are in place
+        stopping, state["stop"] = state["stop"], True
+        if state["loaded"] and not stopping:  # until granian's handlers; once, not in the exit
             raise SystemExit(0)
 
     def drain(signum: int, frame: Any) -> None:
