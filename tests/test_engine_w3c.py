@@ -15,8 +15,6 @@ original's date): a written date is never changed.
 
 from __future__ import annotations
 
-import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,41 +22,16 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import ROOT
 from engine_sites import SITES
+from w3c import bench, feedvalidator
 
 ENGINES = ("jekyll", "hugo", "pelican", "zola", "eleventy")
 
 
-def _bench() -> ModuleType:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import validate_w3c
-    finally:
-        sys.path.pop(0)
-    return validate_w3c
-
-
-def _validator_source(into: Path) -> Path | None:
-    named = os.environ.get("FEEDSVC_FEEDVALIDATOR")
-    if named:
-        return Path(named)
-    bench = _bench()
-    return bench.extract(bench.MIRROR, into)  # type: ignore[no-any-return]
-
-
 @pytest.fixture(scope="module")
 def validator() -> Iterator[ModuleType]:
-    with tempfile.TemporaryDirectory() as temporary:
-        source = _validator_source(Path(temporary))
-        if source is None or not (source / "feedvalidator").is_dir():
-            pytest.skip("no W3C feedvalidator source: set FEEDSVC_FEEDVALIDATOR to its src folder")
-        pytest.importorskip("html5lib")
-        sys.path.insert(0, str(source))
-        try:
-            yield _bench()
-        finally:
-            sys.path.remove(str(source))
+    with feedvalidator() as module:
+        yield module
 
 
 @pytest.mark.server
@@ -86,7 +59,7 @@ def test_every_fixture_sites_feeds_have_no_w3c_error(validator: ModuleType) -> N
 
 
 def test_duplicate_updated_is_accepted_only_between_written_dates() -> None:
-    bench = _bench()
+    module = bench()
     url = "http://127.0.0.1:1/"
     body = (
         b'<feed xmlns="http://www.w3.org/2005/Atom">'
@@ -96,15 +69,15 @@ def test_duplicate_updated_is_accepted_only_between_written_dates() -> None:
         b"</entry></feed>"
     )
     same = datetime(2024, 5, 2, 7, tzinfo=UTC)
-    assert bench.duplicates_written(url, body, {"a/": same, "fr/a/": same})
+    assert module.duplicates_written(url, body, {"a/": same, "fr/a/": same})
     # one of them not written by its author (first seen): the duplicate still fails
-    assert not bench.duplicates_written(url, body, {"a/": same})
-    assert not bench.duplicates_written(url, body, {"a/": same, "fr/a/": datetime.now(UTC)})
+    assert not module.duplicates_written(url, body, {"a/": same})
+    assert not module.duplicates_written(url, body, {"a/": same, "fr/a/": datetime.now(UTC)})
 
 
 def test_pelican_translation_keeps_its_written_date() -> None:
     # Pelican, Writing content: a translation's Date is its own, as written
-    dates = _bench().written_dates(SITES / "pelican")
+    dates = bench().written_dates(SITES / "pelican")
     written = datetime(2024, 5, 2, 7, tzinfo=UTC)  # 08:00 in TIMEZONE Europe/Lisbon (WEST)
     assert dates["posts/2024/05/the-island-ferry/"] == written
     assert dates["fr/posts/2024/the-island-ferry/"] == written
