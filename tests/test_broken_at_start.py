@@ -24,6 +24,7 @@ import lxml.etree
 import pytest
 from click.testing import CliRunner
 from conftest import Server, start_server, stop_server
+from test_polling import start_ready
 
 from feedsvc.cli import main
 
@@ -175,7 +176,7 @@ def test_a_respawned_worker_never_marks_gone_an_article_whose_file_broke_while_i
     if cached:
         stop_server(start_server(articles, env=env, workers=2))
         assert Path(f"{state}.parsed").exists()
-    server = start_server(articles, env=env, workers=2)
+    server = start_ready(articles, env=env, workers=2)  # loaded: a warm start answers before
     try:
         before, _ = entries(server)
         path = articles / f"{SLUG}.md"
