@@ -7,7 +7,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from engine_sites import SITES
+from engine_sites import SITES, read_site
+from markupsafe import escape
 
 from feedsvc import create_app
 
@@ -154,3 +155,54 @@ def test_every_fixture_sites_feeds_carry_no_template_syntax(tmp_path: Path, engi
         text = client.get("/" + kind).get_data(as_text=True)
         assert not any(mark in text for mark in TEMPLATE_MARKS), (engine, kind)
         assert "{{<" not in text and "](@/" not in text and "{static}" not in text
+
+
+def _path(url: str) -> str:
+    assert url.startswith(BLOG), url
+    return "/" + url.removeprefix(BLOG)
+
+
+@pytest.mark.parametrize("engine", ["jekyll", "hugo", "pelican", "zola", "eleventy"])
+def test_with_pages_on_every_link_and_old_path_reaches_a_page_feedsvc_serves(
+    tmp_path: Path, engine: str
+) -> None:
+    """PAGES=on: feedsvc serves the posts' pages itself, at the engine's permalink paths.
+
+    Each entry links to the post's URL as the engine's permalink rule makes it (Jekyll
+    permalink, Hugo [permalinks], Pelican ARTICLE_URL, Zola paths, Eleventy permalink),
+    and that URL answers 200 with the post's page; each old path (Hugo and Zola aliases,
+    Jekyll redirect_from) answers 301 to that URL, never to a 404.
+    """
+    client = _client(tmp_path, engine, PAGES="on")
+    feed = feedparser.parse(client.get("/feed.atom").data)
+    assert feed.bozo == 0 and feed.entries
+    served = {}
+    for entry in feed.entries:
+        assert "/articles/" not in entry.link, entry.link  # the engine's permalink
+        page = client.get(_path(entry.link))
+        assert page.status_code == 200, entry.link
+        assert str(escape(entry.title)) in page.get_data(as_text=True)
+        assert f'<link rel="canonical" href="{entry.link}">' in page.get_data(as_text=True)
+        served[entry.link] = entry.title
+    # the index page links to the pages feedsvc serves
+    index = client.get("/").get_data(as_text=True)
+    assert all(f'href="{link}"' in index for link in served)
+    # the sitemap lists them (sitemaps.org: the pages that answer 200)
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    assert all(f"<loc>{link}</loc>" in sitemap for link in served)
+    assert "/articles/" not in sitemap
+    # a link without its trailing slash answers 301 to it, as a static host does
+    slashed = [link for link in served if link.endswith("/")]
+    response = client.get(_path(slashed[0]).rstrip("/"))
+    assert response.status_code == 301 and response.headers["Location"] == slashed[0]
+    olds = [
+        old
+        for article, _ in read_site(engine).values()
+        if not (article.draft or article.expires)
+        for old in article.old_paths
+    ]
+    assert bool(olds) == (engine in ("jekyll", "hugo", "zola"))  # the fixtures' aliases
+    for old in olds:
+        response = client.get("/" + old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"] in served, old

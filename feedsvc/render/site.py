@@ -7,7 +7,8 @@ emit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -78,8 +79,42 @@ class Site:
         return self.url(article_path(slug))
 
     def entry_url(self, article: Article) -> str:
-        """Return where a feed entry links: the post on the blog, else our permalink page."""
-        return self.url(article.link) if article.link else self.permalink(article.slug)
+        """Return where a feed entry links: the post's path on the blog, else our page.
+
+        With PAGES on, feedsvc answers the post's path on the blog itself (its page),
+        unless the path is one of feedsvc's own routes: then the entry links to
+        /articles/SLUG.
+        """
+        if article.link and not (self.pages and owned(article.link)):
+            return self.url(article.link)
+        return self.permalink(article.slug)
+
+
+# The paths feedsvc's own routes answer: a post's path on the blog never takes one.
+_OWNED = re.compile(
+    r"^(?:$|(?:articles|tags|authors|archive|page|static)/|feed\.|sitemap|feeds\.opml$|favicon\.ico$)"
+)
+
+
+def served_paths(site: Site, articles: Iterable[Article]) -> dict[str, Article]:
+    """Return the posts' paths on the blog that feedsvc answers with their pages (PAGES on)."""
+    if not site.pages:
+        return {}
+    found: dict[str, Article] = {}
+    for article in articles:
+        if article.link and not owned(article.link):
+            found.setdefault(article.link, article)
+    return found
+
+
+def path_key(path: str) -> str:
+    """Return a requested PATH (decoded) as posts' links and old paths are written: %-quoted."""
+    return quote(path, safe="/:@!$&'()*+,;=%~")
+
+
+def owned(path: str) -> bool:
+    """Say whether PATH (relative to the site's root) is one of feedsvc's own routes."""
+    return _OWNED.match(path.lstrip("/")) is not None
 
 
 def serves_pages(config: Mapping[str, Any]) -> bool:
