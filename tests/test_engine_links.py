@@ -206,3 +206,23 @@ def test_with_pages_on_every_link_and_old_path_reaches_a_page_feedsvc_serves(
         response = client.get("/" + old)
         assert response.status_code == 301, old
         assert response.headers["Location"] in served, old
+
+
+def test_permalink_with_pages_on_is_served_at_its_own_rule(tmp_path: Path) -> None:
+    """ENGINE=none, PERMALINK and PAGES on (the default there): the entry's URL is a page."""
+    site = tmp_path / "plain"
+    site.mkdir()
+    (site / "harbour.md").write_text("---\ntitle: Harbour\ndate: 2024-03-05 10:00\n---\nBody.\n")
+    client = create_app(
+        {
+            "ARTICLES": str(site),
+            "STATE": str(tmp_path / "s.db"),
+            "BASE_URL": BLOG,
+            "ENGINE": "none",
+            "PERMALINK": "{year}/{month}/{day}/{slug}/",
+        }
+    ).test_client()
+    entry = feedparser.parse(client.get("/feed.atom").data).entries[0]
+    assert entry.link == BLOG + "2024/03/05/harbour/"
+    assert client.get("/2024/03/05/harbour/").status_code == 200
+    assert client.get("/articles/harbour").status_code == 200
