@@ -38,6 +38,10 @@ def _expand(body: str) -> tuple[str, list[str], int]:
             '{{< tweet user="SanDiegoZoo" id="1453110110599868418" >}}',
             "/SanDiegoZoo/status/1453110110599868418",
         ),
+        (  # Hugo docs, shortcodes/x: the x shortcode embeds the post x.com/USER/status/ID
+            '{{< x user="SanDiegoZoo" id="1453110110599868418" >}}',
+            '<a href="https://x.com/SanDiegoZoo/status/1453110110599868418">',
+        ),
         (
             '{{< figure src="elephant.jpg" caption="An elephant" >}}',
             "<figcaption>An elephant</figcaption>",

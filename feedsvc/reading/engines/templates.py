@@ -4,7 +4,7 @@ Jekyll's Liquid (``{% tag %}``, ``{{ value }}``) and Hugo's shortcodes
 (``{{< name >}}``, ``{{% name %}}``) are the engine's to expand. Links the
 engine resolves (Jekyll ``post_url``, ``link``, ``relative_url``,
 ``absolute_url``; Hugo ``ref``, ``relref``) become the target's URL; common
-embeds (youtube, vimeo, gist, tweet, figure, highlight) become a link, a figure
+embeds (youtube, vimeo, gist, x and tweet, figure, highlight) become a link, a figure
 or a code block; ``{% raw %}`` keeps its text; ``{% comment %}`` goes. Any other
 tag is removed, keeping what a paired tag encloses, with a warning naming the
 file and line.
@@ -76,7 +76,7 @@ def _embed(name: str, args: list[str], named: dict[str, str]) -> str | None:
         path = f"{user}/{gist}" if gist else user
         if path and _SAFE_TOKEN.match(path):
             return _link(f"https://gist.github.com/{path}", f"Gist {path}")
-    if name == "tweet":
+    if name in ("tweet", "x"):  # Hugo: x (since v0.141.0) is what tweet was
         user = named.get("user", "")
         tweet = named.get("id") or (args[-1] if args else "")
         if tweet.isdigit():
