@@ -88,3 +88,43 @@ def test_authors_written_as_markdown_links_are_their_names() -> None:
 
     meta = {"author": "[Ines Marr](https://ines.example)", "authors": ["[Tomas](/t/)", "Lee"]}
     assert authors_unlinked(meta) == {"author": "Ines Marr", "authors": ["Tomas", "Lee"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "url", "baseurl", "expected"),
+    [
+        # Jekyll filters (Liquid filters: relative_url prepends baseurl; absolute_url
+        # prepends url and baseurl), each input given its leading slash.
+        ('{{ "/assets/pier.png" | absolute_url }}', "https://harbour.example.org", "",
+         "https://harbour.example.org/assets/pier.png"),
+        ('{{ "assets/pier.png" | absolute_url }}', "https://harbour.example.org/", "/blog",
+         "https://harbour.example.org/blog/assets/pier.png"),
+        ("{{ '/feed.xml' | absolute_url }}", "https://harbour.example.org", "blog/",
+         "https://harbour.example.org/blog/feed.xml"),
+        # absolute_url without url in _config.yml is relative_url
+        ('{{ "/assets/pier.png" | absolute_url }}', "", "/blog", "/blog/assets/pier.png"),
+        # an absolute URL is left as it is
+        ('{{ "https://other.example/x.png" | absolute_url }}', "https://harbour.example.org",
+         "/blog", "https://other.example/x.png"),
+        ('{{ "assets/pier.png" | relative_url }}', "https://harbour.example.org", "blog",
+         "/blog/assets/pier.png"),
+        ('{{ "assets/pier.png" | relative_url }}', "", "", "/assets/pier.png"),
+    ],
+)  # fmt: skip
+def test_jekyll_url_filters(body: str, url: str, baseurl: str, expected: str) -> None:
+    out, problems, removed = expand("p.md", body, 1, lambda ref: None, baseurl, url)
+    assert (out, problems, removed) == (expected, [], 0)
+
+
+def test_absolute_url_in_a_jekyll_post_is_the_sites_url(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Jekyll: absolute_url takes _config.yml's url and baseurl, read from the site."""
+    from engine_sites import read_folder, rendered
+
+    site = tmp_path / "blog"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text('url: "https://harbour.example.org"\nbaseurl: /notes\n')
+    (site / "_posts" / "2024-01-02-pier.md").write_text(
+        '---\ntitle: Pier\n---\n![map]({{ "/assets/pier.png" | absolute_url }})\n'
+    )
+    article, text = read_folder(site)["_posts/2024-01-02-pier.md"]
+    assert 'src="https://harbour.example.org/notes/assets/pier.png"' in rendered(article, text)[0]

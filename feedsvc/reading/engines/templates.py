@@ -91,8 +91,23 @@ def _embed(name: str, args: list[str], named: dict[str, str]) -> str | None:
     return None
 
 
+def site_url(filter_name: str, value: str, baseurl: str, url: str) -> str:
+    """Return VALUE through Jekyll's URL filter (Liquid filters, url_filters.rb).
+
+    relative_url: baseurl, then VALUE, each given a leading slash; absolute_url: the
+    site's url before that, or relative_url when _config.yml has no url. A URL with a
+    scheme is left as it is.
+    """
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value):
+        return value
+    relative = "".join("/" + part.strip("/") for part in (baseurl, value) if part.strip("/"))
+    relative += "/" if value.endswith("/") and value.strip("/") else ""
+    relative = relative or "/"
+    return url.rstrip("/") + relative if filter_name == "absolute_url" and url else relative
+
+
 def expand(
-    path: str, body: str, first_line: int, lookup: Lookup, baseurl: str = ""
+    path: str, body: str, first_line: int, lookup: Lookup, baseurl: str = "", url: str = ""
 ) -> tuple[str, list[Problem], int]:
     """Return BODY with its template syntax expanded, the warnings, and how many tags went."""
     problems: list[Problem] = []
@@ -126,7 +141,7 @@ def expand(
         if output is not None:
             filtered = _URL_FILTER.match(text)
             if filtered:
-                return baseurl.rstrip("/") + filtered.group(1)
+                return site_url(filtered.group(2), filtered.group(1), baseurl, url)
         elif name.startswith("/"):
             return ""  # the closing tag of a paired shortcode: its content stays
         else:
