@@ -205,3 +205,59 @@ def test_a_configuration_folder_is_recognised_with_its_section_files(tmp_path: P
     assert (blog.engine, blog.source) == ("hugo", "config/_default/hugo.toml")
     article, _ = read_folder(tmp_path)["content/posts/first.md"]
     assert article.link == "2024/first/"
+
+
+def _url_site(tmp_path: Path, config: str, name: str, url: str) -> str:
+    (tmp_path / "hugo.toml").write_text(
+        'baseURL = "https://blog.example.org/"\n'
+        + config
+        + '[permalinks]\nposts = "/:year/:slug/"\n'
+    )
+    posts = tmp_path / "content" / "posts"
+    posts.mkdir(parents=True)
+    (posts / name).write_text(
+        f'+++\ntitle = "Knots"\nslug = "other"\ndate = 2024-05-06\nurl = "{url}"\n+++\nBody.\n'
+    )
+    return read_folder(tmp_path)[f"content/posts/{name}"][0].link
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # URL management > url: overrides the entire path (permalinks and slug too);
+        # without a file extension the URL is the folder, with its trailing slash
+        ("/articles/my-first-article", "articles/my-first-article/"),
+        ("/articles/my-first-article/", "articles/my-first-article/"),
+        # ... with a file extension it is that file
+        ("/articles/my-first-article.html", "articles/my-first-article.html"),
+        # in a monolingual site, with or without a leading slash, relative to baseURL
+        ("about", "about/"),
+    ],
+)
+def test_url_front_matter_overrides_the_whole_path(
+    tmp_path: Path, url: str, expected: str
+) -> None:
+    assert _url_site(tmp_path, "", "knots.md", url) == expected
+
+
+MULTILINGUAL = (
+    'defaultContentLanguage = "en"\n[languages.en]\nweight = 1\n[languages.fr]\nweight = 2\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "expected"),
+    [
+        # URL management > url, in a multilingual site: a url with a leading slash is
+        # relative to baseURL; without one, to baseURL plus the language prefix
+        ("knots.fr.md", "/noeuds", "noeuds/"),
+        ("knots.fr.md", "noeuds", "fr/noeuds/"),
+        # the default language has no prefix (defaultContentLanguageInSubdir is false)
+        ("knots.md", "knots", "knots/"),
+        ("knots.md", "/knots", "knots/"),
+    ],
+)
+def test_url_front_matter_in_a_multilingual_site(
+    tmp_path: Path, name: str, url: str, expected: str
+) -> None:
+    assert _url_site(tmp_path, MULTILINGUAL, name, url) == expected
