@@ -16,6 +16,7 @@ from engine_sites import (
     Table,
     assert_table,
     check,
+    check_folder,
     feed_entries,
     read_folder,
     read_site,
@@ -261,3 +262,23 @@ def test_url_front_matter_in_a_multilingual_site(
     tmp_path: Path, name: str, url: str, expected: str
 ) -> None:
     assert _url_site(tmp_path, MULTILINGUAL, name, url) == expected
+
+
+def test_recognised_from_hugo_yaml_with_its_settings(tmp_path: Path) -> None:
+    # Configuration: the site's configuration file is hugo.toml, hugo.yaml or hugo.json;
+    # its timeZone and [permalinks] apply to the posts as from hugo.toml
+    (tmp_path / "hugo.yaml").write_text(
+        "baseURL: https://blog.example.org/\ntimeZone: Europe/Paris\n"
+        "params:\n  mainSections: [posts]\npermalinks:\n  posts: /:year/:month/:slug/\n"
+    )
+    posts = tmp_path / "content" / "posts"
+    posts.mkdir(parents=True)
+    (posts / "first.md").write_text("---\ntitle: First\ndate: 2024-05-06T09:30:00\n---\nBody.\n")
+    blog = detect.detect(tmp_path)
+    assert blog is not None and (blog.engine, blog.source) == ("hugo", "hugo.yaml")
+    article, _ = read_folder(tmp_path)["content/posts/first.md"]
+    assert article.link == "2024/05/first/"
+    assert article.published is not None
+    assert article.published.isoformat() == "2024-05-06T07:30:00+00:00"  # 09:30 in timeZone
+    lines = check_folder(tmp_path, tmp_path / "state")
+    assert "engine: hugo (recognised from hugo.yaml)" in lines
