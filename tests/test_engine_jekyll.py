@@ -233,3 +233,21 @@ def test_template_syntax_in_front_matter_is_never_shown_raw(tmp_path: Path) -> N
     assert article.summary == "About boats"
     lines = check_folder(tmp_path, tmp_path / "check")
     assert any("2024-02-02-weekly.md:2: warning: template tag" in line for line in lines), lines
+
+
+def test_check_counts_the_keys_not_understood_by_key(tmp_path: Path) -> None:
+    # Issue 13, `check`'s migration summary: keys not understood, counted by key, in the
+    # posts only. layout is presentation (Front Matter: predefined global variables),
+    # last_modified_at is jekyll-last-modified-at's, categories is Jekyll's: understood.
+    site = tmp_path / "blog"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: Blog\n")
+    (site / "_posts" / "2024-01-02-one.md").write_text(
+        "---\ntitle: One\nlayout: post\nmood: calm\nsoundtrack: Sea\n---\nBody.\n"
+    )
+    (site / "_posts" / "2024-01-03-two.md").write_text(
+        "---\ntitle: Two\nmood: calm\ncategories: [sea]\nlast_modified_at: 2024-01-04\n---\nB.\n"
+    )
+    (site / "about.md").write_text("---\ntitle: About\nmood: page\n---\nA page.\n")
+    lines = check_folder(site, tmp_path)
+    assert "keys not understood: 3 (mood 2, soundtrack 1)" in lines
