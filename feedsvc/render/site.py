@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -38,11 +38,13 @@ class Site:
     document_cache_bytes: int = 16 * 1024 * 1024
     websub_hubs: tuple[str, ...] = ()
     pages: bool = True  # PAGES: feedsvc serves a page per article (else a blog engine does)
+    feed_zone: tzinfo | None = None  # a blog engine's configured zone: feeds show its offset
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Site:
         """Return the Site that CONFIG describes."""
         base = normalise_base_url(config["BASE_URL"])
+        blog = detect.from_config(config) if "ENGINE" in config else None
         return cls(
             base_url=base,
             title=config["TITLE"],
@@ -59,7 +61,8 @@ class Site:
             logo=config["LOGO"] and _join(base, config["LOGO"]),
             document_cache_bytes=config["DOCUMENT_CACHE_BYTES"],
             websub_hubs=hub_list(config.get("WEBSUB_HUBS", "")),
-            pages=serves_pages(config),
+            pages=serves_pages(config, blog is None),
+            feed_zone=blog.zone if blog else None,
         )
 
     @property
@@ -74,6 +77,11 @@ class Site:
     def url(self, path: str = "") -> str:
         """Return the absolute URL of PATH, relative to the site's root."""
         return self.base_url + path.lstrip("/")
+
+    def shown(self, when: datetime) -> datetime:
+        """Return WHEN as feeds show it: in the blog's zone, when its configuration names one
+        (jekyll-feed, Hugo and Pelican write dates in the site's zone); else in UTC."""
+        return when.astimezone(self.feed_zone) if self.feed_zone is not None else when
 
     def permalink(self, slug: str) -> str:
         return self.url(article_path(slug))
@@ -117,12 +125,10 @@ def owned(path: str) -> bool:
     return _OWNED.match(path.lstrip("/")) is not None
 
 
-def serves_pages(config: Mapping[str, Any]) -> bool:
+def serves_pages(config: Mapping[str, Any], own_layout: bool) -> bool:
     """Return PAGES: `on`, `off`, or `auto` (on unless a blog engine serves its pages)."""
     value = str(config.get("PAGES", "auto")).lower()
-    if value in ("on", "off"):
-        return value == "on"
-    return detect.from_config(config) is None if "ENGINE" in config else True
+    return value == "on" if value in ("on", "off") else own_layout
 
 
 def _join(base: str, url: str) -> str:
