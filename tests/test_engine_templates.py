@@ -128,3 +128,28 @@ def test_absolute_url_in_a_jekyll_post_is_the_sites_url(tmp_path) -> None:  # ty
     )
     article, text = read_folder(site)["_posts/2024-01-02-pier.md"]
     assert 'src="https://harbour.example.org/notes/assets/pier.png"' in rendered(article, text)[0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Hugo docs, shortcodes/comment: Hugo ignores the text within these comments
+        "Kept.\n{{% comment %}} rewrite the paragraph below {{% /comment %}}\nAlso kept.",
+        "Kept.\n{{< comment >}}\nrewrite the paragraph below\n{{< /comment >}}\nAlso kept.",
+    ],
+)
+def test_hugo_comment_shortcode_drops_its_text(body: str) -> None:
+    out, problems, removed = _expand(body)
+    assert "rewrite" not in out and "comment" not in out
+    assert out.split() == ["Kept.", "Also", "kept."]
+    assert (problems, removed) == ([], 0)
+
+
+def test_hugo_escaped_shortcodes_are_shown_as_written() -> None:
+    # Hugo docs, content-management/shortcodes (escaping): {{</* name */>}} is shown as
+    # the text {{< name >}}, never called; the same for {{%/* name */%}}
+    out, problems, removed = _expand(
+        '{{</* x user="SanDiegoZoo" id="1" */>}} and {{%/* notice tip */%}}'
+    )
+    assert out == '{{< x user="SanDiegoZoo" id="1" >}} and {{% notice tip %}}'
+    assert (problems, removed) == ([], 0)

@@ -4,10 +4,11 @@ Jekyll's Liquid (``{% tag %}``, ``{{ value }}``) and Hugo's shortcodes
 (``{{< name >}}``, ``{{% name %}}``) are the engine's to expand. Links the
 engine resolves (Jekyll ``post_url``, ``link``, ``relative_url``,
 ``absolute_url``; Hugo ``ref``, ``relref``) become the target's URL; common
-embeds (youtube, vimeo, gist, x and tweet, figure, highlight) become a link, a figure
-or a code block; ``{% raw %}`` keeps its text; ``{% comment %}`` goes. Any other
-tag is removed, keeping what a paired tag encloses, with a warning naming the
-file and line.
+embeds (youtube, vimeo, gist, x and tweet, figure, highlight) become a link, a
+figure or a code block; ``{% raw %}`` keeps its text, and so does a Hugo
+shortcode escaped as ``{{</* name */>}}``; ``{% comment %}`` and Hugo's
+``comment`` shortcode go with their text. Any other tag is removed, keeping
+what a paired tag encloses, with a warning naming the file and line.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from ...errors import Problem, warning
 
 Lookup = Callable[[str], str | None]  # a reference to another post -> its URL path, or None
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
-_COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.DOTALL)
+_COMMENT = re.compile(
+    r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}"  # Liquid
+    r"|\{\{[<%]\s*comment\s*[>%]\}\}.*?\{\{[<%]\s*/comment\s*[>%]\}\}",  # Hugo's comment
+    re.DOTALL,
+)
+# Hugo's escaped shortcodes, {{</* name */>}} and {{%/* name */%}}: shown as written.
+_ESCAPED = re.compile(r"\{\{([<%])/\*(.*?)\*/([>%])\}\}", re.DOTALL)
 _HIGHLIGHT = re.compile(
     r"(?:\{%-?\s*highlight\s+([\w+#.-]+)[^%]*%\}|\{\{[<%]\s*highlight\s+([\w+#.-]+)[^>%]*[>%]\}\})"
     r"\n?(.*?)\n?(?:\{%-?\s*endhighlight\s*-?%\}|\{\{[<%]\s*/highlight\s*[>%]\}\})",
@@ -120,6 +127,7 @@ def expand(
     def line_of(position: int, text: str) -> int:
         return first_line + text.count("\n", 0, position)
 
+    body = _ESCAPED.sub(lambda m: keep("{{" + "".join(m.groups()) + "}}"), body)
     body = _RAW.sub(lambda m: keep(m.group(1)), body)
     body = _COMMENT.sub("", body)
     body = _HIGHLIGHT.sub(
