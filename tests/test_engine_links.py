@@ -226,3 +226,26 @@ def test_permalink_with_pages_on_is_served_at_its_own_rule(tmp_path: Path) -> No
     assert entry.link == BLOG + "2024/03/05/harbour/"
     assert client.get("/2024/03/05/harbour/").status_code == 200
     assert client.get("/articles/harbour").status_code == 200
+
+
+def test_with_pages_on_a_post_path_feedsvc_owns_links_to_its_own_page(tmp_path: Path) -> None:
+    """Jekyll permalink `/tags/harbour/` is one of feedsvc's own routes (a tag page):
+    with PAGES on the entry links to /articles/SLUG, which answers 200."""
+    site = tmp_path / "blog"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: Blog\n")
+    (site / "_posts" / "2024-01-02-harbour.md").write_text(
+        "---\ntitle: Harbour\npermalink: /tags/harbour/\n---\nBody.\n"
+    )
+    client = create_app(
+        {"ARTICLES": str(site), "STATE": str(tmp_path / "s.db"), "BASE_URL": BLOG, "PAGES": "on"}
+    ).test_client()
+    entry = feedparser.parse(client.get("/feed.atom").data).entries[0]
+    assert entry.link == BLOG + "articles/harbour"
+    assert client.get("/articles/harbour").status_code == 200
+    # with PAGES off the blog serves it: the entry links to the blog's page
+    client = create_app(
+        {"ARTICLES": str(site), "STATE": str(tmp_path / "s.db"), "BASE_URL": BLOG}
+    ).test_client()
+    entry = feedparser.parse(client.get("/feed.atom").data).entries[0]
+    assert entry.link == BLOG + "tags/harbour/"
