@@ -249,3 +249,44 @@ def test_with_pages_on_a_post_path_feedsvc_owns_links_to_its_own_page(tmp_path: 
     ).test_client()
     entry = feedparser.parse(client.get("/feed.atom").data).entries[0]
     assert entry.link == BLOG + "tags/harbour/"
+
+
+@pytest.mark.server
+def test_a_real_server_with_pages_on_answers_every_entry_link_and_old_path(
+    tmp_path: Path,
+) -> None:
+    """`feedsvc serve` (granian, its fast path) with PAGES=on on the Hugo fixture site:
+    every entry link (URL management: [permalinks], translations under /fr/) answers 200
+    and every alias (URL management: aliases) 301 to one of them."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from conftest import start_server, stop_server
+
+    site = tmp_path / "hugo"
+    shutil.copytree(SITES / "hugo", site)
+    server = start_server(site, env={"FEEDSVC_PAGES": "on", "FEEDSVC_BASE_URL": BLOG}, workers=1)
+    where = urlsplit(server.url)
+
+    def get(path: str) -> http.client.HTTPResponse:
+        connection = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return response
+
+    try:
+        connection = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+        connection.request("GET", "/feed.atom")
+        feed = feedparser.parse(connection.getresponse().read())
+        connection.close()
+        links = {entry.link for entry in feed.entries}
+        assert len(links) == 3
+        for link in links:
+            assert get(_path(link)).status == 200, link
+        for old in ("/old/tides/", "/posts/tides-april/"):
+            response = get(old)
+            assert response.status == 301 and response.getheader("Location") in links, old
+    finally:
+        stop_server(server)
