@@ -153,3 +153,15 @@ def test_hugo_escaped_shortcodes_are_shown_as_written() -> None:
     )
     assert out == '{{< x user="SanDiegoZoo" id="1" >}} and {{% notice tip %}}'
     assert (problems, removed) == ([], 0)
+
+
+def test_a_warning_names_the_tags_line_after_comments_raw_and_highlight_blocks() -> None:
+    # Bad input names its file and line (BRIEF): blocks expanded before a tag (Liquid
+    # comment, highlight, raw) must not move the line a later tag's warning names
+    body = (
+        "Line\n{% comment %}\nA\nB\n{% endcomment %}\n{% highlight py %}\nx = 1\ny = 2\n"
+        "{% endhighlight %}\n{% raw %}\n{{ a }}\n{% endraw %}\n{% foo %}\n"
+    )
+    out, problems, removed = _expand(body)  # the body starts on line 10
+    assert problems == ["22: template tag '{% foo %}' removed: foo"]
+    assert out == "Line\n\n```py\nx = 1\ny = 2\n```\n\n{{ a }}\n\n\n"

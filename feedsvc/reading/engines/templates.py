@@ -120,18 +120,18 @@ def expand(
     problems: list[Problem] = []
     kept: list[str] = []
 
-    def keep(text: str) -> str:  # a placeholder no later step rewrites
-        kept.append(text)
-        return f"\x00{len(kept) - 1}\x00"
+    def keep(text: str, span: str = "") -> str:  # a placeholder no later step rewrites,
+        kept.append(text)  # with SPAN's line breaks: later tags' warnings name their line
+        return f"\x00{len(kept) - 1}" + "\n" * span.count("\n") + "\x00"
 
     def line_of(position: int, text: str) -> int:
         return first_line + text.count("\n", 0, position)
 
-    body = _ESCAPED.sub(lambda m: keep("{{" + "".join(m.groups()) + "}}"), body)
-    body = _RAW.sub(lambda m: keep(m.group(1)), body)
-    body = _COMMENT.sub("", body)
+    body = _ESCAPED.sub(lambda m: keep("{{" + "".join(m.groups()) + "}}", m.group(0)), body)
+    body = _RAW.sub(lambda m: keep(m.group(1), m.group(0)), body)
+    body = _COMMENT.sub(lambda m: keep("", m.group(0)), body)
     body = _HIGHLIGHT.sub(
-        lambda m: f"```{m.group(1) or m.group(2)}\n{keep(m.group(3))}\n```", body
+        lambda m: keep(f"```{m.group(1) or m.group(2)}\n{m.group(3)}\n```", m.group(0)), body
     )
     removed = 0
 
@@ -185,5 +185,5 @@ def expand(
         return f"](/{found if found is not None else ''}{match.group(2) or ''})"
 
     body = _ZOLA_LINK.sub(zola_link, body)
-    body = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], body)
+    body = re.sub(r"\x00(\d+)\n*\x00", lambda m: kept[int(m.group(1))], body)
     return body, problems, removed
