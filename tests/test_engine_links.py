@@ -290,3 +290,32 @@ def test_a_real_server_with_pages_on_answers_every_entry_link_and_old_path(
             assert response.status == 301 and response.getheader("Location") in links, old
     finally:
         stop_server(server)
+
+
+def test_build_with_pages_on_writes_each_post_where_a_static_server_finds_it(
+    tmp_path: Path,
+) -> None:
+    """`feedsvc build`, PAGES=on: each post's page is written at its path on the blog
+    (Jekyll Permalinks: /:year/:title/), decoded as a static server looks it up: a title
+    `été` is the folder `été`, its URL /2024/%C3%A9t%C3%A9/."""
+    from click.testing import CliRunner
+
+    from feedsvc.cli import main
+
+    site = tmp_path / "blog"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("permalink: /:year/:title/\n")
+    (site / "_posts" / "2024-01-02-été.md").write_text("---\ntitle: Summer\n---\nBody.\n")
+    (site / "_posts" / "2024-01-03-pier.md").write_text("---\ntitle: Pier\n---\nBody.\n")
+    out = tmp_path / "out"
+    env = {
+        "FEEDSVC_STATE": str(tmp_path / "s.db"),
+        "FEEDSVC_BASE_URL": BLOG,
+        "FEEDSVC_PAGES": "on",
+    }
+    result = CliRunner().invoke(main, ["build", str(out), "--articles", str(site), "-q"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Summer" in (out / "2024" / "été" / "index.html").read_text()
+    assert "Pier" in (out / "2024" / "pier" / "index.html").read_text()
+    assert not any("%" in p.name for p in out.rglob("*"))
+    assert BLOG + "2024/%C3%A9t%C3%A9/" in (out / "feed.atom").read_text()
