@@ -20,6 +20,7 @@ import os
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import click
 
@@ -33,7 +34,16 @@ MANIFEST = ".feedsvc-build"
 
 
 def file_for(path: str) -> str:
-    """Return the file, relative to the output folder, that serves PATH."""
+    """Return the file, relative to the output folder, that serves PATH.
+
+    A blog's path is %-quoted in URLs (``2024/%C3%A9t%C3%A9/``); static servers decode
+    it, so its file is named decoded (``2024/été/index.html``), unless decoding would
+    make a part of it that is no file name (``..``, an empty one, a NUL byte).
+    """
+    decoded = unquote(path)
+    parts = decoded.rstrip("/").split("/")
+    if "\x00" not in decoded and all(p not in ("", ".", "..") for p in parts):
+        path = decoded
     if path == "" or path.endswith("/"):
         return path + "index.html"
     if path.startswith("articles/"):

@@ -20,10 +20,18 @@ from .catalog.catalog import Catalog
 from .errors import warning
 from .reading import survey
 from .reading.dates import name_date
+from .reading.engines import PAGE
+from .reading.engines.reader import own_role
 from .render import inspection
 from .render.site import Site
 from .store.db import StateStore, StoreBound
 from .store.records import is_provisional
+
+PAPER = (
+    "published before README, LICENSE and robots.txt were told apart from articles: it "
+    "stays an article, as every published article does; to retire it, delete it (it then "
+    "answers 410) or name it in IGNORE"
+)
 
 
 def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
@@ -46,6 +54,8 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     for article in snapshot.articles + snapshot.unpublished:
         if article.draft:
             continue
+        if catalog.folder.defaults.blog is None and own_role(article.path, ()) == PAGE:
+            problems.append(warning(article.path, PAPER))
         if not article.date_pinned and article.published != name_date(article.path, site.zone):
             problems.append(
                 warning(
@@ -85,7 +95,7 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     skipped = survey.skipped_by_extension(config["ARTICLES"], blog)
     if skipped:
         click.echo(f"skipped for their extension: {survey.describe(skipped)}")
-    not_articles = survey.roles(root, blog, catalog.folder.defaults.ignore)
+    not_articles = survey.roles(root, blog, catalog.folder.defaults.ignore, catalog.folder.files)
     if blog is not None or not_articles:
         click.echo(f"skipped for their role: {survey.describe(not_articles)}")
     if blog is not None:

@@ -55,7 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
         "auto",
         "`on`, `off` or `auto`: whether feedsvc serves a page per article. `auto` is on with "
         "feedsvc's own layout and off when a blog engine's site serves its own pages; then "
-        "entries link to the blog's page and /articles/SLUG answers 301 to it.",
+        "entries link to the blog's page and /articles/SLUG answers 301 to it. With `on` on "
+        "a blog engine's site, feedsvc answers each post's URL on the blog with its page.",
     ),
     Setting(
         "PERMALINK",

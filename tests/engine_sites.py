@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -82,23 +82,24 @@ BASE = "https://blog.example.org/"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def _iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when is not None else None
+def _iso(when: datetime | None, zone: tzinfo = UTC) -> str | None:
+    return when.astimezone(zone).isoformat() if when is not None else None
 
 
-def fields(article: Article, text: Text) -> dict[str, object]:
-    """Return every field the expected tables name, as the feed entry shows it."""
+def fields(article: Article, text: Text, zone: tzinfo = UTC) -> dict[str, object]:
+    """Return every field the expected tables name, as the feed entry shows it (dates in
+    ZONE, the site's: jekyll-feed, Hugo and Pelican show dates in the site's zone)."""
     return {
         "title": article.title,
-        "published": _iso(article.published),
-        "updated": _iso(article.updated),
+        "published": _iso(article.published, zone),
+        "updated": _iso(article.updated, zone),
         "slug": article.slug,
         "link": article.link,
         "summary": rendered(article, text)[1],
         "tags": [t.name for t in article.tags],
         "authors": [a.name for a in article.authors],
         "draft": article.draft,
-        "expires": _iso(article.expires),
+        "expires": _iso(article.expires, zone),
         "old_paths": article.old_paths,
         "lang": article.lang,
     }
@@ -128,19 +129,22 @@ def feed_entries(engine: str, tmp_path: Path) -> dict[str, dict[str, object]]:
 
 
 def assert_table(
-    posts: dict[str, tuple[Article, Text]], expected: Table, entries: dict[str, dict[str, object]]
+    posts: dict[str, tuple[Article, Text]],
+    expected: Table,
+    entries: dict[str, dict[str, object]],
+    zone: tzinfo = UTC,
 ) -> None:
     """Check every post x every field against EXPECTED, and the feed entry of each post in it.
 
     A post is in the feed unless it is a draft or has expired; its entry shows the
-    published and updated dates with their offset as written in the table (updated is
-    the published date when the post has none).
+    published and updated dates with their offset as written in the table, in ZONE, the
+    site's (updated is the published date when the post has none).
     """
     assert sorted(posts) == sorted(expected)
     wrong = []
     for path, table in expected.items():
         assert tuple(table) == FIELDS, f"{path}: the table names {tuple(table)}"
-        actual = fields(*posts[path])
+        actual = fields(*posts[path], zone)
         for name, (value, rule) in table.items():
             if actual[name] != value:
                 wrong.append(f"{path} {name}: {actual[name]!r}, expected {value!r} ({rule})")

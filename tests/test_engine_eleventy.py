@@ -13,7 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_sites import SITES, Table, assert_table, check, feed_entries, read_site, rendered
+from engine_sites import (
+    SITES,
+    Table,
+    assert_table,
+    check,
+    check_folder,
+    feed_entries,
+    read_folder,
+    read_site,
+    rendered,
+)
 
 from feedsvc.reading.engines import detect
 
@@ -121,3 +131,23 @@ def test_check_summary(tmp_path: Path) -> None:
     assert "engine: eleventy (recognised from eleventy.config.js)" in lines
     assert "skipped for their role: 3 (pages 3)" in lines  # README, about, blog/index
     assert lines[-1].startswith("4 articles read, 3 published, 1 unpublished")
+
+
+def test_recognised_from_dot_eleventy_js_which_is_never_run(tmp_path: Path) -> None:
+    # Configuration (11ty.dev/docs/config/, Default filenames): .eleventy.js is one of
+    # the configuration files Eleventy looks for; feedsvc reads none of its JavaScript,
+    # so Eleventy's defaults apply (the input folder is the site's root)
+    (tmp_path / ".eleventy.js").write_text(
+        'module.exports = function (eleventyConfig) {\n  require("fs").writeFileSync("ran", "");\n'
+        '  return { dir: { input: "src" } };\n};\n'
+    )
+    (tmp_path / "blog").mkdir()
+    (tmp_path / "blog" / "2024-05-06-first.md").write_text("---\ntitle: First\n---\nBody.\n")
+    blog = detect.detect(tmp_path)
+    assert blog is not None
+    assert (blog.engine, blog.source, blog.settings) == ("eleventy", ".eleventy.js", {})
+    article, _ = read_folder(tmp_path)["blog/2024-05-06-first.md"]
+    assert article.link == "blog/first/"  # Permalinks: the path, fileSlug without the date
+    lines = check_folder(tmp_path, tmp_path)
+    assert "engine: eleventy (recognised from .eleventy.js)" in lines
+    assert not (tmp_path / "ran").exists()

@@ -9,6 +9,7 @@ Configuration (timeZone, mainSections, defaultContentLanguage).
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from engine_sites import (
@@ -16,6 +17,7 @@ from engine_sites import (
     Table,
     assert_table,
     check,
+    check_folder,
     feed_entries,
     read_folder,
     read_site,
@@ -60,8 +62,8 @@ EXPECTED: Table = {
     "content/posts/tide-tables.md": {
         "title": ("Tide Tables for April", "Front matter: title"),
         # Configuration: timeZone America/New_York; 06:30 EDT is -04:00
-        "published": ("2024-04-01T10:30:00+00:00", "Front matter: date, in timeZone"),
-        "updated": ("2024-04-03T16:00:00+00:00", "Front matter: lastmod (12:00 -04:00)"),
+        "published": ("2024-04-01T06:30:00-04:00", "Front matter: date, in timeZone"),
+        "updated": ("2024-04-03T12:00:00-04:00", "Front matter: lastmod (12:00 -04:00)"),
         "slug": ("tide-tables", "URL management: :slug falls back to the file name"),
         "link": (
             "2024/04/tide-tables/",
@@ -80,7 +82,7 @@ EXPECTED: Table = {
     },
     "content/posts/tide-tables.fr.md": {
         "title": ("Les marées d'avril", "Front matter: title"),
-        "published": ("2024-04-01T10:30:00+00:00", "Front matter: date, in timeZone (-04:00)"),
+        "published": ("2024-04-01T06:30:00-04:00", "Front matter: date, in timeZone (-04:00)"),
         "updated": (None, "Front matter: no lastmod (Hugo falls back to date: the same)"),
         "slug": (
             "tide-tables-fr",
@@ -100,7 +102,7 @@ EXPECTED: Table = {
     },
     "content/posts/harbour-walk/index.md": {
         "title": ("A walk round the harbour", "Front matter: title"),
-        "published": ("2024-05-11T07:00:00+00:00", "Front matter: publishDate (08:00 +01:00)"),
+        "published": ("2024-05-11T03:00:00-04:00", "Front matter: publishDate (08:00 +01:00)"),
         "updated": (
             None,
             "Front matter: no lastmod (Hugo falls back to date, before publishDate)",
@@ -118,7 +120,7 @@ EXPECTED: Table = {
     "content/posts/next-regatta.md": {
         "title": ("Next regatta", "Front matter: title"),
         "published": (
-            "2024-06-01T04:00:00+00:00",
+            "2024-06-01T00:00:00-04:00",
             "Front matter: date, midnight in timeZone (EDT)",
         ),
         "updated": (None, "Front matter: no lastmod"),
@@ -135,7 +137,7 @@ EXPECTED: Table = {
     "content/posts/old-ferry.md": {
         "title": ("The old ferry timetable", "Front matter: title"),
         "published": (
-            "2023-01-05T05:00:00+00:00",
+            "2023-01-05T00:00:00-05:00",
             "Front matter: date, midnight in timeZone (EST)",
         ),
         "updated": (None, "Front matter: no lastmod"),
@@ -149,7 +151,7 @@ EXPECTED: Table = {
         "authors": (["Site Author"], NO_AUTHOR),
         "draft": (False, "Front matter: no draft"),
         "expires": (
-            "2023-06-30T04:00:00+00:00",
+            "2023-06-30T00:00:00-04:00",
             "Front matter: expiryDate, midnight in timeZone (EDT): out of the feed",
         ),
         "old_paths": ((), NO_ALIASES),
@@ -159,7 +161,8 @@ EXPECTED: Table = {
 
 
 def test_every_post_every_field(posts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert_table(posts, EXPECTED, feed_entries("hugo", tmp_path))
+    # dates as the feed shows them, in the site's zone: tests/test_engine_zones.py
+    assert_table(posts, EXPECTED, feed_entries("hugo", tmp_path), ZoneInfo("America/New_York"))
 
 
 def test_shortcodes_in_tide_tables(posts) -> None:  # type: ignore[no-untyped-def]
@@ -205,3 +208,79 @@ def test_a_configuration_folder_is_recognised_with_its_section_files(tmp_path: P
     assert (blog.engine, blog.source) == ("hugo", "config/_default/hugo.toml")
     article, _ = read_folder(tmp_path)["content/posts/first.md"]
     assert article.link == "2024/first/"
+
+
+def _url_site(tmp_path: Path, config: str, name: str, url: str) -> str:
+    (tmp_path / "hugo.toml").write_text(
+        'baseURL = "https://blog.example.org/"\n'
+        + config
+        + '[permalinks]\nposts = "/:year/:slug/"\n'
+    )
+    posts = tmp_path / "content" / "posts"
+    posts.mkdir(parents=True)
+    (posts / name).write_text(
+        f'+++\ntitle = "Knots"\nslug = "other"\ndate = 2024-05-06\nurl = "{url}"\n+++\nBody.\n'
+    )
+    return read_folder(tmp_path)[f"content/posts/{name}"][0].link
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # URL management > url: overrides the entire path (permalinks and slug too);
+        # without a file extension the URL is the folder, with its trailing slash
+        ("/articles/my-first-article", "articles/my-first-article/"),
+        ("/articles/my-first-article/", "articles/my-first-article/"),
+        # ... with a file extension it is that file
+        ("/articles/my-first-article.html", "articles/my-first-article.html"),
+        # in a monolingual site, with or without a leading slash, relative to baseURL
+        ("about", "about/"),
+    ],
+)
+def test_url_front_matter_overrides_the_whole_path(
+    tmp_path: Path, url: str, expected: str
+) -> None:
+    assert _url_site(tmp_path, "", "knots.md", url) == expected
+
+
+MULTILINGUAL = (
+    'defaultContentLanguage = "en"\n[languages.en]\nweight = 1\n[languages.fr]\nweight = 2\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "expected"),
+    [
+        # URL management > url, in a multilingual site: a url with a leading slash is
+        # relative to baseURL; without one, to baseURL plus the language prefix
+        ("knots.fr.md", "/noeuds", "noeuds/"),
+        ("knots.fr.md", "noeuds", "fr/noeuds/"),
+        # the default language has no prefix (defaultContentLanguageInSubdir is false)
+        ("knots.md", "knots", "knots/"),
+        ("knots.md", "/knots", "knots/"),
+    ],
+)
+def test_url_front_matter_in_a_multilingual_site(
+    tmp_path: Path, name: str, url: str, expected: str
+) -> None:
+    assert _url_site(tmp_path, MULTILINGUAL, name, url) == expected
+
+
+def test_recognised_from_hugo_yaml_with_its_settings(tmp_path: Path) -> None:
+    # Configuration: the site's configuration file is hugo.toml, hugo.yaml or hugo.json;
+    # its timeZone and [permalinks] apply to the posts as from hugo.toml
+    (tmp_path / "hugo.yaml").write_text(
+        "baseURL: https://blog.example.org/\ntimeZone: Europe/Paris\n"
+        "params:\n  mainSections: [posts]\npermalinks:\n  posts: /:year/:month/:slug/\n"
+    )
+    posts = tmp_path / "content" / "posts"
+    posts.mkdir(parents=True)
+    (posts / "first.md").write_text("---\ntitle: First\ndate: 2024-05-06T09:30:00\n---\nBody.\n")
+    blog = detect.detect(tmp_path)
+    assert blog is not None and (blog.engine, blog.source) == ("hugo", "hugo.yaml")
+    article, _ = read_folder(tmp_path)["content/posts/first.md"]
+    assert article.link == "2024/05/first/"
+    assert article.published is not None
+    assert article.published.isoformat() == "2024-05-06T07:30:00+00:00"  # 09:30 in timeZone
+    lines = check_folder(tmp_path, tmp_path / "state")
+    assert "engine: hugo (recognised from hugo.yaml)" in lines

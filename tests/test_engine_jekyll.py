@@ -8,6 +8,7 @@ plugins jekyll-redirect-from, jekyll-last-modified-at and jekyll-feed.
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from engine_sites import (
@@ -51,8 +52,8 @@ EXPECTED: Table = {
     "_posts/2024-03-05-harbour-lights.md": {
         "title": ("Harbour lights", "Front Matter: title"),
         # Posts: the file name's date; Configuration: `timezone` Europe/Paris, 00:00+01:00
-        "published": ("2024-03-04T23:00:00+00:00", "Posts: file name date in `timezone`"),
-        "updated": ("2024-03-07T09:00:00+00:00", "jekyll-last-modified-at: 10:00 +0100"),
+        "published": ("2024-03-05T00:00:00+01:00", "Posts: file name date in `timezone`"),
+        "updated": ("2024-03-07T10:00:00+01:00", "jekyll-last-modified-at: 10:00 +0100"),
         "slug": ("harbour-lights", "Permalinks: :title is the file name's title"),
         "link": (
             "news/2024/03/05/harbour-lights/",
@@ -75,7 +76,7 @@ EXPECTED: Table = {
     "_posts/2024-04-01-tide-tables.markdown": {
         "title": ("Tide tables for April", "Front Matter: title"),
         "published": (
-            "2024-04-01T04:30:00+00:00",
+            "2024-04-01T06:30:00+02:00",
             "Front Matter: `date` (06:30 +0200) overrides the file name's",
         ),
         "updated": (None, "jekyll-last-modified-at: no last_modified_at, no modified"),
@@ -95,7 +96,7 @@ EXPECTED: Table = {
     "_posts/2024-06-01-not-yet.md": {
         "title": ("Not yet", "Front Matter: title"),
         # 2024-06-01 00:00 in Europe/Paris is +02:00 (CEST)
-        "published": ("2024-05-31T22:00:00+00:00", "Posts: file name date in `timezone`"),
+        "published": ("2024-06-01T00:00:00+02:00", "Posts: file name date in `timezone`"),
         "updated": (None, "jekyll-last-modified-at: none"),
         "slug": ("not-yet", "Permalinks: :title is the file name's title"),
         "link": ("2024/06/01/not-yet/", "Permalinks: `pretty`, no categories"),
@@ -124,7 +125,7 @@ EXPECTED: Table = {
     "travel/_posts/2024-05-02-island-ferry.md": {
         "title": ("The island ferry", "Front Matter: title"),
         # 2024-05-02 00:00 in Europe/Paris is +02:00 (CEST)
-        "published": ("2024-05-01T22:00:00+00:00", "Posts: file name date in `timezone`"),
+        "published": ("2024-05-02T00:00:00+02:00", "Posts: file name date in `timezone`"),
         "updated": (None, "jekyll-last-modified-at: none"),
         "slug": ("island-ferry", "Permalinks: :title is the file name's title"),
         "link": (
@@ -146,7 +147,8 @@ EXPECTED: Table = {
 
 
 def test_every_post_every_field(posts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert_table(posts, EXPECTED, feed_entries("jekyll", tmp_path))
+    # dates as the feed shows them, in the site's zone: tests/test_engine_zones.py
+    assert_table(posts, EXPECTED, feed_entries("jekyll", tmp_path), ZoneInfo("Europe/Paris"))
 
 
 def test_check_names_the_engine_and_counts_pages(tmp_path: Path) -> None:
@@ -233,3 +235,21 @@ def test_template_syntax_in_front_matter_is_never_shown_raw(tmp_path: Path) -> N
     assert article.summary == "About boats"
     lines = check_folder(tmp_path, tmp_path / "check")
     assert any("2024-02-02-weekly.md:2: warning: template tag" in line for line in lines), lines
+
+
+def test_check_counts_the_keys_not_understood_by_key(tmp_path: Path) -> None:
+    # Issue 13, `check`'s migration summary: keys not understood, counted by key, in the
+    # posts only. layout is presentation (Front Matter: predefined global variables),
+    # last_modified_at is jekyll-last-modified-at's, categories is Jekyll's: understood.
+    site = tmp_path / "blog"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: Blog\n")
+    (site / "_posts" / "2024-01-02-one.md").write_text(
+        "---\ntitle: One\nlayout: post\nmood: calm\nsoundtrack: Sea\n---\nBody.\n"
+    )
+    (site / "_posts" / "2024-01-03-two.md").write_text(
+        "---\ntitle: Two\nmood: calm\ncategories: [sea]\nlast_modified_at: 2024-01-04\n---\nB.\n"
+    )
+    (site / "about.md").write_text("---\ntitle: About\nmood: page\n---\nA page.\n")
+    lines = check_folder(site, tmp_path)
+    assert "keys not understood: 3 (mood 2, soundtrack 1)" in lines

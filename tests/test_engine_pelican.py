@@ -11,6 +11,7 @@ USE_FOLDER_AS_CATEGORY, FILENAME_METADATA).
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from engine_sites import SITES, Table, assert_table, check, feed_entries, read_site, rendered
@@ -78,7 +79,7 @@ EXPECTED: Table = {
     "content/harbour/new-crane.md": {
         "title": ("The new crane", "Writing content: Title"),
         # 2024-06-02 00:00 in Europe/Lisbon is WEST, +01:00
-        "published": ("2024-06-01T23:00:00+00:00", "Writing content: Date, in TIMEZONE"),
+        "published": ("2024-06-02T00:00:00+01:00", "Writing content: Date, in TIMEZONE"),
         "updated": (None, NO_MODIFIED),
         "slug": ("the-new-crane", "Settings: SLUGIFY_SOURCE is the title"),
         "link": ("posts/2024/06/the-new-crane/", "Settings: ARTICLE_URL"),
@@ -92,7 +93,7 @@ EXPECTED: Table = {
     },
     "content/harbour/quiet-berth.md": {
         "title": ("A quiet berth", "Writing content: Title"),
-        "published": ("2024-05-31T23:00:00+00:00", "Writing content: Date, in TIMEZONE (+01:00)"),
+        "published": ("2024-06-01T00:00:00+01:00", "Writing content: Date, in TIMEZONE (+01:00)"),
         "updated": (None, NO_MODIFIED),
         "slug": ("a-quiet-berth", "Settings: SLUGIFY_SOURCE is the title"),
         "link": ("posts/2024/06/a-quiet-berth/", "Settings: ARTICLE_URL"),
@@ -107,7 +108,7 @@ EXPECTED: Table = {
     "content/sea/2024-04-01-tide-tables.rst": {
         "title": ("Tide tables for April", "reStructuredText reader: the document's title"),
         # 2024-04-01 00:00 in Europe/Lisbon is WEST, +01:00
-        "published": ("2024-03-31T23:00:00+00:00", "Settings: FILENAME_METADATA, in TIMEZONE"),
+        "published": ("2024-04-01T00:00:00+01:00", "Settings: FILENAME_METADATA, in TIMEZONE"),
         "updated": (None, NO_MODIFIED),
         "slug": ("tides-april", "reStructuredText reader: :slug:"),
         "link": ("posts/2024/04/tides-april/", "Settings: ARTICLE_URL"),
@@ -121,7 +122,7 @@ EXPECTED: Table = {
     },
     "content/sea/ferry.html": {
         "title": ("The island ferry", "HTML reader: <title>"),
-        "published": ("2024-05-02T07:00:00+00:00", 'HTML reader: <meta name="date">, 08:00 WEST'),
+        "published": ("2024-05-02T08:00:00+01:00", 'HTML reader: <meta name="date">, 08:00 WEST'),
         "updated": (None, NO_MODIFIED),
         "slug": ("the-island-ferry", "Settings: SLUGIFY_SOURCE is the title"),
         "link": ("posts/2024/05/the-island-ferry/", "Settings: ARTICLE_URL"),
@@ -139,7 +140,7 @@ EXPECTED: Table = {
     "content/sea/ferry-fr.md": {
         "title": ("Le bac de l'île", "Writing content: Title"),
         # its own Date, written as its original's: the same instant (see test_engine_w3c)
-        "published": ("2024-05-02T07:00:00+00:00", "Writing content: Date, 08:00 WEST"),
+        "published": ("2024-05-02T08:00:00+01:00", "Writing content: Date, 08:00 WEST"),
         "updated": (None, NO_MODIFIED),
         "slug": (
             "the-island-ferry-fr",
@@ -161,7 +162,8 @@ EXPECTED: Table = {
 
 
 def test_every_post_every_field(posts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert_table(posts, EXPECTED, feed_entries("pelican", tmp_path))
+    # dates as the feed shows them, in the site's zone: tests/test_engine_zones.py
+    assert_table(posts, EXPECTED, feed_entries("pelican", tmp_path), ZoneInfo("Europe/Lisbon"))
 
 
 def test_internal_links_and_restructuredtext_markup(posts) -> None:  # type: ignore[no-untyped-def]

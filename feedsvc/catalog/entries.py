@@ -53,3 +53,10 @@ def held(entries: Entries, store: StateStore, slugs: list[str]) -> frozenset[str
     for start in range(0, len(paths), 500):  # a few, usually; SQLite takes 32,766 at most
         there |= store.live_at(paths[start : start + 500])
     return frozenset(slugs) & there
+
+
+def published_paper(entries: Entries, store: StateStore, path: str) -> bool:
+    """Say whether PATH, a folder's paper by its name (README, LICENSE, robots.txt), is an
+    article all the same: one a release before papers were told apart published (its
+    record is live, or it is read now). A published article never vanishes."""
+    return path in entries or bool(store.live_at([path]))

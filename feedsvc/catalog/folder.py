@@ -29,13 +29,13 @@ from ..reading import files
 from ..reading.article import Inspect as Inspect  # the catalog hands it in
 from ..reading.article import read_article
 from ..reading.dates import name_date
-from ..reading.engines import POST
+from ..reading.engines import PAGE, POST
 from ..reading.engines import reader as engines
 from ..reading.normalise import Defaults
 from ..store import parsed
 from ..store.bodies import StoredBodies
 from ..store.db import StateStore
-from .entries import Entries, Entry
+from .entries import Entries, Entry, published_paper
 from .firstsight import keep_legacy_slug
 from .replaced import Replaced
 
@@ -156,11 +156,11 @@ class Folder:
                 problems.extend(entry.problems)
         return problems
 
-    def _reads(self, path: str) -> bool:
-        """Say whether PATH is read: any file, or on a blog engine's site its posts only."""
+    def _reads(self, path: str) -> bool:  # any file but papers, or a blog's posts only
         blog = self.defaults.blog
         if blog is None:
-            return engines.own_role(path, self.defaults.ignore) == POST
+            role = engines.own_role(path, self.defaults.ignore)
+            return role == POST or (role == PAGE and published_paper(self.files, self.store, path))
         return engines.is_read(blog, path)
 
     def _stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:

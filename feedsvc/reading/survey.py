@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Container
 
 from ..errors import ArticleError
 from .engines import DRAFT, POST, Blog
@@ -49,12 +50,20 @@ def describe(counts: Counter[str]) -> str:
 
 
 def roles(
-    root: str | os.PathLike[str], blog: Blog | None, ignore: tuple[str, ...] = ()
+    root: str | os.PathLike[str],
+    blog: Blog | None,
+    ignore: tuple[str, ...] = (),
+    read: Container[str] = (),
 ) -> Counter[str]:
-    """Return how many files of a known format are not read as articles, by role."""
+    """Return how many files of a known format are not read as articles, by role.
+
+    Files in READ are read all the same: papers an earlier release published.
+    """
     found, _ = discover(root, engines.extensions(blog))
     counts: Counter[str] = Counter()
     for item in found:
+        if item.path in read:
+            continue
         if blog is None:
             kind = engines.own_role(item.path, ignore)
         else:

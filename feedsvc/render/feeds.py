@@ -90,8 +90,8 @@ def _generator(site: Site, info: FeedInfo, articles: Sequence[Article]) -> FeedG
     fg.language(site.language)
     fg.link(href=site.url(info.home_path), rel="alternate", type="text/html")
     updated = feed_updated(info, articles)
-    fg.updated(updated)
-    fg.lastBuildDate(updated)
+    fg.updated(site.shown(updated))
+    fg.lastBuildDate(site.shown(updated))
     fg.ttl(max(1, site.cache_max_age // 60))
     if site.icon:
         fg.icon(site.icon)
@@ -116,8 +116,8 @@ def _add_entries(
         fe.guid(article.id, permalink=article.id == site.entry_url(article))
         fe.title(article.title)
         fe.link(href=site.entry_url(article), rel="alternate")
-        fe.published(article.published)
-        fe.updated(article.updated)
+        fe.published(site.shown(article.published))  # type: ignore[arg-type]
+        fe.updated(site.shown(article.updated))  # type: ignore[arg-type]
         fe.author(
             [{"name": a.name, **({"email": a.email} if a.email else {})} for a in article.authors]
         )

@@ -52,8 +52,9 @@ def _pages(site: Site, snap: Snapshot) -> Iterator[tuple[str, Sequence[Article]]
     for start in range(0, max(1, len(snap.articles)), size):
         page = start // size + 1
         yield site.url("" if page == 1 else f"page/{page}/"), snap.articles[start : start + size]
-    for article in snap.articles:
-        yield site.permalink(article.slug), (article,)
+    for article in snap.articles:  # the pages feedsvc serves: none when a blog serves them
+        if site.pages or not article.link:
+            yield site.entry_url(article), (article,)
     for slug, (_, articles) in snap.tags.items():
         yield site.url(tag_path(slug)), articles
     for slug, (_, articles) in snap.authors.items():

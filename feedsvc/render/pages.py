@@ -97,7 +97,7 @@ class Pages:
 
     def entry(self, article: Article) -> Entry:
         site = self.site
-        url = site.permalink(article.slug)
+        url = site.entry_url(article)  # the page feedsvc serves, or the blog's (PAGES off)
         assert article.published is not None and article.updated is not None  # resolved
         return Entry(
             article=article,

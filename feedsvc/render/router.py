@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import cached_property
 from math import ceil
 
 from ..catalog.snapshot import Snapshot
@@ -32,7 +33,7 @@ from .feeds import FeedInfo, feed_updated, newest_update
 from .formats import FORMATS, HTML, render
 from .listings import OPML, Sitemaps, opml
 from .pages import Pages
-from .site import Site, article_path, author_path, feed_path, tag_path
+from .site import Site, article_path, author_path, feed_path, path_key, served_paths, tag_path
 
 _KINDS = "|".join(FORMATS)
 _PAGE = re.compile(r"^page/([1-9][0-9]{0,6})/$")
@@ -249,9 +250,22 @@ class Documents:
             month, kind = match.groups()
             if month in self.months:
                 return Result(200, self._archive(month, kind))
-        if self.site.pages and path in self.old_paths:
-            return Result(301, location=self.site.entry_url(self.old_paths[path]))
+        return self._blog_path(path_key(path))
+
+    def _blog_path(self, key: str) -> Result:
+        """Return what a path of the blog answers with PAGES on: a post's page, or 301 to it."""
+        if self.site.pages and key in self.old_paths:
+            return Result(301, location=self.site.entry_url(self.old_paths[key]))
+        if key in self.served:
+            article = self.served[key]
+            return Result(200, self._html(self.pages.article(article), [article]))
+        if key + "/" in self.served:  # as a static host answers a folder without its slash
+            return Result(301, location=self.site.entry_url(self.served[key + "/"]))
         return Result(404, self.error(404))
+
+    @cached_property
+    def served(self) -> dict[str, Article]:  # the posts' paths on the blog we answer
+        return served_paths(self.site, self.snapshot.articles)
 
     def paths(self) -> Iterator[str]:
         """Yield every path this snapshot serves with 200, redirect or 410."""
@@ -268,6 +282,7 @@ class Documents:
         for slug in self.snapshot.redirects:
             yield article_path(slug)
         yield from sorted(self.old_paths) if self.site.pages else ()
+        yield from self.served
         for slug in sorted(self.snapshot.gone):
             yield article_path(slug)
         for slug in self.snapshot.tags:

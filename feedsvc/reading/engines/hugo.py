@@ -141,8 +141,10 @@ def link(blog: Blog, raw: RawArticle, article: Article, zone: tzinfo) -> Adapted
     if meta.get("slug") and prefix and slug.endswith("-" + lang):
         slug = slug[: -len(lang) - 1]
     pattern = setting(blog, "permalinks", "page", section) or setting(blog, "permalinks", section)
-    if meta.get("url"):
-        path = expand(str(meta["url"]), {})
+    url = str(meta.get("url") or "")
+    if url:  # URL management > url: the entire path; a folder unless it has an extension
+        path = expand(url, {})
+        path += "" if not path or path.endswith("/") or posixpath.splitext(path)[1] else "/"
     elif isinstance(pattern, str):
         when = article.published
         if meta.get("content_date") not in (None, ""):
@@ -168,7 +170,8 @@ def link(blog: Blog, raw: RawArticle, article: Article, zone: tzinfo) -> Adapted
         expires = parse_date(expiry, zone) if expiry is not None else None
     except DateError:
         raise ArticleError(raw.path, f"expiryDate: cannot read {expiry!r}") from None
-    return Adapted(prefix + path, tuple(old), expires)
+    # A url with a leading slash is relative to baseURL, without the language prefix.
+    return Adapted(("" if url.startswith("/") else prefix) + path, tuple(old), expires)
 
 
 def understood() -> frozenset[str]:

@@ -93,7 +93,7 @@ def read(
     kind = role(blog, raw.path)
     body, template_problems, _ = templates.expand(
         raw.path, raw.body, raw.body_line, lambda ref: lookup(blog, ref, defaults),
-        str(blog.settings.get("baseurl") or ""),
+        str(blog.settings.get("baseurl") or ""), str(blog.settings.get("url") or ""),
     )  # fmt: skip
     meta = dict(raw.meta)
     for key in TEXT_KEYS:  # template syntax in front matter never reaches a reader either

@@ -4,10 +4,11 @@ Jekyll's Liquid (``{% tag %}``, ``{{ value }}``) and Hugo's shortcodes
 (``{{< name >}}``, ``{{% name %}}``) are the engine's to expand. Links the
 engine resolves (Jekyll ``post_url``, ``link``, ``relative_url``,
 ``absolute_url``; Hugo ``ref``, ``relref``) become the target's URL; common
-embeds (youtube, vimeo, gist, tweet, figure, highlight) become a link, a figure
-or a code block; ``{% raw %}`` keeps its text; ``{% comment %}`` goes. Any other
-tag is removed, keeping what a paired tag encloses, with a warning naming the
-file and line.
+embeds (youtube, vimeo, gist, x and tweet, figure, highlight) become a link, a
+figure or a code block; ``{% raw %}`` keeps its text, and so does a Hugo
+shortcode escaped as ``{{</* name */>}}``; ``{% comment %}`` and Hugo's
+``comment`` shortcode go with their text. Any other tag is removed, keeping
+what a paired tag encloses, with a warning naming the file and line.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from ...errors import Problem, warning
 
 Lookup = Callable[[str], str | None]  # a reference to another post -> its URL path, or None
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
-_COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.DOTALL)
+_COMMENT = re.compile(
+    r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}"  # Liquid
+    r"|\{\{[<%]\s*comment\s*[>%]\}\}.*?\{\{[<%]\s*/comment\s*[>%]\}\}",  # Hugo's comment
+    re.DOTALL,
+)
+# Hugo's escaped shortcodes, {{</* name */>}} and {{%/* name */%}}: shown as written.
+_ESCAPED = re.compile(r"\{\{([<%])/\*(.*?)\*/([>%])\}\}", re.DOTALL)
 _HIGHLIGHT = re.compile(
     r"(?:\{%-?\s*highlight\s+([\w+#.-]+)[^%]*%\}|\{\{[<%]\s*highlight\s+([\w+#.-]+)[^>%]*[>%]\}\})"
     r"\n?(.*?)\n?(?:\{%-?\s*endhighlight\s*-?%\}|\{\{[<%]\s*/highlight\s*[>%]\}\})",
@@ -76,7 +83,7 @@ def _embed(name: str, args: list[str], named: dict[str, str]) -> str | None:
         path = f"{user}/{gist}" if gist else user
         if path and _SAFE_TOKEN.match(path):
             return _link(f"https://gist.github.com/{path}", f"Gist {path}")
-    if name == "tweet":
+    if name in ("tweet", "x"):  # Hugo: x (since v0.141.0) is what tweet was
         user = named.get("user", "")
         tweet = named.get("id") or (args[-1] if args else "")
         if tweet.isdigit():
@@ -91,24 +98,40 @@ def _embed(name: str, args: list[str], named: dict[str, str]) -> str | None:
     return None
 
 
+def site_url(filter_name: str, value: str, baseurl: str, url: str) -> str:
+    """Return VALUE through Jekyll's URL filter (Liquid filters, url_filters.rb).
+
+    relative_url: baseurl, then VALUE, each given a leading slash; absolute_url: the
+    site's url before that, or relative_url when _config.yml has no url. A URL with a
+    scheme is left as it is.
+    """
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value):
+        return value
+    relative = "".join("/" + part.strip("/") for part in (baseurl, value) if part.strip("/"))
+    relative += "/" if value.endswith("/") and value.strip("/") else ""
+    relative = relative or "/"
+    return url.rstrip("/") + relative if filter_name == "absolute_url" and url else relative
+
+
 def expand(
-    path: str, body: str, first_line: int, lookup: Lookup, baseurl: str = ""
+    path: str, body: str, first_line: int, lookup: Lookup, baseurl: str = "", url: str = ""
 ) -> tuple[str, list[Problem], int]:
     """Return BODY with its template syntax expanded, the warnings, and how many tags went."""
     problems: list[Problem] = []
     kept: list[str] = []
 
-    def keep(text: str) -> str:  # a placeholder no later step rewrites
-        kept.append(text)
-        return f"\x00{len(kept) - 1}\x00"
+    def keep(text: str, span: str = "") -> str:  # a placeholder no later step rewrites,
+        kept.append(text)  # with SPAN's line breaks: later tags' warnings name their line
+        return f"\x00{len(kept) - 1}" + "\n" * span.count("\n") + "\x00"
 
     def line_of(position: int, text: str) -> int:
         return first_line + text.count("\n", 0, position)
 
-    body = _RAW.sub(lambda m: keep(m.group(1)), body)
-    body = _COMMENT.sub("", body)
+    body = _ESCAPED.sub(lambda m: keep("{{" + "".join(m.groups()) + "}}", m.group(0)), body)
+    body = _RAW.sub(lambda m: keep(m.group(1), m.group(0)), body)
+    body = _COMMENT.sub(lambda m: keep("", m.group(0)), body)
     body = _HIGHLIGHT.sub(
-        lambda m: f"```{m.group(1) or m.group(2)}\n{keep(m.group(3))}\n```", body
+        lambda m: keep(f"```{m.group(1) or m.group(2)}\n{m.group(3)}\n```", m.group(0)), body
     )
     removed = 0
 
@@ -126,7 +149,7 @@ def expand(
         if output is not None:
             filtered = _URL_FILTER.match(text)
             if filtered:
-                return baseurl.rstrip("/") + filtered.group(1)
+                return site_url(filtered.group(2), filtered.group(1), baseurl, url)
         elif name.startswith("/"):
             return ""  # the closing tag of a paired shortcode: its content stays
         else:
@@ -162,5 +185,5 @@ def expand(
         return f"](/{found if found is not None else ''}{match.group(2) or ''})"
 
     body = _ZOLA_LINK.sub(zola_link, body)
-    body = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], body)
+    body = re.sub(r"\x00(\d+)\n*\x00", lambda m: kept[int(m.group(1))], body)
     return body, problems, removed
