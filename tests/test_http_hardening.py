@@ -20,6 +20,7 @@ from conftest import SAMPLES, Server, app_config, start_server, stop_server
 from feedsvc import create_app
 from feedsvc.render.router import Documents
 from feedsvc.web import http
+from feedsvc.web.granian_server import READ_BUFFER_BYTES as GRANIAN_READ_BUFFER
 
 ROUTES = [
     "",
@@ -135,6 +136,17 @@ def test_host_header_never_reaches_a_url(client) -> None:
     )
     assert response.status_code == 200
     assert b"evil.example" not in response.data
+
+
+@pytest.mark.parametrize("size", [http.MAX_HEAD_BYTES, 100_000])
+def test_a_head_over_the_limit_gets_our_431_page(client, size: int) -> None:
+    response = client.get("/feed.atom", headers={"X-Long": "v" * size})
+    assert response.status_code == 431
+    assert response.headers["Cache-Control"] == "no-store"
+    for name, value in http.SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+    assert b"vvv" not in response.data
+    assert client.get("/feed.atom", headers={"X-Long": "v" * 8_000}).status_code == 200
 
 
 def test_an_unexpected_error_is_a_plain_logged_500(
@@ -263,16 +275,19 @@ def test_real_server_refuses_oversized_and_malformed_requests(
     assert real.get("feed.atom")[0] == 200
 
 
+SPLIT_HEAD = [b"X-Part%d: %s" % (i, b"v" * 2_000) for i in range(10)]  # 20 KB, 10 fields
+# (request, status, whether granian lets the app answer it with our page)
+MALFORMED_CASES = [
+    (get(b"/" + b"a" * 10_000), 414, True),
+    (get(b"/feed.atom", b"X-Long: " + b"v" * 20_000), 431, True),
+    (get(b"/feed.atom", *SPLIT_HEAD), 431, True),
+    (get(b"/feed.atom", *[b"X-H%d: v" % i for i in range(200)]), 431, False),
+    (get(b"/feed.atom", b"Bad Header Name: <script>v</script>"), 400, False),
+    (b"GET /feed.atom HTTP/9.9\r\nHost: x\r\n\r\n", 400, False),
+    (b"G<script>ET /x HTTP/1.1\r\nHost: x\r\n\r\n", 400, False),
+]
 MALFORMED = pytest.mark.parametrize(
-    ("request_bytes", "status"),
-    [
-        (get(b"/" + b"a" * 10_000), 414),
-        (get(b"/feed.atom", b"X-Long: " + b"v" * 20_000), 431),
-        (get(b"/feed.atom", *[b"X-H%d: v" % i for i in range(200)]), 431),
-        (get(b"/feed.atom", b"Bad Header Name: <script>v</script>"), 400),
-        (b"GET /feed.atom HTTP/9.9\r\nHost: x\r\n\r\n", 400),
-        (b"G<script>ET /x HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-    ],
+    ("request_bytes", "status"), [case[:2] for case in MALFORMED_CASES]
 )
 
 
@@ -301,21 +316,43 @@ def test_pages_for_malformed_requests_are_ours_with_our_security_headers(
 
 
 @pytest.mark.server
-@MALFORMED
+@pytest.mark.parametrize(("request_bytes", "status", "ours"), MALFORMED_CASES)
 def test_granian_answers_malformed_requests_with_our_page_or_an_empty_body(
-    real: Server, request_bytes: bytes, status: int
+    real: Server, request_bytes: bytes, status: int, ours: bool
 ) -> None:
-    """granian (hyper) answers what it cannot parse itself, with no body and no page to
-    carry security headers; a request it can parse but gunicorn would refuse gets our page."""
+    """A request granian (hyper) can parse gets our page, an oversized head included; what
+    it cannot parse (over 100 header fields, a malformed line) it answers with no body."""
     answered, response = raw_request(real, request_bytes)
     assert answered == status, response[:300]
-    if status == 414:  # reaches the app
+    if ours:
         _assert_our_page(response)
     else:
         head, _, body = response.partition(b"\r\n\r\n")
         assert body == b""
         assert b"content-length: 0" in head.lower()
         assert b"script" not in response and b"Bad Header" not in response  # nothing echoed
+    assert real.get("feed.atom")[0] == 200
+
+
+@pytest.mark.server
+def test_granian_serves_a_head_just_under_the_limit(real: Server) -> None:
+    request = get(b"/feed.atom", b"X-Fill: ")
+    filler = b"v" * (http.MAX_HEAD_BYTES - len(request))
+    answered, response = raw_request(real, get(b"/feed.atom", b"X-Fill: " + filler))
+    assert answered == 200, response[:300]
+    answered, response = raw_request(real, get(b"/feed.atom", b"X-Fill: v" + filler))
+    assert answered == 431, response[:300]
+    _assert_our_page(response)
+
+
+@pytest.mark.server
+def test_granian_answers_a_head_past_its_read_buffer_itself(real: Server) -> None:
+    """Past twice granian's read buffer (one read may add up to a buffer's worth to an
+    unfinished head) hyper answers an empty 431; up to the buffer, the app answers."""
+    request = get(b"/feed.atom", b"X-Huge: " + b"v" * (2 * GRANIAN_READ_BUFFER + 1))
+    answered, response = raw_request(real, request)
+    assert answered == 431, response[:300]
+    assert response.partition(b"\r\n\r\n")[2] == b""
     assert real.get("feed.atom")[0] == 200
 
 

@@ -37,11 +37,39 @@ SECURITY_HEADERS = {
 }
 
 MAX_TARGET = 4094  # bytes of path and query: gunicorn's limit on the request line
+MAX_HEAD_BYTES = 16_384  # bytes of request line and headers; past this, 431
 
 
 def target_too_long(environ: Mapping[str, Any]) -> bool:
     """Say whether the request's path and query pass MAX_TARGET (gunicorn refuses those)."""
     return len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) > MAX_TARGET
+
+
+def head_size(environ: Mapping[str, Any]) -> int:
+    """Return the bytes of the request line and headers, as rebuilt from ENVIRON.
+
+    The target counts as the server hands it on (gunicorn's RAW_URI, else the decoded
+    path), and repeated fields as joined in one: never more than was sent.
+    """
+    target = environ.get("RAW_URI") or (
+        environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    )
+    query = environ.get("QUERY_STRING", "")
+    if query and "RAW_URI" not in environ:
+        target += "?" + query
+    size = len(environ.get("REQUEST_METHOD", "")) + len(target)
+    size += len(environ.get("SERVER_PROTOCOL", "")) + 4  # two spaces and CRLF
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            size += len(key) - 5 + len(value) + 4  # "Name: value" and CRLF
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            size += len(key) + len(value) + 4
+    return size + 2  # the empty line
+
+
+def head_too_large(environ: Mapping[str, Any]) -> bool:
+    """Say whether the request line and headers pass MAX_HEAD_BYTES."""
+    return head_size(environ) > MAX_HEAD_BYTES
 
 
 def malformed_page(status: int, reason: str) -> tuple[bytes, dict[str, str]]:
