@@ -257,3 +257,30 @@ def test_a_folder_renamed_into_place_is_served_within_a_second(tmp_path: Path) -
         assert server.get("/articles/night-market-guide")[0] == 200
     finally:
         stop_server(server)
+
+
+@pytest.mark.server
+def test_texts_shown_as_summaries_while_the_folder_was_missing_come_back_with_it(
+    tmp_path: Path,
+) -> None:
+    articles = release(tmp_path, "articles", {})
+    write_bulk(articles, 40)  # bulk-001 is old: outside the feeds, its text is never read
+    backup = tmp_path / "backup"
+    shutil.copytree(articles, backup)
+    server = start_ready(articles, env={"FEEDSVC_WATCH": "notify", "FEEDSVC_FEED_SIZE": "10"})
+    try:
+        shutil.rmtree(articles)
+        wait_for(lambda: "articles folder is missing" in server.log.read_text(), 5)
+        for _ in range(4):  # each worker renders it with its title standing in, and keeps it
+            status, _, page = server.get("/articles/bulk-001")
+            assert status == 200 and b"Bulk 1" in page and b"word1-299" not in page
+        shutil.copytree(backup, articles)  # the same files, as a restore from a backup
+
+        def whole(times: int = 1) -> bool:
+            return all(b"word1-299" in server.get("/articles/bulk-001")[2] for _ in range(times))
+
+        wait_for(whole, 5)
+        assert whole(times=6)  # every worker
+        assert "its summary stands in" in server.log.read_text()
+    finally:
+        stop_server(server)
