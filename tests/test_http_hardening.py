@@ -19,7 +19,7 @@ from conftest import SAMPLES, Server, app_config, start_server, stop_server
 
 from feedsvc import create_app
 from feedsvc.render.router import Documents
-from feedsvc.web import http
+from feedsvc.web import http, limits
 from feedsvc.web.granian_server import READ_BUFFER_BYTES as GRANIAN_READ_BUFFER
 
 ROUTES = [
@@ -147,6 +147,27 @@ def test_a_head_over_the_limit_gets_our_431_page(client, size: int) -> None:
         assert response.headers[name] == value
     assert b"vvv" not in response.data
     assert client.get("/feed.atom", headers={"X-Long": "v" * 8_000}).status_code == 200
+
+
+def test_the_head_size_is_the_bytes_sent_whatever_else_the_environ_holds() -> None:
+    sent = b"GET /x?q=1 HTTP/1.1\r\nHost: h\r\nProxy: " + b"p" * 50
+    sent += b"\r\nContent-Type: t\r\nContent-Length: 0\r\n\r\n"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/x",
+        "QUERY_STRING": "q=1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "h",
+        "HTTP_PROXY": "p" * 50,  # a header field, even where the process has HTTP_PROXY
+        "CONTENT_TYPE": "t",
+        "CONTENT_LENGTH": "0",
+        "PATH": "/usr/bin:/bin",  # the process environment, as granian passes it on
+        "HOME": "/root",
+        "wsgi.input": None,
+    }
+    assert http.head_size(environ) == len(sent)
+    assert http.head_size(environ, limits.NOT_FIELDS) == len(sent)
+    assert http.head_size({**environ, "RAW_URI": "/x?q=1"}) == len(sent)  # gunicorn
 
 
 def test_an_unexpected_error_is_a_plain_logged_500(

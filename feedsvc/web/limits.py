@@ -10,18 +10,35 @@ within them gets the same 431. ``warmstart`` asks the same while its app loads.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import http
 from .prefix import WSGIApp
 
+# The keys servers put in an environ besides header fields (PEP 3333, gunicorn, granian).
+SERVER_KEYS = (
+    *("GATEWAY_INTERFACE", "PATH_INFO", "QUERY_STRING", "RAW_URI", "REMOTE_ADDR"),
+    *("REMOTE_PORT", "REQUEST_METHOD", "REQUEST_URI", "SCRIPT_NAME", "SERVER_NAME"),
+    *("SERVER_PORT", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "wsgi.errors", "wsgi.input"),
+    *("wsgi.input_terminated", "wsgi.multiprocess", "wsgi.multithread", "wsgi.run_once"),
+    *("wsgi.url_scheme", "wsgi.version", "wsgi.file_wrapper"),
+)
+# Keys known to be no header field, so that a head is measured from a few keys: those,
+# and the process environment's (granian copies it into every environ).
+NOT_FIELDS = frozenset(
+    key
+    for key in {*SERVER_KEYS, *os.environ}
+    if not key.startswith("HTTP_") and key not in ("CONTENT_TYPE", "CONTENT_LENGTH")
+)
+
 
 def refuse(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes] | None:
     """Answer 414 or 431 with our page for a request past the limits; else return None."""
     if http.target_too_long(environ):
         status, reason = 414, "Request-URI Too Long"
-    elif http.head_too_large(environ):
+    elif http.head_too_large(environ, NOT_FIELDS):
         status, reason = 431, "Request Header Fields Too Large"
     else:
         return None
