@@ -34,7 +34,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import config
     from .web import routes
     from .web.fastpath import FastPath
-    from .web.prefix import PrefixMiddleware
+    from .web.limits import RequestLimits
+    from .web.prefix import PrefixMiddleware, WSGIApp
     from .web.publisher import Publisher
     from .web.watch import utcnow
 
@@ -51,12 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # the weak reference lets an app that is dropped go.
     atexit.register(_close, weakref.ref(publisher))
     routes.register(app)
-    wsgi = PrefixMiddleware(FastPath(app.wsgi_app, publisher), publisher.site.prefix)
+    wsgi: WSGIApp = PrefixMiddleware(FastPath(app.wsgi_app, publisher), publisher.site.prefix)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            wsgi, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
-        )
-    else:
-        app.wsgi_app = wsgi  # type: ignore[method-assign]
+        wsgi = ProxyFix(wsgi, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
+    app.wsgi_app = RequestLimits(wsgi)  # type: ignore[method-assign]
     return app

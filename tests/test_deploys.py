@@ -30,6 +30,7 @@ from feedsvc.catalog import replaced
 from feedsvc.catalog.folder import Folder
 from feedsvc.reading import files
 from feedsvc.reading.normalise import Defaults
+from feedsvc.store import bodies
 from feedsvc.store.db import StateStore
 
 HOUR_AGO = time.time() - 3600
@@ -255,5 +256,77 @@ def test_a_folder_renamed_into_place_is_served_within_a_second(tmp_path: Path) -
         (articles / "later.md").write_text("---\ntitle: Added later\n---\n\nLater.\n")
         assert wait_for(lambda: shown(server, "Added later"), 5) < 1.0  # watched too
         assert server.get("/articles/night-market-guide")[0] == 200
+    finally:
+        stop_server(server)
+
+
+@pytest.mark.server
+def test_texts_shown_as_summaries_while_the_folder_was_missing_come_back_with_it(
+    tmp_path: Path,
+) -> None:
+    articles = release(tmp_path, "articles", {})
+    write_bulk(articles, 40)  # bulk-001 is old: outside the feeds, its text is never read
+    backup = tmp_path / "backup"
+    shutil.copytree(articles, backup)
+    server = start_ready(articles, env={"FEEDSVC_WATCH": "notify", "FEEDSVC_FEED_SIZE": "10"})
+    try:
+        shutil.rmtree(articles)
+        wait_for(lambda: "articles folder is missing" in server.log.read_text(), 5)
+        for _ in range(4):  # each worker renders it with its title standing in, and keeps it
+            status, _, page = server.get("/articles/bulk-001")
+            assert status == 200 and b"Bulk 1" in page and b"word1-299" not in page
+        shutil.copytree(backup, articles)  # the same files, as a restore from a backup
+
+        def whole(times: int = 1) -> bool:
+            return all(b"word1-299" in server.get("/articles/bulk-001")[2] for _ in range(times))
+
+        assert wait_for(whole, 5) < 1.0  # notify mode: as fast as any change
+        assert whole(times=6)  # every worker
+        assert "its summary stands in" in server.log.read_text()
+    finally:
+        stop_server(server)
+
+
+@pytest.mark.server
+def test_a_missing_folder_shows_summaries_for_texts_past_what_a_worker_keeps(
+    tmp_path: Path,
+) -> None:
+    """More text than a worker keeps (RECENT_BYTES): with the folder gone, the texts it
+    read last show whole, every other article its summary, and all stay published.
+
+    Nothing is rendered before the folder goes: a body once rendered is kept as HTML
+    (``render.markup``, by text) and would show whole whatever RECENT_BYTES holds.
+    """
+    articles = release(tmp_path, "articles", {})
+    server = start_ready(articles, env={"FEEDSVC_WATCH": "notify"})
+    try:
+        count, words = 30, 12_000  # 120,000 characters of text each, 3.6 MB in all
+        for index in range(count):  # added after the first read: each rescan keeps what it read
+            text = " ".join(f"b{index:02d}w{n:05d}" for n in range(words))
+            path = articles / f"big-{index:02d}.md"
+            path.write_text(
+                f"---\ntitle: Big {index}\ndate: 2024-02-{1 + index % 28:02d}\n"
+                f"summary: Summary of big {index}.\n---\n\n{text}\n"
+            )
+            os.utime(path, (HOUR_AGO, HOUR_AGO))  # settled: read at once
+        wait_for(lambda: server.log.read_text().count(f"changed: {count + 4} published") >= 2, 10)
+        shutil.rmtree(articles)
+        wait_for(lambda: server.log.read_text().count("articles folder is missing") >= 2, 5)
+        whole = set()
+        for index in range(count):
+            for _ in range(2):  # either worker: both read the same files in the same order
+                status, _, page = server.get(f"/articles/big-{index:02d}")
+                assert status == 200 and f"<h1>Big {index}</h1>".encode() in page
+                if f"b{index:02d}w{words - 1:05d}".encode() in page:
+                    whole.add(index)
+                else:
+                    assert f"Summary of big {index}.".encode() in page
+        assert len(whole) == bodies.RECENT_BYTES // len(text)  # 17 of the 30
+        log = server.log.read_text()
+        for index in set(range(count)) - whole:
+            assert f"big-{index:02d}.md: its last good text was not kept" in log
+        feed = titles(server)
+        assert feed is not None and len(feed) == count + 4  # every article stays in the feed
+        assert {f"Big {i}" for i in range(count)} <= feed
     finally:
         stop_server(server)

@@ -35,7 +35,7 @@ def _parts(app, path: str, method: str = "GET", headers: dict[str, str] | None =
 @pytest.fixture
 def fast(articles: Path) -> FastPath:
     app = create_app(app_config(articles))
-    fast = app.wsgi_app.app  # inside the prefix middleware
+    fast = app.wsgi_app.app.app  # inside the limits and prefix middlewares
     assert isinstance(fast, FastPath)
     return fast
 

@@ -145,7 +145,7 @@ FORWARDED = {
 
 def test_forwarded_headers_are_ignored_without_trusted_proxies(articles: Path):
     app = create_app(app_config(articles))
-    assert not isinstance(app.wsgi_app, ProxyFix)
+    assert not isinstance(app.wsgi_app.app, ProxyFix)  # inside the limits middleware
     seen = _probe(app).get("/_probe", headers=FORWARDED, environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert seen.json == {"remote": "10.0.0.1", "host": "localhost", "scheme": "http", "root": ""}
 
@@ -153,8 +153,9 @@ def test_forwarded_headers_are_ignored_without_trusted_proxies(articles: Path):
 @pytest.mark.parametrize("proxies", [1, 2])
 def test_forwarded_headers_are_trusted_for_that_many_proxies(articles: Path, proxies):
     app = create_app(app_config(articles, TRUSTED_PROXIES=proxies))
-    assert isinstance(app.wsgi_app, ProxyFix)
-    assert (app.wsgi_app.x_for, app.wsgi_app.x_host, app.wsgi_app.x_prefix) == (proxies,) * 3
+    proxy_fix = app.wsgi_app.app  # inside the limits middleware
+    assert isinstance(proxy_fix, ProxyFix)
+    assert (proxy_fix.x_for, proxy_fix.x_host, proxy_fix.x_prefix) == (proxies,) * 3
     # each proxy appends its own value; ProxyFix reads the PROXIES-th from the right
     headers = {
         **FORWARDED,

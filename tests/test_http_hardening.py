@@ -19,7 +19,8 @@ from conftest import SAMPLES, Server, app_config, start_server, stop_server
 
 from feedsvc import create_app
 from feedsvc.render.router import Documents
-from feedsvc.web import http
+from feedsvc.web import http, limits
+from feedsvc.web.granian_server import READ_BUFFER_BYTES as GRANIAN_READ_BUFFER
 
 ROUTES = [
     "",
@@ -135,6 +136,38 @@ def test_host_header_never_reaches_a_url(client) -> None:
     )
     assert response.status_code == 200
     assert b"evil.example" not in response.data
+
+
+@pytest.mark.parametrize("size", [http.MAX_HEAD_BYTES, 100_000])
+def test_a_head_over_the_limit_gets_our_431_page(client, size: int) -> None:
+    response = client.get("/feed.atom", headers={"X-Long": "v" * size})
+    assert response.status_code == 431
+    assert response.headers["Cache-Control"] == "no-store"
+    for name, value in http.SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+    assert b"vvv" not in response.data
+    assert client.get("/feed.atom", headers={"X-Long": "v" * 8_000}).status_code == 200
+
+
+def test_the_head_size_is_the_bytes_sent_whatever_else_the_environ_holds() -> None:
+    sent = b"GET /x?q=1 HTTP/1.1\r\nHost: h\r\nProxy: " + b"p" * 50
+    sent += b"\r\nContent-Type: t\r\nContent-Length: 0\r\n\r\n"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/x",
+        "QUERY_STRING": "q=1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "h",
+        "HTTP_PROXY": "p" * 50,  # a header field, even where the process has HTTP_PROXY
+        "CONTENT_TYPE": "t",
+        "CONTENT_LENGTH": "0",
+        "PATH": "/usr/bin:/bin",  # the process environment, as granian passes it on
+        "HOME": "/root",
+        "wsgi.input": None,
+    }
+    assert http.head_size(environ) == len(sent)
+    assert http.head_size(environ, limits.NOT_FIELDS) == len(sent)
+    assert http.head_size({**environ, "RAW_URI": "/x?q=1"}) == len(sent)  # gunicorn
 
 
 def test_an_unexpected_error_is_a_plain_logged_500(
@@ -263,16 +296,19 @@ def test_real_server_refuses_oversized_and_malformed_requests(
     assert real.get("feed.atom")[0] == 200
 
 
+SPLIT_HEAD = [b"X-Part%d: %s" % (i, b"v" * 2_000) for i in range(10)]  # 20 KB, 10 fields
+# (request, status, whether granian lets the app answer it with our page)
+MALFORMED_CASES = [
+    (get(b"/" + b"a" * 10_000), 414, True),
+    (get(b"/feed.atom", b"X-Long: " + b"v" * 20_000), 431, True),
+    (get(b"/feed.atom", *SPLIT_HEAD), 431, True),
+    (get(b"/feed.atom", *[b"X-H%d: v" % i for i in range(200)]), 431, False),
+    (get(b"/feed.atom", b"Bad Header Name: <script>v</script>"), 400, False),
+    (b"GET /feed.atom HTTP/9.9\r\nHost: x\r\n\r\n", 400, False),
+    (b"G<script>ET /x HTTP/1.1\r\nHost: x\r\n\r\n", 400, False),
+]
 MALFORMED = pytest.mark.parametrize(
-    ("request_bytes", "status"),
-    [
-        (get(b"/" + b"a" * 10_000), 414),
-        (get(b"/feed.atom", b"X-Long: " + b"v" * 20_000), 431),
-        (get(b"/feed.atom", *[b"X-H%d: v" % i for i in range(200)]), 431),
-        (get(b"/feed.atom", b"Bad Header Name: <script>v</script>"), 400),
-        (b"GET /feed.atom HTTP/9.9\r\nHost: x\r\n\r\n", 400),
-        (b"G<script>ET /x HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-    ],
+    ("request_bytes", "status"), [case[:2] for case in MALFORMED_CASES]
 )
 
 
@@ -301,21 +337,53 @@ def test_pages_for_malformed_requests_are_ours_with_our_security_headers(
 
 
 @pytest.mark.server
-@MALFORMED
+@pytest.mark.parametrize(("request_bytes", "status", "ours"), MALFORMED_CASES)
 def test_granian_answers_malformed_requests_with_our_page_or_an_empty_body(
-    real: Server, request_bytes: bytes, status: int
+    real: Server, request_bytes: bytes, status: int, ours: bool
 ) -> None:
-    """granian (hyper) answers what it cannot parse itself, with no body and no page to
-    carry security headers; a request it can parse but gunicorn would refuse gets our page."""
+    """A request granian (hyper) can parse gets our page, an oversized head included; what
+    it cannot parse (over 100 header fields, a malformed line) it answers with no body."""
     answered, response = raw_request(real, request_bytes)
     assert answered == status, response[:300]
-    if status == 414:  # reaches the app
+    if ours:
         _assert_our_page(response)
     else:
         head, _, body = response.partition(b"\r\n\r\n")
         assert body == b""
         assert b"content-length: 0" in head.lower()
         assert b"script" not in response and b"Bad Header" not in response  # nothing echoed
+    assert real.get("feed.atom")[0] == 200
+
+
+def head_of(size: int) -> bytes:
+    """Return a GET whose request line and headers are SIZE bytes, no field over 8,000."""
+    fields = [b"X-Fill%d: " % i + b"v" * 7_980 for i in range(size // 8_000)]
+    request = get(b"/feed.atom", *fields, b"X-Rest: ")
+    return get(b"/feed.atom", *fields, b"X-Rest: " + b"v" * (size - len(request)))
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("server", ["real", "real_gunicorn"])
+def test_a_head_of_the_limit_is_served_and_one_byte_more_gets_our_431(
+    request: pytest.FixtureRequest, server: str
+) -> None:
+    running: Server = request.getfixturevalue(server)
+    assert len(head_of(http.MAX_HEAD_BYTES)) == http.MAX_HEAD_BYTES
+    answered, response = raw_request(running, head_of(http.MAX_HEAD_BYTES))
+    assert answered == 200, response[:300]
+    answered, response = raw_request(running, head_of(http.MAX_HEAD_BYTES + 1))
+    assert answered == 431, response[:300]
+    _assert_our_page(response)
+
+
+@pytest.mark.server
+def test_granian_answers_a_head_past_its_read_buffer_itself(real: Server) -> None:
+    """Past twice granian's read buffer (one read may add up to a buffer's worth to an
+    unfinished head) hyper answers an empty 431; up to the buffer, the app answers."""
+    request = get(b"/feed.atom", b"X-Huge: " + b"v" * (2 * GRANIAN_READ_BUFFER + 1))
+    answered, response = raw_request(real, request)
+    assert answered == 431, response[:300]
+    assert response.partition(b"\r\n\r\n")[2] == b""
     assert real.get("feed.atom")[0] == 200
 
 

@@ -93,6 +93,22 @@ def test_the_answers_are_the_loaded_apps_own(stopped: Any) -> None:
         assert call(warming, method, path, again)[0] == "304 NOT MODIFIED"
 
 
+def test_a_request_past_the_limits_gets_the_loaded_apps_page(
+    stopped: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(warmstart, "LOAD_TIMEOUT", 1.0)  # a request left to the load fails fast
+    saved = warmstart.load()
+    assert saved is not None
+    warming = warmstart.Warming(saved)
+    for path, headers, status in [
+        ("/feed.atom", {"X-Long": "v" * 20_000}, "431 Request Header Fields Too Large"),
+        ("/feed.atom" + "/" * 5_000, {}, "414 Request-URI Too Long"),
+    ]:
+        expected = call(stopped.wsgi_app, "GET", path, headers)
+        assert expected[0] == status
+        assert call(warming, "GET", path, headers) == expected
+
+
 def test_any_other_request_waits_for_the_load(stopped: Any) -> None:
     saved = warmstart.load()
     assert saved is not None

@@ -50,6 +50,7 @@ class StoredBodies:
         self._recent: OrderedDict[bytes, Text] = OrderedDict()
         self._recent_bytes = 0
         self._stood_in: set[bytes] = set()  # texts whose stand-in was logged: once per text
+        self.stand_ins = 0  # stand-ins handed out so far: documents holding one render again
         self._lock = threading.Lock()  # request threads and the rescan thread share _recent
 
     def stow(self, texts: Sequence[tuple[str, Text]], remember: bool = True) -> None:
@@ -142,6 +143,7 @@ class StoredBodies:
         if read is not None:  # edited since the last rescan, which will catch up
             log.info("%s: changed since it was read; showing the file as it is now", path)
             return read
+        self.stand_ins += 1
         if key not in self._stood_in:  # once, not once per render: a feed renders many
             self._stood_in.add(key)
             log.error(

@@ -33,10 +33,6 @@ class FastPath:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        if http.target_too_long(environ):  # granian lets these through; gunicorn refuses them
-            page, fields = http.malformed_page(414, "Request-URI Too Long")
-            start_response("414 Request-URI Too Long", list(fields.items()))
-            return [page]
         try:
             answer = self._answer(environ)
         except Exception:  # Flask meets the same error, logs it and answers its 500 page

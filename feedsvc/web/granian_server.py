@@ -36,12 +36,12 @@ from granian.http import HTTP1Settings
 from granian.log import logger as _log  # the main process logs through granian's logger
 from granian.server import MPServer
 
-from . import warmstart
+from . import http, warmstart
 from .accesslog import GRANIAN_FORMAT, dictconfig, sized
 from .server import ready
 
 HEADER_READ_TIMEOUT_MS = 10_000  # headers, and the wait for the next request on a kept-alive one
-MAX_HEAD_BYTES = 16_384  # a request line and headers past this get 431, as under gunicorn's limits
+READ_BUFFER_BYTES = 16 * http.MAX_HEAD_BYTES  # a head past this gets hyper's empty 431
 KILL_TIMEOUT = 10  # seconds a stopping worker may take to finish what it holds
 READY_TIMEOUT = 300.0  # a reload gives up waiting for a new worker after this
 DRAIN_SIGNAL = signal.SIGUSR1  # tells an old worker to stop accepting
@@ -287,7 +287,7 @@ def run(host: str, port: int, workers: int, threads: int, factory: Callable[[], 
         blocking_threads=threads,
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(
-            header_read_timeout=HEADER_READ_TIMEOUT_MS, max_buffer_size=MAX_HEAD_BYTES
+            header_read_timeout=HEADER_READ_TIMEOUT_MS, max_buffer_size=READ_BUFFER_BYTES
         ),
         log_access=True,
         log_access_format=GRANIAN_FORMAT,

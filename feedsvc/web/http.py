@@ -14,6 +14,7 @@ next scheduled article. No cookie, no Expires.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -37,11 +38,40 @@ SECURITY_HEADERS = {
 }
 
 MAX_TARGET = 4094  # bytes of path and query: gunicorn's limit on the request line
+MAX_HEAD_BYTES = 16_384  # bytes of request line and headers; past this, 431
 
 
 def target_too_long(environ: Mapping[str, Any]) -> bool:
     """Say whether the request's path and query pass MAX_TARGET (gunicorn refuses those)."""
     return len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) > MAX_TARGET
+
+
+def head_size(environ: Mapping[str, Any], ignore: AbstractSet[str] = frozenset()) -> int:
+    """Return the bytes of the request line and headers, as rebuilt from ENVIRON.
+
+    The target counts as the server hands it on (gunicorn's RAW_URI, else the decoded
+    path), and repeated fields as joined in one: never more than was sent. IGNORE names
+    keys that are no header field (a speed-up: granian's environ holds the process's).
+    """
+    target = environ.get("RAW_URI") or (
+        environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    )
+    query = environ.get("QUERY_STRING", "")
+    if query and "RAW_URI" not in environ:
+        target += "?" + query
+    size = len(environ.get("REQUEST_METHOD", "")) + len(target)
+    size += len(environ.get("SERVER_PROTOCOL", "")) + 4  # two spaces and CRLF
+    for key in environ.keys() - ignore:
+        if key[:5] == "HTTP_":
+            size += len(key) - 5 + len(environ[key]) + 4  # "Name: value" and CRLF
+        elif key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
+            size += len(key) + len(environ[key]) + 4 if environ[key] else 0
+    return size + 2  # the empty line
+
+
+def head_too_large(environ: Mapping[str, Any], ignore: AbstractSet[str] = frozenset()) -> bool:
+    """Say whether the request line and headers pass MAX_HEAD_BYTES (see ``head_size``)."""
+    return head_size(environ, ignore) > MAX_HEAD_BYTES
 
 
 def malformed_page(status: int, reason: str) -> tuple[bytes, dict[str, str]]:

@@ -2,8 +2,9 @@
 
 A ``Publisher`` owns the catalog and the documents of its latest snapshot.
 In a server, a ``watch.Watcher`` thread keeps the catalog current and new
-documents are swapped in only when the snapshot's version changes, so a poll
-costs a dictionary look-up whatever the number of articles. Without the
+documents are swapped in only when the snapshot's version changes (or when it
+changes otherwise after a file could not give its text: see ``refresh``), so a
+poll costs a dictionary look-up whatever the number of articles. Without the
 thread (tests, ``check``, ``build``) a request rescans when RESCAN_INTERVAL
 has passed. The problems of each new snapshot are logged once, when they
 first appear. Static files are read once, at start-up. ``now`` comes in from
@@ -117,6 +118,7 @@ class Publisher:
         self.documents = self._documents(snapshot)
 
     def _documents(self, snapshot: Snapshot, previous: Documents | None = None) -> Documents:
+        self._stand_ins = self.bodies.stand_ins  # any more were rendered into these documents
         return Documents(
             self.site, snapshot, self.pages, self.static, self.feed_id, self.bodies, previous
         )
@@ -135,8 +137,15 @@ class Publisher:
             self._last_scan = time.monotonic()
             if snapshot is not self.documents.snapshot:
                 self._log_problems(snapshot)
-            if snapshot.version != self.documents.snapshot.version:
-                log.info("articles changed: %d published", len(snapshot.articles))
+            changed = snapshot.version != self.documents.snapshot.version
+            # Documents rendered while a file could not give its text (the folder missing,
+            # say) show a stand-in: render them again once the folder changes, back or not.
+            stood_in = self.bodies.stand_ins != self._stand_ins
+            if changed or (stood_in and snapshot is not self.documents.snapshot):
+                if changed:
+                    log.info("articles changed: %d published", len(snapshot.articles))
+                else:
+                    log.info("the folder changed: documents showing a stand-in render again")
                 previous = self.documents
                 self.documents = self._documents(snapshot, previous)
                 if self.pinger is not None:

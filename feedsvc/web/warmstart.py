@@ -33,7 +33,7 @@ from typing import Any
 from .. import config as settings
 from ..render.document import Document
 from ..store import parsed
-from . import http
+from . import http, limits
 from .prefix import WSGIApp
 from .publisher import Publisher
 from .watch import utcnow
@@ -141,6 +141,9 @@ class Warming:
     ) -> Iterable[bytes]:
         app = self.app
         if app is None:
+            refused = limits.refuse(environ, start_response)  # as the loaded app would
+            if refused is not None:
+                return refused
             answer = self._answer(environ)
             if answer is not None:
                 status, headers, body = answer
