@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from .catalog import engine
 from .catalog.catalog import Catalog
 from .errors import warning
 from .reading import survey
@@ -33,11 +34,15 @@ PAPER = (
     "answers 410) or name it in IGNORE"
 )
 
+GOES = (
+    "is published, but read so no file gives it any more: serving would answer 410 for it "
+    "(its id is kept if the file comes back)"
+)
+
 
 def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     """Print the problems of the configured articles; return the exit status."""
     now = now or datetime.now(UTC)
-    site = Site.from_config(config)
     store = StateStore.read_only(config["STATE"])
     bound = []
     try:
@@ -46,11 +51,17 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
         bound.append(warning(config["STATE"], f"{e}; checked as if it were empty"))
         store.close()
         store = StateStore.read_only(":memory:")
+    config, note = engine.settle(config, store, record=False)  # as `serve` would read it
+    bound += [warning(config["STATE"], note)] if note else []
+    site = Site.from_config(config)
     catalog = Catalog.from_config(
         config, site.zone, site.host, store, settle=0.0, inspect=inspection.inspect
     )
+    live = {slug for slug, record in catalog.records.items() if record.gone is None}
     snapshot = catalog.scan(now)
     problems = bound + list(snapshot.problems)
+    for slug in sorted(live & snapshot.gone):  # a published article this reading drops
+        problems.append(warning(config["STATE"], f"/articles/{slug} {GOES}"))
     for article in snapshot.articles + snapshot.unpublished:
         if article.draft:
             continue

@@ -46,9 +46,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ENGINE",
         "auto",
-        "How ARTICLES is laid out: `auto` (recognise a blog engine from its configuration "
-        "file, else feedsvc's own layout), `none` (feedsvc's own layout), `jekyll`, `hugo`, "
-        "`pelican`, `zola` or `eleventy`.",
+        "How ARTICLES is laid out: `auto` (the reading the state store records its site "
+        "was published under; for a new store, a blog engine recognised from its "
+        "configuration file, else feedsvc's own layout), `none` (feedsvc's own layout), "
+        "`jekyll`, `hugo`, `pelican`, `zola` or `eleventy`, which the store then records.",
     ),
     Setting(
         "PAGES",

@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..catalog import engine
 from ..catalog.catalog import Catalog
 from ..catalog.snapshot import Snapshot
 from ..errors import Problem
@@ -76,15 +77,18 @@ class Publisher:
     """The catalog and rendered documents of one process, first scanned at NOW."""
 
     def __init__(self, config: Mapping[str, Any], now: datetime):
-        self.config = config
-        self.site = Site.from_config(config)
-        self.interval = float(config["RESCAN_INTERVAL"])
         self.store = StateStore(config["STATE"], now)
         try:
             self.store.bind(config["ARTICLES"])
+            config, note = engine.settle(config, self.store)  # auto: as the site was published
         except Exception:
             self.store.close()
             raise
+        if note:
+            log.warning(note)
+        self.config = config
+        self.site = Site.from_config(config)
+        self.interval = float(config["RESCAN_INTERVAL"])
         self.catalog = Catalog.from_config(
             config, self.site.zone, self.site.host, self.store, inspect=inspection.inspect
         )
