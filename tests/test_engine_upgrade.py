@@ -94,3 +94,23 @@ def test_a_new_store_takes_the_reading_auto_detects(tmp_path: Path) -> None:
     entries, _ = served(config)
     assert not any("new-pier" in link for link in entries)  # Jekyll: _drafts are not posts
     assert engine_row(tmp_path / "s.sqlite3") == "jekyll"
+
+
+def test_a_store_restored_from_its_export_keeps_the_sites_reading(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from feedsvc.cli import main
+
+    folder = tmp_path / "blog"
+    shutil.copytree(SITES / "jekyll", folder)
+    state, fresh, exported = (tmp_path / n for n in ("s.sqlite3", "new.sqlite3", "s.jsonl"))
+    config = {"ARTICLES": str(folder), "STATE": str(state), "ENGINE": "auto"}
+    before, _ = served(config)
+    for command in (["export", str(exported)], ["import", str(exported)]):
+        target = state if command[0] == "export" else fresh
+        args = ["state", *command, "--articles", str(folder), "--state", str(target)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+    assert '"engine": "jekyll"' in exported.read_text()
+    # a restored store has records: without its reading it would be taken as 0.1.0's
+    assert served({**config, "STATE": str(fresh)})[0] == before

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .sqlite import Connection
 
 FORMAT = 1
-SETTINGS = ("articles", "authority", "feed_id")  # meta rows an export carries
+SETTINGS = ("articles", "authority", "engine", "feed_id")  # meta rows an export carries
 _ARTICLE = ("slug", "path", "hash", "id", "first_seen", "changed", "gone")
 
 
