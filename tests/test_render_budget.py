@@ -331,3 +331,27 @@ def test_raw_html_removed_from_an_html_body_is_a_warning_with_its_line(
     assert (problem.severity, problem.line) == ("warning", line)
     assert f"raw HTML <{tag}> is removed" in problem.message
     assert inspection.inspect("post.html", "html", Text("<p>Fine</p>\n", ""), 10) == []
+
+
+def test_rendered_bodies_are_kept_within_characters_not_entries() -> None:
+    """Issue 15: a body may render to 1 MiB, so 2,048 kept renders could hold 2 GiB."""
+    from feedsvc.render import markup
+    from feedsvc.render.sources import RENDERED_CHARS, kept
+
+    calls: list[int] = []
+
+    @kept(1_000_000)
+    def render(n: int) -> str:
+        calls.append(n)
+        return "x" * 300_000
+
+    for n in range(10):
+        render(n)
+    cache = render.cache  # type: ignore[attr-defined]
+    assert cache.currsize <= 1_000_000 and len(cache) == 3  # the three rendered last
+    render(9)
+    assert calls == list(range(10))  # the newest is still kept: not rendered again
+    render(0)
+    assert calls[-1] == 0  # the oldest went
+    assert markup._body_html.cache.maxsize == RENDERED_CHARS  # type: ignore[attr-defined]
+    assert RENDERED_CHARS <= 64 * 1024 * 1024

@@ -15,7 +15,6 @@ import html
 import logging
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
@@ -24,6 +23,7 @@ from markdown_it.token import Token
 from ..model import Article, Bodies, Text
 from ..reading.text import shorten
 from . import blogmd, budget
+from .sources import RENDERED_CHARS, kept
 from .sources import NotNamed as _NotNamed
 from .sources import Source as _Source
 from .sources import spent as _spent
@@ -231,12 +231,12 @@ def _cached(
 
 # Keyed by the text's name, not its source: the cache holds no bodies. A failure
 # is kept too (None), so a text over budget is not rendered again per request.
-@lru_cache(maxsize=2048)
+@kept(RENDERED_CHARS)
 def _body_html(fmt: str, source: _Source, base: str) -> str | None:
     return _render(fmt, source.fetch().body, base)
 
 
-@lru_cache(maxsize=512)
+@kept(RENDERED_CHARS // 8)
 def _bio_html(fmt: str, source: _Source, base: str) -> str | None:
     bio = source.fetch().bio
     return _render(fmt, bio, base) if bio else ""
