@@ -106,3 +106,43 @@ def test_under_a_blog_engine_nothing_is_kept(tmp_path: Path) -> None:
     assert app.test_client().get("/feed.atom").status_code == 200
     app.extensions["feedsvc"].close()
     assert not Path(f"{state}.parsed").exists()  # _config.yml shapes posts: no cache
+
+
+@pytest.mark.parametrize("how", ["changed setting", "another release"])
+def test_a_file_broken_across_an_upgrade_keeps_the_version_read_before_it(
+    articles: Path, warm: dict, reads: list[str], how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BRIEF: a deploy never makes a published article vanish. Under other code or
+    settings STATE.parsed is not taken as read, but a file found broken keeps the
+    version the last process read instead of being held out (503)."""
+    from feedsvc.store import parsed
+
+    path = articles / "bulk-003.md"
+    path.write_text("---\ntitle: [never closed\n---\nHalf.\n", "utf-8")
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # settled
+    if how == "another release":  # same record layout, other code: another fingerprint
+        monkeypatch.setattr(parsed, "fingerprint", lambda config: "a later release")
+        served = run(articles)
+    else:
+        served = run(articles, AUTHOR="Someone Else")
+    assert len(reads) >= 30  # every file read again: nothing taken as read
+    status, _, page = served["/articles/bulk-003"]
+    assert status == 200 and page == warm["/articles/bulk-003"][2]
+    assert b"bulk-003" in served["/feed.atom"][2]
+    reads.clear()  # and the next restart, under these settings, keeps it too (read again)
+    again = run(articles) if how == "another release" else run(articles, AUTHOR="Someone Else")
+    assert again["/articles/bulk-003"] == served["/articles/bulk-003"]
+    assert reads == ["bulk-003.md"]  # the broken file is read again: its problem stays reported
+
+
+def test_a_cache_of_another_record_layout_is_no_last_good_version(
+    articles: Path, warm: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedsvc.store import parsed
+
+    path = articles / "bulk-003.md"
+    path.write_text("---\ntitle: [never closed\n---\nHalf.\n", "utf-8")
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    monkeypatch.setattr(parsed, "_VERSION", parsed._VERSION + 1)  # a layout this code cannot read
+    monkeypatch.setattr(parsed, "fingerprint", lambda config: "a later release")
+    assert run(articles)["/articles/bulk-003"][0] == 503  # held: never gone, never a guess

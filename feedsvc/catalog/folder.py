@@ -6,12 +6,12 @@ file whose mtime is younger than SETTLE seconds is left for a later scan (and
 listed in ``unsettled``), so a file caught half-written is not published; the
 first scan reads everything. A file that fails after an edit keeps its last
 good version until it parses again (its text kept in the store: see
-``store.bodies``), and so does a file found broken by a first scan when the
-last process read it clean (``STATE.parsed``); a folder that is missing or
-cannot be listed keeps every last good version (a deploy swapping it), while a
-folder present and empty has no articles; a replaced folder's deletions wait
-until it is quiet (``replaced``). Texts' openings go to the state store in
-batches (a cold load never holds every body); problems go with the snapshot.
+``store.bodies``), and so does a file found broken by a first scan when the last
+process read it clean (``STATE.parsed``; under other code: ``stale``); a folder
+that is missing or cannot be listed keeps every last good version (a deploy
+swapping it), while a folder present and empty has no articles; a replaced
+folder's deletions wait until it is quiet (``replaced``). Texts' openings go to
+the store in batches (a cold load never holds every body); problems go with the snapshot.
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ class Folder:
         self._scanned = False
         self.targeted = False  # the last scan looked at the paths it was given only
         self._extra = engines.extensions(defaults.blog)  # formats only a blog engine reads
-        # What a previous process read (store/parsed.py): used by the first scan only.
-        self.known: parsed.Entries = {}
+        self.known: parsed.Entries = {}  # what the last process read: for the first scan
+        self.stale: parsed.Stale = parsed.no_stale  # its reads under other code: broken files'
         self._broken: dict[str, bytes] = {}  # path -> text key of the last good version it keeps
         self._good: dict[str, bytes] = {}  # path -> signature of that last good version
         self.replaced = Replaced()
@@ -111,7 +111,7 @@ class Folder:
         else:
             changes = self._read_changed(found, scope, now)
         self._scanned = True
-        self.known = {}
+        self.known, self.stale = {}, parsed.no_stale
         return changes
 
     def parsed(self) -> parsed.Entries:
@@ -231,7 +231,7 @@ class Folder:
                 superseded.append(previous.text_key)
             if text is None and article is not None:  # broken: its last good version stays
                 self._broken[item.path] = article.text_key
-                good = entry.signature if entry else known[0] if known else item.signature
+                good = entry.signature if entry else known[0] if known else parsed.NEVER
                 self._good.setdefault(item.path, good)
             else:
                 self._broken.pop(item.path, None)
@@ -274,11 +274,10 @@ class Folder:
         except Exception as e:  # a bug must cost one article, not the feed
             if not isinstance(e, ArticleError):
                 log.debug("unexpected error reading %s", item.path, exc_info=True)
-                e = ArticleError(
-                    item.path,
-                    f"unexpected error, please report it: {type(e).__name__}: {e}"[:300],
-                )
+                why = f"unexpected error, please report it: {type(e).__name__}: {e}"
+                e = ArticleError(item.path, why[:300])
             problems = [e.problem]
+            previous = previous or (None if self._scanned else self.stale(item.path))
             if previous is not None:
                 message = "the last good version stays published"
                 if not self.bodies.keep(previous):

@@ -12,9 +12,12 @@ reported again), and a broken file's last good version under its signature
 then (a restart reads the file, fails, and keeps that version: never a
 deletion). The file is written whole, atomically, by each worker when it stops
 cleanly; a file that cannot be read or written costs only
-the time it would have saved. No cache is kept for a PostgreSQL or in-memory store,
-nor under a blog engine (ENGINE), whose site files and a post's neighbours shape
-the post: the publisher decides that.
+the time it would have saved. Under other code or settings the entries are
+still the last good versions of files found broken (``stale``): read by the
+release before, they stand in rather than the article being held out; a file
+whose record layout (``_VERSION``) differs is never read. No cache is kept for a
+PostgreSQL or in-memory store, nor under a blog engine (ENGINE), whose site files
+and a post's neighbours shape the post: the publisher decides that.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import pickle
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,8 @@ from .db import StateStore
 
 log = logging.getLogger(__name__)
 Entries = dict[str, tuple[bytes, Article]]  # path -> (signature, article as read)
+Stale = Callable[[str], Article | None]  # path -> its last good version, read by other code
+NEVER = b""  # the signature of a version no file has: a restart reads the file again
 _VERSION = 3  # 2: articles as their fields' values; 3: updated_pinned
 CHUNK = 2_000  # entries per pickle: pickle remembers every object of one, so keep them small
 
@@ -77,15 +82,20 @@ def usable(entries: Entries, store: StateStore) -> Entries:
     }
 
 
-def load(path: str | None, expected: str) -> Entries:
-    """Return the entries kept at PATH under the fingerprint EXPECTED (none when it differs)."""
+def load(path: str | None, expected: str | None) -> Entries:
+    """Return the entries kept at PATH under the fingerprint EXPECTED (none when it differs).
+
+    EXPECTED None: whatever the fingerprint, if the layout is this release's.
+    """
     if path is None:
         return {}
     try:
         entries: Entries = {}
         with open(path, "rb") as f:
             head = pickle.load(f)  # our own file, beside the state store, same owner
-            if head.get("fingerprint") != expected:
+            if head.get("fingerprint") != expected and (
+                expected is not None or head.get("version") != _VERSION
+            ):
                 return {}
             for _ in range(head["chunks"]):
                 for name, signature, values in pickle.load(f):
@@ -104,6 +114,29 @@ _FIELDS = tuple(field.name for field in dataclasses.fields(Article))
 _WRITTEN = tuple(_FIELDS.index(name) for name in ("id", "published", "updated"))
 
 
+def no_stale(path: str) -> Article | None:
+    return None
+
+
+def stale(path: str | None, store: StateStore) -> Stale:
+    """Return the last good versions kept at PATH whatever code or settings read them.
+
+    After an upgrade or a change of settings the entries are not taken as read (the
+    fingerprint differs), but a file found broken keeps the version the last process
+    read rather than being held out. Loaded on the first such file only.
+    """
+    entries: Entries | None = None
+
+    def last_good(name: str) -> Article | None:
+        nonlocal entries
+        if entries is None:
+            entries = usable(load(path, None), store)
+        entry = entries.get(name)
+        return None if entry is None else entry[1]
+
+    return last_good
+
+
 def _values(article: Article) -> tuple[Any, ...]:
     """Return ARTICLE's fields' values as its file gives them (it may be resolved: unresolve)."""
     values = [getattr(article, name) for name in _FIELDS]
@@ -120,7 +153,7 @@ def save(path: str | None, fingerprint_: str, entries: Entries) -> None:
     # the time pickle's own way with a slotted dataclass does.
     items = [(name, sig, _values(article)) for name, (sig, article) in entries.items()]
     chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
-    head = {"fingerprint": fingerprint_, "chunks": len(chunks)}
+    head = {"fingerprint": fingerprint_, "version": _VERSION, "chunks": len(chunks)}
     write_pickles(path, [head, *chunks], "restarts read every article")
 
 

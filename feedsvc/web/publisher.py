@@ -116,6 +116,7 @@ class Publisher:
         self._fingerprint = parsed.fingerprint(config) if self._parsed else ""
         known = parsed.load(self._parsed, self._fingerprint)
         self.catalog.folder.known = parsed.usable(known, self.store)
+        self.catalog.folder.stale = parsed.stale(self._parsed, self.store)
         del known  # the folder lets each article go once taken (memory)
         snapshot = self.catalog.scan(now)
         self._log_problems(snapshot)
