@@ -246,3 +246,77 @@ def test_a_real_server_answers_a_bundles_image(tmp_path: Path) -> None:
         assert server.get("/2024/05/walk/notes.md")[0] == 404
     finally:
         stop_server(server)
+
+
+def test_nginx_serves_a_builds_bundle_files_as_serve_does(tmp_path: Path) -> None:
+    """deploy/nginx-static.conf on a build of the Hugo fixture (PAGES=on): each page
+    resource (Hugo Page resources) answers with serve's bytes and type, an image never
+    gzipped, an SVG with serve's sandboxing policy, and 304 to its ETag."""
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+    from conftest import Server, free_port
+    from test_build import NGINX, fetch, running_nginx
+
+    from feedsvc import config
+    from feedsvc.cli import main
+    from feedsvc.web.http import SVG_POLICY
+    from feedsvc.web.publisher import Publisher
+
+    if NGINX is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is not installed (.ci/run installs it)")
+        pytest.skip("nginx is not installed")
+    site = _site(tmp_path, "hugo")
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    (site / "content/posts/harbour-walk/map.svg").write_bytes(svg)
+    out, prefix = tmp_path / "out", tmp_path / "nginx"
+    (prefix / "logs").mkdir(parents=True)
+    env = {"FEEDSVC_STATE": str(tmp_path / "state.sqlite3"), "FEEDSVC_BASE_URL": BLOG}
+    result = CliRunner().invoke(
+        main,
+        ["build", str(out), "--articles", str(site), "-q"],
+        env={**env, "FEEDSVC_PAGES": "on"},
+    )
+    assert result.exit_code == 0, result.output
+    settings = {
+        **config.DEFAULTS,
+        "ARTICLES": str(site),
+        "STATE": str(tmp_path / "state.sqlite3"),
+        "BASE_URL": BLOG,
+        "PAGES": "on",
+    }
+    publisher = Publisher(settings, datetime.now(UTC))
+    documents = publisher.documents
+    conf = Path(__file__).resolve().parent.parent / "deploy" / "nginx-static.conf"
+    port = free_port()
+    server = (
+        conf.read_text()
+        .replace("listen 80;", f"listen 127.0.0.1:{port};")
+        .replace("/srv/feedsvc/site", str(out))
+        .replace("include /srv/feedsvc/redirects.conf;", "")
+    )
+    try:
+        with running_nginx(prefix, server, port) as url:
+            nginx = Server(None, url, Path())  # type: ignore[arg-type]
+            for name in ("quay.png", "map.svg"):
+                path = "2024/05/walk/" + name
+                document = documents.resolve(path).document
+                assert document is not None, path
+                plain = fetch(nginx, "/" + path, {"Accept-Encoding": "gzip"})
+                assert plain.status == 200, path
+                assert plain.body == (document.gzip_body if document.compress else document.body)
+                assert plain.getheader("Content-Type") == document.content_type, path
+                assert plain.getheader("Content-Encoding") == (
+                    "gzip" if document.compress else None
+                ), path
+                again = fetch(
+                    nginx,
+                    "/" + path,
+                    {"Accept-Encoding": "gzip", "If-None-Match": plain.getheader("ETag")},
+                )
+                assert again.status == 304, path
+            policy = fetch(nginx, "/2024/05/walk/map.svg", {}).getheader("Content-Security-Policy")
+            assert policy == SVG_POLICY
+    finally:
+        publisher.close()
