@@ -151,9 +151,12 @@ class Output:
 
 
 def _write_document(out: Output, name: str, document: Document, written: set[str]) -> int:
-    """Write DOCUMENT as NAME and NAME.gz under OUT; return how many files changed."""
+    """Write DOCUMENT as NAME (and NAME.gz when it compresses) under OUT; return files changed."""
     changed = 0
-    for suffix, data in (("", document.body), (".gz", document.gzip_body)):
+    variants = [("", document.body)]
+    if document.compress:  # an image or a video gains nothing from gzip
+        variants.append((".gz", document.gzip_body))
+    for suffix, data in variants:
         written.add(name + suffix)
         changed += out.write(name + suffix, data)
     return changed

@@ -101,6 +101,18 @@ class Bodies(Protocol):
         ...
 
 
+class Files(Protocol):
+    """Where renderers get the media files of a post's page bundle, by path in ARTICLES."""
+
+    def read(self, path: str, known: bytes = b"") -> tuple[bytes, bytes | None] | None:
+        """Return PATH's signature and bytes (None for bytes: still KNOWN); None: not served."""
+        ...
+
+    def listing(self, folder: str) -> list[str]:
+        """Return the media files below FOLDER, as paths in it."""
+        ...
+
+
 class HeldBodies:
     """Bodies held in memory, by text key: for tests and for tools that read once."""
 

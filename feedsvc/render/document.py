@@ -22,6 +22,7 @@ class Document:
     mimetype: str
     last_modified: datetime | None
     link: str = ""  # a Link header: WebSub's rel="hub" and rel="self" on feeds
+    compress: bool = True  # False: already compressed (images, audio, video): no gzip copy
     etag: str = field(init=False)
     # The web layer's per-representation headers, computed on first use.
     http: dict[tuple[bool, bool], Any] = field(
@@ -43,7 +44,7 @@ class Document:
     @property
     def content_type(self) -> str:
         if self.mimetype.startswith(("text/", "application/")) and not self.mimetype.endswith(
-            ("gzip", "octet-stream", "woff2", "png")
+            ("gzip", "octet-stream", "woff2", "png", "pdf")
         ):
             return f"{self.mimetype}; charset=utf-8"
         return self.mimetype
@@ -56,3 +57,4 @@ class Result:
     status: int
     document: Document | None = None
     location: str | None = None
+    keep: bool = True  # False: a file that may change under the same snapshot (a bundle's)

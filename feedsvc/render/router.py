@@ -5,7 +5,8 @@ to BASE_URL) to what it serves; the web layer and ``feedsvc build`` both call
 it, so a static export serves the same bytes as the server. What it renders
 it keeps (``cache``); ``render`` renders without keeping, for a build that
 reads each document once. Paths never touch the file system: they are looked
-up in the snapshot and in the static files loaded at start-up.
+up in the snapshot and in the static files loaded at start-up; a post's bundle
+files (``blogpaths``) are read through the ``Files`` source handed in.
 
 One render per path at a time: concurrent requests for a document not yet
 rendered wait for the first one's render (single flight). A document whose
@@ -22,18 +23,18 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import cached_property
 from math import ceil
 
 from ..catalog.snapshot import Snapshot
-from ..model import Article, Bodies
+from ..model import Article, Bodies, Files
+from .blogpaths import BlogPaths, kept
 from .cache import Kept
 from .document import Document, Result
 from .feeds import FeedInfo, feed_updated, newest_update
 from .formats import FORMATS, HTML, render
 from .listings import OPML, Sitemaps, opml
 from .pages import Pages
-from .site import Site, article_path, author_path, feed_path, path_key, served_paths, tag_path
+from .site import Site, article_path, author_path, feed_path, path_key, tag_path
 
 _KINDS = "|".join(FORMATS)
 _PAGE = re.compile(r"^page/([1-9][0-9]{0,6})/$")
@@ -59,6 +60,7 @@ class Documents:
         feed_id: str,
         bodies: Bodies,
         previous: Documents | None = None,
+        files: Files | None = None,  # the posts' bundle files (images beside them), PAGES on
     ):
         self.site = site
         self.snapshot = snapshot
@@ -73,8 +75,10 @@ class Documents:
         self._previous = (previous.kept, previous._failed) if previous is not None else None
         self._flights: dict[str, threading.Lock] = {}
         self._flights_lock = threading.Lock()
-        # A blog engine's old paths (aliases, redirect_from) -> the post: 301 when we serve pages.
-        self.old_paths = snapshot.old_paths
+        # With PAGES on, a post's path on the blog, its old paths (aliases, redirect_from: 301)
+        # and its bundle's files; bundle files are kept across snapshots.
+        store = previous.blog.store if previous else kept(site.document_cache_bytes)
+        self.blog: BlogPaths = BlogPaths(site, snapshot.articles, snapshot.old_paths, files, store)
         self.months = snapshot.months  # "YYYY-MM" -> its articles: the archive feeds
         self.page_count = max(1, ceil(len(snapshot.articles) / site.page_size))
         self.sitemaps = Sitemaps(site, snapshot)  # one file, or an index and its parts
@@ -102,7 +106,7 @@ class Documents:
             result = self._last_good(path)
             self._failed[path] = result
             return result
-        if result.status == 200:
+        if result.status == 200 and result.keep:
             result = self.kept.hold(path, result)
         return result
 
@@ -253,19 +257,11 @@ class Documents:
         return self._blog_path(path_key(path))
 
     def _blog_path(self, key: str) -> Result:
-        """Return what a path of the blog answers with PAGES on: a post's page, or 301 to it."""
-        if self.site.pages and key in self.old_paths:
-            return Result(301, location=self.site.entry_url(self.old_paths[key]))
-        if key in self.served:
-            article = self.served[key]
-            return Result(200, self._html(self.pages.article(article), [article]))
-        if key + "/" in self.served:  # as a static host answers a folder without its slash
-            return Result(301, location=self.site.entry_url(self.served[key + "/"]))
-        return Result(404, self.error(404))
-
-    @cached_property
-    def served(self) -> dict[str, Article]:  # the posts' paths on the blog we answer
-        return served_paths(self.site, self.snapshot.articles)
+        """Return what a path of the blog answers with PAGES on: a post's page, 301, a file."""
+        found = self.blog.answer(key)
+        if isinstance(found, Article):
+            return Result(200, self._html(self.pages.article(found), [found]))
+        return found or Result(404, self.error(404))
 
     def paths(self) -> Iterator[str]:
         """Yield every path this snapshot serves with 200, redirect or 410."""
@@ -281,8 +277,7 @@ class Documents:
             yield article_path(article.slug)
         for slug in self.snapshot.redirects:
             yield article_path(slug)
-        yield from sorted(self.old_paths) if self.site.pages else ()
-        yield from self.served
+        yield from self.blog.paths()
         for slug in sorted(self.snapshot.gone):
             yield article_path(slug)
         for slug in self.snapshot.tags:

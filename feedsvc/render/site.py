@@ -39,6 +39,7 @@ class Site:
     websub_hubs: tuple[str, ...] = ()
     pages: bool = True  # PAGES: feedsvc serves a page per article (else a blog engine does)
     feed_zone: tzinfo | None = None  # a blog engine's configured zone: feeds show its offset
+    engine: str = ""  # the blog engine whose site ARTICLES is ("": feedsvc's own layout)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Site:
@@ -63,6 +64,7 @@ class Site:
             websub_hubs=hub_list(config.get("WEBSUB_HUBS", "")),
             pages=serves_pages(config, blog is None),
             feed_zone=blog.zone if blog else None,
+            engine=blog.engine if blog else "",
         )
 
     @property

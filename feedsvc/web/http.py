@@ -115,6 +115,11 @@ class Variant(NamedTuple):
     quoted_etag: str
 
 
+# A page bundle's SVG (or a theme's) opened on its own runs nothing: no script, no form,
+# an opaque origin (CSP sandbox), whatever the file holds.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
 def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
     """Return DOCUMENT's identity or gzip representation, for a browser or not, computed once."""
     cached = document.http
@@ -132,6 +137,8 @@ def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
             headers.extend(SECURITY_HEADERS.items())
         else:
             headers.append(("X-Content-Type-Options", "nosniff"))
+        if document.mimetype == "image/svg+xml":
+            headers.append(("Content-Security-Policy", SVG_POLICY))
         headers.append(("ETag", quote_etag(etag)))
         if document.last_modified is not None:
             headers.append(("Last-Modified", http_date(document.last_modified)))
@@ -163,7 +170,7 @@ def prefers_html(accept: str, mimetype: str) -> bool:
 
 def negotiate(document: Document, accept_encoding: str, accept: str, status: int = 200) -> Variant:
     """Return the representation of DOCUMENT for a request sending these Accept headers."""
-    gzipped = status == 200 and accepts_gzip(accept_encoding)
+    gzipped = status == 200 and document.compress and accepts_gzip(accept_encoding)
     # Chromium shows application/atom+xml and rss+xml as plain text and never applies their
     # XSL stylesheet: a browser (which prefers text/html) gets the same bytes as
     # application/xml. Feed readers, and clients that send no Accept, are unaffected.

@@ -27,6 +27,7 @@ from ..catalog import engine
 from ..catalog.catalog import Catalog
 from ..catalog.snapshot import Snapshot
 from ..errors import Problem
+from ..reading.bundles import BundleFiles
 from ..render import inspection
 from ..render.document import Document
 from ..render.pages import Pages
@@ -97,6 +98,7 @@ class Publisher:
         self.bodies = self.catalog.folder.bodies
         self.pages = Pages(self.site, self.bodies, config["THEME"])
         self.static = load_static(config["THEME"])
+        self.files = BundleFiles(self.catalog.root)  # images beside posts (page bundles)
         self.watcher = Watcher(
             self.catalog.root,
             self.refresh,
@@ -125,7 +127,14 @@ class Publisher:
     def _documents(self, snapshot: Snapshot, previous: Documents | None = None) -> Documents:
         self._stand_ins = self.bodies.stand_ins  # any more were rendered into these documents
         return Documents(
-            self.site, snapshot, self.pages, self.static, self.feed_id, self.bodies, previous
+            self.site,
+            snapshot,
+            self.pages,
+            self.static,
+            self.feed_id,
+            self.bodies,
+            previous,
+            self.files,
         )
 
     def _log_problems(self, snapshot: Snapshot) -> None:
