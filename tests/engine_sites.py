@@ -62,6 +62,13 @@ def check(engine: str, tmp_path: Path, *env: tuple[str, str]) -> list[str]:
     return result.output.splitlines()
 
 
+def build_pages(site: Path, out: Path, state: Path, base: str) -> None:
+    """Run `feedsvc build OUT` of the blog in SITE with PAGES on; assert it succeeds."""
+    env = {"FEEDSVC_STATE": str(state), "FEEDSVC_BASE_URL": base, "FEEDSVC_PAGES": "on"}
+    result = CliRunner().invoke(main, ["build", str(out), "--articles", str(site), "-q"], env=env)
+    assert result.exit_code == 0, result.output
+
+
 def check_folder(folder: Path, tmp_path: Path, *env: tuple[str, str]) -> list[str]:
     """Return the lines `feedsvc check` prints for FOLDER."""
     result = CliRunner().invoke(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from engine_sites import SITES
+from engine_sites import SITES, build_pages
 
 from feedsvc import create_app
 from feedsvc.reading.bundles import BundleFiles, media_type
@@ -208,19 +208,9 @@ def test_a_file_over_the_bound_or_not_regular_is_not_read(tmp_path: Path) -> Non
 def test_build_writes_the_bundles_files_beside_the_posts_pages(tmp_path: Path) -> None:
     """`feedsvc build` with PAGES on writes quay.png where the page links it (Hugo
     page resources), the same bytes the server answers, with no .gz copy."""
-    from click.testing import CliRunner
-
-    from feedsvc.cli import main
-
     site = _site(tmp_path, "hugo")
     out = tmp_path / "out"
-    env = {
-        "FEEDSVC_STATE": str(tmp_path / "s.db"),
-        "FEEDSVC_BASE_URL": BLOG,
-        "FEEDSVC_PAGES": "on",
-    }
-    result = CliRunner().invoke(main, ["build", str(out), "--articles", str(site), "-q"], env=env)
-    assert result.exit_code == 0, result.output
+    build_pages(site, out, tmp_path / "s.db", BLOG)
     image = site / "content/posts/harbour-walk/quay.png"
     assert (out / "2024/05/walk/quay.png").read_bytes() == image.read_bytes()
     assert (out / "2024/05/walk/index.html").exists()
@@ -254,12 +244,10 @@ def test_nginx_serves_a_builds_bundle_files_as_serve_does(tmp_path: Path) -> Non
     gzipped, an SVG with serve's sandboxing policy, and 304 to its ETag."""
     from datetime import UTC, datetime
 
-    from click.testing import CliRunner
     from conftest import Server, free_port
     from test_build import NGINX, fetch, running_nginx
 
     from feedsvc import config
-    from feedsvc.cli import main
     from feedsvc.web.http import SVG_POLICY
     from feedsvc.web.publisher import Publisher
 
@@ -272,13 +260,7 @@ def test_nginx_serves_a_builds_bundle_files_as_serve_does(tmp_path: Path) -> Non
     (site / "content/posts/harbour-walk/map.svg").write_bytes(svg)
     out, prefix = tmp_path / "out", tmp_path / "nginx"
     (prefix / "logs").mkdir(parents=True)
-    env = {"FEEDSVC_STATE": str(tmp_path / "state.sqlite3"), "FEEDSVC_BASE_URL": BLOG}
-    result = CliRunner().invoke(
-        main,
-        ["build", str(out), "--articles", str(site), "-q"],
-        env={**env, "FEEDSVC_PAGES": "on"},
-    )
-    assert result.exit_code == 0, result.output
+    build_pages(site, out, tmp_path / "state.sqlite3", BLOG)
     settings = {
         **config.DEFAULTS,
         "ARTICLES": str(site),

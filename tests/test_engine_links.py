@@ -7,7 +7,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from engine_sites import SITES, read_site
+from engine_sites import SITES, build_pages, read_site
 from markupsafe import escape
 
 from feedsvc import create_app
@@ -298,9 +298,6 @@ def test_build_with_pages_on_writes_each_post_where_a_static_server_finds_it(
     """`feedsvc build`, PAGES=on: each post's page is written at its path on the blog
     (Jekyll Permalinks: /:year/:title/), decoded as a static server looks it up: a title
     `été` is the folder `été`, its URL /2024/%C3%A9t%C3%A9/."""
-    from click.testing import CliRunner
-
-    from feedsvc.cli import main
 
     site = tmp_path / "blog"
     (site / "_posts").mkdir(parents=True)
@@ -308,13 +305,7 @@ def test_build_with_pages_on_writes_each_post_where_a_static_server_finds_it(
     (site / "_posts" / "2024-01-02-été.md").write_text("---\ntitle: Summer\n---\nBody.\n")
     (site / "_posts" / "2024-01-03-pier.md").write_text("---\ntitle: Pier\n---\nBody.\n")
     out = tmp_path / "out"
-    env = {
-        "FEEDSVC_STATE": str(tmp_path / "s.db"),
-        "FEEDSVC_BASE_URL": BLOG,
-        "FEEDSVC_PAGES": "on",
-    }
-    result = CliRunner().invoke(main, ["build", str(out), "--articles", str(site), "-q"], env=env)
-    assert result.exit_code == 0, result.output
+    build_pages(site, out, tmp_path / "s.db", BLOG)
     assert "Summer" in (out / "2024" / "été" / "index.html").read_text()
     assert "Pier" in (out / "2024" / "pier" / "index.html").read_text()
     assert not any("%" in p.name for p in out.rglob("*"))
