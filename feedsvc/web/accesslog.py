@@ -2,71 +2,86 @@
 
 gunicorn's default access-log line is the combined format (Apache's and nginx's
 ``combined``): ``HOST - - [TIME] "REQUEST" STATUS BYTES "REFERER" "USER-AGENT"``.
-granian hands its access logger a dict per request, in the thread that ran the
-app, right after it; the formatter here writes the same line from it. granian
-does not report the bytes sent: ``sized`` notes the body's Content-Length in that
-thread as the app starts its response (``-`` for no body, as in a 304 or HEAD).
+Under granian the app writes that line itself: ``logged`` wraps it outermost and,
+once it has answered, writes the request's line whole, with one ``write`` to
+standard output (each worker's lines stay whole). granian's own access log went
+through Python's logging for every request, which took more than half of a
+worker's time for a poll: 304s of /feed.atom at 10,000 articles, 2 workers, wrk,
+22,500 req/s with it against 51,000 without any log (median of 3 rounds).
+BYTES is the body's Content-Length (``-`` for no body, as in a 304 or HEAD);
+quotes and backslashes in the request, referer and user agent are escaped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import logging
-import threading
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from granian.log import LOGGING_CONFIG
 
-# What granian collects per request; the line itself is written by CombinedFormatter.
-GRANIAN_FORMAT = (
-    '%(addr)s "%(method)s %(path)s" %(status)d "%(header{referer})s" "%(header{user-agent})s"'
-)
-
-
-_sent = threading.local()  # the body size of the response this thread answered last
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_clock: tuple[int, str] = (0, "")  # the second last logged, and how it is written
 
 
-def sized(app: WSGIApp) -> WSGIApp:
-    """Wrap APP so that the access log knows each response's body size."""
+def _when(now: float) -> str:
+    global _clock
+    second = int(now)
+    if _clock[0] != second:  # a race writes the same text twice
+        _clock = (second, time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(second)))
+    return _clock[1]
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def line(environ: dict[str, Any], status: str, size: str, now: float) -> str:
+    """Return the combined-format line of the request ENVIRON answered with STATUS, SIZE."""
+    query = environ.get("QUERY_STRING")
+    target = _quoted(environ.get("PATH_INFO", "") + ("?" + query if query else ""))
+    request = f"{environ.get('REQUEST_METHOD', '-')} {target} {environ.get('SERVER_PROTOCOL')}"
+    referer = _quoted(environ.get("HTTP_REFERER") or "-")
+    agent = _quoted(environ.get("HTTP_USER_AGENT") or "-")
+    host = environ.get("REMOTE_ADDR") or "-"
+    return f'{host} - - [{_when(now)}] "{request}" {status} {size} "{referer}" "{agent}"\n'
+
+
+def _write(fd: int, text: str) -> None:
+    data = text.encode("utf-8", "backslashreplace")
+    with contextlib.suppress(OSError):  # a log that cannot be written never fails a request
+        while data:
+            data = data[os.write(fd, data) :]
+
+
+def logged(app: WSGIApp, fd: int | None = None) -> WSGIApp:
+    """Wrap APP so that each request it answers is logged to FD (standard output)."""
+    out = sys.stdout.fileno() if fd is None else fd
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        sent = ["500", "-"]  # what an app that raises answers
         head = environ.get("REQUEST_METHOD") == "HEAD"
 
         def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
-            size = "-"
+            sent[0], sent[1] = status[:3], "-"
             if not head:
                 for name, value in headers:
-                    if name.lower() == "content-length":
-                        size = "-" if value == "0" else value
-            _sent.size = size
+                    if name.lower() == "content-length" and value != "0":
+                        sent[1] = value
             return start_response(status, headers, *exc_info)
 
-        _sent.size = "-"
-        return app(environ, start)
+        try:
+            return app(environ, start)
+        finally:
+            _write(out, line(environ, sent[0], sent[1], time.time()))
 
     return wsgi
 
 
-class CombinedFormatter(logging.Formatter):
-    """Write granian's request dict as one combined-log-format line."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        fields = record.args
-        if not isinstance(fields, dict) or "status" not in fields:
-            return super().format(record)
-        when = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(record.created))
-        target = fields["path"] + ("?" + fields["query_string"] if fields["query_string"] else "")
-        return (
-            f'{fields["addr"]} - - [{when}] "{fields["method"]} {target} {fields["protocol"]}" '
-            f'{fields["status"]} {getattr(_sent, "size", "-")} "{fields["_h0"]}" "{fields["_h1"]}"'
-        )
-
-
 def dictconfig() -> dict[str, Any]:
-    """Return granian's logging configuration with the combined access-log line."""
-    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["access"] = {"()": f"{__name__}.CombinedFormatter"}
-    return config
+    """Return granian's logging configuration (its access log is off: ``logged`` writes it)."""
+    return copy.deepcopy(LOGGING_CONFIG)

@@ -37,7 +37,7 @@ from granian.log import logger as _log  # the main process logs through granian'
 from granian.server import MPServer
 
 from . import http, warmstart
-from .accesslog import GRANIAN_FORMAT, dictconfig, sized
+from .accesslog import dictconfig, logged
 from .server import ready
 
 HEADER_READ_TIMEOUT_MS = 10_000  # headers, and the wait for the next request on a kept-alive one
@@ -240,7 +240,7 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
         raise SystemExit(0)
     if saved is None:
         server.readiness.announce()
-    return sized(app)
+    return logged(app)
 
 
 def _load_behind(factory: Callable[[], Flask], server: Granian, saved: warmstart.Saved) -> Any:
@@ -289,8 +289,7 @@ def run(host: str, port: int, workers: int, threads: int, factory: Callable[[], 
         http1_settings=HTTP1Settings(
             header_read_timeout=HEADER_READ_TIMEOUT_MS, max_buffer_size=READ_BUFFER_BYTES
         ),
-        log_access=True,
-        log_access_format=GRANIAN_FORMAT,
+        log_access=False,  # the app writes the combined line itself (accesslog.logged)
         log_dictconfig=dictconfig(),
         respawn_failed_workers=True,
         workers_kill_timeout=KILL_TIMEOUT,

@@ -1,0 +1,84 @@
+"""The combined access-log line the app writes under granian (web/accesslog.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from feedsvc.web.accesslog import logged
+
+COMBINED = re.compile(
+    r'(\S+) - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "(.*)" (\d{3}) (\S+) '
+    r'"(.*)" "(.*)"\n'
+)
+
+
+def environ(**extra: str) -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/feed.atom",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        **extra,
+    }
+
+
+def run(app: Any, env: dict[str, Any]) -> list[str]:
+    """Call APP through ``logged``; return the lines it wrote."""
+    read, write = os.pipe()
+    with contextlib.suppress(RuntimeError):  # the broken app's
+        list(logged(app, write)(env, lambda status, headers, *exc: None))
+    os.close(write)
+    with os.fdopen(read, "rb") as out:
+        return out.read().decode().splitlines(keepends=True)
+
+
+def answering(status: str, headers: list[tuple[str, str]]) -> Any:
+    def app(env: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response(status, headers)
+        return [b"x"]
+
+    return app
+
+
+def test_a_line_per_request_with_the_bytes_sent() -> None:
+    app = answering("200 OK", [("Content-Length", "1234")])
+    env = environ(QUERY_STRING="a=1", HTTP_REFERER="http://r/", HTTP_USER_AGENT="poller/1")
+    [line] = run(app, env)
+    match = COMBINED.fullmatch(line)
+    assert match, line
+    assert match.groups() == (
+        "127.0.0.1", "GET /feed.atom?a=1 HTTP/1.1", "200", "1234", "http://r/", "poller/1"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "length"), [("GET", "304 Not Modified", "0"), ("HEAD", "200 OK", "99")]
+)
+def test_no_body_is_logged_as_a_dash(method: str, status: str, length: str) -> None:
+    [line] = run(answering(status, [("Content-Length", length)]), environ(REQUEST_METHOD=method))
+    match = COMBINED.fullmatch(line)
+    assert match and match.group(4) == "-", line
+
+
+def test_quotes_in_what_the_client_sent_cannot_forge_fields() -> None:
+    env = environ(HTTP_USER_AGENT='x" 200 1 "y', PATH_INFO='/a"b')
+    [line] = run(answering("404 Not Found", []), env)
+    match = COMBINED.fullmatch(line)
+    assert match, line
+    assert match.group(2) == 'GET /a\\"b HTTP/1.1' and match.group(6) == 'x\\" 200 1 \\"y'
+
+
+def test_an_app_that_raises_is_logged_as_500() -> None:
+    def broken(env: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        raise RuntimeError("boom")
+
+    [line] = run(broken, environ())
+    match = COMBINED.fullmatch(line)
+    assert match and match.group(3) == "500" and match.group(5) == "-", line
