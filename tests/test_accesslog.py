@@ -85,8 +85,8 @@ def test_an_app_that_raises_is_logged_as_500() -> None:
 
 
 def test_a_control_character_cannot_start_a_line_of_its_own() -> None:
-    env = environ(PATH_INFO="/a\nb", HTTP_USER_AGENT="x\ty\x7f")  # /a%0Ab, percent-decoded
+    env = environ(PATH_INFO="/a\nb\x85c", HTTP_USER_AGENT="x\ty\x7f")  # /a%0Ab%C2%85c, decoded
     [line] = run(answering("404 Not Found", []), env)
     match = COMBINED.fullmatch(line)
     assert match, line
-    assert match.group(2) == "GET /a\\x0Ab HTTP/1.1" and match.group(6) == "x\\x09y\\x7F"
+    assert match.group(2) == "GET /a\\x0Ab\\x85c HTTP/1.1" and match.group(6) == "x\\x09y\\x7F"

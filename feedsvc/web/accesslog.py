@@ -39,7 +39,10 @@ def _when(now: float) -> str:
 
 # As nginx writes them: a quote or backslash escaped, a control character as \xHH (a
 # percent-decoded newline in a path must not start a line of its own).
-_ESCAPES = {c: f"\\x{c:02X}" for c in (*range(0x20), 0x7F)} | {34: '\\"', 92: "\\\\"}
+_ESCAPES = {c: f"\\x{c:02X}" for c in (*range(0x20), *range(0x7F, 0xA0))} | {
+    34: '\\"',
+    92: "\\\\",
+}
 
 
 def _quoted(value: str) -> str:

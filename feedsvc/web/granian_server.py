@@ -20,7 +20,6 @@ import contextlib
 import logging
 import multiprocessing.util
 import os
-import select
 import signal
 import socket
 import sys
@@ -38,6 +37,7 @@ from granian.server import MPServer
 
 from . import http, warmstart
 from .accesslog import dictconfig, logged
+from .processes import Readiness, pidfd, stop_accepting
 from .server import ready
 
 HEADER_READ_TIMEOUT_MS = 10_000  # headers, and the wait for the next request on a kept-alive one
@@ -48,75 +48,6 @@ DRAIN_SIGNAL = signal.SIGUSR1  # tells an old worker to stop accepting
 DRAIN_TIMEOUT = 5.0  # a reload waits this long for an old worker to say it stopped accepting
 ASK_AGAIN_SECONDS = 0.5  # a stop repeats its SIGTERM this often to workers still running
 SETTLE_SECONDS = 1.0  # then this long, for the connections it accepted last to send a request
-
-
-class Readiness:
-    """A pipe the workers write "PID ready" or "PID drained" to; the main process reads it.
-
-    No thread reads it: the main process forks workers, and forking with threads is unsafe.
-    """
-
-    def __init__(self) -> None:
-        self._read, self._write = os.pipe()
-        os.set_blocking(self._read, False)
-        os.set_blocking(self._write, False)  # a worker never waits on a full pipe
-        self._pending = b""
-        self._seen: set[tuple[int, str]] = set()
-
-    def announce(self, what: str = "ready") -> None:
-        """In a worker: say that this process answers now (or has stopped accepting)."""
-        with contextlib.suppress(BlockingIOError):  # only a reload reads it; it may be full
-            os.write(self._write, f"{os.getpid()} {what}\n".encode())
-
-    def _collect(self, timeout: float) -> None:
-        if select.select([self._read], [], [], timeout)[0]:
-            with contextlib.suppress(BlockingIOError):
-                while chunk := os.read(self._read, 4096):
-                    self._pending += chunk
-            *lines, self._pending = self._pending.split(b"\n")
-            for pid, what in (line.decode().split() for line in lines if line):
-                self._seen.add((int(pid), what))
-
-    def seen(self, pid: int | None, what: str = "ready") -> bool:
-        """Tell whether worker PID has said WHAT (read so far)."""
-        self._collect(0)
-        return (pid, what) in self._seen
-
-    def wait(
-        self, pid: int | None, alive: Callable[[], bool], timeout: float, what: str = "ready"
-    ) -> bool:
-        """Wait until worker PID says WHAT (False if it died or TIMEOUT passed)."""
-        deadline = time.monotonic() + timeout
-        while (pid, what) not in self._seen:
-            left = deadline - time.monotonic()
-            if left <= 0 or not alive():
-                return False
-            self._collect(min(left, 0.2))
-        return True
-
-
-def stop_accepting(fd: int) -> bool:
-    """In a worker: make FD, its copy of the shared listening socket, a socket nobody reaches.
-
-    granian has no way to stop one worker accepting but its graceful stop, which closes
-    at once every connection that has not sent a byte yet (hyper's graceful_shutdown), even
-    one it accepted an instant before. Once FD names a loopback socket of its own, this
-    worker's accept loop finds nothing (its accept answers EAGAIN when the shared socket
-    wakes it), the other workers take every new connection, and it goes on serving the
-    connections it has. Return False, changing nothing, if FD is no listening socket.
-    """
-    try:
-        with socket.socket(fileno=os.dup(fd)) as shared:
-            if not shared.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
-                return False
-    except OSError:  # not a socket, or no such fd: raising here would end the worker
-        return False
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as decoy:
-        decoy.bind(("127.0.0.1", 0))
-        decoy.listen(1)
-        decoy.setblocking(False)  # the flag is the socket's, so FD's copy has it too
-        os.dup2(decoy.fileno(), fd, inheritable=False)
-    return True
 
 
 class Granian(MPServer):
@@ -163,14 +94,16 @@ class Granian(MPServer):
 
         CPython drops a signal that reaches a child before its after-fork set-up: a worker
         just forked would serve on until killed. Our handlers and granian's only mark a stop.
+        Through pidfds opened first: a worker reaped meanwhile cannot lend its pid to another.
         """
         done = threading.Event()
+        fds = [fd for fd in map(pidfd, list[Any](self.wrks)) if fd is not None]
 
         def ask_again() -> None:
             while not done.wait(ASK_AGAIN_SECONDS):
-                for worker in [w for w in list[Any](self.wrks) if w.is_alive()]:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(worker._id(), signal.SIGTERM)
+                for fd in fds:
+                    with contextlib.suppress(OSError):  # gone already
+                        signal.pidfd_send_signal(fd, signal.SIGTERM)
 
         (asker := threading.Thread(target=ask_again, name="feedsvc-stop", daemon=True)).start()
         try:
@@ -178,6 +111,8 @@ class Granian(MPServer):
         finally:
             done.set()
             asker.join()
+            for fd in fds:
+                os.close(fd)
 
     def _respawn_workers(
         self, workers: list[int], spawn_target: Any, target_loader: Any, delay: float = 0
