@@ -35,8 +35,8 @@ PAPER = (
 )
 
 GOES = (
-    "is published, but read so no file gives it any more: serving would answer 410 for it "
-    "(its id is kept if the file comes back)"
+    "is published, but no file gives it now (deleted, or not an article when read so): "
+    "serving would answer 410 for it (its id is kept if the file comes back)"
 )
 
 

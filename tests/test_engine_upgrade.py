@@ -114,3 +114,16 @@ def test_a_store_restored_from_its_export_keeps_the_sites_reading(tmp_path: Path
     assert '"engine": "jekyll"' in exported.read_text()
     # a restored store has records: without its reading it would be taken as 0.1.0's
     assert served({**config, "STATE": str(fresh)})[0] == before
+
+
+def test_a_first_start_on_an_empty_folder_does_not_fix_the_reading(tmp_path: Path) -> None:
+    """Nothing published yet: the site copied in later is read as what it is (Jekyll)."""
+    folder = tmp_path / "blog"
+    folder.mkdir()
+    config = {"ARTICLES": str(folder), "STATE": str(tmp_path / "s.sqlite3"), "ENGINE": "auto"}
+    assert served(config)[0] == {}
+    shutil.rmtree(folder)
+    shutil.copytree(SITES / "jekyll", folder)
+    entries, _ = served(config)
+    assert entries and not any("new-pier" in link for link in entries)  # _drafts: no post
+    assert engine_row(tmp_path / "s.sqlite3") == "jekyll"

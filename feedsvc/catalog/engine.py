@@ -24,10 +24,9 @@ from ..store.db import StateStore
 
 def recorded(store: StateStore) -> str | None:
     """Return the reading STORE's site is published under (None: a new store)."""
-    engine = meta.get(store, "engine")
-    if engine is None and meta.published(store):
-        return "none"  # a release before blog engines: every folder read as our own layout
-    return engine
+    if not meta.published(store):
+        return None  # nothing published yet (an empty folder's first start): detect again
+    return meta.get(store, "engine") or "none"  # no row: a release before blog engines
 
 
 def settle(
