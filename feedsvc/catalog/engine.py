@@ -7,7 +7,8 @@ articles go (410, tombstones) and dates move, which no upgrade may do. So the
 state store records the reading its site is published under (``meta`` row
 ``engine``), and ENGINE=auto means that one; a store without the row but with
 records was made by a release that read every folder as feedsvc's own layout
-(``none``). A new store takes what ``auto`` detects. An ENGINE set by name is
+(``none``). A store that has published nothing yet takes what ``auto`` detects
+at each start. An ENGINE set by name is
 used as said, and recorded: switching is the operator's choice, which
 ``feedsvc check`` with the new setting shows article by article first.
 """
@@ -22,13 +23,6 @@ from ..store import meta
 from ..store.db import StateStore
 
 
-def recorded(store: StateStore) -> str | None:
-    """Return the reading STORE's site is published under (None: a new store)."""
-    if not meta.published(store):
-        return None  # nothing published yet (an empty folder's first start): detect again
-    return meta.get(store, "engine") or "none"  # no row: a release before blog engines
-
-
 def settle(
     config: Mapping[str, Any], store: StateStore, record: bool = True
 ) -> tuple[dict[str, Any], str | None]:
@@ -36,7 +30,10 @@ def settle(
 
     RECORD: write the reading into STORE (serve and build; ``check`` only looks).
     """
-    setting, before = str(config["ENGINE"]), recorded(store)
+    setting, row = str(config["ENGINE"]), meta.get(store, "engine")
+    # Nothing published yet (an empty folder's first start): detect again. Published
+    # without a row: by a release before blog engines, which read every folder as ours.
+    before = (row or "none") if meta.published(store) else None
     note = None
     if setting == "auto":
         found = detect.resolve("auto", config["ARTICLES"], config["IGNORE"])
@@ -51,7 +48,7 @@ def settle(
             )
     else:
         engine = setting
-    if record and engine != meta.get(store, "engine"):
+    if record and engine != row:
         meta.put(store, "engine", engine)
     return {**config, "ENGINE": engine}, note
 
