@@ -15,7 +15,6 @@ from urllib.parse import quote
 
 from . import pg
 from .sqlite import (
-    SCHEMA,
     Connection,
     Holder,
     cause,
@@ -23,6 +22,7 @@ from .sqlite import (
     connect_waiting,
     copy_to_memory,
     kind,
+    prepare,
 )
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def _file_copy(path: str) -> sqlite3.Connection | None:
                     return None
                 memory = connect(":memory:")
                 source.backup(memory)
-                memory.executescript(SCHEMA)  # a copy of a store from before a table
+                prepare(memory)  # a copy of a store from before a table, or a layout
                 return memory
             finally:
                 source.close()

@@ -18,16 +18,16 @@ import time
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from . import portable
+from . import layout, portable
 
 log = logging.getLogger(__name__)
-# One schema for SQLite and PostgreSQL; only the types of the row key and the body key differ.
+# One schema for SQLite and PostgreSQL; only the types of the row key and of bytes differ.
 SCHEMA_TEMPLATE = """
 CREATE TABLE IF NOT EXISTS article (
     key {serial} PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
     path TEXT NOT NULL,
-    hash TEXT NOT NULL,
+    hash {blob} NOT NULL,
     id TEXT NOT NULL,
     first_seen TEXT NOT NULL,
     changed TEXT,
@@ -104,11 +104,25 @@ def connect(path: str) -> sqlite3.Connection:
         if path != ":memory:":
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
-        db.executescript(SCHEMA)
+        db.create_function("convert_to", 2, _convert_to, deterministic=True)
+        prepare(db)
     except BaseException:
         db.close()  # no file left open behind a failure
         raise
     return db
+
+
+def prepare(db: sqlite3.Connection) -> None:
+    """Put the schema in place in DB, and its rows in this release's layout."""
+    db.executescript(SCHEMA)
+    if layout.outdated(db):
+        with transaction(db):
+            layout.migrate(db)
+
+
+def _convert_to(text: str | None, encoding: str) -> bytes | None:
+    """PostgreSQL's convert_to(text, encoding), so that one SQL serves both."""
+    return None if text is None else text.encode("utf-8" if encoding == "UTF8" else encoding)
 
 
 def connect_waiting(path: str, wait: float = BUSY_WAIT) -> sqlite3.Connection:
@@ -131,6 +145,7 @@ def copy_to_memory(db: Any) -> sqlite3.Connection:
     with contextlib.suppress(sqlite3.Error):
         if isinstance(db, sqlite3.Connection):
             db.backup(memory)
+            prepare(memory)  # a copy of a store of an earlier layout
         else:  # the records only: bodies are read again from the files
             with transaction(memory):
                 portable.load(memory, portable.dump(db), "earliest")
