@@ -21,6 +21,7 @@ from feedsvc.reading.article import read_article
 from feedsvc.store import identity, layout, portable
 from feedsvc.store.db import StateStore
 from feedsvc.store.identity import Likeness
+from feedsvc.store.records import Seen
 
 # The previous release's schema (feedsvc/store/sqlite.py and identity.py), verbatim.
 OLD_SCHEMA = """
@@ -141,6 +142,39 @@ def test_a_store_written_by_the_previous_release_keeps_every_id_date_and_likenes
         assert "INTEGER PRIMARY KEY" in schema
         assert max(r[0] for r in db.execute("SELECT length(opening) FROM likeness")) <= 201
     db.close()
+
+
+def test_a_store_of_release_0_1_0_gains_likeness_openings_from_the_bodies_it_kept(
+    tmp_path: Path,
+) -> None:
+    """0.1.0 had no likeness table, and kept every body in its text table."""
+    folder = tmp_path / "a"
+    write(folder / "post.md", undated("January News", BODY))
+    article, text, _ = read_article(found(folder / "post.md"), defaults(), 2 * 1024 * 1024)
+    assert article is not None and text is not None
+    state = tmp_path / "old.sqlite3"
+    with sqlite3.connect(state) as db:
+        db.executescript(OLD_SCHEMA.split("CREATE TABLE IF NOT EXISTS likeness")[0].format(
+            serial="INTEGER", blob="BLOB"))  # fmt: skip
+        db.execute(
+            "INSERT INTO article VALUES (1, 'post', 'post.md', ?, 'tag:x.org,2026-01-02:post', "
+            "'2026-01-02T03:04:05+00:00', NULL, NULL)",
+            (article.content_hash,),
+        )
+        db.execute(
+            "INSERT INTO text VALUES (?, 'post.md', ?, ?, NULL)",
+            (article.text_key, text.body, text.bio),
+        )
+    db.close()
+    store = StateStore(str(state), NOW)
+    assert identity.opening(store.db, article.text_key) == identity.opening_words(text.body)
+    seen = Seen("post", "post.md", article.content_hash, None, None, "January News", None,
+                article.text_key)  # fmt: skip
+    store.sync([seen], [], "x.org", NOW)  # no rescan of this process noted its opening
+    assert store.records()["post"].changed is None
+    [(opening,)] = store.db.execute("SELECT opening FROM likeness WHERE key = 1").fetchall()
+    assert opening == identity.opening_words(text.body)
+    store.close()
 
 
 def test_an_unrelated_article_at_a_deleted_path_of_an_old_store_gets_a_new_id(

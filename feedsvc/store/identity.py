@@ -67,11 +67,9 @@ def create(db: Connection) -> None:
 
 
 # A store from before the text table held only last good versions keeps every body
-# there (convert_to: PostgreSQL's, and a function of ours on SQLite's connections).
-_OPENING = (
-    "coalesce((SELECT words FROM opening WHERE key = ?), (SELECT convert_to(substr(body, 1, "
-    f"{OPENING_CHARS}), 'UTF8') FROM text WHERE key = ?), convert_to('', 'UTF8'))"
-)
+# there: a body's opening not noted by a rescan is taken from it (``_from_bodies``).
+_OPENING = "coalesce((SELECT words FROM opening WHERE key = ?), ?)"
+_BODY = f"SELECT key, substr(body, 1, {OPENING_CHARS}) FROM text WHERE key"
 
 
 # What is kept of an opening: an 8-bit hash of each word, one byte, after a mark (CODES).
@@ -100,7 +98,11 @@ def opening_words(body: str) -> bytes:
 
 def opening(db: Connection, text_key: bytes | None) -> bytes:
     """Return the opening of the body the store keeps under TEXT_KEY (b'' if none)."""
-    return bytes(db.execute(f"SELECT {_OPENING}", (text_key, text_key)).fetchone()[0])
+    row = db.execute("SELECT words FROM opening WHERE key = ?", (text_key,)).fetchone()
+    if row is not None:
+        return bytes(row[0])
+    body = db.execute(f"{_BODY} = ?", (text_key,)).fetchone()
+    return b"" if body is None else opening_words(body[1])
 
 
 def compact(opening: str | bytes) -> bytes:
@@ -128,13 +130,25 @@ def forget(db: Connection, keys: list[bytes]) -> None:
 def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) -> None:
     """Record, per row, a record's key, title, pinned id and the text key of its body."""
     if rows:
+        _from_bodies(db, [row[3] for row in rows if row[3] is not None])
         db.executemany(
             f"INSERT INTO likeness (key, title, id, opening) VALUES (?, ?, ?, {_OPENING}) "
             "ON CONFLICT (key) DO UPDATE SET "
             "title = excluded.title, id = excluded.id, opening = excluded.opening",
-            [(*row, row[3]) for row in rows],
+            [(*row, b"") for row in rows],
         )
         forget(db, [row[3] for row in rows if row[3] is not None])
+
+
+def _from_bodies(db: Connection, keys: list[bytes]) -> None:
+    """Note the openings of the bodies of KEYS the text table keeps and no rescan noted."""
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            f"{_BODY} IN ({marks}) AND key NOT IN (SELECT key FROM opening)", chunk
+        ).fetchall()
+        read(db, [(bytes(key), opening_words(body)) for key, body in rows])
 
 
 def _words(opening: str) -> list[str]:

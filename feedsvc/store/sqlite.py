@@ -104,7 +104,6 @@ def connect(path: str) -> sqlite3.Connection:
         if path != ":memory:":
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
-        db.create_function("convert_to", 2, _convert_to, deterministic=True)
         prepare(db, shrink=path != ":memory:")
     except BaseException:
         db.close()  # no file left open behind a failure
@@ -133,11 +132,6 @@ def prepare(db: sqlite3.Connection, shrink: bool = False) -> None:
             log.info("state store not vacuumed after its layout was brought up to date: %s", e)
         finally:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-
-
-def _convert_to(text: str | None, encoding: str) -> bytes | None:
-    """PostgreSQL's convert_to(text, encoding), so that one SQL serves both."""
-    return None if text is None else text.encode("utf-8" if encoding == "UTF8" else encoding)
 
 
 def connect_waiting(path: str, wait: float = BUSY_WAIT) -> sqlite3.Connection:
