@@ -18,7 +18,7 @@ from . import identity
 if TYPE_CHECKING:
     from .sqlite import Connection
 
-LAYOUT = "2"  # meta "layout": 2 = hashes as bytes, openings as one byte a word
+LAYOUT = 2  # meta "layout": 2 = hashes as bytes, openings as one byte a word
 _HEX = frozenset("0123456789abcdef")
 _ROWS = "SELECT key, title, id, opening FROM likeness"
 
@@ -47,7 +47,7 @@ def outdated(db: Connection) -> bool:
         row = db.execute("SELECT value FROM meta WHERE name = 'layout'").fetchone()
     except sqlite3.Error:
         return True
-    return row is None or str(row[0]) < LAYOUT
+    return row is None or not str(row[0]).isdigit() or int(row[0]) < LAYOUT
 
 
 def migrate(db: Connection) -> None:
@@ -67,7 +67,7 @@ def migrate(db: Connection) -> None:
     _likeness(db, postgres)
     db.execute(
         "INSERT INTO meta VALUES ('layout', ?) ON CONFLICT (name) DO UPDATE SET value = ?",
-        (LAYOUT, LAYOUT),
+        (str(LAYOUT), str(LAYOUT)),
     )
 
 
