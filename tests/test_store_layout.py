@@ -8,9 +8,10 @@ the words themselves, then a 12-bit code per word as two base64 letters after "\
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 import zlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +230,52 @@ def test_an_old_store_shrinks_once_its_layout_is_brought_up_to_date(tmp_path: Pa
     assert len(store.records()) == 2000 and store.problems == []
     store.close()
     assert state.stat().st_size < 0.75 * before  # the rows rewritten, the file vacuumed
+
+
+def _open(state: str, barrier: Any, results: Any) -> None:  # in a child process
+    barrier.wait(timeout=30)
+    store = StateStore(state, NOW)
+    found = {slug: (r.id, r.first_seen.isoformat()) for slug, r in store.records().items()}
+    results.put((found, store.problems, store.heard()))
+    store.close()
+
+
+def test_four_processes_opening_an_old_store_at_once_agree_and_rewrite_it_once(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "old.sqlite3"
+    rows: dict[str, list[Any]] = {"meta": [("authority", "x.org")], "article": [], "likeness": []}
+    for key in range(1, 501):
+        rows["article"].append(
+            (key, f"p{key}", f"p{key}.md", f"{key:064x}", f"tag:x.org,2026-01-02:p{key}",
+             f"2026-01-02T03:{key // 60 % 60:02d}:{key % 60:02d}+00:00", None, None)
+        )  # fmt: skip
+        rows["likeness"].append((key, f"P {key}", None, twelve_bit(BODY)))
+    write_old_sqlite(state, rows)
+    expected = {
+        slug: (id_, datetime.fromisoformat(first).isoformat())
+        for _, slug, _, _, id_, first, _, _ in rows["article"]
+    }
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(4), context.Queue()
+    workers = [context.Process(target=_open, args=(str(state), barrier, results)) for _ in "abcd"]
+    for process in workers:
+        process.start()
+    try:
+        found = [results.get(timeout=60) for _ in workers]
+    finally:
+        for process in workers:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+    for records, problems, heard in found:
+        assert problems == [] and records == expected
+        assert len(heard) == 500 and heard["p7"] == (f"{7:064x}", "p7.md")
+    assert all(process.exitcode == 0 for process in workers)
+    with sqlite3.connect(state) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert {r[0] for r in db.execute("SELECT typeof(hash) FROM article")} == {"blob"}
+    db.close()
 
 
 @pytest.mark.parametrize(

@@ -50,10 +50,13 @@ def outdated(db: Connection) -> bool:
     return row is None or not str(row[0]).isdigit() or int(row[0]) < LAYOUT
 
 
-def migrate(db: Connection) -> None:
-    """Rewrite DB's rows of an earlier layout in this one, inside the caller's transaction."""
+def migrate(db: Connection) -> bool:
+    """Rewrite DB's rows of an earlier layout in this one, inside the caller's transaction.
+
+    Return whether there was anything to rewrite (another process may have done it).
+    """
     if not outdated(db):
-        return
+        return False
     postgres = not isinstance(db, sqlite3.Connection)
     if postgres and _column_type(db, "article", "hash") == "text":
         db.execute(
@@ -69,6 +72,7 @@ def migrate(db: Connection) -> None:
         "INSERT INTO meta VALUES ('layout', ?) ON CONFLICT (name) DO UPDATE SET value = ?",
         (str(LAYOUT), str(LAYOUT)),
     )
+    return True
 
 
 def _likeness(db: Connection, postgres: bool) -> None:

@@ -122,8 +122,8 @@ def prepare(db: sqlite3.Connection, shrink: bool = False) -> None:
     if not layout.outdated(db):
         return
     with transaction(db):
-        layout.migrate(db)
-    if shrink:
+        rewritten = layout.migrate(db)
+    if shrink and rewritten:
         try:
             db.execute("PRAGMA busy_timeout = 1000")
             db.execute("VACUUM")
