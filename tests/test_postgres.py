@@ -89,12 +89,19 @@ def test_a_store_written_by_the_previous_release_keeps_every_id_date_and_likenes
             conn.execute(
                 "INSERT INTO likeness VALUES (%s, %s, NULL, %s)", (key, slug, twelve_bit(body))
             )
+        odd = "imported, and no SHA-256: 32 ch"  # 31 letters, as a hand-edited import may
+        conn.execute(
+            "INSERT INTO article VALUES (3, 'odd', 'odd.md', %s, 'tag:x.org,2026-01-02:odd', "
+            "'2026-01-02T03:04:05+00:00', NULL, '2026-01-03T00:00:00+00:00')",
+            (odd + "!",),
+        )
     store = StateStore(pg, T0)
     assert store.problems == []
     records = store.records()
     assert {s: (r.id, r.first_seen, r.gone is None) for s, r in records.items()} == {
         "kept": ("tag:x.org,2026-01-02:kept", T0, True),
         "post": ("tag:x.org,2026-01-02:post", T0, False),
+        "odd": ("tag:x.org,2026-01-02:odd", T0, False),
     }
     assert store.heard() == {"kept": (f"{1:064x}", "kept.md")}
     store.sync([Seen("kept", "kept.md", f"{1:064x}", None)], [], "x.org", T0 + timedelta(1))
@@ -105,6 +112,8 @@ def test_a_store_written_by_the_previous_release_keeps_every_id_date_and_likenes
     )
     [post] = [item for item in portable.dump(store.db) if item.get("slug") == "post"]
     assert post["hash"] == f"{2:064x}"
+    [item] = [item for item in portable.dump(store.db) if item.get("slug") == "odd"]
+    assert item["hash"] == odd + "!"  # 32 letters, read back as written
     assert post["likeness"]["opening"] == identity.exported(identity.opening_words(body))
     store.close()
 

@@ -27,17 +27,21 @@ def pack(hash_: str) -> bytes:
     """Return the content hash HASH_ as the store keeps it (SHA-256 hex: its 32 bytes).
 
     A hash that is no lowercase SHA-256 hex (feedsvc writes none; a hand-edited import
-    might) is kept as its UTF-8 text.
+    might) is kept as its UTF-8 text and a 0xFF byte, which UTF-8 never holds, two when
+    that would make 32 bytes: never read as a hash's bytes.
     """
     if len(hash_) == 64 and _HEX.issuperset(hash_):
         return bytes.fromhex(hash_)
-    return hash_.encode()
+    text = hash_.encode(errors="surrogatepass") + b"\xff"
+    return text + b"\xff" if len(text) == 32 else text
 
 
 def unpack(value: Any) -> str:
     """Return a stored content hash as its text, whichever release wrote it."""
     if isinstance(value, bytes):
-        return value.hex() if len(value) == 32 else value.decode(errors="replace")
+        if len(value) == 32:
+            return value.hex()
+        return value.rstrip(b"\xff").decode(errors="surrogatepass")
     return str(value)
 
 
@@ -58,14 +62,14 @@ def migrate(db: Connection) -> bool:
     if not outdated(db):
         return False
     postgres = not isinstance(db, sqlite3.Connection)
+    rows = db.execute("SELECT key, hash FROM article").fetchall()  # text: as written then
     if postgres and _column_type(db, "article", "hash") == "text":
         db.execute(
             "ALTER TABLE article ALTER COLUMN hash TYPE BYTEA USING convert_to(hash, 'UTF8')"
         )
-    rows = db.execute("SELECT key, hash FROM article").fetchall()
     db.executemany(
         "UPDATE article SET hash = ? WHERE key = ?",
-        [(pack(unpack(h)), key) for key, h in rows if pack(unpack(h)) != h],
+        [(pack(h), key) for key, h in rows if isinstance(h, str)],
     )
     _likeness(db, postgres)
     db.execute(
