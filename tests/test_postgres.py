@@ -66,6 +66,58 @@ def test_records_renames_and_deletions_live_in_postgresql(pg: str) -> None:
     again.close()
 
 
+def test_a_store_written_by_the_previous_release_keeps_every_id_date_and_likeness(
+    pg: str, tmp_path: Path
+) -> None:
+    import psycopg
+    from test_store_layout import OLD_SCHEMA, twelve_bit
+
+    from feedsvc.store import identity, portable
+
+    body = " ".join(f"word{n}" for n in range(120))
+    with psycopg.connect(pg, autocommit=True) as conn:
+        for statement in OLD_SCHEMA.format(serial="BIGSERIAL", blob="BYTEA").split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta VALUES ('authority', 'x.org')")
+        for key, slug, gone in ((1, "kept", None), (2, "post", "2026-01-03T00:00:00+00:00")):
+            conn.execute(
+                "INSERT INTO article VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)",
+                (key, slug, f"{slug}.md", f"{key:064x}", f"tag:x.org,2026-01-02:{slug}",
+                 "2026-01-02T03:04:05+00:00", gone),
+            )  # fmt: skip
+            conn.execute(
+                "INSERT INTO likeness VALUES (%s, %s, NULL, %s)", (key, slug, twelve_bit(body))
+            )
+        odd = "imported, and no SHA-256: 32 ch"  # 31 letters, as a hand-edited import may
+        conn.execute(
+            "INSERT INTO article VALUES (3, 'odd', 'odd.md', %s, 'tag:x.org,2026-01-02:odd', "
+            "'2026-01-02T03:04:05+00:00', NULL, '2026-01-03T00:00:00+00:00')",
+            (odd + "!",),
+        )
+    store = StateStore(pg, T0)
+    assert store.problems == []
+    records = store.records()
+    assert {s: (r.id, r.first_seen, r.gone is None) for s, r in records.items()} == {
+        "kept": ("tag:x.org,2026-01-02:kept", T0, True),
+        "post": ("tag:x.org,2026-01-02:post", T0, False),
+        "odd": ("tag:x.org,2026-01-02:odd", T0, False),
+    }
+    assert store.heard() == {"kept": (f"{1:064x}", "kept.md")}
+    store.sync([Seen("kept", "kept.md", f"{1:064x}", None)], [], "x.org", T0 + timedelta(1))
+    assert store.records()["kept"].changed is None  # the same content, though stored anew
+    assert identity.same(
+        identity.recorded(store.db, 2),
+        identity.Likeness("post", None, identity.opening_words(body + " and more")),
+    )
+    [post] = [item for item in portable.dump(store.db) if item.get("slug") == "post"]
+    assert post["hash"] == f"{2:064x}"
+    [item] = [item for item in portable.dump(store.db) if item.get("slug") == "odd"]
+    assert item["hash"] == odd + "!"  # 32 letters, read back as written
+    assert post["likeness"]["opening"] == identity.exported(identity.opening_words(body))
+    store.close()
+
+
 def test_a_password_never_shows_in_a_message() -> None:
     store = StateStore("postgresql://feeds:s3cret@127.0.0.1:1/none", T0)
     assert store.problems and all("s3cret" not in p for p in store.problems)

@@ -45,7 +45,7 @@ def store_of_layout(articles: Path, layout: str) -> Path:
     app.extensions["feedsvc"].close()
     state = Path(app.config["STATE"])
     with sqlite3.connect(state) as db:
-        db.execute("INSERT INTO meta (name, value) VALUES ('layout', ?)", (layout,))
+        db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('layout', ?)", (layout,))
     db.close()
     return state
 
@@ -54,7 +54,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("layout", ["2", "10", "compact"])
+@pytest.mark.parametrize("layout", ["3", "10", "compact"])
 def test_every_command_refuses_a_store_of_a_later_layout_and_writes_nothing(
     articles: Path, tmp_path: Path, layout: str
 ) -> None:
@@ -81,7 +81,7 @@ def test_every_command_refuses_a_store_of_a_later_layout_and_writes_nothing(
 
 
 def test_serve_refuses_it_before_starting(articles: Path) -> None:
-    state = store_of_layout(articles, "2")
+    state = store_of_layout(articles, "3")
     env = {**os.environ, "FEEDSVC_STATE": str(state), "FEEDSVC_BASE_URL": PUBLIC}
     result = subprocess.run(
         [sys.executable, "-m", "feedsvc", "serve", "--articles", str(articles),
@@ -89,7 +89,7 @@ def test_serve_refuses_it_before_starting(articles: Path) -> None:
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 1
-    assert "record layout 2; this release reads layout 1" in result.stderr
+    assert "record layout 3; this release reads layout 2" in result.stderr
 
 
 @pytest.mark.parametrize("layout", ["1", "0"])

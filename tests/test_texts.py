@@ -73,7 +73,7 @@ def test_published_bodies_are_read_from_the_files_and_not_copied_into_the_store(
                 "WHERE a.slug = ?",
                 (done.slug,),
             )
-        assert opening == opening_words(expected.body) and len(opening) <= 401
+        assert opening == opening_words(expected.body) and len(opening) <= 201
     assert any(text(a.path).bio for a in snapshot.articles)  # the seed layout has a bio
 
 

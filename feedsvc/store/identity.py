@@ -18,7 +18,9 @@ earlier (the time of first sight, which must not be in the future).
 
 from __future__ import annotations
 
+import base64
 import difflib
+import sqlite3
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,14 +31,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .sqlite import Connection
 
-SCHEMA = (
+# The key is the rowid in SQLite (no second index of keys); PostgreSQL's is BIGINT.
+_TABLE = (
     "CREATE TABLE IF NOT EXISTS likeness "
-    "(key BIGINT PRIMARY KEY, title TEXT NOT NULL, id TEXT, opening TEXT NOT NULL)",
+    "(key {key} PRIMARY KEY, title TEXT NOT NULL, id TEXT, opening {blob} NOT NULL)"
+)
+SCHEMA = (
+    _TABLE.format(key="INTEGER", blob="BLOB"),
     "CREATE INDEX IF NOT EXISTS likeness_id ON likeness (id) WHERE id IS NOT NULL",
     # The openings of the texts this connection read and has not yet recorded: a
     # temporary table, outside the store's file (BYTEA: a BLOB in SQLite too).
-    "CREATE TEMP TABLE IF NOT EXISTS opening (key BYTEA PRIMARY KEY, words TEXT NOT NULL)",
+    "CREATE TEMP TABLE IF NOT EXISTS opening (key BYTEA PRIMARY KEY, words BYTEA NOT NULL)",
 )
+PG_SCHEMA = (_TABLE.format(key="BIGINT", blob="BYTEA"), *SCHEMA[1:])
 OPENING_CHARS = 2000  # of a body's source, kept to compare with
 OPENING_WORDS = 200  # of the opening, lowercased, compared word by word
 # From this difflib ratio of two openings, word by word, bodies are "mostly the same".
@@ -50,46 +57,65 @@ class Likeness:
 
     title: str
     id: str | None
-    opening: str
+    opening: str | bytes
 
 
 def create(db: Connection) -> None:
     """Create the likeness table if the store has none (a store from before it)."""
-    for statement in SCHEMA:
+    for statement in SCHEMA if isinstance(db, sqlite3.Connection) else PG_SCHEMA:
         db.execute(statement)
 
 
-# A store from before this release keeps bodies in its text table.
-_OPENING = (
-    "coalesce((SELECT words FROM opening WHERE key = ?), "
-    f"(SELECT substr(body, 1, {OPENING_CHARS}) FROM text WHERE key = ?), '')"
-)
+# A store from before the text table held only last good versions keeps every body
+# there: a body's opening not noted by a rescan is taken from it (``_from_bodies``).
+_OPENING = "coalesce((SELECT words FROM opening WHERE key = ?), ?)"
+_BODY = f"SELECT key, substr(body, 1, {OPENING_CHARS}) FROM text WHERE key"
 
 
-# What is kept of an opening: a 12-bit hash of each word, as two URL-safe base64 letters,
-# after a mark no body holds (cleaned text has no control characters). 200 words take
-# 401 bytes, whatever their length; two unrelated words share a code once in 4,096.
+# What is kept of an opening: an 8-bit hash of each word, one byte, after a mark (CODES).
+# 200 words take 201 bytes, whatever their length; two unrelated words share a code once
+# in 256, which moves the ratio of unrelated openings by about 0.01 (the rule's title
+# must be equal too). Earlier releases kept the words themselves, then a 12-bit hash of
+# each as two base64 letters after CODED: its low 8 bits are this code, so every form
+# still compares. An export carries codes as EXPORTED and base64.
+CODES = b"\x02"
 CODED = "\x01"
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+EXPORTED = "\x02"
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_HIGH = bytes.maketrans(_LETTERS, bytes((i & 3) << 6 for i in range(64)))
+_LOW = bytes.maketrans(_LETTERS, bytes(range(64)))
 
 
 @lru_cache(maxsize=256)  # the words a language uses most: coded once per process
-def _code(word: str) -> str:
-    h = zlib.crc32(word.encode()) & 0xFFF
-    return _LETTERS[h >> 6] + _LETTERS[h & 63]
+def _code(word: str) -> int:
+    return zlib.crc32(word.encode()) & 0xFF
 
 
-def opening_words(body: str) -> str:
+def opening_words(body: str) -> bytes:
     """Return what the rule compares of BODY: its opening words, lowercased, coded."""
-    return CODED + "".join(map(_code, _words(body[:OPENING_CHARS])))
+    return CODES + bytes(map(_code, _words(body[:OPENING_CHARS])))
 
 
-def opening(db: Connection, text_key: bytes | None) -> str:
-    """Return the opening of the body the store keeps under TEXT_KEY ('' if none)."""
-    return str(db.execute(f"SELECT {_OPENING}", (text_key, text_key)).fetchone()[0])
+def opening(db: Connection, text_key: bytes | None) -> bytes:
+    """Return the opening of the body the store keeps under TEXT_KEY (b'' if none)."""
+    row = db.execute("SELECT words FROM opening WHERE key = ?", (text_key,)).fetchone()
+    if row is not None:
+        return bytes(row[0])
+    body = db.execute(f"{_BODY} = ?", (text_key,)).fetchone()
+    return b"" if body is None else opening_words(body[1])
 
 
-def read(db: Connection, openings: list[tuple[bytes, str]]) -> None:
+def compact(opening: str | bytes) -> bytes:
+    """Return OPENING, in any form a release stored or exported, as this one stores it."""
+    return CODES + _codes(opening)
+
+
+def exported(opening: str | bytes) -> str:
+    """Return OPENING as an export carries it (text: JSON has no bytes)."""
+    return EXPORTED + base64.b64encode(_codes(opening)).decode()
+
+
+def read(db: Connection, openings: list[tuple[bytes, bytes]]) -> None:
     """Note OPENINGS (text key, coded words) of texts just read, until ``keep`` records them."""
     db.executemany(
         "INSERT INTO opening (key, words) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", openings
@@ -104,26 +130,45 @@ def forget(db: Connection, keys: list[bytes]) -> None:
 def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) -> None:
     """Record, per row, a record's key, title, pinned id and the text key of its body."""
     if rows:
+        _from_bodies(db, [row[3] for row in rows if row[3] is not None])
         db.executemany(
             f"INSERT INTO likeness (key, title, id, opening) VALUES (?, ?, ?, {_OPENING}) "
             "ON CONFLICT (key) DO UPDATE SET "
             "title = excluded.title, id = excluded.id, opening = excluded.opening",
-            [(*row, row[3]) for row in rows],
+            [(*row, b"") for row in rows],
         )
         forget(db, [row[3] for row in rows if row[3] is not None])
+
+
+def _from_bodies(db: Connection, keys: list[bytes]) -> None:
+    """Note the openings of the bodies of KEYS the text table keeps and no rescan noted."""
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            f"{_BODY} IN ({marks}) AND key NOT IN (SELECT key FROM opening)", chunk
+        ).fetchall()
+        read(db, [(bytes(key), opening_words(body)) for key, body in rows])
 
 
 def _words(opening: str) -> list[str]:
     return opening.lower().split()[:OPENING_WORDS]
 
 
-def _codes(opening: str) -> list[str]:
-    """Return the words of OPENING as the rule compares them: coded (a store from before
-    this release, or an export from before, keeps the words themselves)."""
-    if not opening.startswith(CODED):
-        opening = opening_words(opening)
-    coded = opening[len(CODED) :]
-    return [coded[i : i + 2] for i in range(0, len(coded), 2)]
+def _codes(opening: str | bytes) -> bytes:
+    """Return the words of OPENING as the rule compares them: one code each."""
+    if isinstance(opening, bytes):
+        if opening.startswith(CODES):
+            return opening[len(CODES) :]
+        opening = opening.decode(errors="replace")  # a body's opening (the text table)
+    if opening.startswith(EXPORTED):
+        return base64.b64decode(opening[len(EXPORTED) :])
+    if opening.startswith(CODED):
+        letters = opening[len(CODED) :].encode("ascii", errors="replace")
+        high, low = letters[0::2].translate(_HIGH), letters[1::2].translate(_LOW)
+        n = len(low)
+        return (int.from_bytes(high[:n]) | int.from_bytes(low)).to_bytes(n)
+    return bytes(map(_code, _words(opening)))  # the words themselves
 
 
 def recorded(db: Connection, key: int) -> Likeness | None:

@@ -14,8 +14,8 @@ from datetime import datetime
 from urllib.parse import quote
 
 from . import pg
+from .layout import LAYOUT
 from .sqlite import (
-    SCHEMA,
     Connection,
     Holder,
     cause,
@@ -23,6 +23,7 @@ from .sqlite import (
     connect_waiting,
     copy_to_memory,
     kind,
+    prepare,
 )
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def _file_copy(path: str) -> sqlite3.Connection | None:
                     return None
                 memory = connect(":memory:")
                 source.backup(memory)
-                memory.executescript(SCHEMA)  # a copy of a store from before a table
+                prepare(memory)  # a copy of a store from before a table, or a layout
                 return memory
             finally:
                 source.close()
@@ -151,14 +152,13 @@ def _set_aside(
         return None
 
 
-# The layout of the records this release reads and writes (meta "layout"; none: 1). A
-# store a later release rewrote in another layout is refused, never misread: a rollback
-# must not take stored hashes for changed articles, and re-date them.
-LAYOUT = 1
-
-
 def newer_layout(db: Connection, path: str) -> str | None:
-    """Return why the store DB at PATH cannot be used when a later release rewrote it."""
+    """Return why the store DB at PATH cannot be used when a later release rewrote it.
+
+    The layout of the records this release reads and writes is ``layout.LAYOUT`` (meta
+    "layout"; none: 1). A store a later release rewrote in another layout is refused,
+    never misread: a rollback must not take stored hashes for changed articles, and
+    re-date them."""
     row = db.execute("SELECT value FROM meta WHERE name = 'layout'").fetchone()
     if row is None or (str(row[0]).isdigit() and int(row[0]) <= LAYOUT):
         return None

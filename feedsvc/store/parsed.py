@@ -38,6 +38,7 @@ from typing import Any
 from ..model import Article, written
 from . import pg
 from .db import StateStore
+from .layout import unpack
 
 log = logging.getLogger(__name__)
 Entries = dict[str, tuple[bytes, Article]]  # path -> (signature, article as read)
@@ -74,7 +75,7 @@ def usable(entries: Entries, store: StateStore) -> Entries:
         return entries
     try:
         rows = store.db.execute("SELECT path, hash FROM article WHERE gone IS NULL")
-        recorded = {(row[0], row[1]) for row in rows}
+        recorded = {(row[0], unpack(row[1])) for row in rows}
     except sqlite3.Error:
         return {}
     return {

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from . import layout
 from .sqlite import SCHEMA_TEMPLATE
 
 SCHEMA = SCHEMA_TEMPLATE.format(serial="BIGSERIAL", blob="BYTEA")
@@ -87,6 +88,7 @@ class Connection:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self.execute(statement)
+            layout.migrate(self)  # a store written by an earlier release
             self.execute("COMMIT")
         except BaseException:
             if self.in_transaction:

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import identity
+from .layout import pack, unpack
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -47,17 +48,23 @@ def dump(db: Connection) -> Iterator[dict[str, Any]]:
         "LEFT JOIN likeness l ON l.key = a.key ORDER BY a.slug"
     )
     for row in rows.fetchall():
-        item = {"kind": "article"} | dict(zip(_ARTICLE, row[:7], strict=True))
+        item = {"kind": "article"} | dict(zip(_ARTICLE, _row(row[:7]), strict=True))
         if item["gone"] is not None and row[7] is not None:
             # A deleted article's file is gone: what tells it from an unrelated newcomer
             # travels with it (a live one's is taken again from its file).
-            item["likeness"] = {"title": row[7], "id": row[8], "opening": row[9]}
+            opening = identity.exported(row[9])
+            item["likeness"] = {"title": row[7], "id": row[8], "opening": opening}
         yield item
     aliases = db.execute(
         "SELECT o.slug, a.slug FROM old_slug o JOIN article a ON a.key = o.key ORDER BY o.slug"
     )
     for old, new in aliases.fetchall():
         yield {"kind": "alias", "slug": old, "to": new}
+
+
+def _row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Return an article row as exported: its content hash as text."""
+    return (*row[:2], unpack(row[2]), *row[3:])
 
 
 def lines(items: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -118,13 +125,14 @@ def _setting(db: Connection, name: str, value: str, policy: str) -> list[str]:
 
 def _article(db: Connection, item: dict[str, Any], policy: str, conflicts: list[str]) -> int:
     values = tuple(item.get(k) for k in _ARTICLE)
+    stored = (*values[:2], pack(str(values[2])), *values[3:])
     mine = db.execute(
         f"SELECT {', '.join(_ARTICLE)} FROM article WHERE slug = ? OR id = ?",
         (item["slug"], item["id"]),
     ).fetchall()
     if not mine:
         db.execute(
-            f"INSERT INTO article ({', '.join(_ARTICLE)}) VALUES (?, ?, ?, ?, ?, ?, ?)", values
+            f"INSERT INTO article ({', '.join(_ARTICLE)}) VALUES (?, ?, ?, ?, ?, ?, ?)", stored
         )
         likeness = item.get("likeness")
         if isinstance(likeness, dict):
@@ -137,11 +145,11 @@ def _article(db: Connection, item: dict[str, Any], policy: str, conflicts: list[
                     key[0],
                     likeness.get("title", ""),
                     likeness.get("id"),
-                    likeness.get("opening", ""),
+                    identity.compact(str(likeness.get("opening", ""))),
                 ),
             )
         return 1
-    if any(tuple(row) == values for row in mine):
+    if any(_row(tuple(row)) == values for row in mine):
         return 0
     if policy == "refuse":
         conflicts.append(f"{item['slug']} ({item['id']})")

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from ..config import is_local
 from . import identity
 from .identity import Instants, Likeness
+from .layout import pack, unpack
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -159,7 +160,7 @@ def _same(db: Connection, row: tuple[Any, ...], item: Seen, stamp: str) -> bool:
     A record that went in this very sync (STAMP) at ITEM's path is its file's
     old slug: the file changed its slug, title and body in one save.
     """
-    key, old_hash, gone, path = row[:4]
+    key, old_hash, gone, path = row[0], unpack(row[1]), row[2], row[3]
     if (path == item.path and gone in (None, stamp)) or old_hash == item.hash:
         return True  # edited in place, or the same content
     return identity.same(identity.recorded(db, key), item.likeness(db))
@@ -192,7 +193,7 @@ def _record(
             "SELECT key, hash, gone, path, slug FROM article WHERE gone IS NOT NULL AND "
             "(path = ? OR hash = ? OR key IN (SELECT key FROM likeness WHERE id = ?)) "
             "ORDER BY path = ? DESC, gone DESC LIMIT 20",
-            (item.path, item.hash, item.pinned_id, item.path),
+            (item.path, pack(item.hash), item.pinned_id, item.path),
         ).fetchall()
         row = next((c for c in candidates if _same(db, c, item, stamp)), None)
         if row is not None:
@@ -222,15 +223,15 @@ def _record(
         key = db.execute(
             "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?) "
             "RETURNING key",
-            (item.slug, item.path, item.hash, minted, first),
+            (item.slug, item.path, pack(item.hash), minted, first),
         ).fetchone()[0]
         if olds:
             db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
         return key, True
-    key, old_hash = row[:2]
+    key, old_hash = row[0], unpack(row[1])
     if old_hash != item.hash:
         db.execute(
-            "UPDATE article SET hash = ?, changed = ? WHERE key = ?", (item.hash, stamp, key)
+            "UPDATE article SET hash = ?, changed = ? WHERE key = ?", (pack(item.hash), stamp, key)
         )
     db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
     return int(key), old_hash != item.hash
@@ -268,7 +269,7 @@ def heard(db: Connection) -> dict[str, tuple[str, str]]:
         ).fetchall()
     except sqlite3.Error:  # a store from before the likeness table: sync everything
         return {}
-    return {slug: (hash_, path) for slug, hash_, path in rows if SET_ASIDE not in slug}
+    return {slug: (unpack(hash_), path) for slug, hash_, path in rows if SET_ASIDE not in slug}
 
 
 def old_slugs(db: Connection, of: str | None = None) -> dict[str, str]:
@@ -281,7 +282,7 @@ def old_slugs(db: Connection, of: str | None = None) -> dict[str, str]:
 def owner(db: Connection, slug: str) -> tuple[str, str, bool] | None:
     """Return the path, content hash and whether gone of the record of SLUG, if any."""
     row = db.execute("SELECT path, hash, gone FROM article WHERE slug = ?", (slug,)).fetchone()
-    return None if row is None else (str(row[0]), str(row[1]), row[2] is not None)
+    return None if row is None else (str(row[0]), unpack(row[1]), row[2] is not None)
 
 
 def first_recorded(db: Connection, slugs: Iterable[str]) -> str | None:
