@@ -32,18 +32,22 @@ from feedsvc.web.watch import utcnow
 PACKAGE = os.path.dirname(feedsvc.__file__)
 WORDS = ["harbour", "bridge", "market", "river", "library", "night", "tram", "depot"]
 NEWEST = datetime(2025, 6, 1, 12, tzinfo=UTC)
+SCHEDULED = datetime(2100, 1, 1, tzinfo=UTC)
 EDITED = "000/article-00000.md"  # the newest: first in the feed
 NOT_YET: set[tuple[str, str]] = set()  # (module, function) not counted: none now
 
 
 def write_corpus(root: Path, count: int) -> None:
-    """Write COUNT dated, tagged Markdown articles under ROOT, settled (a minute old)."""
+    """Write COUNT dated, tagged Markdown articles under ROOT, settled (a minute old).
+
+    One in four is scheduled (dated in 2100): a new article's tags must agree with theirs.
+    """
     past = time.time() - 60
     for i in range(count):
         path = root / f"{i // 500:03d}" / f"article-{i:05d}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         tags = ", ".join(sorted({WORDS[i % 8], WORDS[i * 3 % 7]}))
-        date = NEWEST - timedelta(hours=i)
+        date = NEWEST - timedelta(hours=i) if i % 4 != 3 else SCHEDULED + timedelta(hours=i)
         path.write_text(
             f"---\ntitle: Article {i}\ndate: {date:%Y-%m-%dT%H:%M:%SZ}\ntags: [{tags}]\n---\n\n"
             f"About the {WORDS[i % 8]}, article {i}.\n",

@@ -49,6 +49,7 @@ def same(left: Snapshot, right: Snapshot) -> None:
         "old_paths",
         "authors",
         "tombstones",
+        "waiting_tags",
     ):
         assert getattr(left, name) == getattr(right, name), name
 
@@ -169,6 +170,23 @@ def test_an_added_file_gives_the_snapshot_a_full_rebuild_gives(folder: Path, hea
     same(after, catalog(folder).scan(NOW))
     if not any(word in header for word in ("draft", "2027", "slug:", "id:")):  # one more live
         assert after.version != before.version and len(after.articles) == 5
+
+
+@pytest.mark.parametrize("tag", ["harbour!", "Harbour", "ferries"])
+def test_an_added_file_agrees_with_the_tags_of_scheduled_articles(folder: Path, tag: str) -> None:
+    """A scheduled article's tag, spelled otherwise by a new one, is a clash a rebuild reports."""
+    (folder / "later.md").write_text(
+        "---\ntitle: Later\ndate: 2027-01-01T08:00:00Z\ntags: [harbour]\n---\n\nLater.\n", "utf-8"
+    )
+    live = catalog(folder)
+    assert live.scan(NOW).waiting_tags == {"harbour": frozenset({"harbour"})}
+    (folder / "added.md").write_text(
+        f"---\ntitle: Added\ndate: 2026-11-19T08:00:00Z\ntags: [{tag}]\n---\n\nA.\n", "utf-8"
+    )
+    after = live.scan(NOW, ["added.md"])
+    same(after, catalog(folder).scan(NOW))
+    clash = any("harbour" in p.message for p in after.problems)
+    assert clash == (tag == "harbour!"), after.problems
 
 
 def test_two_added_files_at_once_give_what_a_rebuild_gives(folder: Path) -> None:

@@ -48,9 +48,12 @@ def takes_no_place(new: Article, before: Snapshot, slugs: Mapping[str, object]) 
     names = {tag.slug: tag.name.casefold() for tag in new.tags}
     if len(names) != len(new.tags):
         return False  # two tags that share a slug: a clash to report
-    others = [(t.slug, t.name) for a in before.unpublished if not a.draft for t in a.tags]
-    others += [(slug, before.tags[slug][0].name) for slug in names.keys() & before.tags.keys()]
-    return all(name.casefold() == names.get(slug, name.casefold()) for slug, name in others)
+    for slug, name in names.items():  # the other articles' names of its tags, looked up
+        if before.waiting_tags.get(slug, frozenset({name})) != {name}:
+            return False  # a scheduled article names it otherwise
+        if slug in before.tags and before.tags[slug][0].name.casefold() != name:
+            return False
+    return True
 
 
 def _swapped(items: tuple[Article, ...], old: Article, new: Article) -> tuple[Article, ...]:

@@ -55,6 +55,9 @@ class Snapshot:
     months: dict[str, tuple[Article, ...]] = field(default_factory=dict)  # "YYYY-MM", oldest first
     old_paths: dict[str, Article] = field(default_factory=dict)  # a blog engine's old paths
     held: frozenset[str] = field(default=frozenset())  # live slugs whose files do not parse
+    # Tag slug -> the names (casefolded) scheduled and expired articles give it: what a
+    # new article's tags must agree with, looked up instead of passing over those articles.
+    waiting_tags: dict[str, frozenset[str]] = field(default_factory=dict)
     # The version's parts: the sum of the articles' digests, a hash of the rest.
     total: int = field(default=0, compare=False, repr=False)
     tail: bytes = field(default=b"", compare=False, repr=False)
@@ -242,6 +245,16 @@ def assemble(
         months=by_month(live),
         old_paths={old: a for a in live for old in a.old_paths},
         held=held - by_slug.keys(),
+        waiting_tags=_tag_names(scheduled + expired),
         total=total,
         tail=tail,
     )
+
+
+def _tag_names(articles: Iterable[Article]) -> dict[str, frozenset[str]]:
+    """Return each tag slug of ARTICLES (but drafts) and the names they give it, casefolded."""
+    names: dict[str, set[str]] = {}
+    for article in articles:
+        for tag in () if article.draft else article.tags:
+            names.setdefault(tag.slug, set()).add(tag.name.casefold())
+    return {slug: frozenset(found) for slug, found in names.items()}
