@@ -84,6 +84,13 @@ def add(root: Path, n: int, marker: str) -> str:
     return path
 
 
+def add_undated(root: Path, n: int, marker: str) -> str:
+    """Write a new undated article (the time of first sight dates it); return its path."""
+    path = f"000/undated-{n}.md"
+    save(root / path, f"---\ntitle: Undated {n}\ntags: [tram]\n---\n\n{marker} The tram.\n")
+    return path
+
+
 class Counter:
     """Count the lines of feedsvc's Python run, and SQLite's steps, while it is on."""
 
@@ -144,7 +151,7 @@ def change_cost(tmp_path: Path, count: int, change: Callable[[Path, int, str], s
         publisher.close()
 
 
-@pytest.mark.parametrize("change", [edit, add], ids=["edit", "add"])
+@pytest.mark.parametrize("change", [edit, add, add_undated], ids=["edit", "add", "undated"])
 def test_the_work_of_a_one_file_change_does_not_grow_with_the_number_of_articles(
     tmp_path: Path, change: Callable[[Path, int, str], str]
 ) -> None:

@@ -211,26 +211,59 @@ def unrecorded(db: Connection, slugs: Iterable[str] | None = None) -> set[int]:
     return {int(row[0]) for row in rows}
 
 
+PROBES = 64  # instants looked up one by one (the index) before all are read at once
+
+
 class Instants:
-    """First-seen instants not yet taken in the store, claimed one by one."""
+    """First-seen instants not yet taken in the store, claimed one by one.
+
+    Each instant tried is looked up in the store (``article_first_seen``, an index:
+    one undated article added among 100,000 costs what it costs among 100); after
+    ``PROBES`` look-ups every taken instant is read at once (a first read of many
+    undated files). First-seen texts are in one form (UTC, whole seconds; imports
+    and earlier layouts are brought to it), so an instant is found by its text.
+    """
 
     def __init__(self, db: Connection):
         self.db = db
-        self._taken: set[datetime] | None = None
+        self._taken: set[datetime] = set()
+        self._all = False  # every taken instant is in _taken
+        self._probes = 0
         # (asked, direction) -> the last instant given for it: 1,000 files first seen
         # at once (or added by one commit) cost 1,000 steps, not 500,000.
         self._last: dict[tuple[datetime, bool], datetime] = {}
 
     def claim(self, when: datetime, later: bool) -> datetime:
         """Return WHEN in whole seconds, moved a second at a time (LATER or earlier) until free."""
-        if self._taken is None:
-            rows = self.db.execute("SELECT first_seen FROM article").fetchall()
-            self._taken = {datetime.fromisoformat(row[0]) for row in rows}
         asked = when.astimezone(UTC).replace(microsecond=0)
         when = self._last.get((asked, later), asked)
         step = SECOND if later else -SECOND
-        while when in self._taken:
+        while self._is_taken(when):
             when += step
         self._taken.add(when)
         self._last[asked, later] = when
         return when
+
+    def _is_taken(self, when: datetime) -> bool:
+        if when in self._taken or self._all:
+            return when in self._taken
+        if self._probes < PROBES:
+            self._probes += 1
+            query = "SELECT 1 FROM article WHERE first_seen = ? LIMIT 1"
+            if self.db.execute(query, (when.isoformat(),)).fetchone() is None:
+                return False
+            self._taken.add(when)
+            return True
+        rows = self.db.execute("SELECT first_seen FROM article").fetchall()
+        self._taken.update(datetime.fromisoformat(row[0]) for row in rows)
+        self._all = True
+        return when in self._taken
+
+
+def canonical(text: str) -> str:
+    """Return the instant TEXT (ISO 8601, with an offset) as the store writes instants: in
+    UTC (ValueError: not an instant)."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return value.astimezone(UTC).isoformat()

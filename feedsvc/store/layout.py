@@ -18,7 +18,7 @@ from . import identity
 if TYPE_CHECKING:
     from .sqlite import Connection
 
-LAYOUT = 2  # meta "layout": 2 = hashes as bytes, openings as one byte a word
+LAYOUT = 2  # meta "layout": 2 = hashes as bytes, openings one byte a word, instants in UTC
 _HEX = frozenset("0123456789abcdef")
 _ROWS = "SELECT key, title, id, opening FROM likeness"
 
@@ -65,14 +65,18 @@ def migrate(db: Connection) -> bool:
     if not outdated(db):
         return False
     postgres = not isinstance(db, sqlite3.Connection)
-    rows = db.execute("SELECT key, hash FROM article").fetchall()  # text: as written then
+    rows = db.execute("SELECT key, hash, first_seen FROM article").fetchall()  # as written then
     if postgres and _column_type(db, "article", "hash") == "text":
         db.execute(
             "ALTER TABLE article ALTER COLUMN hash TYPE BYTEA USING convert_to(hash, 'UTF8')"
         )
     db.executemany(
         "UPDATE article SET hash = ? WHERE key = ?",
-        [(pack(h), key) for key, h in rows if isinstance(h, str)],
+        [(pack(h), key) for key, h, _ in rows if isinstance(h, str)],
+    )
+    db.executemany(  # an import of an earlier release stored its instants as given
+        "UPDATE article SET first_seen = ? WHERE key = ?",
+        [(_instant(f), key) for key, _, f in rows if _instant(f) != f],
     )
     _likeness(db, postgres)
     db.execute(
@@ -115,6 +119,14 @@ def _likeness(db: Connection, postgres: bool) -> None:
         "INSERT INTO likeness (key, title, id, opening) VALUES (?, ?, ?, ?)",
         [(key, title, id_, identity.compact(o)) for key, title, id_, o in rows],
     )
+
+
+def _instant(text: str) -> str:
+    """Return the first-seen TEXT in the store's one form (as it was, if it is no instant)."""
+    try:
+        return identity.canonical(text)
+    except (TypeError, ValueError):
+        return text
 
 
 def _column_type(db: Connection, table: str, column: str) -> str | None:

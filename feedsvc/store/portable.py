@@ -89,6 +89,16 @@ def parse(text: Iterable[str], name: str) -> list[dict[str, Any]]:
             raise ValueError(f"{name}:{number}: not a feedsvc state record: {line.strip()[:80]}")
         if kind == "store" and item.get("format") != FORMAT:
             raise ValueError(f"{name}:{number}: format {item.get('format')!r} is not {FORMAT}")
+        for key in ("first_seen", "changed", "gone") if kind == "article" else ():
+            if item.get(key) is None and key != "first_seen":
+                continue
+            try:  # stored in the store's one form: an instant is then found by its text
+                item[key] = identity.canonical(str(item.get(key)))
+            except ValueError as e:
+                raise ValueError(
+                    f"{name}:{number}: {key} {item.get(key)!r} is not a date and time with "
+                    f"a UTC offset (ISO 8601, as exports write it): {e}"
+                ) from None
         items.append(item)
     return items
 

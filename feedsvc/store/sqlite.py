@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS article (
     gone TEXT
 );
 CREATE INDEX IF NOT EXISTS article_gone ON article (gone) WHERE gone IS NOT NULL;
+CREATE INDEX IF NOT EXISTS article_first_seen ON article (first_seen);
 CREATE TABLE IF NOT EXISTS old_slug (slug TEXT PRIMARY KEY, key BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS text (
