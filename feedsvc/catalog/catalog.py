@@ -54,8 +54,7 @@ class Catalog:
         self.store = store
         self.authority = authority
         self.tombstone_days = tombstone_days
-        # slug -> what the store last heard: a start-up syncs only what changed meanwhile
-        self.synced: dict[str, tuple[str, str]] = store.heard()
+        self.synced: firstsight.Heard = {}  # slug -> what the store heard (firstsight.heard)
         self.records: dict[str, Record] = store.records()
         self._first_sync = True  # even with nothing to record: the authority may have changed
         self.snapshot: Snapshot | None = None
@@ -98,8 +97,7 @@ class Catalog:
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:
         """Return the snapshot of the folder at NOW, re-reading only what changed.
 
-        With PATHS (relative to the folder), only those are looked at; a path that
-        is a folder or a symlink makes it a full scan.
+        With PATHS (relative to the folder), only those; a folder or symlink among them: all.
         """
         moved = self.store.follow()
         if moved:  # the store was replaced or merged into: every record is read again
@@ -237,7 +235,9 @@ class Catalog:
         )
 
     def _sync(self, winners: list[Article], now: datetime) -> frozenset[str]:
-        current = {a.slug: (a.content_hash, a.path) for a in winners}
+        current: firstsight.Heard = {a.slug: (a.content_hash, a.path) for a in winners}
+        if self._first_sync:  # read now, sharing CURRENT's values: never two copies (memory)
+            self.synced = firstsight.heard(self.store, current)
         seen = self._seen(a for a in winners if self.synced.get(a.slug) != current[a.slug])
         gone = [slug for slug in self.synced if slug not in current]
         live = (slug for slug, record in self.records.items() if record.gone is None)

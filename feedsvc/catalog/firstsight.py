@@ -99,3 +99,20 @@ class FirstCome:
         slugs = [a.slug for a in group if a.slug in self.live]
         first = records.first_recorded(self.db, slugs) if slugs else None
         return next((a for a in group if a.slug == first), None)
+
+
+Heard = dict[str, tuple[str, str] | None]  # slug -> (content hash, path); None: differs now
+
+
+def heard(store: StateStore, current: Heard) -> Heard:
+    """Return what STORE heard last of each live record, for a first sync against CURRENT:
+    a start-up syncs only what changed meanwhile.
+
+    Read row by row, and kept as CURRENT's own value where they agree (None where they
+    differ): a load never holds a second copy of every slug's hash and path (memory).
+    """
+    found: Heard = {}
+    for slug, hash_, path in store.heard():
+        now = current.get(slug)
+        found[slug] = now if now is not None and now == (hash_, path) else None
+    return found
