@@ -22,6 +22,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import chain
 
 from ..errors import ArticleError, Problem
 from ..model import Article, Text
@@ -85,28 +86,28 @@ class Folder:
         self.replaced = Replaced()
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
-        """Read what changed at NOW: in PATHS (relative to the folder), else everywhere.
-
-        A path that is a folder or a symlink makes it a full scan.
-        """
+        """Read what changed at NOW in PATHS (relative), else everywhere (also when one of
+        them is a folder or a symlink)."""
         scope = None if paths is None or self.replaced.due(now.timestamp()) else set(paths)
         found = None if scope is None else self._stat_paths(scope)
         self.targeted = found is not None
         if found is None:
             extra = (self._extra,) if self._extra else ()  # feedsvc's own layout: as before
             identity = files.identity(self.root)  # before listing: a swap meanwhile shows next
-            found, walk_problems = files.discover(self.root, *extra)
-            found = [item for item in found if self._reads(item.path)]
-            why = None if found else files.unavailable(self.root)
+            listing: list[Problem] = []  # complete once the files are all listed
+            listed = (i for i in files.walk(self.root, listing, *extra) if self._reads(i.path))
+            first = next(listed, None)  # a rescan goes through the rest as they come (memory)
+            why = None if first else files.unavailable(self.root)
             self.replaced.listed(None if why else identity, now.timestamp(), not self._scanned)
             if why is not None:  # an empty folder can be listed: it publishes nothing
                 keep = "; the last good articles stay published" if self.files else ""
-                walk_problems = [ArticleError(self.root, why + keep).problem]
+                listing = [ArticleError(self.root, why + keep).problem]
                 changes = Changes(False, None)  # nothing read, nothing dropped
             else:
-                changes = self._read_changed(found, None, now)
-            if tuple(walk_problems) != self._walk_problems:
-                self._walk_problems = tuple(walk_problems)
+                items = chain((first,) if first else (), listed)  # a first read: listed first
+                changes = self._read_changed(items if self._scanned else list(items), None, now)
+            if tuple(listing) != self._walk_problems:
+                self._walk_problems = tuple(listing)
                 changes = Changes(True, None)
         else:
             changes = self._read_changed(found, scope, now)
@@ -190,7 +191,7 @@ class Folder:
         return found
 
     def _read_changed(
-        self, found: list[files.Found], scope: set[str] | None, now: datetime
+        self, found: Iterable[files.Found], scope: set[str] | None, now: datetime
     ) -> Changes:
         """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
         changed = stirred = False
@@ -201,8 +202,8 @@ class Folder:
         superseded: list[bytes] = []  # the texts of their versions before, and of deleted files
         fresh: set[bytes] = set()  # the keys of the texts read now
         batch: list[tuple[str, Text]] = []  # their texts, until the store takes them
-        step = 0 if self._scanned or len(found) < PROGRESS_EVERY else len(found) // 10
-        step = max(step, PROGRESS_EVERY) if step else 0
+        total = len(found) if isinstance(found, list) else 0  # listed first by a first read
+        step = 0 if self._scanned or total < PROGRESS_EVERY else max(total // 10, PROGRESS_EVERY)
         for item in found:
             paths.add(item.path)
             self.unsettled.discard(item.path)
@@ -238,7 +239,7 @@ class Folder:
                 self._good.pop(item.path, None)
             self.files[item.path] = Entry(item.signature, article, tuple(problems))
             if step and len(self.files) % step == 0:  # a long first read says how far it is
-                log.info("first read of the articles: %d of %d files", len(self.files), len(found))
+                log.info("first read of the articles: %d of %d files", len(self.files), total)
             if text is not None:
                 read.append(item.path)
                 fresh.add(text.key)
