@@ -38,6 +38,7 @@ from typing import Any
 from ..model import Article, written
 from . import pg
 from .db import StateStore
+from .records import Record
 
 log = logging.getLogger(__name__)
 Entries = dict[str, tuple[bytes, Article]]  # path -> (signature, article as read)
@@ -82,11 +83,16 @@ def usable(entries: Entries, store: StateStore) -> Entries:
     }
 
 
-def load(path: str | None, expected: str | None) -> Entries:
+def load(
+    path: str | None, expected: str | None, records: Mapping[str, Record] | None = None
+) -> Entries:
     """Return the entries kept at PATH under the fingerprint EXPECTED (none when it differs).
 
-    EXPECTED None: whatever the fingerprint, if the layout is this release's.
+    EXPECTED None: whatever the fingerprint, if the layout is this release's. An article
+    with a record in RECORDS (by slug) takes the record's slug and equal id: one string
+    each for the article and its record (memory).
     """
+    records = records or {}
     if path is None:
         return {}
     try:
@@ -99,6 +105,11 @@ def load(path: str | None, expected: str | None) -> Entries:
                 return {}
             for _ in range(head["chunks"]):
                 for name, signature, values in pickle.load(f):
+                    if (record := records.get(values[_SLUG])) is not None:
+                        values = list(values)
+                        values[_SLUG] = record.slug
+                        if values[_ID] == record.id:
+                            values[_ID] = record.id
                     entries[name] = (signature, Article(*values))
         return entries
     except FileNotFoundError:
@@ -112,6 +123,7 @@ _FIELDS = tuple(field.name for field in dataclasses.fields(Article))
 
 
 _WRITTEN = tuple(_FIELDS.index(name) for name in ("id", "published", "updated"))
+_SLUG, _ID = _FIELDS.index("slug"), _FIELDS.index("id")
 
 
 def no_stale(path: str) -> Article | None:
