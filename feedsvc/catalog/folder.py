@@ -86,8 +86,7 @@ class Folder:
         self.replaced = Replaced()
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
-        """Read what changed at NOW in PATHS (relative), else everywhere (also when one of
-        them is a folder or a symlink)."""
+        """Read what changed at NOW: in PATHS (relative), else (or given a folder, symlink) all."""
         scope = None if paths is None or self.replaced.due(now.timestamp()) else set(paths)
         found = None if scope is None else self._stat_paths(scope)
         self.targeted = found is not None
@@ -205,9 +204,10 @@ class Folder:
         total = len(found) if isinstance(found, list) else 0  # listed first by a first read
         step = 0 if self._scanned or total < PROGRESS_EVERY else max(total // 10, PROGRESS_EVERY)
         for item in found:
-            paths.add(item.path)
-            self.unsettled.discard(item.path)
             entry = self.files.get(item.path)
+            had = entry.article.path if entry and entry.article else ""  # no copy kept (memory)
+            paths.add(had if had == item.path else item.path)
+            self.unsettled.discard(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
             stirred = True
