@@ -143,7 +143,7 @@ class Catalog:
             now,
             old_slugs=self.store.old_slugs(),
             gone={slug for slug, record in self.records.items() if record.gone is not None},
-            digests={slug: entry[3] for slug, entry in self._resolved.items()},
+            digests=lambda slug: self._resolved[slug][3],
             problems=self._problems(),
             deleted=tombstones(self.records),
             tombstone_days=self.tombstone_days,
