@@ -1,12 +1,11 @@
 """The catalog: the articles folder, read incrementally, as immutable snapshots.
 
-``folder`` reads only new and changed files; the catalog settles duplicate
-slugs and ids (first come keeps, see ``duplicates``), resolves each article's
-id and dates against the state store, and assembles the snapshot. A rebuild
-reuses each unchanged article's resolved form and digest, and an edit that
-keeps an article's place patches the snapshot instead, so one change costs
-little at any corpus size. A record whose file is there but does not parse is
-held (``entries.held``), never marked gone. The clock comes in as ``now``.
+``folder`` reads only new and changed files; the catalog settles duplicate slugs and ids
+(first come keeps, see ``duplicates``), resolves each article's id and dates against the
+state store, and assembles the snapshot. A rebuild reuses each unchanged article's resolved
+form and digest, and an edit that keeps an article's place patches the snapshot instead, so
+one change costs little at any corpus size. A record whose file is there but does not parse
+is held (``entries.held``), never marked gone. The clock comes in as ``now``.
 Problems (the folder's, the store's, duplicates) travel with the snapshot, never logged.
 """
 
@@ -178,13 +177,13 @@ class Catalog:
             edits.append(new)
         if not edits:
             return replace(before, problems=self._problems())
-        seen = self._seen(a for a in edits if self.synced.get(a.slug) != (a.content_hash, a.path))
+        seen = self._seen(firstsight.unheard(self.synced, edits))
         if seen:
             self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([a.slug for a in seen]))
         swaps = []
         for new in edits:
-            self.synced[new.slug] = (new.content_hash, new.path)
+            self.synced[new.slug] = new  # _keep puts its resolved form in its place
             old_done = before.by_slug[new.slug]
             done = resolve(new, self.records[new.slug])
             if (done.published, done.id) != (old_done.published, old_done.id):
@@ -222,8 +221,8 @@ class Catalog:
         done = [resolve(a, self.records[a.slug]) for a in added]
         snapshot = insert(before, done, now, self._problems(), self._ids)
         for new, resolved in zip(added, done, strict=True) if snapshot is not None else ():
+            self.synced[new.slug] = resolved
             self._keep(new, self.records[new.slug], resolved)
-            self.synced[new.slug] = (new.content_hash, new.path)
             self._ids.add(resolved.id)
         return snapshot
 
@@ -235,10 +234,10 @@ class Catalog:
         )
 
     def _sync(self, winners: list[Article], now: datetime) -> frozenset[str]:
-        current: firstsight.Heard = {a.slug: (a.content_hash, a.path) for a in winners}
+        current: firstsight.Heard = {a.slug: a for a in winners}  # _keep: resolved in place
         if self._first_sync:  # read now, sharing CURRENT's values: never two copies (memory)
             self.synced = firstsight.heard(self.store, current)
-        seen = self._seen(a for a in winners if self.synced.get(a.slug) != current[a.slug])
+        seen = self._seen(firstsight.unheard(self.synced, winners))
         gone = [slug for slug in self.synced if slug not in current]
         live = (slug for slug, record in self.records.items() if record.gone is None)
         gone += [slug for slug in live if slug not in current and slug not in gone]
@@ -274,8 +273,7 @@ class Catalog:
         return [a for a in winners if a.slug in self.records]
 
     def _resolve_all(self, winners: list[Article]) -> list[Article]:
-        """Return WINNERS (emptied: each goes once resolved, its memory taking the next
-        one's) resolved against their records, reusing unchanged ones."""
+        """Return WINNERS resolved (reusing unchanged ones), emptied as it goes (memory)."""
         cache, self._resolved, resolved = self._resolved, {}, []
         winners.reverse()
         while winners:
@@ -295,6 +293,8 @@ class Catalog:
 
     def _keep(self, article: Article, record: Record, done: Article) -> None:
         """Remember DONE, ARTICLE resolved against RECORD; the folder keeps DONE for both."""
+        if self.synced.get(done.slug) is article:  # so does the record of what the store heard
+            self.synced[done.slug] = done
         if self.folder.resolved(article, done):
             article = done  # one object: what the folder reads next time is DONE itself
         self._resolved[done.slug] = (article, record, done, digest(done))

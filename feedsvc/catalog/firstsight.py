@@ -10,7 +10,7 @@ already has a live record keeps its slug and id against any newcomer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 
@@ -101,18 +101,37 @@ class FirstCome:
         return next((a for a in group if a.slug == first), None)
 
 
-Heard = dict[str, tuple[str, str] | None]  # slug -> (content hash, path); None: differs now
+Heard = dict[str, Article | None]  # slug -> an article as the store heard it; None: differs
 
 
 def heard(store: StateStore, current: Heard) -> Heard:
     """Return what STORE heard last of each live record, for a first sync against CURRENT:
     a start-up syncs only what changed meanwhile.
 
-    Read row by row, and kept as CURRENT's own value where they agree (None where they
-    differ): a load never holds a second copy of every slug's hash and path (memory).
+    Read row by row, and kept as CURRENT's article where it agrees (None where it
+    differs): a load never holds a second copy of every slug's hash and path (memory).
     """
     found: Heard = {}
     for slug, hash_, path in store.heard():
-        now = current.get(slug)
-        found[slug] = now if now is not None and now == (hash_, path) else None
+        article = current.get(slug)
+        found[slug] = (
+            article if article and (article.content_hash, article.path) == (hash_, path) else None
+        )
     return found
+
+
+def heard_as(heard: Article | None, article: Article) -> bool:
+    """Say whether HEARD (what the store heard of ARTICLE's slug) has ARTICLE's content and path.
+
+    The articles themselves stand for what the store heard: no (hash, path) pair each (memory).
+    """
+    return (
+        heard is not None
+        and heard.content_hash == article.content_hash
+        and heard.path == article.path
+    )
+
+
+def unheard(heard: Heard, articles: Iterable[Article]) -> Iterator[Article]:
+    """Yield ARTICLES that the store has not heard as they are now (HEARD: what it has)."""
+    return (a for a in articles if not heard_as(heard.get(a.slug), a))
