@@ -1,17 +1,16 @@
 """The articles folder as last read: each file's signature, article and problems.
 
-A full scan stats every file; a targeted scan (``paths=``, from file-system
-notifications) stats only those; either reads only new and changed files. A
-file whose mtime is younger than SETTLE seconds is left for a later scan (and
-listed in ``unsettled``), so a file caught half-written is not published; the
-first scan reads everything. A file that fails after an edit keeps its last
-good version until it parses again (its text kept in the store: see
-``store.bodies``), and so does a file found broken by a first scan when the last
-process read it clean (``STATE.parsed``; under other code: ``stale``); a folder
-that is missing or cannot be listed keeps every last good version (a deploy
-swapping it), while a folder present and empty has no articles; a replaced
-folder's deletions wait until it is quiet (``replaced``). Texts' openings go to
-the store in batches (a cold load never holds every body); problems go with the snapshot.
+A full scan stats every file, as the listing comes (a cold read lists them first, for its
+progress lines); a targeted scan (``paths=``, from file-system notifications) stats only
+those; either reads only new and changed files. A file whose mtime is younger than SETTLE
+seconds is left for a later scan (and listed in ``unsettled``), so a file caught
+half-written is not published; the first scan reads everything. A file that fails after
+an edit keeps its last good version until it parses again (its text kept in the store:
+see ``store.bodies``), and so does a file found broken by a first scan when the last
+process read it clean (``STATE.parsed``; under other code: ``stale``); a folder that is
+missing or cannot be listed keeps every last good version (a deploy swapping it), while a
+folder present and empty has no articles; a replaced folder's deletions wait until it is
+quiet (``replaced``). Texts' openings go to the store in batches; problems go with the snapshot.
 """
 
 from __future__ import annotations
@@ -103,8 +102,9 @@ class Folder:
                 listing = [ArticleError(self.root, why + keep).problem]
                 changes = Changes(False, None)  # nothing read, nothing dropped
             else:
-                items = chain((first,) if first else (), listed)  # a first read: listed first
-                changes = self._read_changed(items if self._scanned else list(items), None, now)
+                items = chain((first,) if first else (), listed)
+                cold = not self._scanned and not self.known  # listed first: progress lines
+                changes = self._read_changed(list(items) if cold else items, None, now)
             if tuple(listing) != self._walk_problems:
                 self._walk_problems = tuple(listing)
                 changes = Changes(True, None)
