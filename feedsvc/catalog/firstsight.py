@@ -114,9 +114,11 @@ def heard(store: StateStore, current: Heard) -> Heard:
     found: Heard = {}
     for slug, hash_, path in store.heard():
         article = current.get(slug)
-        found[slug] = (
-            article if article and (article.content_hash, article.path) == (hash_, path) else None
-        )
+        if article is None:
+            found[slug] = None
+        else:  # keyed by the article's own slug string: the row's goes (memory)
+            same = (article.content_hash, article.path) == (hash_, path)
+            found[article.slug] = article if same else None
     return found
 
 
