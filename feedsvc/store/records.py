@@ -260,11 +260,8 @@ def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record
 
 
 def heard(db: Connection) -> Iterator[tuple[str, str, str]]:
-    """Yield, per live record that needs nothing more (it has its likeness), its slug,
-    content hash and path: what a sync of an article found so would not change.
-
-    Row by row: a caller compares them with the articles, never holding them all (memory).
-    """
+    """Yield, per live record that needs nothing more (it has its likeness), its slug, content
+    hash and path, row by row (memory): what a sync of an article found so would not change."""
     try:
         rows = db.execute(
             "SELECT a.slug, a.hash, a.path FROM article a JOIN likeness l ON l.key = a.key "
@@ -272,9 +269,7 @@ def heard(db: Connection) -> Iterator[tuple[str, str, str]]:
         )
     except sqlite3.Error:  # a store from before the likeness table: sync everything
         return
-    for slug, hash_, path in rows:
-        if SET_ASIDE not in slug:
-            yield slug, hash_, path
+    yield from ((slug, hash_, path) for slug, hash_, path in rows if SET_ASIDE not in slug)
 
 
 def old_slugs(db: Connection, of: str | None = None) -> dict[str, str]:
