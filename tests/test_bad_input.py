@@ -343,15 +343,15 @@ def test_file_vanishing_while_read_is_reported(
     path = articles / "vanishing.md"
     path.write_bytes(b"# Vanishing\n\nBody.\n")
     settle(articles)
-    real_discover = files.discover
+    real_walk = files.walk
 
-    def discover_then_delete(root):
-        found = real_discover(root)
+    def walk_then_delete(root, problems, *extra):
+        found = list(real_walk(root, problems, *extra))
         if path.exists():
             path.unlink()  # gone between the folder listing and the read
-        return found
+        yield from found
 
-    monkeypatch.setattr(files, "discover", discover_then_delete)
+    monkeypatch.setattr(files, "walk", walk_then_delete)
     caplog.set_level(logging.WARNING, logger="feedsvc")
     app = create_app(app_config(articles))
     assert any(

@@ -376,6 +376,11 @@ def test_a_head_of_the_limit_is_served_and_one_byte_more_gets_our_431(
     _assert_our_page(response)
 
 
+def test_granian_reads_sixteen_of_our_largest_heads_at_once() -> None:
+    """granian_server spells the figure out (importing http would cost the main process)."""
+    assert GRANIAN_READ_BUFFER == 16 * http.MAX_HEAD_BYTES
+
+
 @pytest.mark.server
 def test_granian_answers_a_head_past_its_read_buffer_itself(real: Server) -> None:
     """Past twice granian's read buffer (one read may add up to a buffer's worth to an

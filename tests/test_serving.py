@@ -110,6 +110,19 @@ def test_a_normal_client_is_answered_within_1_s_while_64_slow_connections_are_he
         stop_server(server)
 
 
+def test_the_main_process_imports_none_of_what_the_workers_load() -> None:
+    """`feedsvc serve`'s main process holds no Flask, renderers or catalog: every process's
+    memory counts, and the workers import them after the fork."""
+    code = (
+        "import sys, feedsvc.cli, feedsvc.web.granian_server; print(' '.join(sorted(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    heavy = ("flask", "gunicorn", "jinja2", "feedgen", "lxml", "markdown_it", "feedsvc.catalog")
+    assert not [name for name in loaded if name.startswith(heavy)]
+
+
 def test_a_reload_during_a_poll_loop_loses_no_request(articles: Path) -> None:
     server = start_server(articles)
     outcomes: list[int | str] = []

@@ -202,12 +202,12 @@ def test_a_read_only_copy_of_an_old_store_reads_its_records(tmp_path: Path) -> N
     write(folder / "kept.md", undated("Kept", "A body."))
     made = catalog(folder, tmp_path / "new.sqlite3")
     made.scan(NOW)
-    records, heard = made.store.records(), made.store.heard()
+    records, heard = made.store.records(), list(made.store.heard())
     rows = old_rows(made.store, {"kept": body_of(folder / "kept.md")}, "codes")
     made.store.close()
     write_old_sqlite(tmp_path / "old.sqlite3", rows)
     copy = StateStore.read_only(str(tmp_path / "old.sqlite3"))
-    assert (copy.records(), copy.heard()) == (records, heard)
+    assert (copy.records(), list(copy.heard())) == (records, heard)
     with sqlite3.connect(tmp_path / "old.sqlite3") as db:  # the file itself is untouched
         assert {r[0] for r in db.execute("SELECT typeof(hash) FROM article")} == {"text"}
     db.close()
@@ -236,7 +236,7 @@ def _open(state: str, barrier: Any, results: Any) -> None:  # in a child process
     barrier.wait(timeout=30)
     store = StateStore(state, NOW)
     found = {slug: (r.id, r.first_seen.isoformat()) for slug, r in store.records().items()}
-    results.put((found, store.problems, store.heard()))
+    results.put((found, store.problems, {slug: (h, p) for slug, h, p in store.heard()}))
     store.close()
 
 

@@ -23,6 +23,7 @@ from conftest import BASE_URL, app_config, start_server, stop_server, write_bulk
 
 from feedsvc import create_app
 from feedsvc.web import warmstart
+from feedsvc.web.warming import Warming
 from feedsvc.web.watch import utcnow
 
 REQUESTS = [  # (method, path, headers): what pollers and browsers send
@@ -82,7 +83,7 @@ def test_the_answers_are_the_loaded_apps_own(stopped: Any) -> None:
         "/feed.json",
         "/feed.rss",
     ]
-    warming = warmstart.Warming(saved)
+    warming = Warming(saved)
     for method, path, headers in REQUESTS:
         expected = call(stopped.wsgi_app, method, path, headers)
         assert expected[0] == "200 OK"
@@ -96,10 +97,10 @@ def test_the_answers_are_the_loaded_apps_own(stopped: Any) -> None:
 def test_a_request_past_the_limits_gets_the_loaded_apps_page(
     stopped: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(warmstart, "LOAD_TIMEOUT", 1.0)  # a request left to the load fails fast
+    monkeypatch.setattr("feedsvc.web.warming.LOAD_TIMEOUT", 1.0)  # one left to the load fails fast
     saved = warmstart.load()
     assert saved is not None
-    warming = warmstart.Warming(saved)
+    warming = Warming(saved)
     for path, headers, status in [
         ("/feed.atom", {"X-Long": "v" * 20_000}, "431 Request Header Fields Too Large"),
         ("/feed.atom" + "/" * 5_000, {}, "414 Request-URI Too Long"),
@@ -112,7 +113,7 @@ def test_a_request_past_the_limits_gets_the_loaded_apps_page(
 def test_any_other_request_waits_for_the_load(stopped: Any) -> None:
     saved = warmstart.load()
     assert saved is not None
-    warming = warmstart.Warming(saved)
+    warming = Warming(saved)
     answers: list[tuple[str, list, bytes]] = []
     waiting = threading.Thread(target=lambda: answers.append(call(warming, "GET", "/", {})))
     waiting.start()
@@ -129,7 +130,7 @@ def test_waiting_requests_never_hold_every_thread(stopped: Any) -> None:
     """Requests beyond half the threads get a 503 at once; the saved feeds still answer."""
     saved = warmstart.load()
     assert saved is not None
-    warming = warmstart.Warming(saved, threads=4)  # two may wait
+    warming = Warming(saved, threads=4)  # two may wait
     answers: list[tuple[str, list, bytes]] = []
     waiting = [
         threading.Thread(target=lambda: answers.append(call(warming, "GET", "/", {})))

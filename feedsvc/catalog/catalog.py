@@ -1,12 +1,11 @@
 """The catalog: the articles folder, read incrementally, as immutable snapshots.
 
-``folder`` reads only new and changed files; the catalog settles duplicate
-slugs and ids (first come keeps, see ``duplicates``), resolves each article's
-id and dates against the state store, and assembles the snapshot. A rebuild
-reuses each unchanged article's resolved form and digest, and an edit that
-keeps an article's place patches the snapshot instead, so one change costs
-little at any corpus size. A record whose file is there but does not parse is
-held (``entries.held``), never marked gone. The clock comes in as ``now``.
+``folder`` reads only new and changed files; the catalog settles duplicate slugs and ids
+(first come keeps, see ``duplicates``), resolves each article's id and dates against the
+state store, and assembles the snapshot. A rebuild reuses each unchanged article's resolved
+form and digest, and an edit that keeps an article's place patches the snapshot instead, so
+one change costs little at any corpus size. A record whose file is there but does not parse
+is held (``entries.held``), never marked gone. The clock comes in as ``now``.
 Problems (the folder's, the store's, duplicates) travel with the snapshot, never logged.
 """
 
@@ -54,8 +53,7 @@ class Catalog:
         self.store = store
         self.authority = authority
         self.tombstone_days = tombstone_days
-        # slug -> what the store last heard: a start-up syncs only what changed meanwhile
-        self.synced: dict[str, tuple[str, str]] = store.heard()
+        self.synced: firstsight.Heard = {}  # slug -> what the store heard (firstsight.heard)
         self.records: dict[str, Record] = store.records()
         self._first_sync = True  # even with nothing to record: the authority may have changed
         self.snapshot: Snapshot | None = None
@@ -98,8 +96,7 @@ class Catalog:
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Snapshot:
         """Return the snapshot of the folder at NOW, re-reading only what changed.
 
-        With PATHS (relative to the folder), only those are looked at; a path that
-        is a folder or a symlink makes it a full scan.
+        With PATHS (relative to the folder), only those; a folder or symlink among them: all.
         """
         moved = self.store.follow()
         if moved:  # the store was replaced or merged into: every record is read again
@@ -145,7 +142,7 @@ class Catalog:
             now,
             old_slugs=self.store.old_slugs(),
             gone={slug for slug, record in self.records.items() if record.gone is not None},
-            digests={slug: entry[3] for slug, entry in self._resolved.items()},
+            digests=lambda slug: self._resolved[slug][3],
             problems=self._problems(),
             deleted=tombstones(self.records),
             tombstone_days=self.tombstone_days,
@@ -180,13 +177,13 @@ class Catalog:
             edits.append(new)
         if not edits:
             return replace(before, problems=self._problems())
-        seen = self._seen(a for a in edits if self.synced.get(a.slug) != (a.content_hash, a.path))
+        seen = self._seen(firstsight.unheard(self.synced, edits))
         if seen:
             self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
             self.records.update(self.store.records([a.slug for a in seen]))
         swaps = []
         for new in edits:
-            self.synced[new.slug] = (new.content_hash, new.path)
+            self.synced[new.slug] = new  # _keep puts its resolved form in its place
             old_done = before.by_slug[new.slug]
             done = resolve(new, self.records[new.slug])
             if (done.published, done.id) != (old_done.published, old_done.id):
@@ -224,8 +221,8 @@ class Catalog:
         done = [resolve(a, self.records[a.slug]) for a in added]
         snapshot = insert(before, done, now, self._problems(), self._ids)
         for new, resolved in zip(added, done, strict=True) if snapshot is not None else ():
+            self.synced[new.slug] = resolved
             self._keep(new, self.records[new.slug], resolved)
-            self.synced[new.slug] = (new.content_hash, new.path)
             self._ids.add(resolved.id)
         return snapshot
 
@@ -237,8 +234,10 @@ class Catalog:
         )
 
     def _sync(self, winners: list[Article], now: datetime) -> frozenset[str]:
-        current = {a.slug: (a.content_hash, a.path) for a in winners}
-        seen = self._seen(a for a in winners if self.synced.get(a.slug) != current[a.slug])
+        current: firstsight.Heard = {a.slug: a for a in winners}  # _keep: resolved in place
+        if self._first_sync:  # read now, sharing CURRENT's values: never two copies (memory)
+            self.synced = firstsight.heard(self.store, current)
+        seen = self._seen(firstsight.unheard(self.synced, winners))
         gone = [slug for slug in self.synced if slug not in current]
         live = (slug for slug, record in self.records.items() if record.gone is None)
         gone += [slug for slug in live if slug not in current and slug not in gone]
@@ -274,8 +273,7 @@ class Catalog:
         return [a for a in winners if a.slug in self.records]
 
     def _resolve_all(self, winners: list[Article]) -> list[Article]:
-        """Return WINNERS (emptied: each goes once resolved, its memory taking the next
-        one's) resolved against their records, reusing unchanged ones."""
+        """Return WINNERS resolved (reusing unchanged ones), emptied as it goes (memory)."""
         cache, self._resolved, resolved = self._resolved, {}, []
         winners.reverse()
         while winners:
@@ -295,6 +293,8 @@ class Catalog:
 
     def _keep(self, article: Article, record: Record, done: Article) -> None:
         """Remember DONE, ARTICLE resolved against RECORD; the folder keeps DONE for both."""
+        if self.synced.get(done.slug) is article:  # so does the record of what the store heard
+            self.synced[done.slug] = done
         if self.folder.resolved(article, done):
             article = done  # one object: what the folder reads next time is DONE itself
         self._resolved[done.slug] = (article, record, done, digest(done))

@@ -10,7 +10,7 @@ already has a live record keeps its slug and id against any newcomer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 
@@ -99,3 +99,41 @@ class FirstCome:
         slugs = [a.slug for a in group if a.slug in self.live]
         first = records.first_recorded(self.db, slugs) if slugs else None
         return next((a for a in group if a.slug == first), None)
+
+
+Heard = dict[str, Article | None]  # slug -> an article as the store heard it; None: differs
+
+
+def heard(store: StateStore, current: Heard) -> Heard:
+    """Return what STORE heard last of each live record, for a first sync against CURRENT:
+    a start-up syncs only what changed meanwhile.
+
+    Read row by row, and kept as CURRENT's article where it agrees (None where it
+    differs): a load never holds a second copy of every slug's hash and path (memory).
+    """
+    found: Heard = {}
+    for slug, hash_, path in store.heard():
+        article = current.get(slug)
+        if article is None:
+            found[slug] = None
+        else:  # keyed by the article's own slug string: the row's goes (memory)
+            same = (article.content_hash, article.path) == (hash_, path)
+            found[article.slug] = article if same else None
+    return found
+
+
+def heard_as(heard: Article | None, article: Article) -> bool:
+    """Say whether HEARD (what the store heard of ARTICLE's slug) has ARTICLE's content and path.
+
+    The articles themselves stand for what the store heard: no (hash, path) pair each (memory).
+    """
+    return (
+        heard is not None
+        and heard.content_hash == article.content_hash
+        and heard.path == article.path
+    )
+
+
+def unheard(heard: Heard, articles: Iterable[Article]) -> Iterator[Article]:
+    """Yield ARTICLES that the store has not heard as they are now (HEARD: what it has)."""
+    return (a for a in articles if not heard_as(heard.get(a.slug), a))

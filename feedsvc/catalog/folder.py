@@ -1,17 +1,16 @@
 """The articles folder as last read: each file's signature, article and problems.
 
-A full scan stats every file; a targeted scan (``paths=``, from file-system
-notifications) stats only those; either reads only new and changed files. A
-file whose mtime is younger than SETTLE seconds is left for a later scan (and
-listed in ``unsettled``), so a file caught half-written is not published; the
-first scan reads everything. A file that fails after an edit keeps its last
-good version until it parses again (its text kept in the store: see
-``store.bodies``), and so does a file found broken by a first scan when the last
-process read it clean (``STATE.parsed``; under other code: ``stale``); a folder
-that is missing or cannot be listed keeps every last good version (a deploy
-swapping it), while a folder present and empty has no articles; a replaced
-folder's deletions wait until it is quiet (``replaced``). Texts' openings go to
-the store in batches (a cold load never holds every body); problems go with the snapshot.
+A full scan stats every file, as the listing comes (a cold read lists them first, for its
+progress lines); a targeted scan (``paths=``, from file-system notifications) stats only
+those; either reads only new and changed files. A file whose mtime is younger than SETTLE
+seconds is left for a later scan (and listed in ``unsettled``), so a file caught
+half-written is not published; the first scan reads everything. A file that fails after
+an edit keeps its last good version until it parses again (its text kept in the store:
+see ``store.bodies``), and so does a file found broken by a first scan when the last
+process read it clean (``STATE.parsed``; under other code: ``stale``); a folder that is
+missing or cannot be listed keeps every last good version (a deploy swapping it), while a
+folder present and empty has no articles; a replaced folder's deletions wait until it is
+quiet (``replaced``). Texts' openings go to the store in batches; problems go with the snapshot.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import chain
 
 from ..errors import ArticleError, Problem
 from ..model import Article, Text
@@ -85,28 +85,28 @@ class Folder:
         self.replaced = Replaced()
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
-        """Read what changed at NOW: in PATHS (relative to the folder), else everywhere.
-
-        A path that is a folder or a symlink makes it a full scan.
-        """
+        """Read what changed at NOW: in PATHS (relative), else (or given a folder, symlink) all."""
         scope = None if paths is None or self.replaced.due(now.timestamp()) else set(paths)
         found = None if scope is None else self._stat_paths(scope)
         self.targeted = found is not None
         if found is None:
             extra = (self._extra,) if self._extra else ()  # feedsvc's own layout: as before
             identity = files.identity(self.root)  # before listing: a swap meanwhile shows next
-            found, walk_problems = files.discover(self.root, *extra)
-            found = [item for item in found if self._reads(item.path)]
-            why = None if found else files.unavailable(self.root)
+            listing: list[Problem] = []  # complete once the files are all listed
+            listed = (i for i in files.walk(self.root, listing, *extra) if self._reads(i.path))
+            first = next(listed, None)  # a rescan goes through the rest as they come (memory)
+            why = None if first else files.unavailable(self.root)
             self.replaced.listed(None if why else identity, now.timestamp(), not self._scanned)
             if why is not None:  # an empty folder can be listed: it publishes nothing
                 keep = "; the last good articles stay published" if self.files else ""
-                walk_problems = [ArticleError(self.root, why + keep).problem]
+                listing = [ArticleError(self.root, why + keep).problem]
                 changes = Changes(False, None)  # nothing read, nothing dropped
             else:
-                changes = self._read_changed(found, None, now)
-            if tuple(walk_problems) != self._walk_problems:
-                self._walk_problems = tuple(walk_problems)
+                items = chain((first,) if first else (), listed)
+                cold = not self._scanned and not self.known  # listed first: progress lines
+                changes = self._read_changed(list(items) if cold else items, None, now)
+            if tuple(listing) != self._walk_problems:
+                self._walk_problems = tuple(listing)
                 changes = Changes(True, None)
         else:
             changes = self._read_changed(found, scope, now)
@@ -190,7 +190,7 @@ class Folder:
         return found
 
     def _read_changed(
-        self, found: list[files.Found], scope: set[str] | None, now: datetime
+        self, found: Iterable[files.Found], scope: set[str] | None, now: datetime
     ) -> Changes:
         """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
         changed = stirred = False
@@ -201,12 +201,13 @@ class Folder:
         superseded: list[bytes] = []  # the texts of their versions before, and of deleted files
         fresh: set[bytes] = set()  # the keys of the texts read now
         batch: list[tuple[str, Text]] = []  # their texts, until the store takes them
-        step = 0 if self._scanned or len(found) < PROGRESS_EVERY else len(found) // 10
-        step = max(step, PROGRESS_EVERY) if step else 0
+        total = len(found) if isinstance(found, list) else 0  # listed first by a first read
+        step = 0 if self._scanned or total < PROGRESS_EVERY else max(total // 10, PROGRESS_EVERY)
         for item in found:
-            paths.add(item.path)
-            self.unsettled.discard(item.path)
             entry = self.files.get(item.path)
+            had = entry.article.path if entry and entry.article else ""  # no copy kept (memory)
+            paths.add(had if had == item.path else item.path)
+            self.unsettled.discard(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
             stirred = True
@@ -238,7 +239,7 @@ class Folder:
                 self._good.pop(item.path, None)
             self.files[item.path] = Entry(item.signature, article, tuple(problems))
             if step and len(self.files) % step == 0:  # a long first read says how far it is
-                log.info("first read of the articles: %d of %d files", len(self.files), len(found))
+                log.info("first read of the articles: %d of %d files", len(self.files), total)
             if text is not None:
                 read.append(item.path)
                 fresh.add(text.key)

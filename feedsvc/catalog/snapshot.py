@@ -17,9 +17,10 @@ articles it changes, not all of them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from ..errors import Problem
@@ -115,6 +116,14 @@ def sort_key(article: Article) -> tuple[Any, ...]:
     return (-published.timestamp(), article.slug)
 
 
+def _sorted(articles: list[Article]) -> list[Article]:
+    """Return ARTICLES in ``sort_key``'s order, sorted in place by its two parts in turn
+    (both sorts are stable): no key tuple per article at once (memory)."""
+    articles.sort(key=attrgetter("slug"))
+    articles.sort(key=lambda a: -_published(a).timestamp())
+    return articles
+
+
 def _published(article: Article) -> datetime:
     assert article.published is not None  # resolved
     return article.published
@@ -184,7 +193,7 @@ def assemble(
     *,
     old_slugs: Mapping[str, str],
     gone: set[str],
-    digests: Mapping[str, bytes],
+    digests: Callable[[str], bytes],
     problems: tuple[Problem, ...],
     deleted: Mapping[str, Tombstone] | None = None,
     tombstone_days: float = 0,
@@ -193,14 +202,14 @@ def assemble(
     """Return the snapshot of RESOLVED articles at NOW.
 
     OLD_SLUGS maps renamed slugs to current ones; GONE holds the slugs the
-    store saw disappear; DIGESTS maps each slug to ``digest`` of its article;
+    store saw disappear; DIGESTS gives each slug's ``digest`` of its article;
     DELETED maps gone slugs to their tombstones, kept for TOMBSTONE_DAYS; HELD
     holds the slugs of live records whose files do not parse (never gone).
     """
     expired = [a for a in resolved if a.expires is not None and a.expires <= now]
     resolved = [a for a in resolved if a.expires is None or a.expires > now]  # Hugo expiryDate
-    live = sorted((a for a in resolved if _published(a) <= now), key=sort_key)
-    scheduled = sorted((a for a in resolved if _published(a) > now), key=sort_key)
+    live = _sorted([a for a in resolved if _published(a) <= now])
+    scheduled = _sorted([a for a in resolved if _published(a) > now])
     by_slug = {a.slug: a for a in live}
     redirects = {}
     for old, new in sorted(old_slugs.items()):
@@ -216,19 +225,15 @@ def assemble(
         for tag in article.tags:
             tags.setdefault(tag.slug, (tag, []))[1].append(article)
     keep = timedelta(days=tombstone_days)
-    live_ids = {a.id for a in live}
+    recent = [t for slug, t in (deleted or {}).items() if slug in gone_now and t.when + keep > now]
+    live_ids = {a.id for a in live} if recent else set()  # none to build without (memory)
     stones = sorted(
-        (
-            t
-            for slug, t in (deleted or {}).items()
-            if slug in gone_now and t.id not in live_ids and t.when + keep > now
-        ),
-        key=lambda t: (-t.when.timestamp(), t.id),
+        (t for t in recent if t.id not in live_ids), key=lambda t: (-t.when.timestamp(), t.id)
     )
     due = [scheduled[-1].published] if scheduled else []
     due += [min(t.when for t in stones) + keep] if stones else []
     due += [min(a.expires for a in live if a.expires)] if any(a.expires for a in live) else []
-    total = digest_sum(digests[a.slug] for a in live)
+    total = digest_sum(map(digests, (a.slug for a in live)))
     tail = _tail(redirects, gone_now, stones)
     return Snapshot(
         articles=tuple(live),

@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import struct
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from ..errors import ArticleError, Problem, warning
@@ -60,12 +60,19 @@ def discover(
     root: str | os.PathLike[str], extra: Collection[str] = ()
 ) -> tuple[list[Found], list[Problem]]:
     """Return every article file below ROOT, sorted by path, and the problems met."""
-    root_real = os.path.realpath(root)
-    found: list[Found] = []
     problems: list[Problem] = []
+    return list(walk(root, problems, extra)), problems
+
+
+def walk(
+    root: str | os.PathLike[str], problems: list[Problem], extra: Collection[str] = ()
+) -> Iterator[Found]:
+    """Yield every article file below ROOT, sorted by path, adding the problems met to
+    PROBLEMS as it goes: a rescan need not hold every file's item at once (memory)."""
+    root_real = os.path.realpath(root)
     seen_dirs: set[str] = set()
 
-    def walk(real_dir: str, rel_dir: str) -> None:
+    def listed(real_dir: str, rel_dir: str) -> Iterator[Found]:
         if real_dir in seen_dirs:
             problems.append(warning(rel_dir or ".", "symlink loop: folder already read"))
             return
@@ -111,9 +118,9 @@ def discover(
                 problems.append(ArticleError(rel, f"cannot stat: {e.strerror}").problem)
                 continue
             if stat.S_ISDIR(st.st_mode):
-                walk(real, rel)
+                yield from listed(real, rel)
             elif stat.S_ISREG(st.st_mode):  # its name was checked above
-                found.append(Found(rel, real, signature(st)))
+                yield Found(rel, real, signature(st))
             else:  # never opened: a FIFO would block the scan
                 problems.append(
                     ArticleError(
@@ -124,8 +131,7 @@ def discover(
     if not os.path.isdir(root_real):
         problems.append(ArticleError(str(root), "articles folder does not exist").problem)
     else:
-        walk(root_real, "")
-    return found, problems
+        yield from listed(root_real, "")
 
 
 def unavailable(root: str | os.PathLike[str]) -> str | None:

@@ -176,8 +176,8 @@ class StateStore:
         query = f"SELECT slug FROM article WHERE gone IS NULL AND path IN ({marks})"
         return {row[0] for row in self.db.execute(query, paths).fetchall()}
 
-    def heard(self) -> dict[str, tuple[str, str]]:
-        """Return slug -> (content hash, path) of the live records a sync would not change."""
+    def heard(self) -> Iterator[tuple[str, str, str]]:
+        """Yield (slug, content hash, path) of the live records a sync would not change."""
         return records.heard(self.db)
 
     def old_slugs(self, of: str | None = None) -> dict[str, str]:

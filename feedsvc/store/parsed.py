@@ -39,6 +39,7 @@ from ..model import Article, written
 from . import pg
 from .db import StateStore
 from .layout import unpack
+from .records import Record
 
 log = logging.getLogger(__name__)
 Entries = dict[str, tuple[bytes, Article]]  # path -> (signature, article as read)
@@ -73,21 +74,27 @@ def usable(entries: Entries, store: StateStore) -> Entries:
     """
     if not entries:
         return entries
+    kept: Entries = {}  # row by row: a set of every record's (path, hash) held ~30 MiB at 100k
     try:
-        rows = store.db.execute("SELECT path, hash FROM article WHERE gone IS NULL")
-        recorded = {(row[0], unpack(row[1])) for row in rows}
+        for path, hash_ in store.db.execute("SELECT path, hash FROM article WHERE gone IS NULL"):
+            entry = entries.get(path)
+            if entry is not None and entry[1].content_hash == unpack(hash_):
+                kept[path] = entry
     except sqlite3.Error:
         return {}
-    return {
-        path: entry for path, entry in entries.items() if (path, entry[1].content_hash) in recorded
-    }
+    return kept
 
 
-def load(path: str | None, expected: str | None) -> Entries:
+def load(
+    path: str | None, expected: str | None, records: Mapping[str, Record] | None = None
+) -> Entries:
     """Return the entries kept at PATH under the fingerprint EXPECTED (none when it differs).
 
-    EXPECTED None: whatever the fingerprint, if the layout is this release's.
+    EXPECTED None: whatever the fingerprint, if the layout is this release's. An article
+    with a record in RECORDS (by slug) takes the record's slug and equal id: one string
+    each for the article and its record (memory).
     """
+    records = records or {}
     if path is None:
         return {}
     try:
@@ -100,6 +107,11 @@ def load(path: str | None, expected: str | None) -> Entries:
                 return {}
             for _ in range(head["chunks"]):
                 for name, signature, values in pickle.load(f):
+                    if (record := records.get(values[_SLUG])) is not None:
+                        values = list(values)
+                        values[_SLUG] = record.slug
+                        if values[_ID] == record.id:
+                            values[_ID] = record.id
                     entries[name] = (signature, Article(*values))
         return entries
     except FileNotFoundError:
@@ -113,6 +125,7 @@ _FIELDS = tuple(field.name for field in dataclasses.fields(Article))
 
 
 _WRITTEN = tuple(_FIELDS.index(name) for name in ("id", "published", "updated"))
+_SLUG, _ID = _FIELDS.index("slug"), _FIELDS.index("id")
 
 
 def no_stale(path: str) -> Article | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -65,6 +65,9 @@ class Cursor:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self.rows
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:  # as SQLite's cursor: row by row
+        return iter(self.rows)
 
 
 class Connection:

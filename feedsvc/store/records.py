@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -240,8 +240,9 @@ def _record(
 def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record]:
     """Return the records of SLUGS (else all) by current slug."""
     query = "SELECT slug, id, first_seen, changed, gone FROM article"
+    rows: Iterable[tuple[Any, ...]]
     if slugs is None:
-        rows = db.execute(query).fetchall()
+        rows = db.execute(query)  # row by row: all at once would double a load's peak
     else:
         rows = []
         wanted = list(slugs)
@@ -259,17 +260,17 @@ def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record
     return records
 
 
-def heard(db: Connection) -> dict[str, tuple[str, str]]:
-    """Return, per live record that needs nothing more (it has its likeness), its content
-    hash and path: what a sync of an article found so would not change."""
+def heard(db: Connection) -> Iterator[tuple[str, str, str]]:
+    """Yield, per live record that needs nothing more (it has its likeness), its slug, content
+    hash and path, row by row (memory): what a sync of an article found so would not change."""
     try:
         rows = db.execute(
             "SELECT a.slug, a.hash, a.path FROM article a JOIN likeness l ON l.key = a.key "
             "WHERE a.gone IS NULL"
-        ).fetchall()
+        )
     except sqlite3.Error:  # a store from before the likeness table: sync everything
-        return {}
-    return {slug: (unpack(hash_), path) for slug, hash_, path in rows if SET_ASIDE not in slug}
+        return
+    yield from ((slug, unpack(hash_), path) for slug, hash_, path in rows if SET_ASIDE not in slug)
 
 
 def old_slugs(db: Connection, of: str | None = None) -> dict[str, str]:

@@ -26,22 +26,23 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
 from granian._granian import ListenerSpec
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import logger as _log  # the main process logs through granian's logger
 from granian.server import MPServer
 
-from . import http, warmstart
+from . import warmstart
 from .accesslog import dictconfig, logged
 from .processes import Readiness, pidfd, stop_accepting
-from .server import ready
+
+if TYPE_CHECKING:  # the main process imports no more than it runs (memory): workers do
+    from flask import Flask
 
 HEADER_READ_TIMEOUT_MS = 10_000  # headers, and the wait for the next request on a kept-alive one
-READ_BUFFER_BYTES = 16 * http.MAX_HEAD_BYTES  # a head past this gets hyper's empty 431
+READ_BUFFER_BYTES = 16 * 16_384  # 16 x http.MAX_HEAD_BYTES: a head past this gets hyper's 431
 KILL_TIMEOUT = 10  # seconds a stopping worker may take to finish what it holds
 READY_TIMEOUT = 300.0  # a reload gives up waiting for a new worker after this
 DRAIN_SIGNAL = signal.SIGUSR1  # tells an old worker to stop accepting
@@ -164,6 +165,8 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     if saved is not None:
         app: Any = _load_behind(factory, server, saved)
     else:
+        from .server import ready  # in the worker: Flask and all (see the module's imports)
+
         flask_app = ready(factory)
         publisher = flask_app.extensions["feedsvc"]
         # A worker ends through multiprocessing, which skips atexit but runs its finalizers.
@@ -180,10 +183,14 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
 
 def _load_behind(factory: Callable[[], Flask], server: Granian, saved: warmstart.Saved) -> Any:
     """Return an app answering SAVED's documents while a thread loads the real one."""
-    warming = warmstart.Warming(saved, server.blocking_threads)
+    from .warming import Warming  # what answering needs, first: the app loads behind
+
+    warming = Warming(saved, server.blocking_threads)
     loaded: dict[str, Any] = {}
 
     def load() -> None:
+        from .server import ready
+
         try:
             app = ready(factory)
         except BaseException:

@@ -116,7 +116,7 @@ class Publisher:
         blog = self.catalog.folder.defaults.blog is not None
         self._parsed = None if blog else parsed.location(config["STATE"])
         self._fingerprint = parsed.fingerprint(config) if self._parsed else ""
-        known = parsed.load(self._parsed, self._fingerprint)
+        known = parsed.load(self._parsed, self._fingerprint, self.catalog.records)
         self.catalog.folder.known = parsed.usable(known, self.store)
         self.catalog.folder.stale = parsed.stale(self._parsed, self.store)
         del known  # the folder lets each article go once taken (memory)

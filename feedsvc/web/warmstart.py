@@ -4,11 +4,13 @@ A worker that stops cleanly keeps, beside the state store (``STATE.served``),
 the documents pollers ask for most (``WARM_PATHS``: the three site feeds) as it
 served them. A worker that ``feedsvc serve`` starts (not one a reload starts:
 the old one answers until it is ready) answers GET and HEAD of those paths from
-there, with the status, headers, bytes and ETags of ``FastPath`` (a poll with
-the last ETag gets its 304), while it loads the articles in a thread; any other
-request waits for the load, at most half the worker's threads at once (the rest
-get a 503 with Retry-After at once, so a crawler cannot hold every thread while
-pollers wait). So a restart costs pollers no wait, whatever the number of articles.
+there (``warming.Warming``), with the status, headers, bytes and ETags of
+``FastPath`` (a poll with the last ETag gets its 304), while it loads the
+articles in a thread; any other request waits for the load, at most half the
+worker's threads at once (the rest get a 503 with Retry-After at once, so a
+crawler cannot hold every thread while pollers wait). So a restart costs pollers
+no wait, whatever the number of articles. The main process reads the file before
+it forks the workers: this module imports nothing the workers' app needs.
 
 The file counts only when it was written after the store's last write (else a
 later run of the service changed the site, then did not stop cleanly), with the
@@ -24,23 +26,19 @@ import contextlib
 import logging
 import os
 import pickle
-import threading
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .. import config as settings
 from ..render.document import Document
 from ..store import parsed
-from . import http, limits
-from .prefix import WSGIApp
-from .publisher import Publisher
-from .watch import utcnow
+
+if TYPE_CHECKING:
+    from .publisher import Publisher
 
 log = logging.getLogger(__name__)
 WARM_PATHS = ("feed.atom", "feed.rss", "feed.json")
-LOAD_TIMEOUT = 300.0  # seconds a request waits for the load before a 503
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ def load() -> Saved | None:
         if record.get("fingerprint") != fingerprint():
             return None
         next_due = record["next_due"]
-        if next_due is not None and next_due <= utcnow():
+        if next_due is not None and next_due <= datetime.now(UTC):  # the edge: a start
             return None  # a scheduled article is out now
         documents = {
             name: Document(body, mimetype, modified, link)
@@ -119,57 +117,3 @@ def load() -> Saved | None:
     except Exception as e:  # a damaged or foreign file: answer once loaded
         log.warning("%s: ignored (%s: %s)", path, type(e).__name__, e)
         return None
-
-
-class Warming:
-    """A WSGI app: SAVED's documents until ``loaded(app)``, then APP for everything."""
-
-    def __init__(self, saved: Saved, threads: int = 2):
-        self.saved = saved
-        self.app: WSGIApp | None = None
-        self._loaded = threading.Event()
-        # Requests that wait for the load hold a thread each: half the threads at most,
-        # so the saved documents are still answered whatever else is asked meanwhile.
-        self._waiters = threading.BoundedSemaphore(max(1, threads // 2))
-
-    def loaded(self, app: WSGIApp) -> None:
-        self.app = app
-        self._loaded.set()
-
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        app = self.app
-        if app is None:
-            refused = limits.refuse(environ, start_response)  # as the loaded app would
-            if refused is not None:
-                return refused
-            answer = self._answer(environ)
-            if answer is not None:
-                status, headers, body = answer
-                start_response(status, headers)
-                return body
-            if self._waiters.acquire(blocking=False):
-                try:
-                    self._loaded.wait(LOAD_TIMEOUT)
-                finally:
-                    self._waiters.release()
-            app = self.app
-            if app is None:  # loading still (or too many waiting): come back soon
-                page, fields = http.malformed_page(503, "Service Unavailable")
-                start_response("503 Service Unavailable", [*fields.items(), ("Retry-After", "5")])
-                return [page]
-        return app(environ, start_response)
-
-    def _answer(self, environ: dict[str, Any]) -> tuple[str, http.Headers, list[bytes]] | None:
-        """Return what FastPath answers for a saved document, or None (wait for the load)."""
-        method = environ.get("REQUEST_METHOD")
-        path = environ.get("PATH_INFO", "")
-        prefix = self.saved.prefix
-        if prefix and path.startswith(prefix + "/"):
-            path = path[len(prefix) :]
-        document = self.saved.documents.get(path)
-        if document is None or method not in ("GET", "HEAD") or "HTTP_IF_MATCH" in environ:
-            return None
-        cache_control = http.cache_control(self.saved.cache_max_age, self.saved.next_due, utcnow())
-        return http.answer(environ, document, ("Cache-Control", cache_control))
