@@ -3,7 +3,7 @@
 ``folder`` reads only new and changed files; the catalog settles duplicate slugs and ids
 (first come keeps, see ``duplicates``), resolves each article's id and dates against the
 state store, and assembles the snapshot. A rebuild reuses each unchanged article's resolved
-form and digest, and an edit that keeps an article's place patches the snapshot instead, so
+form, and an edit that keeps an article's place patches the snapshot instead, so
 one change costs little at any corpus size. A record whose file is there but does not parse
 is held (``entries.held``), never marked gone. The clock comes in as ``now``.
 Problems (the folder's, the store's, duplicates) travel with the snapshot, never logged.
@@ -28,7 +28,7 @@ from . import duplicates, firstsight
 from .entries import held
 from .folder import SETTLE, Folder, Inspect
 from .incremental import insert, keeps_place, patch, takes_no_place
-from .snapshot import Snapshot, assemble, digest, resolve, tombstones
+from .snapshot import Snapshot, assemble, resolve, tombstones
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,8 @@ class Catalog:
         self.records: dict[str, Record] = store.records()
         self._first_sync = True  # even with nothing to record: the authority may have changed
         self.snapshot: Snapshot | None = None
-        # slug -> (article as read, its record, article resolved, its digest)
-        self._resolved: dict[str, tuple[Article, Record, Article, bytes]] = {}
+        # slug -> (article as read, its record, article resolved)
+        self._resolved: dict[str, tuple[Article, Record, Article]] = {}
         self._dupes: list[Problem] = []
         self._ids: set[str | None] = set()  # of every resolved article, as the last build
         self._clean = False  # every article resolved, no duplicates: a new one may be inserted
@@ -142,7 +142,6 @@ class Catalog:
             now,
             old_slugs=self.store.old_slugs(),
             gone={slug for slug, record in self.records.items() if record.gone is not None},
-            digests=lambda slug: self._resolved[slug][3],
             problems=self._problems(),
             deleted=tombstones(self.records),
             tombstone_days=self.tombstone_days,
@@ -297,4 +296,4 @@ class Catalog:
             self.synced[done.slug] = done
         if self.folder.resolved(article, done):
             article = done  # one object: what the folder reads next time is DONE itself
-        self._resolved[done.slug] = (article, record, done, digest(done))
+        self._resolved[done.slug] = (article, record, done)  # digests: made when summed (memory)

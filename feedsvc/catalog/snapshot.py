@@ -17,7 +17,7 @@ articles it changes, not all of them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -193,7 +193,6 @@ def assemble(
     *,
     old_slugs: Mapping[str, str],
     gone: set[str],
-    digests: Callable[[str], bytes],
     problems: tuple[Problem, ...],
     deleted: Mapping[str, Tombstone] | None = None,
     tombstone_days: float = 0,
@@ -201,10 +200,9 @@ def assemble(
 ) -> Snapshot:
     """Return the snapshot of RESOLVED articles at NOW.
 
-    OLD_SLUGS maps renamed slugs to current ones; GONE holds the slugs the
-    store saw disappear; DIGESTS gives each slug's ``digest`` of its article;
-    DELETED maps gone slugs to their tombstones, kept for TOMBSTONE_DAYS; HELD
-    holds the slugs of live records whose files do not parse (never gone).
+    OLD_SLUGS maps renamed slugs to current ones; GONE holds the slugs the store saw
+    disappear; DELETED maps gone slugs to their tombstones, kept for TOMBSTONE_DAYS;
+    HELD holds the slugs of live records whose files do not parse (never gone).
     """
     expired = [a for a in resolved if a.expires is not None and a.expires <= now]
     resolved = [a for a in resolved if a.expires is None or a.expires > now]  # Hugo expiryDate
@@ -233,7 +231,7 @@ def assemble(
     due = [scheduled[-1].published] if scheduled else []
     due += [min(t.when for t in stones) + keep] if stones else []
     due += [min(a.expires for a in live if a.expires)] if any(a.expires for a in live) else []
-    total = digest_sum(map(digests, (a.slug for a in live)))
+    total = digest_sum(map(digest, live))  # made here, not kept per article (memory)
     tail = _tail(redirects, gone_now, stones)
     return Snapshot(
         articles=tuple(live),
