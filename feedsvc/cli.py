@@ -61,6 +61,7 @@ def _settings(
 def _check_store(settings: dict[str, Any]) -> None:
     """Refuse, before anything starts, a state store that belongs to another folder."""
     from .store.db import StateStore
+    from .web.processes import give_back
 
     store = StateStore.read_only(settings["STATE"])  # a copy in memory: nothing is written
     try:
@@ -69,6 +70,7 @@ def _check_store(settings: dict[str, Any]) -> None:
         raise click.ClickException(str(e)) from None
     finally:
         store.close()
+        give_back()  # the copy's memory: the main process forks every worker (RSS)
 
 
 def default_workers() -> int:

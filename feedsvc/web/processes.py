@@ -10,6 +10,8 @@ through a pidfd, which names that process alone even once it has been reaped
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import select
 import socket
@@ -92,3 +94,19 @@ def pidfd(worker: Any) -> int | None:
     with contextlib.suppress(OSError):
         return os.pidfd_open(worker._id())
     return None
+
+
+def give_back() -> None:
+    """Hand the C heap freed memory back to the system (``malloc_trim``).
+
+    glibc keeps freed memory for reuse: after a worker's first read of 100,000 files,
+    about 15 MiB it never needs again; in the main process, the copy of the store
+    ``feedsvc serve`` checked before starting (7 MiB at 100,000 records).
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to give back
+        return
+    if trim is not None:
+        trim(0)

@@ -14,8 +14,6 @@ echoes the request.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import logging
 import os
@@ -28,6 +26,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 from .http import malformed_page
+from .processes import give_back
 
 
 class Server(BaseApplication):  # type: ignore[misc]  # gunicorn publishes no types
@@ -54,7 +53,7 @@ def ready(factory: Callable[[], Flask]) -> Flask:
     publisher = app.extensions["feedsvc"]
     publisher.start_watching()
     gc.freeze()  # what start-up loaded lives forever: keep it out of every GC pass
-    _give_back()
+    give_back()
     logging.getLogger("feedsvc").info(
         "worker %d ready: %d articles published, changes noticed by %s (loaded in %.1f s)",
         os.getpid(),
@@ -63,21 +62,6 @@ def ready(factory: Callable[[], Flask]) -> Flask:
         time.monotonic() - started,
     )
     return app
-
-
-def _give_back() -> None:
-    """Hand the C heap the first load freed (file texts, parse trees) back to the system.
-
-    glibc keeps freed memory for reuse; after a first read of 100,000 files that is
-    about 15 MiB per worker that the worker never needs again (``malloc_trim``).
-    """
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to give back
-        return
-    if trim is not None:
-        trim(0)
 
 
 class _Captured:
