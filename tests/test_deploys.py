@@ -330,3 +330,37 @@ def test_a_missing_folder_shows_summaries_for_texts_past_what_a_worker_keeps(
         assert {f"Big {i}" for i in range(count)} <= feed
     finally:
         stop_server(server)
+
+
+def test_a_folder_removed_while_a_rescan_reads_loses_no_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy's `rm -rf articles` lands while a rescan reads the files it changed: the
+    files not yet read are listed already, so none is taken for deleted (review, 41a01ca)."""
+    from feedsvc.catalog import folder as folder_module
+
+    articles = tmp_path / "articles"
+    for sub in ("a", "b"):
+        (articles / sub).mkdir(parents=True)
+        for i in range(3):
+            path = articles / sub / f"{sub}{i}.md"
+            path.write_text(f"---\ntitle: {sub}{i}\ndate: 2025-01-0{i + 1}\n---\n\nBody.\n")
+            os.utime(path, (HOUR_AGO, HOUR_AGO))
+    store = StateStore(str(tmp_path / "s.sqlite3"), NOW)
+    folder = Folder(str(articles), Defaults("A", "en", UTC), 2**21, store, settle=0)
+    folder.scan(NOW)
+    for path in articles.rglob("*.md"):  # the deploy's copy wrote them anew
+        os.utime(path, (HOUR_AGO + 10, HOUR_AGO + 10))
+    read, calls = folder_module.read_article, []
+
+    def read_then_removed(item: files.Found, *args: object, **kwargs: object) -> object:
+        calls.append(item.path)
+        if len(calls) == 1:  # the next deploy removes the folder while this one is read
+            shutil.move(str(articles), str(tmp_path / "gone"))
+        return read(item, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(folder_module, "read_article", read_then_removed)
+    folder.scan(NOW + timedelta(seconds=5))
+    assert len(calls) == 6  # every changed file was listed before the first was read
+    assert sorted(a.slug for a in folder.articles()) == [f"{s}{i}" for s in "ab" for i in range(3)]
+    store.close()

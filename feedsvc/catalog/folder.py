@@ -1,15 +1,15 @@
 """The articles folder as last read: each file's signature, article and problems.
 
-A full scan stats every file, as the listing comes (a cold read lists them first, for its
-progress lines); a targeted scan (``paths=``, from file-system notifications) stats only
-those; either reads only new and changed files. A file whose mtime is younger than SETTLE
-seconds is left for a later scan (and listed in ``unsettled``), so a file caught
-half-written is not published; the first scan reads everything. A file that fails after
-an edit keeps its last good version until it parses again (its text kept in the store:
-see ``store.bodies``), and so does a file found broken by a first scan when the last
-process read it clean (``STATE.parsed``; under other code: ``stale``); a folder that is
-missing or cannot be listed keeps every last good version (a deploy swapping it), while a
-folder present and empty has no articles; a replaced folder's deletions wait until it is
+A full scan lists and stats every file, holding the changed ones only, and reads them once
+all are listed (a cold read holds them all, for its progress lines); a targeted scan
+(``paths=``, from file-system notifications) stats only those. A file whose mtime is
+younger than SETTLE seconds is left for a later scan (and listed in ``unsettled``), so a
+file caught half-written is not published; the first scan reads everything. A file that
+fails after an edit keeps its last good version until it parses again (its text kept in
+the store: see ``store.bodies``), and so does a file found broken by a first scan when the
+last process read it clean (``STATE.parsed``; under other code: ``stale``); a folder that
+is missing or cannot be listed keeps every last good version (a deploy swapping it), while
+a folder present and empty has no articles; a replaced folder's deletions wait until it is
 quiet (``replaced``). Texts' openings go to the store in batches; problems go with the snapshot.
 """
 
@@ -169,11 +169,8 @@ class Folder:
         found = []
         for path in sorted(paths):
             parts = path.split("/")
-            if any(p.startswith(".") or p in ("", "..") for p in parts) or files.is_ignored(
-                parts[-1], self._extra
-            ):
-                continue
-            if not self._reads(path):
+            hidden = any(p.startswith(".") or p in ("", "..") for p in parts)
+            if hidden or files.is_ignored(parts[-1], self._extra) or not self._reads(path):
                 continue
             full = os.path.join(root, path)
             try:
@@ -201,6 +198,7 @@ class Folder:
         superseded: list[bytes] = []  # the texts of their versions before, and of deleted files
         fresh: set[bytes] = set()  # the keys of the texts read now
         batch: list[tuple[str, Text]] = []  # their texts, until the store takes them
+        pending: list[tuple[files.Found, Entry | None, tuple[bytes, Article] | None]] = []
         total = len(found) if isinstance(found, list) else 0  # listed first by a first read
         step = 0 if self._scanned or total < PROGRESS_EVERY else max(total // 10, PROGRESS_EVERY)
         for item in found:
@@ -220,6 +218,8 @@ class Folder:
                 self.files[known[1].path] = Entry(item.signature, known[1], ())  # one path str
                 edited = None
                 continue
+            pending.append((item, entry, known))
+        for item, entry, known in pending:  # once all is listed: a swap meanwhile hides none
             # A first scan's broken file keeps what the last process read (an older signature).
             previous = entry.article if entry else (known[1] if known else None)
             if edited is not None:
