@@ -100,3 +100,19 @@ def test_a_store_of_this_layout_or_an_earlier_one_opens(articles: Path, layout: 
         assert app.test_client().get("/feed.atom").status_code == 200
     finally:
         app.extensions["feedsvc"].close()
+
+
+def test_a_later_layout_with_another_schema_is_refused_not_opened_empty(articles: Path) -> None:
+    """A later layout may rename a column this release's schema indexes: the store is
+    refused before any statement of that schema runs, never opened empty in memory."""
+    state = store_of_layout(articles, "3")
+    with sqlite3.connect(state) as db:
+        db.execute("DROP INDEX article_first_seen")
+        db.execute("ALTER TABLE article RENAME COLUMN first_seen TO seen_at")
+    db.close()
+    before = digest(state)
+    with pytest.raises(StoreNewer, match="record layout 3"):
+        create_app(app_config(articles, BASE_URL=PUBLIC, STATE=str(state)))
+    env = {"FEEDSVC_STATE": str(state), "FEEDSVC_BASE_URL": PUBLIC}
+    assert "later release of feedsvc" in run("check", "--articles", str(articles), env=env).output
+    assert digest(state) == before  # no index or table added to it

@@ -57,6 +57,21 @@ def outdated(db: Connection) -> bool:
     return row is None or (str(row[0]).isdigit() and int(row[0]) < LAYOUT)
 
 
+def later(db: Connection) -> str | None:
+    """Return the layout of DB when a later release wrote it (else None: ours, or none yet).
+
+    Such a store is left as it is, no table or index added, and refused (``opening``)."""
+    if not isinstance(db, sqlite3.Connection) and _column_type(db, "meta", "value") is None:
+        return None  # a new database (a failed statement would end PostgreSQL's transaction)
+    try:
+        row = db.execute("SELECT value FROM meta WHERE name = 'layout'").fetchone()
+    except sqlite3.Error:  # no meta table: a new store, or one from before it
+        return None
+    if row is None or (str(row[0]).isdigit() and int(row[0]) <= LAYOUT):
+        return None
+    return str(row[0])
+
+
 def migrate(db: Connection) -> bool:
     """Rewrite DB's rows of an earlier layout in this one, inside the caller's transaction.
 
@@ -65,18 +80,22 @@ def migrate(db: Connection) -> bool:
     if not outdated(db):
         return False
     postgres = not isinstance(db, sqlite3.Connection)
-    rows = db.execute("SELECT key, hash, first_seen FROM article").fetchall()  # as written then
+    rows = db.execute("SELECT key, hash, first_seen, changed, gone FROM article").fetchall()
     if postgres and _column_type(db, "article", "hash") == "text":
         db.execute(
             "ALTER TABLE article ALTER COLUMN hash TYPE BYTEA USING convert_to(hash, 'UTF8')"
         )
     db.executemany(
         "UPDATE article SET hash = ? WHERE key = ?",
-        [(pack(h), key) for key, h, _ in rows if isinstance(h, str)],
+        [(pack(h), key) for key, h, *_ in rows if isinstance(h, str)],
     )
     db.executemany(  # an import of an earlier release stored its instants as given
-        "UPDATE article SET first_seen = ? WHERE key = ?",
-        [(_instant(f), key) for key, _, f in rows if _instant(f) != f],
+        "UPDATE article SET first_seen = ?, changed = ?, gone = ? WHERE key = ?",
+        [
+            (*map(_instant, when), key)
+            for key, _, *when in rows
+            if list(map(_instant, when)) != when
+        ],
     )
     _likeness(db, postgres)
     db.execute(
@@ -121,10 +140,10 @@ def _likeness(db: Connection, postgres: bool) -> None:
     )
 
 
-def _instant(text: str) -> str:
-    """Return the first-seen TEXT in the store's one form (as it was, if it is no instant)."""
+def _instant(text: str | None) -> str | None:
+    """Return the instant TEXT in the store's one form (as it was, if it is no instant)."""
     try:
-        return identity.canonical(text)
+        return None if text is None else identity.canonical(text)
     except (TypeError, ValueError):
         return text
 

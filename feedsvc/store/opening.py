@@ -14,7 +14,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from . import pg
-from .layout import LAYOUT
+from .layout import LAYOUT, later
 from .sqlite import (
     Connection,
     Holder,
@@ -159,11 +159,10 @@ def newer_layout(db: Connection, path: str) -> str | None:
     "layout"; none: 1). A store a later release rewrote in another layout is refused,
     never misread: a rollback must not take stored hashes for changed articles, and
     re-date them."""
-    row = db.execute("SELECT value FROM meta WHERE name = 'layout'").fetchone()
-    if row is None or (str(row[0]).isdigit() and int(row[0]) <= LAYOUT):
+    if (found := later(db)) is None:
         return None
     return (
         f"state store {path} was written by a later release of feedsvc (record layout "
-        f"{row[0]}; this release reads layout {LAYOUT}): run that release or a later one, "
+        f"{found}; this release reads layout {LAYOUT}): run that release or a later one, "
         "or restore a backup taken before it"
     )

@@ -88,8 +88,8 @@ class Connection:
             raise _wrap(e) from e
         self.execute("BEGIN IMMEDIATE")  # nodes starting at once create the tables once
         try:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
+            for statement in SCHEMA.split(";") if layout.later(self) is None else ():
+                if statement.strip():  # none in a later release's store: it is refused
                     self.execute(statement)
             layout.migrate(self)  # a store written by an earlier release
             self.execute("COMMIT")

@@ -119,6 +119,8 @@ def prepare(db: sqlite3.Connection, shrink: bool = False) -> None:
     stands in the way for a second: the space they left is handed back (a store of
     100,000 records: 0.2 s). Else it is reused by the rows to come.
     """
+    if layout.later(db) is not None:
+        return  # a later release's store: left as it is, and refused (opening.newer_layout)
     db.executescript(SCHEMA)
     if not layout.outdated(db):
         return
