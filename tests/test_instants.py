@@ -7,6 +7,7 @@ instant already taken moves a second earlier (the time of first sight) or later
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -78,12 +79,30 @@ def test_an_import_stores_instants_in_utc_and_refuses_what_is_no_instant() -> No
 def test_an_earlier_layout_s_instants_are_brought_to_utc(tmp_path: Path) -> None:
     """A store of layout 1 kept an import's instants as written; layout 2 rewrites them."""
     store = taken(tmp_path, 1)
-    store.db.execute("UPDATE article SET first_seen = '2026-01-02T04:04:05+01:00'")
+    [exported] = [i for i in portable.dump(store.db) if i["kind"] == "article"]
+    store.db.execute(
+        "UPDATE article SET first_seen = '2026-01-02T04:04:05+01:00', "
+        "changed = '2026-01-03T04:00:00+01:00', gone = '2026-01-04T04:00:00+01:00'"
+    )
     store.db.execute("UPDATE meta SET value = '1' WHERE name = 'layout'")
     store.close()
     again = StateStore(str(tmp_path / "state.sqlite3"), T0)
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
-        assert db.execute("SELECT first_seen FROM article").fetchone()[0] == T0.isoformat()
+        assert db.execute("SELECT first_seen, changed, gone FROM article").fetchone() == (
+            T0.isoformat(),
+            "2026-01-03T03:00:00+00:00",
+            "2026-01-04T03:00:00+00:00",
+        )
     db.close()
     assert Instants(again.db).claim(T0, later=False) == T0 - SECOND
+    # The same record exported with its old offsets imports again as nothing new.
+    line = json.dumps(
+        {
+            **exported,
+            "first_seen": "2026-01-02T04:04:05+01:00",
+            "changed": "2026-01-03T04:00:00+01:00",
+            "gone": "2026-01-04T04:00:00+01:00",
+        }
+    )
+    assert again.load(portable.parse([line], "old.jsonl")) == 0
     again.close()
