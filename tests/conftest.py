@@ -86,13 +86,19 @@ class Server:
     url: str
     log: Path
 
-    def get(self, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
+    def get(
+        self,
+        path: str,
+        headers: dict[str, str] | None = None,
+        method: str = "GET",
+        timeout: float = 10,
+    ):
         """Return (status, headers, body) for PATH; HTTP errors are returned, not raised."""
         request = urllib.request.Request(
             self.url + path.lstrip("/"), headers=headers or {}, method=method
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, response.headers, response.read()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
