@@ -189,6 +189,24 @@ def test_an_added_file_agrees_with_the_tags_of_scheduled_articles(folder: Path, 
     assert clash == (tag == "harbour!"), after.problems
 
 
+@pytest.mark.parametrize("added", ["id: urn:x-pinned\n", "date: 2026-11-19T08:00:00Z\n"])
+def test_an_added_file_showing_an_id_another_pins_gives_what_a_rebuild_gives(
+    folder: Path, added: str
+) -> None:
+    """The id check of an added article is a look-up in the store (no set of every id):
+    a new file pinning another article's pinned id, or minting an id another pins."""
+    minted = "tag:example.org,2026-11-19:added"  # what added.md mints, dated so
+    pinned = "urn:x-pinned" if "id:" in added else minted
+    edit(folder / MARKET, "title:", f"id: {pinned}\ntitle:")
+    live = catalog(folder)
+    before = live.scan(NOW)
+    assert before.by_slug["night-market-guide"].id == pinned
+    (folder / "added.md").write_text(f"---\ntitle: Added\n{added}---\n\nAdded.\n", "utf-8")
+    after = live.scan(NOW, ["added.md"])
+    same(after, catalog(folder).scan(NOW))
+    assert any(pinned in p.message for p in after.problems), after.problems
+
+
 def test_two_added_files_at_once_give_what_a_rebuild_gives(folder: Path) -> None:
     live = catalog(folder)
     live.scan(NOW)

@@ -22,6 +22,7 @@ from ..errors import Problem
 from ..model import Article, written
 from ..reading.engines import detect
 from ..reading.normalise import Defaults
+from ..store import identity
 from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates, firstsight
@@ -57,10 +58,7 @@ class Catalog:
         self.records: dict[str, Record] = store.records()
         self._first_sync = True  # even with nothing to record: the authority may have changed
         self.snapshot: Snapshot | None = None
-        # slug -> (article as read, its record, article resolved)
-        self._resolved: dict[str, tuple[Article, Record, Article]] = {}
         self._dupes: list[Problem] = []
-        self._ids: set[str | None] = set()  # of every resolved article, as the last build
         self._clean = False  # every article resolved, no duplicates: a new one may be inserted
 
     @property
@@ -134,7 +132,6 @@ class Catalog:
             resolved, lambda a: a.id or "", "id", self._first_date, first.by_id
         )
         self._dupes = dupes + id_dupes + duplicates.tag_clashes(resolved)
-        self._ids = {a.id for a in resolved}
         self._clean = not self._dupes and len(resolved) == read
         return assemble(
             resolved,
@@ -165,14 +162,8 @@ class Catalog:
                 if new is old and old is not None:
                     continue  # a failed edit kept the last good version
                 return None
-            entry = self._resolved.get(old.slug)
-            if (
-                entry is None
-                or entry[0] is not old
-                or old.slug not in before.by_slug
-                or not keeps_place(old, new)
-            ):
-                return None
+            if before.by_slug.get(old.slug) is not old or not keeps_place(old, new):
+                return None  # OLD is not what the snapshot shows (the folder keeps it resolved)
             edits.append(new)
         if not edits:
             return replace(before, problems=self._problems())
@@ -187,7 +178,7 @@ class Catalog:
             done = resolve(new, self.records[new.slug])
             if (done.published, done.id) != (old_done.published, old_done.id):
                 return None  # _build starts from the state just recorded
-            self._keep(new, self.records[new.slug], done)
+            self._keep(new, done)
             swaps.append((old_done, done))
         return patch(before, swaps, self._problems())
 
@@ -218,12 +209,15 @@ class Catalog:
             self.records = self.store.records()  # renamed from a gone record: a rebuild
             return None
         done = [resolve(a, self.records[a.slug]) for a in added]
-        snapshot = insert(before, done, now, self._problems(), self._ids)
+        snapshot = insert(before, done, now, self._problems(), self._taken)
         for new, resolved in zip(added, done, strict=True) if snapshot is not None else ():
             self.synced[new.slug] = resolved
-            self._keep(new, self.records[new.slug], resolved)
-            self._ids.add(resolved.id)
+            self._keep(new, resolved)
         return snapshot
+
+    def _taken(self, article: Article) -> bool:
+        """Say whether another record may show ARTICLE's id (a look-up: no set of 100,000)."""
+        return identity.id_taken(self.store.db, article.id, article.slug, article.id_pinned)
 
     def _problems(self) -> tuple[Problem, ...]:
         """Return the problems of the folder, the store and the last rebuild's duplicates."""
@@ -272,28 +266,23 @@ class Catalog:
         return [a for a in winners if a.slug in self.records]
 
     def _resolve_all(self, winners: list[Article]) -> list[Article]:
-        """Return WINNERS resolved (reusing unchanged ones), emptied as it goes (memory)."""
-        cache, self._resolved, resolved = self._resolved, {}, []
+        """Return WINNERS resolved, emptied as it goes (memory).
+
+        An article the folder kept resolved comes back as it is (``resolve``), unless its
+        record changed: no cache of what was resolved (100,000 entries: 11 MiB a worker).
+        """
+        resolved = []
         winners.reverse()
         while winners:
             article = winners.pop()
-            record = self.records[article.slug]
-            entry = cache.get(article.slug)
-            if (
-                entry is None
-                or entry[0] is not article
-                or (entry[1] is not record and entry[1] != record)
-            ):
-                self._keep(article, record, resolve(article, record))
-            else:
-                self._resolved[article.slug] = entry
-            resolved.append(self._resolved[article.slug][2])
+            done = resolve(article, self.records[article.slug])
+            if done is not article:
+                self._keep(article, done)
+            resolved.append(done)
         return resolved
 
-    def _keep(self, article: Article, record: Record, done: Article) -> None:
-        """Remember DONE, ARTICLE resolved against RECORD; the folder keeps DONE for both."""
+    def _keep(self, article: Article, done: Article) -> None:
+        """Keep DONE, ARTICLE resolved, in its place: the folder's and the store's heard one."""
         if self.synced.get(done.slug) is article:  # so does the record of what the store heard
             self.synced[done.slug] = done
-        if self.folder.resolved(article, done):
-            article = done  # one object: what the folder reads next time is DONE itself
-        self._resolved[done.slug] = (article, record, done)  # digests: made when summed (memory)
+        self.folder.resolved(article, done)  # one object: what the folder reads next is DONE

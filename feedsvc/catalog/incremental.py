@@ -11,7 +11,7 @@ rebuilds the snapshot for the others, with the same result.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -130,15 +130,16 @@ def insert(
     added: Sequence[Article],
     now: datetime,
     problems: tuple[Problem, ...],
-    taken: Container[str | None],
+    taken: Callable[[Article], bool],
 ) -> Snapshot | None:
     """Return BEFORE with ADDED (resolved, each ``takes_no_place``) in their places.
 
-    None when one is not published by NOW, or has an id that another has (TAKEN: the
-    ids of every published and scheduled article), or that a tombstone of BEFORE has.
+    None when one is not published by NOW, or has an id that another article may have
+    (TAKEN says so; it may say so of an id nobody shows: the caller then rebuilds), or
+    that a tombstone of BEFORE has.
     """
     ids = {a.id for a in added}
-    if len(ids) < len(added) or any(_published(a) > now or a.id in taken for a in added):
+    if len(ids) < len(added) or any(_published(a) > now or taken(a) for a in added):
         return None
     if any(t.id in ids for t in before.tombstones):
         return None

@@ -267,3 +267,15 @@ def canonical(text: str) -> str:
     if value.tzinfo is None:
         raise ValueError(f"{text!r} has no UTC offset")
     return value.astimezone(UTC).isoformat()
+
+
+def id_taken(db: Connection, id_: str | None, slug: str, pinned: bool) -> bool:
+    """Say whether a record but SLUG's may show ID_: pinned so (an index) or, if ID_ is
+    PINNED, minted so (a read of every row: only an id pinned by a new file costs it)."""
+    query = (
+        "SELECT 1 FROM likeness l JOIN article a ON a.key = l.key WHERE l.id = ? AND a.slug != ?"
+    )
+    if db.execute(query, (id_, slug)).fetchone() is not None:
+        return True
+    query = "SELECT 1 FROM article WHERE id = ? AND slug != ?"  # minted ids differ: sync says so
+    return pinned and db.execute(query, (id_, slug)).fetchone() is not None
