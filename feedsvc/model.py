@@ -66,7 +66,7 @@ class Article:
     draft: bool
     aliases: tuple[str, ...]
     enclosure: Enclosure | None
-    content_hash: str
+    content_hash: bytes  # SHA-256 of what a feed shows but the bio (32 bytes: 48 fewer than hex)
     id: str | None  # pinned or, after the catalog, minted
     published: datetime | None  # pinned or, after the catalog, first seen
     updated: datetime | None

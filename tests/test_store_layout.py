@@ -270,7 +270,7 @@ def test_four_processes_opening_an_old_store_at_once_agree_and_rewrite_it_once(
                 process.kill()
     for records, problems, heard in found:
         assert problems == [] and records == expected
-        assert len(heard) == 500 and heard["p7"] == (f"{7:064x}", "p7.md")
+        assert len(heard) == 500 and heard["p7"] == ((7).to_bytes(32), "p7.md")  # 32 bytes
     assert all(process.exitcode == 0 for process in workers)
     with sqlite3.connect(state) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

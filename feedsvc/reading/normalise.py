@@ -169,9 +169,13 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, default=repr, separators=(",", "
 
 
 def content_hash(*fields: Any) -> str:
-    """Return a stable hash of FIELDS."""
-    data = _ENCODER.encode(fields)
-    return hashlib.sha256(data.encode()).hexdigest()
+    """Return a stable hash of FIELDS, as hex."""
+    return content_digest(*fields).hex()
+
+
+def content_digest(*fields: Any) -> bytes:
+    """Return a stable hash of FIELDS: SHA-256's 32 bytes."""
+    return hashlib.sha256(_ENCODER.encode(fields).encode()).digest()
 
 
 def name_slug(path: str) -> str:
@@ -233,7 +237,7 @@ def normalise_warned(raw: RawArticle, defaults: Defaults) -> tuple[Article, Text
             s for s in (slugify(a) for a in text_list(raw, "aliases", meta.get("aliases"))) if s
         ),
         enclosure=enclosure(raw, warnings),
-        content_hash=content_hash(
+        content_hash=content_digest(
             title,
             subtitle,
             body,

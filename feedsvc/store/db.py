@@ -176,7 +176,7 @@ class StateStore:
         query = f"SELECT slug FROM article WHERE gone IS NULL AND path IN ({marks})"
         return {row[0] for row in self.db.execute(query, paths).fetchall()}
 
-    def heard(self) -> Iterator[tuple[str, str, str]]:
+    def heard(self) -> Iterator[tuple[str, bytes, str]]:
         """Yield (slug, content hash, path) of the live records a sync would not change."""
         return records.heard(self.db)
 

@@ -23,17 +23,25 @@ _HEX = frozenset("0123456789abcdef")
 _ROWS = "SELECT key, title, id, opening FROM likeness"
 
 
-def pack(hash_: str) -> bytes:
+def pack(hash_: str | bytes) -> bytes:
     """Return the content hash HASH_ as the store keeps it (SHA-256 hex: its 32 bytes).
 
     A hash that is no lowercase SHA-256 hex (feedsvc writes none; a hand-edited import
     might) is kept as its UTF-8 text and a 0xFF byte, which UTF-8 never holds, two when
-    that would make 32 bytes: never read as a hash's bytes.
+    that would make 32 bytes: never read as a hash's bytes. Bytes are kept as they are:
+    an article holds its hash so (``Article.content_hash``).
     """
+    if isinstance(hash_, bytes):
+        return hash_
     if len(hash_) == 64 and _HEX.issuperset(hash_):
         return bytes.fromhex(hash_)
     text = hash_.encode(errors="surrogatepass") + b"\xff"
     return text + b"\xff" if len(text) == 32 else text
+
+
+def stored(value: Any) -> bytes:
+    """Return a stored content hash as an article holds it, whichever release wrote it."""
+    return value if isinstance(value, bytes) else pack(str(value))
 
 
 def unpack(value: Any) -> str:

@@ -38,14 +38,14 @@ from typing import Any
 from ..model import Article, written
 from . import pg
 from .db import StateStore
-from .layout import unpack
+from .layout import stored
 from .records import Record
 
 log = logging.getLogger(__name__)
 Entries = dict[str, tuple[bytes, Article]]  # path -> (signature, article as read)
 Stale = Callable[[str], Article | None]  # path -> its last good version, read by other code
 NEVER = b""  # the signature of a version no file has: a restart reads the file again
-_VERSION = 3  # 2: articles as their fields' values; 3: updated_pinned
+_VERSION = 4  # 2: articles as their fields' values; 3: updated_pinned; 4: hashes as bytes
 CHUNK = 2_000  # entries per pickle: pickle remembers every object of one, so keep them small
 
 
@@ -78,7 +78,7 @@ def usable(entries: Entries, store: StateStore) -> Entries:
     try:
         for path, hash_ in store.db.execute("SELECT path, hash FROM article WHERE gone IS NULL"):
             entry = entries.get(path)
-            if entry is not None and entry[1].content_hash == unpack(hash_):
+            if entry is not None and entry[1].content_hash == stored(hash_):
                 kept[path] = entry
     except sqlite3.Error:
         return {}

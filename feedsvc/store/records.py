@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from ..config import is_local
 from . import identity
 from .identity import Instants, Likeness
-from .layout import pack, unpack
+from .layout import pack, stored
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -40,7 +40,7 @@ class Seen:
 
     slug: str
     path: str
-    hash: str
+    hash: bytes  # the content hash (SHA-256), as the article holds it; text is packed
     date: datetime | None  # pinned date, for minting
     evidence: datetime | None = None  # when first published, if known (file name, git)
     title: str = ""
@@ -162,8 +162,8 @@ def _same(db: Connection, row: tuple[Any, ...], item: Seen, stamp: str) -> bool:
     A record that went in this very sync (STAMP) at ITEM's path is its file's
     old slug: the file changed its slug, title and body in one save.
     """
-    key, old_hash, gone, path = row[0], unpack(row[1]), row[2], row[3]
-    if (path == item.path and gone in (None, stamp)) or old_hash == item.hash:
+    key, old_hash, gone, path = row[0], stored(row[1]), row[2], row[3]
+    if (path == item.path and gone in (None, stamp)) or old_hash == pack(item.hash):
         return True  # edited in place, or the same content
     return identity.same(identity.recorded(db, key), item.likeness(db))
 
@@ -230,13 +230,13 @@ def _record(
         if olds:
             db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
         return key, True
-    key, old_hash = row[0], unpack(row[1])
-    if old_hash != item.hash:
+    key, old_hash = row[0], stored(row[1])
+    if old_hash != pack(item.hash):
         db.execute(
             "UPDATE article SET hash = ?, changed = ? WHERE key = ?", (pack(item.hash), stamp, key)
         )
     db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
-    return int(key), old_hash != item.hash
+    return int(key), old_hash != pack(item.hash)
 
 
 def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record]:
@@ -262,7 +262,7 @@ def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record
     return records
 
 
-def heard(db: Connection) -> Iterator[tuple[str, str, str]]:
+def heard(db: Connection) -> Iterator[tuple[str, bytes, str]]:
     """Yield, per live record that needs nothing more (it has its likeness), its slug, content
     hash and path, row by row (memory): what a sync of an article found so would not change."""
     try:
@@ -272,7 +272,7 @@ def heard(db: Connection) -> Iterator[tuple[str, str, str]]:
         )
     except sqlite3.Error:  # a store from before the likeness table: sync everything
         return
-    yield from ((slug, unpack(hash_), path) for slug, hash_, path in rows if SET_ASIDE not in slug)
+    yield from ((slug, stored(hash_), path) for slug, hash_, path in rows if SET_ASIDE not in slug)
 
 
 def old_slugs(db: Connection, of: str | None = None) -> dict[str, str]:
@@ -282,10 +282,10 @@ def old_slugs(db: Connection, of: str | None = None) -> dict[str, str]:
     return {str(old): str(new) for old, new in rows.fetchall()}
 
 
-def owner(db: Connection, slug: str) -> tuple[str, str, bool] | None:
+def owner(db: Connection, slug: str) -> tuple[str, bytes, bool] | None:
     """Return the path, content hash and whether gone of the record of SLUG, if any."""
     row = db.execute("SELECT path, hash, gone FROM article WHERE slug = ?", (slug,)).fetchone()
-    return None if row is None else (str(row[0]), unpack(row[1]), row[2] is not None)
+    return None if row is None else (str(row[0]), stored(row[1]), row[2] is not None)
 
 
 def first_recorded(db: Connection, slugs: Iterable[str]) -> str | None:
