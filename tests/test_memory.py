@@ -43,16 +43,17 @@ def test_a_scanned_article_costs_little_memory_and_no_body(tmp_path: Path) -> No
     assert len(snapshot.articles) == COUNT
     assert body_bytes / COUNT > 1400
     per_article = held / COUNT
-    # Measured 1.54 KB in 2026-12: one object per article, resolved in place of the one
-    # read, and what the store heard of it is that object too (1.59 KB with a (hash, path)
-    # pair each; 1.9 KB with both objects; 3.7 KB while bodies were held in memory).
-    assert per_article < 1700, f"{per_article:.0f} bytes per article"
+    # Measured 1.19 KB in 2026-12: one object per article, resolved in place of the one
+    # read, what the store heard of it is that object too, its content hash is 32 bytes,
+    # and no cache of resolved articles nor set of every id is kept (1.42 KB with those;
+    # 1.59 KB with a (hash, path) pair each; 3.7 KB while bodies were held in memory).
+    assert per_article < 1330, f"{per_article:.0f} bytes per article"
     # The peak too: texts wait for the store in batches, never all at once, and each
-    # article as read goes once resolved. Measured 1.78 KB in 2026-12 (1.96 KB while
+    # article as read goes once resolved. Measured 1.58 KB in 2026-12 (1.96 KB while
     # assemble made a sort key per article, a set of every id and a dict of the digests;
     # 2.5 KB while both articles were kept to the end of the scan, 2.9 KB when every text
     # read was held too).
-    assert peak / COUNT < 1970, f"{peak / COUNT:.0f} bytes per article at the peak"
+    assert peak / COUNT < 1760, f"{peak / COUNT:.0f} bytes per article at the peak"
     seventh = cat.folder.bodies.text(snapshot.by_slug["a-00007"])  # fetched when read
     assert seventh.body.startswith("w7x0y0 w7x0y1 ")
 
