@@ -1,6 +1,7 @@
 """Render a list of articles as Atom 1.0 and RSS 2.0 (``jsonfeed``: JSON Feed 1.1).
 
-The only module that imports feedgen. Its traps are closed here: every date
+With ``entries``, which builds each entry, the only module that imports feedgen. Its
+traps are closed here: every date
 comes from the articles (feedgen defaults ``updated`` and ``lastBuildDate``
 to now), entries are appended in order (``add_entry`` prepends), entry links
 are rewritten with their ``rel`` (feedgen drops it), the RSS channel link is
@@ -26,7 +27,7 @@ from lxml import etree
 from .. import __version__
 from ..catalog.snapshot import Tombstone
 from ..model import Article, Bodies
-from . import markup
+from . import entries, markup
 from .extras import MEDIA_NS, TOMBSTONE_NS, add_image, add_tombstones, hub_links
 from .site import Site
 
@@ -67,19 +68,6 @@ def newest_update(articles: Sequence[Article]) -> datetime:
     return max((a.updated for a in articles if a.updated is not None), default=EPOCH)
 
 
-def enclosure_url(article: Article, site: Site) -> str:
-    assert article.enclosure is not None
-    url = markup.absolute_url(article.enclosure.url, site.entry_url(article)) or ""
-    return "" if url.startswith("data:") else url  # data: URLs only in img src
-
-
-def content(article: Article, site: Site, bodies: Bodies, full: bool) -> tuple[str, str]:
-    """Return ARTICLE's summary and, when FULL, its body as HTML."""
-    permalink = site.entry_url(article)
-    summary = markup.summary(article, bodies, permalink)
-    return summary, (markup.body_html(article, bodies, permalink) if full else "")
-
-
 def _generator(site: Site, info: FeedInfo, articles: Sequence[Article]) -> FeedGenerator:
     fg = FeedGenerator()
     fg.id(info.id)
@@ -110,28 +98,7 @@ def _add_entries(
     bodies: Bodies,
 ) -> None:
     for index, article in enumerate(articles):
-        summary, body = content(article, site, bodies, index < full_count)
-        fe = fg.add_entry(order="append")
-        fe.id(article.id)
-        fe.guid(article.id, permalink=article.id == site.entry_url(article))
-        fe.title(article.title)
-        fe.link(href=site.entry_url(article), rel="alternate")
-        fe.published(site.shown(article.published))  # type: ignore[arg-type]
-        fe.updated(site.shown(article.updated))  # type: ignore[arg-type]
-        fe.author(
-            [{"name": a.name, **({"email": a.email} if a.email else {})} for a in article.authors]
-        )
-        for tag in article.tags:
-            fe.category(term=tag.name)
-        fe.summary(summary or article.title)
-        if body:
-            fe.content(body, type="html")
-        if article.enclosure and enclosure_url(article, site):
-            fe.enclosure(
-                enclosure_url(article, site),
-                str(article.enclosure.length),
-                article.enclosure.type,
-            )
+        fg.add_entry(entries.entry(article, site, bodies, index < full_count), order="append")
 
 
 def _link(
@@ -206,18 +173,18 @@ def atom(
     at = root.index(first_entry) if first_entry is not None else len(root)
     hub_links(root, ATOM_NS, info.hubs, at)
     _history(root, site, info, "atom", ATOM, at + len(info.hubs))
-    entries = zip(root.iterfind(f"{{{ATOM_NS}}}entry"), articles, images, strict=True)
-    for entry, article, image in entries:
+    shown = zip(root.iterfind(f"{{{ATOM_NS}}}entry"), articles, images, strict=True)
+    for entry, article, image in shown:
         for link in entry.findall(f"{{{ATOM_NS}}}link"):
             entry.remove(link)
         entry.set(XML_LANG, article.lang)
         _link(entry, ATOM_NS, "alternate", site.entry_url(article), "text/html")
-        if article.enclosure and enclosure_url(article, site):
+        if article.enclosure and entries.enclosure_url(article, site):
             _link(
                 entry,
                 ATOM_NS,
                 "enclosure",
-                enclosure_url(article, site),
+                entries.enclosure_url(article, site),
                 article.enclosure.type,
                 length=str(article.enclosure.length),
             )

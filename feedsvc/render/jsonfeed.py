@@ -10,7 +10,8 @@ from typing import Any
 
 from ..model import Article, Bodies
 from . import markup
-from .feeds import FeedInfo, content, enclosure_url
+from .entries import content, enclosure_url
+from .feeds import FeedInfo
 from .site import Site
 
 JSON_FEED = "application/feed+json"
