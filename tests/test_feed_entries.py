@@ -87,3 +87,14 @@ def test_an_entry_built_from_a_stand_in_is_never_kept(articles: Path, counted: l
     kept = entries.entry(article, publisher.site, publisher.bodies, True)
     assert entries.entry(article, publisher.site, publisher.bodies, True) is kept
     assert counted == [article.slug] * 3
+
+
+def test_a_kept_entry_weighs_its_characters() -> None:
+    """The kept entries are bounded in characters: a summary and a body both count."""
+    from feedgen.entry import FeedEntry
+
+    small, large = FeedEntry(), FeedEntry()
+    for entry, size in ((small, 10), (large, 100_000)):
+        entry.summary("s" * size)
+        entry.content("<p>" + "c" * size + "</p>", type="html")
+    assert entries._chars(large) - entries._chars(small) == 2 * (100_000 - 10)

@@ -42,7 +42,9 @@ _LOCK = threading.Lock()
 
 
 def _chars(entry: FeedEntry) -> int:
-    return len(entry.summary() or "") + len((entry.content() or {}).get("content", "")) + 4096
+    """Return what ENTRY weighs: its summary's and content's characters, and the object."""
+    summary = (entry.summary() or {}).get("summary", "")
+    return len(summary) + len((entry.content() or {}).get("content", "")) + 4096
 
 
 def entry(article: Article, site: Site, bodies: Bodies, full: bool) -> FeedEntry:
