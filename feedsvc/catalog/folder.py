@@ -10,8 +10,8 @@ the store: see ``store.bodies``), and so does a file found broken by a first sca
 last process read it clean (``STATE.parsed``; under other code: ``stale``); a folder that
 is missing or cannot be listed keeps every last good version (a deploy swapping it), while
 a folder present and empty has no articles; a replaced folder's deletions wait until it is
-quiet (``replaced``). Texts' openings go to the store in batches; problems go with the snapshot.
-"""
+quiet (``replaced``), a targeted scan's too: it looks at all once the folder is another.
+Texts' openings go to the store in batches; problems go with the snapshot."""
 
 from __future__ import annotations
 
@@ -87,6 +87,8 @@ class Folder:
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
         """Read what changed at NOW: in PATHS (relative), else (or given a folder, symlink) all."""
         scope = None if paths is None or self.replaced.due(now.timestamp()) else set(paths)
+        if scope is not None and self.replaced.other(files.identity(self.root)):
+            scope = None  # replaced (or gone) under notifications of its files: look at all
         found = None if scope is None else self._stat_paths(scope)
         self.targeted = found is not None
         if found is None:
@@ -131,9 +133,7 @@ class Folder:
 
     def articles(self) -> Iterator[Article]:
         """Yield the article of every file that has one (its last good version)."""
-        for entry in self.files.values():
-            if entry.article is not None:
-                yield entry.article
+        return (entry.article for entry in self.files.values() if entry.article is not None)
 
     def article(self, path: str) -> Article | None:
         return self.files[path].article

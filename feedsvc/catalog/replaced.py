@@ -44,6 +44,11 @@ class Replaced:
             self.stirred = wall
         self.seen, self.marked = identity, False
 
+    def other(self, identity: tuple[str, int, int] | None) -> bool:
+        """Say whether the folder is another than the last full scan listed (IDENTITY now),
+        or was told replaced: a targeted scan must then be a full one, which holds."""
+        return self.marked or identity != self.seen
+
     def due(self, wall: float) -> bool:
         """Say whether a hold ends at WALL: the scan must then look at the whole folder."""
         return self.stirred is not None and wall - self.stirred >= QUIET
