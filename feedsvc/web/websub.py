@@ -128,11 +128,15 @@ class Pinger:
             if documents.snapshot.held:  # an article out until its file parses: not a change
                 self._held = (previous,)  # to announce (no ping; see docs/feeds.md)
                 continue
+            stand_ins = getattr(documents.bodies, "stand_ins", 0)
             etags = {}
             for path in feed_paths(documents, previous):
                 result = documents.resolve(path)
                 if result.status == 200 and result.document is not None:
                     etags[documents.site.url(path)] = result.document.etag
+            if getattr(documents.bodies, "stand_ins", 0) != stand_ins:  # a file gone mid-deploy:
+                self._held = (previous,)  # its feeds render again once it is back (publisher)
+                continue
             due = time.time() + self.delay
             for url in pings.offer(etags, self.hubs, due, announce_new=previous is not None):
                 log.info("WebSub: %s changed; hubs are told in %.1f s", url, self.delay)
