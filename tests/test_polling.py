@@ -272,6 +272,17 @@ def test_requests_are_logged_in_the_combined_access_log_format(shared: Server) -
     assert int(match.group(1)) == len(fetch(shared, "feed.rss").body)  # the bytes sent
 
 
+def test_a_clean_stop_writes_every_request_line_its_workers_held(articles: Path) -> None:
+    server = start_ready(articles)
+    try:
+        for number in range(30):  # lines wait in batches, up to a second (accesslog.Batches)
+            assert fetch(server, f"feed.atom?burst={number}").status == 200
+    finally:
+        stop_server(server)  # at once
+    log = server.log.read_text()
+    assert [n for n in range(30) if f"GET /feed.atom?burst={n} HTTP/1.1" not in log] == []
+
+
 def test_default_worker_count_suits_the_machine() -> None:
     assert default_workers() == min(8, (os.cpu_count() or 1) + 1)
 

@@ -35,7 +35,7 @@ from granian.log import logger as _log  # the main process logs through granian'
 from granian.server import MPServer
 
 from . import warmstart
-from .accesslog import dictconfig, logged
+from .accesslog import BATCH_SECONDS, dictconfig, logged
 from .processes import Readiness, pidfd, stop_accepting
 
 if TYPE_CHECKING:  # the main process imports no more than it runs (memory): workers do
@@ -178,7 +178,9 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
         raise SystemExit(0)
     if saved is None:
         server.readiness.announce()
-    return logged(app)
+    wrapped = logged(getattr(app, "wsgi_app", app), batch_seconds=BATCH_SECONDS)  # past Flask
+    multiprocessing.util.Finalize(wrapped, wrapped.flush, exitpriority=5)  # after the store
+    return wrapped
 
 
 def _load_behind(factory: Callable[[], Flask], server: Granian, saved: warmstart.Saved) -> Any:
