@@ -132,7 +132,7 @@ def test_no_batch_passes_pipe_buf_so_two_workers_lines_never_mix(
 ) -> None:
     writes = written_by(monkeypatch)
     log = logged(answering("304 Not Modified", []), 99, batch_seconds=60)
-    agents = [f"agent-{n}/" + "x" * (n * 37 % 900) for n in range(200)]
+    agents = [f"agent-{n}/" + "xé漢"[n % 3] * (n * 37 % 900) for n in range(200)]
     agents.insert(50, "huge/" + "y" * (accesslog.BATCH_BYTES + 10))  # a line longer than one
     for agent in agents:
         list(log(environ(HTTP_USER_AGENT=agent), lambda *a: None))

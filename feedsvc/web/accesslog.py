@@ -96,12 +96,13 @@ class Batches:
         threading.Thread(target=self._timer, name="feedsvc-accesslog", daemon=True).start()
 
     def add(self, text: str) -> None:
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "backslashreplace"))
         with self._lock:
             full = None
-            if self._size + len(text) > BATCH_BYTES and self._lines:
+            if self._size + size > BATCH_BYTES and self._lines:
                 full, self._lines, self._size = self._lines, [], 0
             self._lines.append(text)
-            self._size += len(text)
+            self._size += size
             if len(self._lines) == 1:
                 self._waiting.set()
             if full is not None:  # in order: under the lock
