@@ -11,7 +11,8 @@ answers. Every worker accepts from one listening socket, so the connections queu
 it outlive any worker; before its graceful stop, which closes a connection that has
 not sent a byte yet, an old worker stops accepting and is given SETTLE_SECONDS for the
 connections it took last to send their requests. A worker stopped cleanly closes its
-publisher (the store's WAL goes into the file).
+publisher (the store's WAL goes into the file), then writes the access-log lines it
+still holds (``accesslog.Batches``).
 """
 
 from __future__ import annotations
