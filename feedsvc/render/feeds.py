@@ -1,10 +1,10 @@
 """Render a list of articles as Atom 1.0 and RSS 2.0 (``jsonfeed``: JSON Feed 1.1).
 
-With ``entries``, which builds each entry, the only module that imports feedgen. Its
-traps are closed here: every date
-comes from the articles (feedgen defaults ``updated`` and ``lastBuildDate``
-to now), entries are appended in order (``add_entry`` prepends), entry links
-are rewritten with their ``rel`` (feedgen drops it), the RSS channel link is
+With ``entries``, which builds each entry, the only module that imports feedgen.
+Its traps are closed here: every date comes from the articles (feedgen defaults
+``updated`` and ``lastBuildDate`` to now), entries are appended in order
+(``add_entry`` prepends), entry links are rewritten with their ``rel`` (feedgen
+drops it), the RSS channel link is
 the home page, authors become ``dc:creator`` unless an item has exactly one
 author with an email (feedgen drops the others from RSS, and RSS allows one
 ``author``), and content is escaped text, never CDATA. RSS ``description``
