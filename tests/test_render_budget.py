@@ -107,6 +107,32 @@ def test_inspect_names_the_line_where_the_budget_runs_out(
     )
 
 
+def test_the_quick_measures_of_a_source_agree_with_their_definitions() -> None:
+    """``cost`` counts bytes and the line patterns search after a newline (speed): the same
+    answers as the definitions, a unit regex and ``^`` patterns, on random sources."""
+    import random
+    import re
+
+    unit = re.compile(r"[\n!-/:-@\[-`{-~]")
+    reference = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.MULTILINE)
+    prefix = re.compile(r"^[ \t>*+\-0-9.)]{24,}", re.MULTILINE)
+    rng = random.Random(14)
+    alphabet = list(" \t\n>*+-.)|[]:ab19é漢\r") + ["\ud800"]
+    for _ in range(3000):
+        source = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 120)))
+        if rng.random() < 0.3:  # long container prefixes, at the start or after a newline
+            source = rng.choice(("", "x\n")) + " > " * 10 + "- 1. " * 6 + source
+        expected = len(source) - len(unit.sub("", source)) + 3 * source.count("|")
+        assert budget.cost(source) == expected, repr(source)
+        found = [m.group() for m in prefix.finditer(source)]
+        assert [m.group(1) for m in budget._PREFIX.finditer("\n" + source)] == found
+        has = reference.search(source) is not None
+        assert (budget._REFERENCE.search("\n" + source) is not None) == has, repr(source)
+    assert budget.may_outgrow("[r]: http://x.example/\n") and budget.may_nest_too_deep(
+        "  " * 60 + "- deep\n"
+    )
+
+
 def test_a_list_nested_25_deep_keeps_every_item_and_the_paragraph_after() -> None:
     source = nested_list(25).split("---\n\n")[1]
     assert inspection.inspect("n.md", "md", Text(source, ""), 5) == []
