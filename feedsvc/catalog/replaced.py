@@ -6,16 +6,18 @@ another release. A scan in the middle of such a copy finds only the files
 copied so far, and taking the others for deleted would answer 410 for them,
 put them in the feeds' tombstones and ping the hubs, until the copy brings
 them back. So once a full scan finds that the folder's path names another
-folder than the last one did (another inode, another symlink target, or back
-after being missing), files not found keep their articles until no file has
-come or changed in the folder for QUIET seconds; then the next scan is a full
-one and the deletions still due apply. The clock comes in as ``wall``
-(seconds, from the scan's ``now``).
+folder than the last one did (another inode, the same inode number in a new
+generation, another symlink target, or back after being missing), files not
+found keep their articles until no file has come or changed in the folder for
+QUIET seconds; then the next scan is a full one and the deletions still due
+apply. The clock comes in as ``wall`` (seconds, from the scan's ``now``).
 """
 
 from __future__ import annotations
 
 import logging
+
+from ..reading.files import Identity
 
 log = logging.getLogger(__name__)
 QUIET = 2.0  # seconds: longer than the pause between two files of any copy we know
@@ -25,7 +27,7 @@ class Replaced:
     """Whether deletions wait for a replaced folder to settle, and since when it is quiet."""
 
     def __init__(self) -> None:
-        self.seen: tuple[str, int, int] | None = None  # the folder the last full scan listed
+        self.seen: Identity | None = None  # the folder the last full scan listed
         self.stirred: float | None = None  # a replaced folder's last change; None: no hold
         self.held = 0  # files not found that the last scan kept
         self.marked = False  # told the folder was replaced (its inode number may be the old one)
@@ -34,7 +36,7 @@ class Replaced:
         """Take the next folder a full scan lists for a replaced one."""
         self.marked = True
 
-    def listed(self, identity: tuple[str, int, int] | None, wall: float, first: bool) -> None:
+    def listed(self, identity: Identity | None, wall: float, first: bool) -> None:
         """Note the folder a full scan at WALL listed (None: it could not); FIRST: no hold."""
         if identity is None:
             self.seen = None
@@ -44,7 +46,7 @@ class Replaced:
             self.stirred = wall
         self.seen, self.marked = identity, False
 
-    def other(self, identity: tuple[str, int, int] | None) -> bool:
+    def other(self, identity: Identity | None) -> bool:
         """Say whether the folder is another than the last full scan listed (IDENTITY now),
         or was told replaced: a targeted scan must then be a full one, which holds."""
         return self.marked or identity != self.seen

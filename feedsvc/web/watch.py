@@ -58,7 +58,7 @@ class Watcher:
     ):
         self.path = root  # as configured: a symlink is followed anew on each check
         self.root = os.path.realpath(root)
-        self.identity = _identity(root)
+        self.identity = _identity(root, generation=False)
         self.refresh = refresh
         self.unsettled = unsettled
         self.interval = interval
@@ -137,7 +137,7 @@ class Watcher:
 
     def _rewatch(self) -> bool:
         """Watch the folder anew when its path now names another one; say whether it did."""
-        identity = _identity(self.path)
+        identity = _identity(self.path, generation=False)  # a stat: often
         if identity == self.identity:
             return False
         log.info("articles folder %s was replaced: watching it again", self.path)
