@@ -30,6 +30,7 @@ from feedsvc.catalog import replaced
 from feedsvc.catalog.folder import Folder
 from feedsvc.reading import files
 from feedsvc.reading.normalise import Defaults
+from feedsvc.render import markup
 from feedsvc.store import bodies
 from feedsvc.store.db import StateStore
 
@@ -249,10 +250,14 @@ def test_a_folder_re_created_with_its_old_inode_number_holds_deletions_before_no
     assert len(known) == 4
     saved = {path.name: path.read_bytes() for path in articles.iterdir()}
     before = files.identity(articles)
-    shutil.rmtree(articles)
-    articles.mkdir()
-    after = files.identity(articles)
-    assert before is not None and after is not None
+    assert before is not None
+    for _ in range(20):  # ext4 hands the number back at once, unless other work took it
+        shutil.rmtree(articles)
+        articles.mkdir()
+        after = files.identity(articles)
+        assert after is not None
+        if after[2] == before[2]:
+            break
     if after[2] != before[2]:
         pytest.skip("this file system gave the new folder another inode number: no race")
     if after[3] == before[3]:
@@ -282,6 +287,7 @@ def test_a_missing_folder_logs_each_text_it_cannot_show_once(
     articles: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     write_bulk(articles, 40)  # the first read keeps no text: none is at hand afterwards
+    markup._body_html.cache_clear()  # as a fresh worker's: other tests rendered these texts
     app = create_app(app_config(articles))
     client = app.test_client()
     shutil.rmtree(articles)
