@@ -11,23 +11,24 @@ last process read it clean (``STATE.parsed``; under other code: ``stale``); a fo
 is missing or cannot be listed keeps every last good version (a deploy swapping it), while
 a folder present and empty has no articles; a replaced folder's deletions wait until it is
 quiet (``replaced``), a targeted scan's too: it looks at all once the folder is another.
-Texts' openings go to the store in batches; problems go with the snapshot."""
+Openings go to the store in batches; workers starting together share a cold first read."""
 
 from __future__ import annotations
 
 import logging
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from itertools import chain
 
 from ..errors import ArticleError, Problem
 from ..model import Article, Text
 from ..reading import files
 from ..reading.article import Inspect as Inspect  # the catalog hands it in
-from ..reading.article import read_article
+from ..reading.article import read_article, reread
 from ..reading.dates import name_date
 from ..reading.engines import PAGE, POST
 from ..reading.engines import reader as engines
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 SETTLE = 0.25
 STOW_BATCH = 200  # texts written per transaction
 PROGRESS_EVERY = 2_000  # files: a first read of a folder this large logs its progress
+Share = Callable[["Folder", list[files.Found]], parsed.Entries]  # see ``firstread``
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,7 @@ class Folder:
         self.files = Entries()
         self.unsettled: set[str] = set()
         self.store = store
-        self.bodies = StoredBodies(store, self._reread)
+        self.bodies = StoredBodies(store, partial(reread, root, defaults, max_bytes))
         self._walk_problems: tuple[Problem, ...] = ()
         self._scanned = False
         self.targeted = False  # the last scan looked at the paths it was given only
@@ -83,6 +85,8 @@ class Folder:
         self._broken: dict[str, bytes] = {}  # path -> text key of the last good version it keeps
         self._good: dict[str, bytes] = {}  # path -> signature of that last good version
         self.replaced = Replaced()
+        self.share: Share | None = None  # a cold first read's, with the workers starting too
+        self.shared: set[str] = set()  # the paths in ``known`` that it read
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
         """Read what changed at NOW: in PATHS (relative), else (or given a folder, symlink) all."""
@@ -106,14 +110,18 @@ class Folder:
             else:
                 items = chain((first,) if first else (), listed)
                 cold = not self._scanned and not self.known  # listed first: progress lines
-                changes = self._read_changed(list(items) if cold else items, None, now)
+                every = list(items) if cold else None
+                if every is not None and self.share is not None:  # read once by the workers
+                    self.known = self.share(self, every)
+                    self.shared = set(self.known)
+                changes = self._read_changed(items if every is None else every, None, now)
             if tuple(listing) != self._walk_problems:
                 self._walk_problems = tuple(listing)
                 changes = Changes(True, None)
         else:
             changes = self._read_changed(found, scope, now)
         self._scanned = True
-        self.known, self.stale = {}, parsed.no_stale
+        self.known, self.stale, self.shared = {}, parsed.no_stale, set()
         return changes
 
     def parsed(self) -> parsed.Entries:
@@ -217,6 +225,8 @@ class Folder:
             if known is not None and known[0] == item.signature:  # read by the last process
                 self.files[known[1].path] = Entry(item.signature, known[1], ())  # one path str
                 edited = None
+                if item.path in self.shared:  # read now, by another worker or a chunk of ours
+                    read.append(item.path)
                 continue
             pending.append((item, entry, known))
         for item, entry, known in pending:  # once all is listed: a swap meanwhile hides none
@@ -288,13 +298,3 @@ class Folder:
                     )
                 problems.append(replace(e.problem, severity="warning", message=message))
             return previous, None, problems
-
-    def _reread(self, path: str) -> Text | None:
-        """Return the text of PATH as the file says now, or None when it cannot be read."""
-        full = os.path.join(self.root, path)
-        try:
-            found = files.Found(path, full, files.signature(os.stat(full)))
-            _, text, _ = read_article(found, self.defaults, self.max_bytes)
-        except (OSError, ArticleError):
-            return None
-        return text

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
-from ..errors import Problem
+from ..errors import ArticleError, Problem
 from ..model import Article, Text
 from . import files
 from .engines import reader as engines
@@ -37,3 +38,14 @@ def read_article(
     if inspect is not None:
         problems += inspect(found.path, fmt, body, raw.body_line)
     return article, body, problems
+
+
+def reread(root: str, defaults: Defaults, max_bytes: int, path: str) -> Text | None:
+    """Return the text of ROOT/PATH as the file says now; None when it cannot be read."""
+    full = os.path.join(root, path)
+    try:
+        found = files.Found(path, full, files.signature(os.stat(full)))
+        _, text, _ = read_article(found, defaults, max_bytes)
+    except (OSError, ArticleError):
+        return None
+    return text

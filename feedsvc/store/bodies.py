@@ -63,10 +63,14 @@ class StoredBodies:
         if remember:
             for _, text in texts:
                 self._remember(text)
+        self.note([(text.key, opening_words(text.body)) for _, text in texts])
+
+    def note(self, openings: list[tuple[bytes, bytes]]) -> None:
+        """Note OPENINGS (text key, coded words) of texts read, for the records to take."""
         try:
             with self.store.transaction() as db:
                 identity.create(db)
-                identity.read(db, [(text.key, opening_words(text.body)) for _, text in texts])
+                identity.read(db, openings)
         except sqlite3.Error as e:
             log.error("cannot note texts read in %s (%s)", self.store.path, e)
 

@@ -151,7 +151,7 @@ def stale(path: str | None, store: StateStore) -> Stale:
     return last_good
 
 
-def _values(article: Article) -> tuple[Any, ...]:
+def values(article: Article) -> tuple[Any, ...]:
     """Return ARTICLE's fields' values as its file gives them (it may be resolved: unresolve)."""
     values = [getattr(article, name) for name in _FIELDS]
     for index, value in zip(_WRITTEN, written(article), strict=True):
@@ -165,7 +165,7 @@ def save(path: str | None, fingerprint_: str, entries: Entries) -> None:
         return
     # An article as its fields' values: Article(*values) takes a quarter of
     # the time pickle's own way with a slotted dataclass does.
-    items = [(name, sig, _values(article)) for name, (sig, article) in entries.items()]
+    items = [(name, sig, values(article)) for name, (sig, article) in entries.items()]
     chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
     head = {"fingerprint": fingerprint_, "version": _VERSION, "chunks": len(chunks)}
     write_pickles(path, [head, *chunks], "restarts read every article")
