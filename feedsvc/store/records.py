@@ -235,7 +235,8 @@ def _record(
         db.execute(
             "UPDATE article SET hash = ?, changed = ? WHERE key = ?", (pack(item.hash), stamp, key)
         )
-    db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
+    if row[3] != item.path or row[2] is not None:  # else as recorded (another worker's sync)
+        db.execute("UPDATE article SET path = ?, gone = NULL WHERE key = ?", (item.path, key))
     return int(key), old_hash != pack(item.hash)
 
 
