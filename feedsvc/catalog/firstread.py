@@ -35,7 +35,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC
 from functools import partial
 from hashlib import sha256
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..model import Article
 from ..reading import files
@@ -44,10 +44,7 @@ from ..reading.dates import name_date
 from ..store import parsed
 from ..store.identity import opening_words
 from .firstsight import keep_legacy_slug
-from .folder import PROGRESS_EVERY
-
-if TYPE_CHECKING:
-    from .folder import Folder
+from .folder import PROGRESS_EVERY, Folder
 
 log = logging.getLogger(__name__)
 SHARE_FROM = 2_000  # files to read, at least; fewer are read by each worker

@@ -120,9 +120,9 @@ class Publisher:
         known = parsed.load(self._parsed, self._fingerprint, self.catalog.records)
         self.catalog.folder.known = parsed.usable(known, self.store)
         self.catalog.folder.stale = parsed.stale(self._parsed, self.store)
-        if self._parsed is not None:  # a cold first read: each file read by one worker
-            shared = parsed.location(config["STATE"], ".reading")
-            self.catalog.folder.share = FirstRead(shared or "", self._fingerprint)
+        reading = None if blog else parsed.location(config["STATE"], ".reading")
+        if reading is not None:  # a cold first read: each file read by one of the workers
+            self.catalog.folder.share = FirstRead(reading, self._fingerprint)
         del known  # the folder lets each article go once taken (memory)
         snapshot = self.catalog.scan(now)
         self._log_problems(snapshot)
