@@ -22,7 +22,7 @@ from ..errors import Problem
 from ..model import Article, written
 from ..reading.engines import detect
 from ..reading.normalise import Defaults
-from ..store import identity
+from ..store import identity, records
 from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates, firstsight
@@ -239,10 +239,11 @@ class Catalog:
         if seen or gone or self._first_sync:
             self._first_sync = False
             reminted = self.store.sync(seen, gone, self.authority, now, self.authority_pinned)
+            db = self.store.db  # each record takes its article's slug string (memory)
             if reminted or gone or any(s.slug not in self.records for s in seen):
-                self.records = self.store.records()  # renames may move other records
+                self.records = records.read(db, None, current)  # renames may move others
             else:
-                self.records.update(self.store.records([s.slug for s in seen]))
+                self.records.update(records.read(db, [s.slug for s in seen], current))
         self.synced = current
         return kept
 

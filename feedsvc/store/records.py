@@ -1,24 +1,22 @@
 """Records of published articles: minted ids, first-seen dates, renames, deletions.
 
-Per published article the store keeps the id minted when it was first
-published, the first-seen time (its date when none is written), the time its
-content was first seen to differ, and when it disappeared (so its permalink
-answers 410). A rename keeps the record: a vanished article whose path or
-content reappears under a new slug is the same article, and its old slug
-becomes a redirect. A record is reused only by the same article (see
-``identity``): an unrelated file at a deleted article's path or slug gets a new
-record, and the old one, kept as ``SLUG~KEY``, stays gone. An undated article's
-first-seen time is the best evidence the catalog found (a date in its file
-name, the commit that added it) or now, and never one already taken. These
-functions run on a connection inside the caller's transaction;
-``db.StateStore`` owns the connection and its faults.
+Per published article the store keeps the id minted when it was first published, the
+first-seen time (its date when none is written), the time its content was first seen to
+differ, and when it disappeared (so its permalink answers 410). A rename keeps the record: a
+vanished article whose path or content reappears under a new slug is the same article, and
+its old slug becomes a redirect. A record is reused only by the same article (see
+``identity``): an unrelated file at a deleted article's path or slug gets a new record, and
+the old one, kept as ``SLUG~KEY``, stays gone. An undated article's first-seen time is the
+best evidence the catalog found (a date in its file name, the commit that added it) or now,
+and never one already taken. These functions run on a connection inside the caller's
+transaction; ``db.StateStore`` owns the connection and its faults.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -240,8 +238,10 @@ def _record(
     return int(key), old_hash != pack(item.hash)
 
 
-def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record]:
-    """Return the records of SLUGS (else all) by current slug."""
+def read(
+    db: Connection, slugs: Iterable[str] | None = None, lend: Mapping[str, Any] | None = None
+) -> dict[str, Record]:
+    """Return the records of SLUGS (else all) by slug; LEND's articles lend their slug strings."""
     query = "SELECT slug, id, first_seen, changed, gone FROM article"
     rows: Iterable[tuple[Any, ...]]
     if slugs is None:
@@ -259,6 +259,7 @@ def read(db: Connection, slugs: Iterable[str] | None = None) -> dict[str, Record
             continue  # a record set aside for an unrelated newcomer: no URL, no tombstone
         first_seen = _dt(first)
         assert first_seen is not None  # NOT NULL in the schema
+        slug = lend[slug].slug if lend and slug in lend else slug  # one string for both (memory)
         records[slug] = Record(slug, id_, first_seen, _dt(changed), _dt(gone))
     return records
 
