@@ -3,17 +3,18 @@
 A server-level bench (``polling.py``) swings by a fifth between runs on a shared
 machine; this one times only the Python a request runs, the part feedsvc's code
 decides, so a change to it shows. It builds the app as a granian worker does
-(``create_app``, the access log in batches written to /dev/null, Flask's
-``wsgi_app`` called directly) on a generated corpus, then calls it with an environ
-as granian makes one (the process's environment, granian's keys, the request's)
-for:
+(``create_app``, the access log in batches written to /dev/null, ``direct.Direct``
+in front of Flask's ``wsgi_app``) on a generated corpus, then calls it as granian
+does, with a request scope as granian makes one (the request's CGI keys and header
+fields) and a stand-in for granian's protocol object, for:
 
 - ``/feed.atom`` 304 (a poll sending back the ETag) and 200, and HEAD;
 - a permalink page 200;
 
 and, in the same run, a WSGI app that answers the same status and headers from
-constants with the same access-log wrapper (the floor: what any app pays). It prints
-the best of ROUNDS medians in microseconds, and the ratio to the floor.
+constants, behind the same access log and ``Direct`` (the floor: what any app pays
+through the WSGI stack). It prints the best of ROUNDS medians in microseconds, and
+the ratio to the floor.
 
     python bench/request_cost.py              # 1,000 articles, 5 rounds of 20,000 calls
     python bench/request_cost.py --smoke      # 100 articles, 3 rounds of 2,000 (CI)
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -36,68 +38,63 @@ from coldload import make_corpus  # bench/: sys.path[0]
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-GRANIAN_KEYS = {  # what granian's WSGI wrapper adds to the process's environment
-    "GATEWAY_INTERFACE": "CGI/1.1",
-    "SCRIPT_NAME": "",
-    "SERVER_SOFTWARE": "Granian",
-    "wsgi.errors": sys.stderr,
-    "wsgi.input_terminated": True,
-    "wsgi.multiprocess": False,
-    "wsgi.multithread": True,
-    "wsgi.run_once": False,
-    "wsgi.version": (1, 0),
-}
+
+def scope(path: str, method: str = "GET", **headers: str) -> dict[str, Any]:
+    """Return a request's scope as granian 2.8 hands it to a WSGI worker's callable."""
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_USER_AGENT": "poller/1.0",
+        **headers,
+    }
 
 
-def environ(path: str, method: str = "GET", **headers: str) -> dict[str, Any]:
-    env = dict(os.environ) | GRANIAN_KEYS
-    env.update(
-        {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "QUERY_STRING": "",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "REMOTE_PORT": "50000",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(),
-            "HTTP_HOST": "127.0.0.1:8000",
-            "HTTP_USER_AGENT": "poller/1.0",
-        }
-    )
-    env.update(headers)
-    return env
+class Proto:
+    """What a granian WSGI protocol object is to the callable: where the answer goes."""
+
+    def __init__(self) -> None:
+        self.answer: tuple[int, list[tuple[str, str]], bytes] = (0, [], b"")
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.answer = (status, headers, body)
+
+    def response_iter(self, status: int, headers: list[tuple[str, str]], body: Any) -> None:
+        self.answer = (status, headers, b"".join(iter(body.__next__, None)))  # as granian
 
 
-def timed(app: Callable[..., Iterable[bytes]], env: dict[str, Any], calls: int) -> float:
-    """Return the microseconds one call of APP on a copy of ENV takes, over CALLS calls."""
+Runner = Callable[[Proto, dict[str, Any]], int]
 
-    def start_response(status: str, headers: list[tuple[str, str]], *exc: Any) -> None:
-        pass
 
+def timed(runner: Runner, request: dict[str, Any], calls: int) -> float:
+    """Return the microseconds one call of RUNNER on a copy of REQUEST takes, over CALLS."""
+    proto = Proto()
     started = time.perf_counter()
     for _ in range(calls):
-        for _chunk in app(env.copy(), start_response):
-            pass
+        runner(proto, request.copy())
     return (time.perf_counter() - started) / calls * 1e6
 
 
-def answer_of(
-    app: Callable[..., Iterable[bytes]], env: dict[str, Any]
-) -> tuple[str, list[tuple[str, str]], bytes]:
-    """Return the status, headers and body APP answers ENV with."""
-    got: list[Any] = []
-    body = b"".join(app(env.copy(), lambda status, headers, *exc: got.extend((status, headers))))
-    return got[0], got[1], body
+def answer_of(runner: Runner, request: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Return the status, headers and body RUNNER answers REQUEST with."""
+    proto = Proto()
+    runner(proto, request.copy())
+    return proto.answer
 
 
-def floor_of(status: str, headers: list[tuple[str, str]], body: bytes) -> Callable[..., Any]:
+def floor_of(status: int, headers: list[tuple[str, str]], body: bytes) -> Callable[..., Any]:
     """Return a WSGI app answering STATUS, HEADERS and BODY from constants."""
+    line = f"{status} {HTTPStatus(status).phrase}"
 
     def app(env: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        start_response(status, headers)
+        start_response(line, headers)
         return [body]
 
     return app
@@ -125,36 +122,39 @@ def main() -> int:
     logging.disable(logging.WARNING)  # the store's creation notice
     from feedsvc import create_app
     from feedsvc.web.accesslog import BATCH_SECONDS, logged
+    from feedsvc.web.direct import Direct
 
     app = create_app()
     app.extensions["feedsvc"].start_watching()
     devnull = os.open(os.devnull, os.O_WRONLY)
     stack = logged(app.wsgi_app, devnull, batch_seconds=BATCH_SECONDS)  # as granian_server
-    status, headers, _ = answer_of(stack, environ("/feed.atom"))
-    assert status.startswith("200"), status
+    runner = Direct(stack)
+    runner.use(app)
+    status, headers, _ = answer_of(runner, scope("/feed.atom"))
+    assert status == 200, status
     etag = dict(headers)["ETag"]
     page = next(a.slug for a in app.extensions["feedsvc"].documents.snapshot.articles if a.slug)
     cases = {
-        "/feed.atom 304": environ("/feed.atom", HTTP_IF_NONE_MATCH=etag),
-        "/feed.atom 200": environ("/feed.atom"),
-        "/feed.atom HEAD": environ("/feed.atom", "HEAD"),
-        "permalink 200": environ(f"/articles/{page}"),
+        "/feed.atom 304": scope("/feed.atom", HTTP_IF_NONE_MATCH=etag),
+        "/feed.atom 200": scope("/feed.atom"),
+        "/feed.atom HEAD": scope("/feed.atom", "HEAD"),
+        "permalink 200": scope(f"/articles/{page}"),
     }
     print(
         f"feedsvc request cost: {args.articles:,} articles, best of {args.rounds} rounds "
-        f"of {args.calls:,} calls, environ of {len(cases['/feed.atom 200'])} keys"
+        f"of {args.calls:,} calls, a granian scope of {len(cases['/feed.atom 200'])} keys"
     )
     failed = False
     print(f"{'request':20} {'feedsvc us':>11} {'floor us':>9} {'ratio':>7}")
-    for name, env in cases.items():
-        status, headers, body = answer_of(stack, env)
-        floor = logged(floor_of(status, headers, body), devnull, batch_seconds=BATCH_SECONDS)
-        if status[:3] not in ("200", "304"):
+    for name, request in cases.items():
+        status, headers, body = answer_of(runner, request)
+        floor = Direct(logged(floor_of(status, headers, body), devnull, BATCH_SECONDS))
+        if status not in (200, 304):
             print(f"{name}: answered {status}")
             failed = True
             continue
-        ours = min(timed(stack, env, args.calls) for _ in range(args.rounds))
-        base = min(timed(floor, env, args.calls) for _ in range(args.rounds))
+        ours = min(timed(runner, request, args.calls) for _ in range(args.rounds))
+        base = min(timed(floor, request, args.calls) for _ in range(args.rounds))
         print(f"{name:20} {ours:11.2f} {base:9.2f} {ours / base:6.2f}x  ({status})")
     stack.flush()
     return 1 if failed else 0

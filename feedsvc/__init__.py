@@ -8,7 +8,9 @@ values they pass along; each package's docstring states its rule.
 from __future__ import annotations
 
 import atexit
+import copy
 import weakref
+from collections.abc import Callable
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import config
     from .web import routes
-    from .web.fastpath import FastPath
+    from .web.fastpath import FastPath, Quick
     from .web.limits import RequestLimits
     from .web.prefix import PrefixMiddleware, WSGIApp
     from .web.publisher import Publisher
@@ -52,9 +54,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # the weak reference lets an app that is dropped go.
     atexit.register(_close, weakref.ref(publisher))
     routes.register(app)
-    wsgi: WSGIApp = PrefixMiddleware(FastPath(app.wsgi_app, publisher), publisher.site.prefix)
+    fast = FastPath(app.wsgi_app, publisher)
+    wsgi: WSGIApp = PrefixMiddleware(fast, publisher.site.prefix)
     proxies = app.config["TRUSTED_PROXIES"]
+    fix = None
     if proxies:
         wsgi = ProxyFix(wsgi, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
+        fix = _change_of(wsgi)
     app.wsgi_app = RequestLimits(wsgi)  # type: ignore[method-assign]
+    # The same answers to polls for a server that calls before the stack (web/direct.py).
+    app.extensions["feedsvc.quick"] = Quick(fast, publisher.site.prefix, fix)
     return app
+
+
+def _change_of(layer: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Return what the middleware LAYER (``ProxyFix``) does to an environ, as a function."""
+    changer = copy.copy(layer)  # the same settings, in front of no app
+    changer.app = lambda environ, start_response: environ
+    return lambda environ: changer(environ, None)

@@ -58,10 +58,16 @@ def _quoted(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
-def line(environ: dict[str, Any], status: str, size: str, now: float) -> str:
-    """Return the combined-format line of the request ENVIRON answered with STATUS, SIZE."""
+def line(
+    environ: dict[str, Any], status: str, size: str, now: float, path: str | None = None
+) -> str:
+    """Return the combined-format line of the request ENVIRON answered with STATUS, SIZE.
+
+    PATH is the path as sent, when a layer may since have changed ENVIRON's (a prefix).
+    """
     query = environ.get("QUERY_STRING")
-    target = _quoted(environ.get("PATH_INFO", "") + ("?" + query if query else ""))
+    path = environ.get("PATH_INFO", "") if path is None else path
+    target = _quoted(path + ("?" + query if query else ""))
     request = f"{environ.get('REQUEST_METHOD', '-')} {target} {environ.get('SERVER_PROTOCOL')}"
     referer = _quoted(environ.get("HTTP_REFERER") or "-")
     agent = _quoted(environ.get("HTTP_USER_AGENT") or "-")
@@ -135,6 +141,7 @@ class Logged:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         sent = ["500", "-"]  # what an app that raises answers
+        path = environ.get("PATH_INFO", "")  # as sent: the prefix layer may strip it
 
         def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
             sent[0], sent[1] = status[:3], "-"
@@ -148,7 +155,11 @@ class Logged:
         finally:
             if environ.get("REQUEST_METHOD") == "HEAD":
                 sent[1] = "-"  # no body went out
-            self._write(line(environ, sent[0], sent[1], time.time()))
+            self._write(line(environ, sent[0], sent[1], time.time(), path))
+
+    def note(self, environ: dict[str, Any], status: int, size: int) -> None:
+        """Log a request answered without APP (``direct``): STATUS, SIZE bytes of body."""
+        self._write(line(environ, str(status), str(size) if size else "-", time.time()))
 
     def flush(self) -> None:
         """Write the lines waiting in a batch (a stopping worker calls it last)."""

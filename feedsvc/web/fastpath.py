@@ -8,6 +8,11 @@ status, headers and bytes of ``routes.respond``: both follow the rules in
 ``http``. Everything else falls through to Flask unchanged: other methods
 (405), redirects, 404 and 410, If-Match, and paths routing could rewrite
 (``//``). Hooks registered on the Flask app do not see fast-path requests.
+
+``Quick`` gives the same answers to a server that hands it the request's
+environ before any middleware (``direct``, under granian): the limits, the trusted
+proxies' headers and the prefix are applied as the stack applies them, and a
+request any of them would answer or change otherwise is left to the stack.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 
 from ..render.router import Documents
 from . import http
-from .prefix import WSGIApp
+from .prefix import WSGIApp, unprefixed
 from .publisher import Publisher
 from .watch import utcnow
 
@@ -34,7 +39,7 @@ class FastPath:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         try:
-            answer = self._answer(environ)
+            answer = self._answer(environ, environ.get("PATH_INFO", ""))
         except Exception:  # Flask meets the same error, logs it and answers its 500 page
             answer = None
         if answer is None:
@@ -43,10 +48,11 @@ class FastPath:
         start_response(status, headers)
         return body
 
-    def _answer(self, environ: dict[str, Any]) -> tuple[str, http.Headers, list[bytes]] | None:
-        """Return the status, headers and body for ENVIRON, or None to leave it to Flask."""
+    def _answer(
+        self, environ: dict[str, Any], path: str
+    ) -> tuple[str, http.Headers, list[bytes]] | None:
+        """Return the status, headers and body for ENVIRON at PATH; None: Flask answers."""
         method = environ.get("REQUEST_METHOD")
-        path = environ.get("PATH_INFO", "")
         if (
             (method != "GET" and method != "HEAD")
             or path[:1] != "/"
@@ -72,3 +78,42 @@ class FastPath:
             header = ("Cache-Control", http.cache_control(site.cache_max_age, None, utcnow()))
             self._cache_control = (documents, header)
         return header
+
+
+# What a quick answer gives: status, headers, body (b"" for a 304 or HEAD), and the environ
+# as the stack's outermost layer sees it once the stack has run (what the access log shows).
+Answer = tuple[int, http.Headers, bytes, dict[str, Any]]
+
+
+class Quick:
+    """What the whole stack (``RequestLimits``, ``ProxyFix``, ``PrefixMiddleware``, FAST) answers.
+
+    Called with the environ a server made, before any of those layers: it answers
+    what FAST would, or gives None for the stack to answer. FIX is the stack's
+    ``ProxyFix`` settings applied to a copy of the environ (None: no trusted proxies).
+    """
+
+    def __init__(
+        self,
+        fast: FastPath,
+        prefix: str,
+        fix: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ):
+        self.fast = fast
+        self.prefix = prefix.rstrip("/")
+        self.fix = fix
+
+    def __call__(self, environ: dict[str, Any]) -> Answer | None:
+        if http.target_too_long(environ) or http.head_too_large(environ):
+            return None  # RequestLimits answers it (a server's environ of a few keys: no IGNORE)
+        if self.fix is not None:
+            environ = self.fix(dict(environ))
+        try:
+            path = unprefixed(environ.get("PATH_INFO", ""), self.prefix)
+            answer = self.fast._answer(environ, path)
+        except Exception:  # the stack meets the same error, and answers as it does
+            return None
+        if answer is None:
+            return None
+        status, headers, body = answer
+        return int(status[:3]), headers, body[0] if body else b"", environ

@@ -12,7 +12,8 @@ it outlive any worker; before its graceful stop, which closes a connection that 
 not sent a byte yet, an old worker stops accepting and is given SETTLE_SECONDS for the
 connections it took last to send their requests. A worker stopped cleanly closes its
 publisher (the store's WAL goes into the file), then writes the access-log lines it
-still holds (``accesslog.Batches``).
+still holds (``accesslog.Batches``). granian calls a worker's ``direct.Direct`` as it
+is, not through its own WSGI wrapper: polls are answered before any WSGI layer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import granian.server.mp as mp
 from granian._granian import ListenerSpec
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
@@ -78,6 +80,12 @@ class Granian(MPServer):
         self._ssp = None
         self._sso = socket.socket(fileno=self._sfd)  # the forked workers inherit it
         self._sso.listen(self.backlog)
+
+    @staticmethod
+    def _spawn_wsgi_worker(worker_id: int, callback: Any, *args: Any, **kwargs: Any) -> None:
+        """granian's WSGI worker, calling CALLBACK (a ``direct.Direct``) without its wrapper."""
+        mp._wsgi_call_wrap = _as_is  # type: ignore[attr-defined]  # in this worker only
+        MPServer._spawn_wsgi_worker(worker_id, callback, *args, **kwargs)
 
     def _drain(self, old: Any) -> None:
         """Have worker OLD stop accepting, then give its newest connections time to speak."""
@@ -140,6 +148,14 @@ class Granian(MPServer):
         self._metrics.incr_spawn(len(workers))
 
 
+def _as_is(
+    callback: Callable[..., Any], scope_opts: dict[str, Any], access_log_fmt: Any = None
+) -> Any:
+    """What stands for granian's WSGI wrapper: our callable takes granian's call itself."""
+    assert not scope_opts.get("url_path_prefix") and access_log_fmt is None, "set by run()"
+    return callback
+
+
 def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     """In a worker: create the app, close its publisher on a clean stop, say it is ready.
 
@@ -163,8 +179,11 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     signal.signal(DRAIN_SIGNAL, drain)
     server.readiness.announce("started")  # from now on a drain signal is safe to send
     saved = None if server.respawning else server.saved
+    from .direct import Direct  # in the worker (the main process imports no more than it runs)
+
+    direct = Direct()
     if saved is not None:
-        app: Any = _load_behind(factory, server, saved)
+        app: Any = _load_behind(factory, server, saved, direct.use)
     else:
         from .server import ready  # in the worker: Flask and all (see the module's imports)
 
@@ -173,6 +192,7 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
         # A worker ends through multiprocessing, which skips atexit but runs its finalizers.
         multiprocessing.util.Finalize(publisher, warmstart.close, (publisher,), exitpriority=10)
         app = flask_app
+        direct.use(flask_app)
     state["stop"] = state["stop"] or server.interrupt_signal  # came before our handlers
     state["loaded"] = True
     if state["stop"]:
@@ -181,11 +201,19 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
         server.readiness.announce()
     wrapped = logged(getattr(app, "wsgi_app", app), batch_seconds=BATCH_SECONDS)  # past Flask
     multiprocessing.util.Finalize(wrapped, wrapped.flush, exitpriority=5)  # after the store
-    return wrapped
+    direct.stack = wrapped
+    return direct
 
 
-def _load_behind(factory: Callable[[], Flask], server: Granian, saved: warmstart.Saved) -> Any:
-    """Return an app answering SAVED's documents while a thread loads the real one."""
+def _load_behind(
+    factory: Callable[[], Flask],
+    server: Granian,
+    saved: warmstart.Saved,
+    loaded_app: Callable[[Flask], None],
+) -> Any:
+    """Return an app answering SAVED's documents while a thread loads the real one.
+
+    LOADED_APP is given the real app once it answers."""
     from .warming import Warming  # what answering needs, first: the app loads behind
 
     warming = Warming(saved, server.blocking_threads)
@@ -201,6 +229,7 @@ def _load_behind(factory: Callable[[], Flask], server: Granian, saved: warmstart
             os._exit(1)  # granian starts another
         loaded["publisher"] = app.extensions["feedsvc"]
         warming.loaded(app)
+        loaded_app(app)
         server.readiness.announce()  # a reload may now stop an old worker
 
     thread = threading.Thread(target=load, name="feedsvc-load", daemon=True)

@@ -46,6 +46,9 @@ def target_too_long(environ: Mapping[str, Any]) -> bool:
     return len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) > MAX_TARGET
 
 
+_BODY_FIELDS = frozenset(("CONTENT_TYPE", "CONTENT_LENGTH"))  # header fields without HTTP_
+
+
 def head_size(environ: Mapping[str, Any], ignore: AbstractSet[str] = frozenset()) -> int:
     """Return the bytes of the request line and headers, as rebuilt from ENVIRON.
 
@@ -61,11 +64,11 @@ def head_size(environ: Mapping[str, Any], ignore: AbstractSet[str] = frozenset()
         target += "?" + query
     size = len(environ.get("REQUEST_METHOD", "")) + len(target)
     size += len(environ.get("SERVER_PROTOCOL", "")) + 4  # two spaces and CRLF
-    for key in environ.keys() - ignore:
+    for key in environ.keys() - ignore if ignore else environ:
         if key[:5] == "HTTP_":
-            size += len(key) - 5 + len(environ[key]) + 4  # "Name: value" and CRLF
-        elif key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
-            size += len(key) + len(environ[key]) + 4 if environ[key] else 0
+            size += len(key) - 1 + len(environ[key])  # "Name: value" and CRLF: - 5 + 4
+        elif key in _BODY_FIELDS and environ[key]:
+            size += len(key) + len(environ[key]) + 4
     return size + 2  # the empty line
 
 

@@ -14,6 +14,13 @@ from typing import Any
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+def unprefixed(path: str, prefix: str) -> str:
+    """Return PATH without PREFIX (no trailing slash) when it starts with it, else PATH."""
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
+        return path[len(prefix) :] or "/"
+    return path
+
+
 class PrefixMiddleware:
     """Strip PREFIX from PATH_INFO when present."""
 
@@ -25,7 +32,8 @@ class PrefixMiddleware:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
-            environ["PATH_INFO"] = path[len(self.prefix) :] or "/"
+        stripped = unprefixed(path, self.prefix)
+        if stripped != path:
+            environ["PATH_INFO"] = stripped
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
         return self.app(environ, start_response)
