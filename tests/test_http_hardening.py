@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import SAMPLES, Server, app_config, start_server, stop_server
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedsvc import create_app
 from feedsvc.render.router import Documents
@@ -168,6 +170,42 @@ def test_the_head_size_is_the_bytes_sent_whatever_else_the_environ_holds() -> No
     assert http.head_size(environ) == len(sent)
     assert http.head_size(environ, limits.NOT_FIELDS) == len(sent)
     assert http.head_size({**environ, "RAW_URI": "/x?q=1"}) == len(sent)  # gunicorn
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fields=st.dictionaries(
+        st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ_", min_size=1, max_size=40).map("HTTP_".__add__),
+        st.text(max_size=3000),
+        max_size=12,
+    ),
+    path=st.text(max_size=3000).map("/".__add__),
+    query=st.text(max_size=3000),
+    body=st.sampled_from([{}, {"CONTENT_TYPE": "text/plain", "CONTENT_LENGTH": "12"}]),
+    near=st.integers(0, 1_200),  # a field that brings the head this near the limit
+)
+def test_a_head_surely_small_is_within_the_limit(
+    fields: dict[str, str], path: str, query: str, body: dict[str, str], near: int
+) -> None:
+    """The quick path's cheap bound (fastpath.Quick) never lets a head past the limit through."""
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": object(),
+        **body,
+        **fields,
+    }
+    environ["HTTP_X_NEAR"] = "n" * max(0, http.MAX_HEAD_BYTES - near - http.head_size(environ))
+    if http.surely_small(environ):
+        assert http.head_size(environ) <= http.MAX_HEAD_BYTES
+    sizes = sum(len(k) + len(v) for k, v in environ.items() if isinstance(v, str))
+    assert http.surely_small(environ) == (
+        sizes + 4 * (len(environ) - 1) + 6 <= http.MAX_HEAD_BYTES
+    )
+    assert not http.surely_small({**environ, "wsgi.errors": object()})  # no string: unsure
 
 
 def test_an_unexpected_error_is_a_plain_logged_500(

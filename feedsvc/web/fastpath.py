@@ -104,8 +104,10 @@ class Quick:
         self.fix = fix
 
     def __call__(self, environ: dict[str, Any]) -> Answer | None:
-        if http.target_too_long(environ) or http.head_too_large(environ):
-            return None  # RequestLimits answers it (a server's environ of a few keys: no IGNORE)
+        if http.target_too_long(environ) or (
+            not http.surely_small(environ) and http.head_too_large(environ)
+        ):
+            return None  # RequestLimits answers it
         if self.fix is not None:
             environ = self.fix(dict(environ))
         try:
