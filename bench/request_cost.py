@@ -13,8 +13,10 @@ fields) and a stand-in for granian's protocol object, for:
 
 and, in the same run, a WSGI app that answers the same status and headers from
 constants, behind the same access log and ``Direct`` (the floor: what any app pays
-through the WSGI stack). It prints the best of ROUNDS medians in microseconds, and
-the ratio to the floor.
+through the WSGI stack), and the same stack through granian's own WSGI wrapper
+(what ``feedsvc serve`` ran before ``Direct``: an environ of the whole process
+environment per request). It prints the best of ROUNDS runs in microseconds per
+call, and the ratios to the floor and to granian's wrapper.
 
     python bench/request_cost.py              # 1,000 articles, 5 rounds of 20,000 calls
     python bench/request_cost.py --smoke      # 100 articles, 3 rounds of 2,000 (CI)
@@ -120,6 +122,8 @@ def main() -> int:
     import logging
 
     logging.disable(logging.WARNING)  # the store's creation notice
+    from granian.wsgi import _callback_wrapper
+
     from feedsvc import create_app
     from feedsvc.web.accesslog import BATCH_SECONDS, logged
     from feedsvc.web.direct import Direct
@@ -145,17 +149,25 @@ def main() -> int:
         f"of {args.calls:,} calls, a granian scope of {len(cases['/feed.atom 200'])} keys"
     )
     failed = False
-    print(f"{'request':20} {'feedsvc us':>11} {'floor us':>9} {'ratio':>7}")
+    wrapper = _callback_wrapper(stack, {}, None)  # granian's, as its worker makes it
+    print(
+        f"{'request':20} {'feedsvc us':>11} {'floor us':>9} {'ratio':>7} "
+        f"{'wrapper us':>11} {'ratio':>7}"
+    )
     for name, request in cases.items():
         status, headers, body = answer_of(runner, request)
         floor = Direct(logged(floor_of(status, headers, body), devnull, BATCH_SECONDS))
-        if status not in (200, 304):
-            print(f"{name}: answered {status}")
+        if status not in (200, 304) or answer_of(wrapper, request) != (status, headers, body):
+            print(f"{name}: answered {status}, or not as through granian's wrapper")
             failed = True
             continue
         ours = min(timed(runner, request, args.calls) for _ in range(args.rounds))
         base = min(timed(floor, request, args.calls) for _ in range(args.rounds))
-        print(f"{name:20} {ours:11.2f} {base:9.2f} {ours / base:6.2f}x  ({status})")
+        before = min(timed(wrapper, request, args.calls) for _ in range(args.rounds))
+        print(
+            f"{name:20} {ours:11.2f} {base:9.2f} {ours / base:6.2f}x "
+            f"{before:11.2f} {ours / before:6.2f}x  ({status})"
+        )
     stack.flush()
     return 1 if failed else 0
 
