@@ -45,6 +45,9 @@ if TYPE_CHECKING:  # the main process imports no more than it runs (memory): wor
     from flask import Flask
 
 HEADER_READ_TIMEOUT_MS = 10_000  # headers, and the wait for the next request on a kept-alive one
+# granian's Rust threads per worker that read and write the connections (its default 1).
+# 2 answered more 304s for less CPU: bench/polling.py's numbers, in docs/benchmarks.md.
+RUNTIME_THREADS = 2
 READ_BUFFER_BYTES = 16 * 16_384  # 16 x http.MAX_HEAD_BYTES: a head past this gets hyper's 431
 KILL_TIMEOUT = 10  # seconds a stopping worker may take to finish what it holds
 READY_TIMEOUT = 300.0  # a reload gives up waiting for a new worker after this
@@ -259,6 +262,7 @@ def run(host: str, port: int, workers: int, threads: int, factory: Callable[[], 
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
+        runtime_threads=RUNTIME_THREADS,
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(
             header_read_timeout=HEADER_READ_TIMEOUT_MS, max_buffer_size=READ_BUFFER_BYTES
