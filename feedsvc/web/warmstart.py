@@ -12,8 +12,10 @@ crawler cannot hold every thread while pollers wait). So a restart costs pollers
 no wait, whatever the number of articles. The main process reads the file before
 it forks the workers: this module imports nothing the workers' app needs.
 
-The file counts only when it was written after the store's last write (else a
-later run of the service changed the site, then did not stop cleanly), with the
+The file counts only when its store is still there (a new store gives articles
+without a pinned id or date new ones), when it was written after the store's
+last write (else a later run of the service changed the site, then did not stop
+cleanly), with the
 code, Python and settings of this start (the fingerprint of ``STATE.parsed``),
 and when no scheduled article fell due meanwhile. Files edited while the service
 was stopped show once the load is done, as they would after a rescan. A file
@@ -95,6 +97,8 @@ def load() -> Saved | None:
         return None
     try:
         written = os.stat(path).st_mtime_ns
+        if not os.path.exists(state):
+            return None  # the store was lost: the new one's ids and dates are not those saved
         for suffix in ("", "-wal"):  # an empty log is one a reader opened: no change
             with contextlib.suppress(FileNotFoundError):
                 found = os.stat(state + suffix)
