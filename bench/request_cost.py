@@ -41,12 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def scope(path: str, method: str = "GET", **headers: str) -> dict[str, Any]:
+def scope(target: str, method: str = "GET", **headers: str) -> dict[str, Any]:
     """Return a request's scope as granian 2.8 hands it to a WSGI worker's callable."""
+    path, _, query = target.partition("?")
     return {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "SERVER_NAME": "127.0.0.1",
@@ -70,6 +71,7 @@ class Proto:
 
     def response_iter(self, status: int, headers: list[tuple[str, str]], body: Any) -> None:
         self.answer = (status, headers, b"".join(iter(body.__next__, None)))  # as granian
+        body.close()
 
 
 Runner = Callable[[Proto, dict[str, Any]], int]

@@ -9,9 +9,9 @@ access-log line must be the same, and the polls must have been the quick path's.
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,43 +19,14 @@ from typing import Any
 import pytest
 from conftest import app_config
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from request_cost import Proto, scope  # what granian hands the callable
+
 from feedsvc import create_app
 from feedsvc.web.accesslog import Logged, logged
 from feedsvc.web.direct import SERVER_KEYS, Direct
 
 TIME = re.compile(r"\[[^]]+\]")  # the line's time: the two calls may fall in two seconds
-
-
-class Proto:
-    """What granian's protocol object is to the callable: where the answer goes."""
-
-    answer: tuple[int, list[tuple[str, str]], bytes]
-
-    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.answer = (status, list(headers), body)
-
-    def response_iter(self, status: int, headers: list[tuple[str, str]], body: Any) -> None:
-        self.answer = (status, list(headers), b"".join(iter(body.__next__, None)))  # as granian
-        body.close()
-
-
-def scope(method: str, target: str, **headers: str) -> dict[str, Any]:
-    """Return the scope granian 2.8 hands a WSGI worker for this request."""
-    path, _, query = target.partition("?")
-    return {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "HTTP_HOST": "127.0.0.1:8000",
-        "HTTP_USER_AGENT": "poller/1.0",
-        **headers,
-    }
 
 
 class Both:
@@ -95,7 +66,7 @@ def both(articles: Path) -> Iterator[Both]:
 
 
 def etag_of(both: Both, target: str, **headers: str) -> str:
-    status, headers_, *_ = both.by_stack(scope("GET", target, **headers))
+    status, headers_, *_ = both.by_stack(scope(target, **headers))
     assert status == 200
     return dict(headers_)["ETag"]
 
@@ -112,27 +83,25 @@ def test_polls_are_answered_before_the_stack_with_its_answers(both: Both) -> Non
     etag = etag_of(both, "/feed.atom")
     gzip_etag = etag_of(both, "/feed.atom", HTTP_ACCEPT_ENCODING="gzip")
     assert gzip_etag != etag
-    status, _, body, line = check(both, scope("GET", "/feed.atom"), quick=True)
+    status, _, body, line = check(both, scope("/feed.atom"), quick=True)
     assert status == 200 and body.startswith(b"<?xml")
     assert f'"GET /feed.atom HTTP/1.1" 200 {len(body)} "-" "poller/1.0"' in line
     status, headers, body, line = check(
-        both, scope("GET", "/feed.atom", HTTP_IF_NONE_MATCH=etag), quick=True
+        both, scope("/feed.atom", HTTP_IF_NONE_MATCH=etag), quick=True
     )
     assert (status, body) == (304, b"") and dict(headers)["ETag"] == etag
     assert '"GET /feed.atom HTTP/1.1" 304 - ' in line
-    status, headers, body, line = check(both, scope("HEAD", "/feed.atom"), quick=True)
+    status, headers, body, line = check(both, scope("/feed.atom", "HEAD"), quick=True)
     assert (status, body) == (200, b"") and int(dict(headers)["Content-Length"]) > 0
     assert '"HEAD /feed.atom HTTP/1.1" 200 - ' in line
-    status, _, body, _ = check(
-        both, scope("GET", "/feed.atom", HTTP_ACCEPT_ENCODING="gzip"), quick=True
-    )
+    status, _, body, _ = check(both, scope("/feed.atom", HTTP_ACCEPT_ENCODING="gzip"), quick=True)
     assert gzip.decompress(body).startswith(b"<?xml")
-    check(both, scope("GET", "/feed.atom", HTTP_IF_NONE_MATCH=f'W/"x", {gzip_etag}'), quick=True)
-    check(both, scope("GET", "/feed.atom", HTTP_ACCEPT="text/html,*/*;q=0.8"), quick=True)
+    check(both, scope("/feed.atom", HTTP_IF_NONE_MATCH=f'W/"x", {gzip_etag}'), quick=True)
+    check(both, scope("/feed.atom", HTTP_ACCEPT="text/html,*/*;q=0.8"), quick=True)
     later = "Sun, 06 Nov 2044 08:49:37 GMT"
-    check(both, scope("GET", "/feed.rss", HTTP_IF_MODIFIED_SINCE=later), quick=True)
-    check(both, scope("GET", "/feed.json?utm_source=x"), quick=True)
-    check(both, scope("GET", "/articles/river-cleanup-volunteers"), quick=True)
+    check(both, scope("/feed.rss", HTTP_IF_MODIFIED_SINCE=later), quick=True)
+    check(both, scope("/feed.json?utm_source=x"), quick=True)
+    check(both, scope("/articles/river-cleanup-volunteers"), quick=True)
 
 
 @pytest.mark.parametrize(
@@ -150,23 +119,23 @@ def test_polls_are_answered_before_the_stack_with_its_answers(both: Both) -> Non
 def test_every_other_request_is_the_stacks(
     both: Both, method: str, target: str, headers: dict[str, str], status: int | None
 ) -> None:
-    got, *_ = check(both, scope(method, target, **headers), quick=False)
+    got, *_ = check(both, scope(target, method, **headers), quick=False)
     assert status is None or got == status
 
 
 def test_a_prefix_is_taken_off_as_the_stack_does_and_logged_as_sent(articles: Path) -> None:
     both = Both(create_app(app_config(articles, BASE_URL="http://example.org/news/")))
     for target in ("/news/feed.atom", "/feed.atom"):
-        *_, line = check(both, scope("GET", target), quick=True)
+        *_, line = check(both, scope(target), quick=True)
         assert f'"GET {target} HTTP/1.1" 200 ' in line  # the request as sent
-    status, *_ = check(both, scope("GET", "/news/news/feed.atom"), quick=False)
+    status, *_ = check(both, scope("/news/news/feed.atom"), quick=False)
     assert status == 404  # the prefix is taken off once
 
 
 def test_trusted_proxies_headers_are_applied_as_the_stack_applies_them(articles: Path) -> None:
     both = Both(create_app(app_config(articles, TRUSTED_PROXIES=1)))
     forwarded = {"HTTP_X_FORWARDED_FOR": "203.0.113.7", "HTTP_X_FORWARDED_PREFIX": "/x"}
-    *_, line = check(both, scope("GET", "/feed.atom", **forwarded), quick=True)
+    *_, line = check(both, scope("/feed.atom", **forwarded), quick=True)
     assert line.startswith("203.0.113.7 - - ")
 
 
@@ -176,15 +145,15 @@ def test_an_error_in_the_quick_path_leaves_the_request_to_the_stack(
     def broken(*args: Any) -> None:
         raise RuntimeError("broken")
 
-    expected = both.by_stack(scope("GET", "/feed.atom"))
+    expected = both.by_stack(scope("/feed.atom"))
     monkeypatch.setattr(both.app.extensions["feedsvc.quick"].fast, "_answer", broken)
-    assert both.by_direct(scope("GET", "/feed.atom")) == expected
+    assert both.by_direct(scope("/feed.atom")) == expected
 
 
 def test_until_its_app_has_loaded_everything_goes_through_the_stack(both: Both) -> None:
     direct = Direct(both.stack)  # a worker starting warm: the saved feeds' app first
     proto = Proto()
-    assert direct(proto, scope("GET", "/feed.atom")) == 200
+    assert direct(proto, scope("/feed.atom")) == 200
     assert both.log().startswith('127.0.0.1 - - [-] "GET /feed.atom HTTP/1.1" 200 ')
     direct.use(both.app)
     assert direct.quick is both.app.extensions["feedsvc.quick"]
