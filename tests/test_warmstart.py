@@ -152,6 +152,25 @@ def test_waiting_requests_never_hold_every_thread(stopped: Any) -> None:
     assert not call(warming, "GET", "/tags/", {})[0].startswith("503")  # the app answers now
 
 
+def test_a_worker_of_one_thread_lets_no_request_wait(stopped: Any) -> None:
+    """With --threads 1, a request that waited would hold the thread the saved feeds need."""
+    saved = warmstart.load()
+    assert saved is not None
+    warming = Warming(saved, threads=1)
+    answers: list[tuple[str, list, bytes]] = []
+    asking = threading.Thread(target=lambda: answers.append(call(warming, "GET", "/", {})))
+    asking.start()
+    asking.join(1.0)
+    waited = asking.is_alive()
+    assert call(warming, "GET", "/feed.atom", {})[0] == "200 OK"  # the saved feed, loading
+    warming.loaded(stopped.wsgi_app)  # (ends a wait, should the test fail)
+    asking.join(10)
+    assert not waited  # answered at once, not after the load
+    status, headers, _ = answers[0]
+    assert status.startswith("503") and ("Retry-After", "5") in headers
+    assert call(warming, "GET", "/", {})[0] == "200 OK"
+
+
 @pytest.mark.parametrize(
     "why",
     [

@@ -30,9 +30,10 @@ class Warming:
         self.saved = saved
         self.app: WSGIApp | None = None
         self._loaded = threading.Event()
-        # Requests that wait for the load hold a thread each: half the threads at most,
-        # so the saved documents are still answered whatever else is asked meanwhile.
-        self._waiters = threading.BoundedSemaphore(max(1, threads // 2))
+        # Requests that wait for the load hold a thread each: half the threads at most
+        # (none of a single thread), so the saved documents are still answered whatever
+        # else is asked meanwhile.
+        self._waiters = threading.BoundedSemaphore(threads // 2)
 
     def loaded(self, app: WSGIApp) -> None:
         self.app = app
