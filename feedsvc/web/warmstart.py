@@ -15,11 +15,11 @@ it forks the workers: this module imports nothing the workers' app needs.
 The file counts only when its store is still there (a new store gives articles
 without a pinned id or date new ones), when it was written after the store's
 last write (else a later run of the service changed the site, then did not stop
-cleanly), with the
-code, Python and settings of this start (the fingerprint of ``STATE.parsed``),
-and when no scheduled article fell due meanwhile. Files edited while the service
-was stopped show once the load is done, as they would after a rescan. A file
-that cannot be read or written costs only the time it would have saved.
+cleanly), with the code, Python and settings of this start (the fingerprint of
+``STATE.parsed``), and when no scheduled article fell due meanwhile. Files
+edited while the service was stopped show once the load is done, as they would
+after a rescan. A file that cannot be read or written costs only the time it
+would have saved.
 """
 
 from __future__ import annotations
