@@ -44,6 +44,12 @@ def test_store_is_sqlite_in_wal_mode(store: StateStore) -> None:
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_the_store_and_its_temporary_tables_cache_half_a_mebibyte_each(store: StateStore) -> None:
+    """A worker holds its caches for good: 2 MiB of temporary pages each, 400 MiB in all."""
+    assert store.db.execute("PRAGMA cache_size").fetchone()[0] == -512
+    assert store.db.execute("PRAGMA temp.cache_size").fetchone()[0] == -512
+
+
 def test_first_seen_is_recorded_once_in_whole_seconds(store: StateStore) -> None:
     store.sync([Seen("a", "a.txt", "h1", None)], [], "example.org", T0)
     store.sync([Seen("a", "a.txt", "h1", None)], [], "example.org", LATER)
