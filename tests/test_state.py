@@ -45,7 +45,8 @@ def test_store_is_sqlite_in_wal_mode(store: StateStore) -> None:
 
 
 def test_the_store_and_its_temporary_tables_cache_half_a_mebibyte_each(store: StateStore) -> None:
-    """A worker holds its caches for good: 2 MiB of temporary pages each, 400 MiB in all."""
+    """A worker holds its caches for good: SQLite's default 2 MiB for temporary tables
+    brought `feedsvc serve` at 100,000 articles to 400 MiB in all after a cold start."""
     assert store.db.execute("PRAGMA cache_size").fetchone()[0] == -512
     assert store.db.execute("PRAGMA temp.cache_size").fetchone()[0] == -512
 

@@ -81,7 +81,7 @@ class FastPath:
 
 
 # What a quick answer gives: status, headers, body (b"" for a 304 or HEAD), and the environ
-# as the stack's outermost layer sees it once the stack has run (what the access log shows).
+# its access-log line is made from (the trusted proxies' client; the path as sent).
 Answer = tuple[int, http.Headers, bytes, dict[str, Any]]
 
 
