@@ -26,6 +26,7 @@ from test_store_faults import start_at_once
 from feedsvc import create_app
 from feedsvc.cli import main
 from feedsvc.store.db import StateStore
+from feedsvc.store.identity import ID_IS, id_is
 from feedsvc.store.records import Seen
 
 PUBLIC = "https://feeds.example.org/"
@@ -64,6 +65,22 @@ def test_records_renames_and_deletions_live_in_postgresql(pg: str) -> None:
     assert records["b"].gone == later
     assert again.old_slugs() == {"a": "a2"}
     again.close()
+
+
+def test_postgresql_finds_a_record_by_its_id_through_the_index(pg: str) -> None:
+    """``ID_IS`` matches the index of ids' tails in PostgreSQL too (its ``substr``)."""
+    store = StateStore(pg, T0)
+    store.sync([Seen("a", "a.md", b"h", None), Seen("b", "b.md", b"i", None)], [], "x.org", T0)
+    for id_ in ("tag:x.org,2026-01-02:a-long-slug", "urn:x"):
+        store.db.execute("UPDATE article SET id = ? WHERE slug = 'a'", (id_,))
+        query = f"SELECT slug FROM article WHERE {ID_IS}"
+        assert store.db.execute(query, id_is(id_)).fetchall() == [("a",)]
+        assert store.db.execute(query, id_is(id_ + "x")).fetchall() == []
+    store.db.execute("SET enable_seqscan = off")  # a table this small is read whole otherwise
+    literal = query.replace("?", "'{}'").format(*id_is(id_))
+    plan = " ".join(str(row[0]) for row in store.db.execute(f"EXPLAIN {literal}").fetchall())
+    store.close()
+    assert "article_id_tail" in plan, plan
 
 
 def test_a_store_written_by_the_previous_release_keeps_every_id_date_and_likeness(

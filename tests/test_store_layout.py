@@ -229,7 +229,9 @@ def test_an_old_store_shrinks_once_its_layout_is_brought_up_to_date(tmp_path: Pa
     store = StateStore(str(state), NOW)
     assert len(store.records()) == 2000 and store.problems == []
     store.close()
-    assert state.stat().st_size < 0.75 * before  # the rows rewritten, the file vacuumed
+    # The rows rewritten, the file vacuumed (0.76x: not vacuumed it would not shrink), with
+    # the index of ids' tails the old layout lacked.
+    assert state.stat().st_size < 0.8 * before
 
 
 def _open(state: str, barrier: Any, results: Any) -> None:  # in a child process

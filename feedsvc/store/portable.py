@@ -137,8 +137,8 @@ def _article(db: Connection, item: dict[str, Any], policy: str, conflicts: list[
     values = tuple(item.get(k) for k in _ARTICLE)
     stored = (*values[:2], pack(str(values[2])), *values[3:])
     mine = db.execute(
-        f"SELECT {', '.join(_ARTICLE)} FROM article WHERE slug = ? OR id = ?",
-        (item["slug"], item["id"]),
+        f"SELECT {', '.join(_ARTICLE)} FROM article WHERE slug = ? OR ({identity.ID_IS})",
+        (item["slug"], *identity.id_is(str(item["id"]))),
     ).fetchall()
     if not mine:
         db.execute(

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from ..config import is_local
 from . import identity
-from .identity import Instants, Likeness
+from .identity import ID_IS, Instants, Likeness, id_is
 from .layout import pack, stored
 
 if TYPE_CHECKING:
@@ -216,7 +216,7 @@ def _record(
         while (
             authority
             and (renames or olds)
-            and db.execute("SELECT 1 FROM article WHERE id = ?", (minted,)).fetchone()
+            and db.execute(f"SELECT 1 FROM article WHERE {ID_IS}", id_is(minted)).fetchone()
         ):  # a record that had this slug may have this id
             n += 1
             minted = mint_id(authority, when, f"{item.slug}-{n}")
