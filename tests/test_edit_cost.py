@@ -66,14 +66,14 @@ def save(path: Path, text: str) -> None:
     os.utime(path, (past, past))
 
 
-def edit(root: Path, n: int, marker: str) -> str:
+def edit(root: Path, n: int, marker: str) -> list[str]:
     """Put MARKER in the body of the newest article; return its path."""
     text = (root / EDITED).read_text(encoding="utf-8")
     save(root / EDITED, text.replace("About", f"{marker} About", 1))
-    return EDITED
+    return [EDITED]
 
 
-def add(root: Path, n: int, marker: str) -> str:
+def add(root: Path, n: int, marker: str) -> list[str]:
     """Write a new newest article (dated, tagged), MARKER in its body; return its path."""
     path = f"000/added-{n}.md"
     date = NEWEST + timedelta(hours=n + 1)
@@ -82,14 +82,33 @@ def add(root: Path, n: int, marker: str) -> str:
         f"---\ntitle: Added {n}\ndate: {date:%Y-%m-%dT%H:%M:%SZ}\ntags: [tram, ferry]\n---\n\n"
         f"{marker} About the tram.\n",
     )
-    return path
+    return [path]
 
 
-def add_undated(root: Path, n: int, marker: str) -> str:
+def add_undated(root: Path, n: int, marker: str) -> list[str]:
     """Write a new undated article (the time of first sight dates it); return its path."""
     path = f"000/undated-{n}.md"
     save(root / path, f"---\ntitle: Undated {n}\ntags: [tram]\n---\n\n{marker} The tram.\n")
-    return path
+    return [path]
+
+
+def rename(root: Path, n: int, marker: str) -> list[str]:
+    """Move a published article to a new name, MARKER added to its body; return both paths.
+
+    The same title and mostly the same body: the record follows it to its new slug.
+    """
+    old, new = f"000/article-{2 + 4 * n:05d}.md", f"000/renamed-{n}.md"
+    text = (root / old).read_text(encoding="utf-8")
+    (root / old).unlink()
+    save(root / new, text.replace("About", f"{marker} About", 1))
+    return [old, new]
+
+
+def delete(root: Path, n: int, marker: str) -> list[str]:
+    """Delete a published article (its slug leaves the feed); return its path."""
+    path = f"000/article-{4 + 4 * n:05d}.md"
+    (root / path).unlink()
+    return [path]
 
 
 class Counter:
@@ -127,7 +146,10 @@ class Counter:
 
 
 def change_cost(
-    tmp_path: Path, count: int, change: Callable[[Path, int, str], str], deleted: bool = False
+    tmp_path: Path,
+    count: int,
+    change: Callable[[Path, int, str], list[str]],
+    deleted: bool = False,
 ) -> Counter:
     """Return what the second of two CHANGEs of one file costs among COUNT articles.
 
@@ -147,16 +169,19 @@ def change_cost(
         counter = Counter()
         for n in range(2):  # the first warms what any first change fills once
             marker = f"changed{n}"
-            path = change(root, n, marker)
+            paths = change(root, n, marker)
 
-            def rescan(path: str = path) -> bytes:
-                documents = publisher.refresh(utcnow(), {path})
+            def rescan(paths: list[str] = paths) -> bytes:
+                documents = publisher.refresh(utcnow(), set(paths))
                 document = documents.resolve("feed.atom").document
                 assert document is not None
                 return document.body
 
             body = rescan() if n == 0 else counter.count(publisher, rescan)
-            assert marker.encode() in body  # the change is served
+            if change is delete:  # the change is served: its entry goes (a tombstone stays)
+                assert f":{Path(paths[0]).stem}</id>".encode() not in body
+            else:
+                assert marker.encode() in body
         return counter
     finally:
         publisher.close()
@@ -164,16 +189,38 @@ def change_cost(
 
 @pytest.mark.parametrize(
     ("change", "deleted"),
-    [(edit, False), (add, False), (add_undated, False), (add, True), (add_undated, True)],
-    ids=["edit", "add", "undated", "add-after-a-deletion", "undated-after-a-deletion"],
+    [
+        (edit, False),
+        (add, False),
+        (add_undated, False),
+        (add, True),
+        (add_undated, True),
+        pytest.param(
+            rename,
+            False,
+            marks=pytest.mark.xfail(
+                reason="a rename rebuilds the snapshot: a pass over every article", strict=True
+            ),
+        ),
+        (delete, False),
+    ],
+    ids=[
+        "edit",
+        "add",
+        "undated",
+        "add-after-a-deletion",
+        "undated-after-a-deletion",
+        "rename",
+        "delete",
+    ],
 )
 def test_the_work_of_a_one_file_change_does_not_grow_with_the_number_of_articles(
-    tmp_path: Path, change: Callable[[Path, int, str], str], deleted: bool
+    tmp_path: Path, change: Callable[[Path, int, str], list[str]], deleted: bool
 ) -> None:
     small = change_cost(tmp_path, 200, change, deleted)
     large = change_cost(tmp_path, 2_000, change, deleted)
     more = 2_000 - 200
-    assert small.lines > 1_000 and small.steps > 20  # it counts something
+    assert small.lines > 1_000 and small.steps >= 10  # it counts something
     # Fewer than one line of Python per 10 more articles, one SQLite step (10 VM
     # instructions) per 50: a bisection's few lines, not a pass over the articles.
     assert large.lines - small.lines < more / 10, (small.lines, large.lines)

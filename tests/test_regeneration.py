@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 MARKET = "night-market-guide.md"
 
 
-def catalog(articles: Path, settle: float = 0.0) -> Catalog:
+def catalog(articles: Path, settle: float = 0.0, tombstone_days: float = 0) -> Catalog:
     """Return a catalog of ARTICLES that sees every file as settled (unless SETTLE)."""
     store = StateStore(str(articles.parent / "state.sqlite3"), NOW)
     return Catalog(
@@ -31,6 +31,7 @@ def catalog(articles: Path, settle: float = 0.0) -> Catalog:
         "example.org",
         1 << 20,
         settle=settle,
+        tombstone_days=tombstone_days,
     )
 
 
@@ -50,6 +51,8 @@ def same(left: Snapshot, right: Snapshot) -> None:
         "authors",
         "tombstones",
         "waiting_tags",
+        "shadowed",
+        "held",
     ):
         assert getattr(left, name) == getattr(right, name), name
 
@@ -227,3 +230,101 @@ def test_a_deleted_article_back_under_another_name_is_a_rename(folder: Path) -> 
     after = live.scan(NOW.replace(hour=13), ["market.md"])
     same(after, catalog(folder).scan(NOW.replace(hour=13)))
     assert after.redirects.get("night-market-guide") == "market"
+
+
+def rebuilds(live: Catalog, monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """Return the list that each of LIVE's later rebuilds (``_build``) puts its time in."""
+    calls: list[datetime] = []
+
+    def build(now: datetime) -> Snapshot:
+        calls.append(now)
+        return Catalog._build(live, now)
+
+    monkeypatch.setattr(live, "_build", build)
+    return calls
+
+
+@pytest.mark.parametrize("days", [0, 7], ids=["no tombstones", "tombstones"])
+@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.iterdir()))
+@pytest.mark.parametrize("targeted", [True, False], ids=["targeted", "full"])
+def test_a_deletion_takes_the_article_out_as_a_rebuild_would(
+    folder: Path, name: str, days: float, targeted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each sample deleted in turn (its tags, authors and month lose their first, last or
+    only article): the snapshot loses it without a rebuild, and equals a rebuild's, its
+    slug gone (410) and its tombstone in the feeds for TOMBSTONE_DAYS."""
+    live = catalog(folder, tombstone_days=days)
+    before = live.scan(NOW)
+    slug = next(a.slug for a in before.articles if a.path == name)
+    (folder / name).unlink()
+    calls, later = rebuilds(live, monkeypatch), NOW.replace(hour=13)
+    after = live.scan(later, [name] if targeted else None)
+    assert calls == []  # taken out, not rebuilt
+    same(after, catalog(folder, tombstone_days=days).scan(later))
+    assert slug in after.gone and slug not in after.by_slug and after.version != before.version
+    assert [t.id for t in after.tombstones] == ([before.by_slug[slug].id] if days else [])
+    same(live.scan(later.replace(hour=14)), after)  # and the next scan keeps it
+
+
+def test_two_deletions_at_once_after_an_earlier_one_give_what_a_rebuild_gives(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = catalog(folder, tombstone_days=7)
+    live.scan(NOW)
+    (folder / MARKET).unlink()
+    live.scan(NOW.replace(hour=13), [MARKET])
+    names = ["harbour-bridge-reopens.txt", "library-night-hours.txt"]
+    for name in names:
+        (folder / name).unlink()
+    calls, later = rebuilds(live, monkeypatch), NOW.replace(hour=14)
+    after = live.scan(later, names)
+    assert calls == []
+    same(after, catalog(folder, tombstone_days=7).scan(later))
+    assert len(after.articles) == 1 and len(after.tombstones) == 3
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "aliases: [night-market-guide]\n",  # its alias, hidden by the live slug until it goes
+        "",  # then renamed: the deleted article's slug had redirects to follow it
+    ],
+    ids=["an alias hidden by it", "redirects to it"],
+)
+def test_a_deletion_that_moves_redirects_is_rebuilt(
+    folder: Path, other: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (folder / "other.md").write_text(f"---\ntitle: Other\n{other}---\n\nOther.\n", "utf-8")
+    live = catalog(folder)
+    live.scan(NOW)
+    target = MARKET
+    if not other:  # the market article renamed, so its old slug redirects to it
+        (folder / MARKET).rename(folder / "market.md")
+        live.scan(NOW, [MARKET, "market.md"])
+        target = "market.md"
+    (folder / target).unlink()
+    calls, later = rebuilds(live, monkeypatch), NOW.replace(hour=13)
+    after = live.scan(later, [target])
+    assert calls == [later]
+    same(after, catalog(folder).scan(later))
+    if other:
+        assert after.redirects["night-market-guide"] == "other"
+
+
+def test_a_deletion_hands_an_author_page_to_the_next_article_s_spelling(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An author's page shows the newest article's spelling of them (here with an email);
+    once that article goes, the next one's (without), as a rebuild shows it."""
+    (folder / "older.md").write_text(
+        "---\ntitle: Older\ndate: 2026-11-01T08:00:00Z\nauthors: Jun Okafor\n---\n\nOld.\n",
+        "utf-8",
+    )
+    live = catalog(folder)
+    assert live.scan(NOW).authors["jun-okafor"][0].email == "jun@example.org"
+    (folder / MARKET).unlink()
+    calls, later = rebuilds(live, monkeypatch), NOW.replace(hour=13)
+    after = live.scan(later, [MARKET])
+    assert calls == []
+    same(after, catalog(folder).scan(later))
+    assert after.authors["jun-okafor"][0].email == ""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import datetime, tzinfo
 from operator import attrgetter
 from typing import Any
@@ -22,19 +21,19 @@ from ..errors import Problem
 from ..model import Article, written
 from ..reading.engines import detect
 from ..reading.normalise import Defaults
-from ..store import identity, records
+from ..store import records
 from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates, firstsight
 from .entries import held
 from .folder import SETTLE, Folder, Inspect
-from .incremental import insert, keeps_place, patch, takes_no_place
 from .snapshot import Snapshot, assemble, resolve, tombstones
+from .targeted import Targeted
 
 log = logging.getLogger(__name__)
 
 
-class Catalog:
+class Catalog(Targeted):
     """Scan an articles folder and keep the latest snapshot of it."""
 
     def __init__(
@@ -107,6 +106,7 @@ class Catalog:
             self.snapshot = (
                 self._patch(now, changes.edited)
                 or self._add(now, entries if self.folder.targeted else None)
+                or self._remove(now, changes.removed)
                 or self._build(now)
             )
         return self.snapshot
@@ -144,80 +144,6 @@ class Catalog:
             tombstone_days=self.tombstone_days,
             held=kept,
         )
-
-    def _patch(self, now: datetime, touched: dict[str, Article | None] | None) -> Snapshot | None:
-        """Return the snapshot with TOUCHED (path -> article before) swapped in, or None.
-
-        Only edits that keep an article's place qualify (``incremental.keeps_place``);
-        new files may take ``_add``; everything else (deleted, renamed, re-dated,
-        drafted files, duplicates) takes ``_build``.
-        """
-        before = self.snapshot
-        if before is None or not touched or not before.is_current(now):
-            return None
-        edits = []
-        for path, old in touched.items():
-            new = self.folder.article(path)
-            if old is None or new is None or new is old:
-                if new is old and old is not None:
-                    continue  # a failed edit kept the last good version
-                return None
-            if before.by_slug.get(old.slug) is not old or not keeps_place(old, new):
-                return None  # OLD is not what the snapshot shows (the folder keeps it resolved)
-            edits.append(new)
-        if not edits:
-            return replace(before, problems=self._problems())
-        seen = self._seen(firstsight.unheard(self.synced, edits))
-        if seen:
-            self.store.sync(seen, [], self.authority, now, pinned=self.authority_pinned)
-            self.records.update(self.store.records([a.slug for a in seen]))
-        swaps = []
-        for new in edits:
-            self.synced[new.slug] = new  # _keep puts its resolved form in its place
-            old_done = before.by_slug[new.slug]
-            done = resolve(new, self.records[new.slug])
-            if (done.published, done.id) != (old_done.published, old_done.id):
-                return None  # _build starts from the state just recorded
-            self._keep(new, done)
-            swaps.append((old_done, done))
-        return patch(before, swaps, self._problems())
-
-    def _add(self, now: datetime, entries: dict[str, Any] | None) -> Snapshot | None:
-        """Return the snapshot with the new files of a targeted scan inserted, or None (rebuild).
-
-        ENTRIES maps each path the scan looked at to its folder entry before (None: no file).
-        """
-        before = self.snapshot
-        if before is None or entries is None or not self._clean or not before.is_current(now):
-            return None
-        added = []
-        for path, entry in entries.items():
-            after = self.folder.files.get(path)
-            if after is not entry:
-                if entry is not None or after is None or after.article is None:
-                    return None  # edited, deleted, or a new file that does not parse
-                added.append(after.article)
-        slugs = [a.slug for a in added]
-        fits = [takes_no_place(a, before, self.records) for a in added]
-        if not added or len(set(slugs)) < len(added) or not all(fits):
-            return None  # nothing new, two of one slug, or one that would move others
-        if self.store.sync(self._seen(added), [], self.authority, now, self.authority_pinned):
-            self.records = self.store.records()  # ids made final: every record changed
-            return None
-        self.records.update(self.store.records(slugs))
-        if any(slug not in self.records or self.store.old_slugs(slug) for slug in slugs):
-            self.records = self.store.records()  # renamed from a gone record: a rebuild
-            return None
-        done = [resolve(a, self.records[a.slug]) for a in added]
-        snapshot = insert(before, done, now, self._problems(), self._taken)
-        for new, resolved in zip(added, done, strict=True) if snapshot is not None else ():
-            self.synced[new.slug] = resolved
-            self._keep(new, resolved)
-        return snapshot
-
-    def _taken(self, article: Article) -> bool:
-        """Say whether another record may show ARTICLE's id (a look-up: no set of 100,000)."""
-        return identity.id_taken(self.store.db, article.id, article.slug, article.id_pinned)
 
     def _problems(self) -> tuple[Problem, ...]:
         """Return the problems of the folder, the store and the last rebuild's duplicates."""

@@ -7,11 +7,21 @@ last seen at such files, which a sync must not mark gone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import Problem
 from ..model import Article
 from ..store.db import StateStore
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What a scan found: whether anything changed, which files were edited, which went."""
+
+    changed: bool
+    edited: dict[str, Article | None] | None  # path -> article before; None: files came or went
+    # Path -> the article of each deleted file (None: none), when the scan found nothing else.
+    removed: dict[str, Article | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

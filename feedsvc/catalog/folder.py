@@ -19,7 +19,7 @@ import logging
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from itertools import chain
@@ -36,7 +36,7 @@ from ..reading.normalise import Defaults
 from ..store import parsed
 from ..store.bodies import StoredBodies
 from ..store.db import StateStore
-from .entries import Entries, Entry, published_paper
+from .entries import Changes, Entries, Entry, published_paper
 from .firstsight import keep_legacy_slug
 from .replaced import Replaced
 
@@ -45,14 +45,6 @@ SETTLE = 0.25
 STOW_BATCH = 200  # texts written per transaction
 PROGRESS_EVERY = 2_000  # files: a first read of a folder this large logs its progress
 Share = Callable[["Folder", list[files.Found]], parsed.Entries]  # see ``firstread``
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """What a scan found: whether anything changed, and which files were edited."""
-
-    changed: bool
-    edited: dict[str, Article | None] | None  # path -> article before; None: files came or went
 
 
 class Folder:
@@ -261,8 +253,10 @@ class Folder:
         deleted = (self.files.keys() if scope is None else scope & self.files.keys()) - paths
         if self.replaced.holds(deleted, stirred, wall, scope is None):
             deleted = set()  # perhaps not copied yet: kept as they were
+        only_deletions = edited == {}  # no file read, edited or taken from the last process
+        removed: dict[str, Article | None] = {}
         for path in deleted:
-            if (gone := self.files.pop(path).article) is not None:
+            if (gone := removed.setdefault(path, self.files.pop(path).article)) is not None:
                 superseded.append(gone.text_key)
             self._broken.pop(path, None)
             self._good.pop(path, None)
@@ -271,7 +265,7 @@ class Folder:
             kept = set(self._broken.values())
             gone_keys = [key for key in superseded if key not in fresh]  # not a twin's, read now
             self.bodies.drop(read + sorted(deleted), kept, now, gone_keys)
-        return Changes(changed, edited)
+        return Changes(changed, edited, removed if only_deletions else {})
 
     def _read(
         self, item: files.Found, previous: Article | None

@@ -1,11 +1,12 @@
-"""A snapshot changed in place: edited articles patched in, new articles inserted.
+"""A snapshot changed in place: edited articles patched in, new articles inserted,
+deleted articles taken out.
 
 Pure, and O(changed articles), never O(articles): an article is found in the
 snapshot's order (newest first, then slug) by bisection, and so is it in each
 group that holds it (its tags, authors and month keep that order); the version
 adds and subtracts the digests of the articles changed. Only changes that move
-nothing else qualify (``keeps_place``, ``takes_no_place``); the catalog
-rebuilds the snapshot for the others, with the same result.
+nothing else qualify (``keeps_place``, ``takes_no_place``, ``leaves_alone``);
+the catalog rebuilds the snapshot for the others, with the same result.
 """
 
 from __future__ import annotations
@@ -13,12 +14,23 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from ..errors import Problem
 from ..model import Article, written
-from .snapshot import SUMS, Snapshot, author_slug, digest, digest_sum, sort_key, version
+from .snapshot import (
+    SUMS,
+    Snapshot,
+    Tombstone,
+    author_slug,
+    digest,
+    digest_sum,
+    sort_key,
+    tail_of,
+    version,
+)
 
 Groups = dict[str, tuple[Any, tuple[Article, ...]]]
 
@@ -171,3 +183,89 @@ def insert(
 def _published(article: Article) -> datetime:
     assert article.published is not None  # resolved
     return article.published
+
+
+def leaves_alone(old: Article, before: Snapshot) -> bool:
+    """Say whether OLD, a published article of BEFORE whose file went, takes only itself
+    out: no alias, old path or expiry of its own, and no redirect that its slug hides."""
+    return (
+        before.by_slug.get(old.slug) is old
+        and not (old.aliases or old.old_paths or old.expires is not None)
+        and old.slug not in before.shadowed
+    )
+
+
+def _pull(groups: Groups, key: str, old: Article, head: Callable[[Article], Any]) -> None:
+    """Take OLD out of GROUPS[KEY]; its head is then the next article's (HEAD), or it goes."""
+    first, items = groups[key]
+    start = end = bisect_left(items, sort_key(old), key=sort_key)
+    while end < len(items) and items[end] is old:  # twice: two tags that share a slug
+        end += 1
+    rest = items[:start] + items[end:]
+    if not rest:
+        del groups[key]
+    else:
+        groups[key] = (first if start else head(rest[0]), rest)
+
+
+def remove(
+    before: Snapshot,
+    gone: Sequence[tuple[Article, Tombstone]],
+    now: datetime,
+    keep: timedelta,
+    problems: tuple[Problem, ...],
+) -> Snapshot:
+    """Return BEFORE without the articles of GONE (each ``leaves_alone``), each slug then
+    gone (410) and, if its deletion is recent for KEEP, its tombstone in the feeds."""
+    live, by_slug, tags = before.articles, dict(before.by_slug), dict(before.tags)
+    authors, total = dict(before.authors), before.total - digest_sum(digest(a) for a, _ in gone)
+    months: Groups = {month: (None, items) for month, items in before.months.items()}
+    stones, due = list(before.tombstones), before.next_due
+    for old, stone in gone:
+        at = bisect_left(live, sort_key(old), key=sort_key)
+        assert live[at] is old, "remove: an article out of its place"
+        live = live[:at] + live[at + 1 :]
+        del by_slug[old.slug]
+        for slug in {tag.slug for tag in old.tags}:
+            _pull(tags, slug, old, partial(_tagged, slug))
+        for slug in {author_slug(a) for a in old.authors} - {""}:
+            _pull(authors, slug, old, partial(_named, slug))
+        _pull(months, _month(old), old, _nothing)
+        if stone.when + keep > now:  # as ``assemble`` keeps the recent ones
+            stones.insert(bisect_left(stones, _stone_key(stone), key=_stone_key), stone)
+            due = min(d for d in (due, stone.when + keep) if d is not None)
+    gone_now = before.gone | {old.slug for old, _ in gone}
+    tail = tail_of(before.redirects, gone_now, stones)
+    return replace(
+        before,
+        articles=live,
+        by_slug=by_slug,
+        gone=gone_now,
+        tags=tags,
+        authors=authors,
+        months={month: items for month, (_, items) in months.items()},
+        tombstones=tuple(stones),
+        next_due=due,
+        total=total % SUMS,
+        tail=tail,
+        version=version(total % SUMS, tail),
+        problems=problems,
+    )
+
+
+def _tagged(slug: str, article: Article) -> Any:
+    """Return the first of ARTICLE's tags of SLUG: a group's head, as ``assemble`` takes it."""
+    return next(tag for tag in article.tags if tag.slug == slug)
+
+
+def _named(slug: str, article: Article) -> Any:
+    """Return the first of ARTICLE's authors of SLUG (``snapshot.by_author``'s head)."""
+    return next(a for a in article.authors if author_slug(a) == slug)
+
+
+def _nothing(article: Article) -> None:
+    return None  # a month's articles have no head
+
+
+def _stone_key(stone: Tombstone) -> tuple[float, str]:
+    return (-stone.when.timestamp(), stone.id)

@@ -59,6 +59,8 @@ class Snapshot:
     # Tag slug -> the names (casefolded) scheduled and expired articles give it: what a
     # new article's tags must agree with, looked up instead of passing over those articles.
     waiting_tags: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Old slugs and aliases that name a live article's slug: redirects once it goes.
+    shadowed: frozenset[str] = field(default=frozenset())
     # The version's parts: the sum of the articles' digests, a hash of the rest.
     total: int = field(default=0, compare=False, repr=False)
     tail: bytes = field(default=b"", compare=False, repr=False)
@@ -136,7 +138,7 @@ def digest_sum(digests: Iterable[bytes]) -> int:
     return sum(map(int.from_bytes, digests)) % SUMS
 
 
-def _tail(
+def tail_of(
     redirects: Mapping[str, str], gone: Iterable[str], tombstones: Sequence[Tombstone]
 ) -> bytes:
     stones = [(t.id, t.when.isoformat()) for t in tombstones]
@@ -209,7 +211,7 @@ def assemble(
     live = _sorted([a for a in resolved if _published(a) <= now])
     scheduled = _sorted([a for a in resolved if _published(a) > now])
     by_slug = {a.slug: a for a in live}
-    redirects = {}
+    redirects, shadowed = {}, {old for old in old_slugs if old in by_slug}
     for old, new in sorted(old_slugs.items()):
         if new in by_slug and old not in by_slug:
             redirects[old] = new
@@ -217,6 +219,8 @@ def assemble(
         for alias in article.aliases:
             if alias not in by_slug:
                 redirects[alias] = article.slug
+            else:
+                shadowed.add(alias)
     gone_now = frozenset(slug for slug in gone if slug not in by_slug and slug not in redirects)
     tags: dict[str, tuple[Tag, list[Article]]] = {}
     for article in live:
@@ -232,7 +236,7 @@ def assemble(
     due += [min(t.when for t in stones) + keep] if stones else []
     due += [min(a.expires for a in live if a.expires)] if any(a.expires for a in live) else []
     total = digest_sum(map(digest, live))  # made here, not kept per article (memory)
-    tail = _tail(redirects, gone_now, stones)
+    tail = tail_of(redirects, gone_now, stones)
     return Snapshot(
         articles=tuple(live),
         by_slug=by_slug,
@@ -249,6 +253,7 @@ def assemble(
         old_paths={old: a for a in live for old in a.old_paths},
         held=held - by_slug.keys(),
         waiting_tags=_tag_names(scheduled + expired),
+        shadowed=frozenset(shadowed),
         total=total,
         tail=tail,
     )
