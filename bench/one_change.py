@@ -9,7 +9,11 @@ again:
 
 - edit: the newest published article's body edited in place;
 - add: a new dated article, the newest;
-- undated: a new article with no date (the time of first sight dates it).
+- undated: a new article with no date (the time of first sight dates it);
+- add+gone: "add" again, once an article was deleted (the store then holds a
+  gone record, and a new article's minted id is looked up among every record's);
+- delete: the second newest published article's file deleted (its entry leaves
+  the feed, a tombstone takes its place).
 
 Prints the medians of CPU time (user + sys of the process) and wall time, and the
 ratio of each size's CPU to the baseline's, measured in the same run. The bench
@@ -34,7 +38,7 @@ from pathlib import Path
 
 from coldload import make_corpus  # bench/: sys.path[0]
 
-CHANGES = ("edit", "add", "undated")
+CHANGES = ("edit", "add", "undated", "add+gone", "delete")
 
 
 def cpu() -> float:
@@ -53,7 +57,7 @@ def save(path: Path, text: str) -> None:
 
 def change(content: Path, kind: str, n: int, newest: str) -> tuple[str, str]:
     """Make change N of KIND under CONTENT; return its path and the marker the feed shows."""
-    marker = f"marker{kind}{n}x{os.getpid()}"
+    marker = f"marker{kind.replace('+', '')}{n}x{os.getpid()}"
     if kind == "edit":
         text = (content / newest).read_text(encoding="utf-8")
         head, _, body = text.partition("\n---\n")
@@ -87,13 +91,25 @@ def measure(source: Path, scratch: Path, repeats: int) -> dict[str, list[tuple[f
         newest = publisher.catalog.snapshot.articles[0].path
         found: dict[str, list[tuple[float, float]]] = {kind: [] for kind in CHANGES}
         for kind in CHANGES:
+            if kind == "add+gone":  # the oldest article deleted
+                oldest = publisher.catalog.snapshot.articles[-1].path
+                (content / oldest).unlink()
+                publisher.refresh(utcnow(), {oldest})
             for n in range(repeats + 1):  # the first warms what a first change fills once
-                path, marker = change(content, kind, n, newest)
+                if kind == "delete":
+                    victim = publisher.catalog.snapshot.articles[1]
+                    path, marker = victim.path, f"<id>{victim.id}</id>"
+                    feed = publisher.documents.resolve("feed.atom").document
+                    assert marker.encode() in feed.body, "the feed shows no <id> so"
+                    (content / path).unlink()
+                else:
+                    path, marker = change(content, kind, n, newest)
                 started_cpu, started = cpu(), time.perf_counter()
                 documents = publisher.refresh(utcnow(), {path})
                 body = documents.resolve("feed.atom").document.body
                 spent = ((cpu() - started_cpu) * 1000, (time.perf_counter() - started) * 1000)
-                assert marker.encode() in body, f"{kind} {n}: the change is not served"
+                shown = marker.encode() in body
+                assert shown != (kind == "delete"), f"{kind} {n}: the change is not served"
                 if n:
                     found[kind].append(spent)
         return found
