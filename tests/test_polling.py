@@ -379,6 +379,9 @@ def test_deleting_an_article_drops_it_and_its_page_answers_410(
     time.sleep(0.5)
     statuses = [fetch(server, "articles/night-market-guide").status for _ in range(10)]
     assert statuses == [410] * 10, server.log.read_text()
+    # Each worker took it out of its own snapshot: they agree on the feed, tombstone and all.
+    feeds = {(r["ETag"], r.body) for r in (fetch(server, "feed.atom") for _ in range(10))}
+    assert len(feeds) == 1 and b"deleted-entry" in next(iter(feeds))[1]
 
 
 @pytest.mark.parametrize(
