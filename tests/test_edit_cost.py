@@ -195,13 +195,7 @@ def change_cost(
         (add_undated, False),
         (add, True),
         (add_undated, True),
-        pytest.param(
-            rename,
-            False,
-            marks=pytest.mark.xfail(
-                reason="a rename rebuilds the snapshot: a pass over every article", strict=True
-            ),
-        ),
+        (rename, False),
         (delete, False),
     ],
     ids=[

@@ -328,3 +328,33 @@ def test_a_deletion_hands_an_author_page_to_the_next_article_s_spelling(
     assert calls == []
     same(after, catalog(folder).scan(later))
     assert after.authors["jun-okafor"][0].email == ""
+
+
+@pytest.mark.parametrize("written", ["as it was", "edited a little", "another article"])
+def test_a_rename_moves_the_article_in_place_as_a_rebuild_would(
+    folder: Path, written: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file moved to a new name as it was keeps its record (the same content): its old
+    slug redirects, no tombstone. Moved and edited at once, or another article, it is a
+    deletion and an addition (neither the path nor the content is the record's): a
+    tombstone and a new id. None of them rebuilds."""
+    live = catalog(folder, tombstone_days=7)
+    before = live.scan(NOW)
+    text = (folder / MARKET).read_text(encoding="utf-8")
+    (folder / MARKET).unlink()
+    if written == "edited a little":
+        text = text.replace("every Thursday", "every Friday")
+    elif written == "another article":
+        text = "---\ntitle: Another\ndate: 2026-11-19T08:00:00Z\n---\n\nAnother.\n"
+    (folder / "market.md").write_text(text, encoding="utf-8")
+    calls, later = rebuilds(live, monkeypatch), NOW.replace(hour=13)
+    after = live.scan(later, [MARKET, "market.md"])
+    assert calls == []
+    same(after, catalog(folder, tombstone_days=7).scan(later))
+    old_id = before.by_slug["night-market-guide"].id
+    if written != "as it was":
+        assert "night-market-guide" in after.gone and after.by_slug["market"].id != old_id
+        assert [t.id for t in after.tombstones] == [old_id]
+    else:
+        assert after.redirects == {"night-market-guide": "market"} and not after.tombstones
+        assert after.by_slug["market"].id == old_id

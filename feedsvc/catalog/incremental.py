@@ -210,13 +210,17 @@ def _pull(groups: Groups, key: str, old: Article, head: Callable[[Article], Any]
 
 def remove(
     before: Snapshot,
-    gone: Sequence[tuple[Article, Tombstone]],
+    gone: Sequence[tuple[Article, Tombstone | None]],
     now: datetime,
     keep: timedelta,
     problems: tuple[Problem, ...],
+    moved: Mapping[str, str] | None = None,
 ) -> Snapshot:
     """Return BEFORE without the articles of GONE (each ``leaves_alone``), each slug then
-    gone (410) and, if its deletion is recent for KEEP, its tombstone in the feeds."""
+    gone (410) and, if its deletion is recent for KEEP, its tombstone in the feeds; or,
+    for the slugs of MOVED (a rename: old slug -> new), a redirect instead (no tombstone).
+    """
+    moved = moved or {}
     live, by_slug, tags = before.articles, dict(before.by_slug), dict(before.tags)
     authors, total = dict(before.authors), before.total - digest_sum(digest(a) for a, _ in gone)
     months: Groups = {month: (None, items) for month, items in before.months.items()}
@@ -231,15 +235,17 @@ def remove(
         for slug in {author_slug(a) for a in old.authors} - {""}:
             _pull(authors, slug, old, partial(_named, slug))
         _pull(months, _month(old), old, _nothing)
-        if stone.when + keep > now:  # as ``assemble`` keeps the recent ones
+        if stone is not None and stone.when + keep > now:  # as ``assemble`` keeps recent ones
             stones.insert(bisect_left(stones, _stone_key(stone), key=_stone_key), stone)
             due = min(d for d in (due, stone.when + keep) if d is not None)
-    gone_now = before.gone | {old.slug for old, _ in gone}
-    tail = tail_of(before.redirects, gone_now, stones)
+    gone_now = before.gone | {old.slug for old, _ in gone if old.slug not in moved}
+    redirects = before.redirects | dict(moved) if moved else before.redirects
+    tail = tail_of(redirects, gone_now, stones)
     return replace(
         before,
         articles=live,
         by_slug=by_slug,
+        redirects=redirects,
         gone=gone_now,
         tags=tags,
         authors=authors,

@@ -211,7 +211,8 @@ def assemble(
     live = _sorted([a for a in resolved if _published(a) <= now])
     scheduled = _sorted([a for a in resolved if _published(a) > now])
     by_slug = {a.slug: a for a in live}
-    redirects, shadowed = {}, {old for old in old_slugs if old in by_slug}
+    redirects: dict[str, str] = {}
+    shadowed = {old for old, new in old_slugs.items() if {old, new} <= by_slug.keys()}
     for old, new in sorted(old_slugs.items()):
         if new in by_slug and old not in by_slug:
             redirects[old] = new

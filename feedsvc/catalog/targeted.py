@@ -86,61 +86,76 @@ class Targeted:
         return patch(before, swaps, self._problems())
 
     def _add(self, now: datetime, entries: dict[str, Any] | None) -> Snapshot | None:
-        """Return the snapshot with the new files of a targeted scan inserted, or None (rebuild).
+        """Return the snapshot with the new files of a targeted scan inserted, and its
+        deleted files taken out (a rename is both), or None (rebuild).
 
         ENTRIES maps each path the scan looked at to its folder entry before (None: no file).
         """
-        before = self.snapshot
-        if before is None or entries is None or not self._clean or not before.is_current(now):
+        if entries is None:
             return None
-        added = []
+        went, came = [], []
         for path, entry in entries.items():
             after = self.folder.files.get(path)
-            if after is not entry:
-                if entry is not None or after is None or after.article is None:
-                    return None  # edited, deleted, or a new file that does not parse
-                added.append(after.article)
-        slugs = [a.slug for a in added]
-        fits = [takes_no_place(a, before, self.records) for a in added]
-        if not added or len(set(slugs)) < len(added) or not all(fits):
-            return None  # nothing new, two of one slug, or one that would move others
-        if self.store.sync(self._seen(added), [], self.authority, now, self.authority_pinned):
+            if after is entry:
+                continue
+            if entry is not None and after is None and entry.article is not None:
+                went.append(entry.article)  # deleted
+            elif entry is None and after is not None and after.article is not None:
+                came.append(after.article)  # new
+            else:
+                return None  # edited, or a file that gives no article
+        return self._exchange(now, went, came)
+
+    def _remove(self, now: datetime, removed: dict[str, Article | None]) -> Snapshot | None:
+        """Return the snapshot without the articles of REMOVED (deleted files), or None."""
+        went = [a for a in removed.values() if a is not None]
+        return self._exchange(now, went, []) if len(went) == len(removed) else None
+
+    def _exchange(
+        self, now: datetime, went: list[Article], came: list[Article]
+    ) -> Snapshot | None:
+        """Return the snapshot without WENT (articles of deleted files) and with CAME (new
+        files' articles), or None (rebuild).
+
+        Only articles that went taking nothing else with them (``leaves_alone``) and new
+        ones that take no one's place (``takes_no_place``) qualify. The store pairs them
+        when one is the other renamed: its old slug then redirects, with no tombstone.
+        """
+        before, slugs, olds = self.snapshot, [a.slug for a in came], [a.slug for a in went]
+        if before is None or not self._clean or not before.is_current(now):
+            return None
+        if not (went or came) or len(set(slugs)) < len(came):
+            return None  # nothing, or two new files of one slug
+        if not all(leaves_alone(a, before) for a in went) or any(map(self.store.old_slugs, olds)):
+            return None  # one that takes redirects, an alias or a due date with it
+        if not all(takes_no_place(a, before, self.records) for a in came):
+            return None  # one that would move others
+        if held(self.folder.files, self.store, olds):
+            return None
+        if self.store.sync(self._seen(came), olds, self.authority, now, self.authority_pinned):
             self.records = self.store.records()  # ids made final: every record changed
             return None
-        self.records.update(self.store.records(slugs))
-        if any(slug not in self.records or self.store.old_slugs(slug) for slug in slugs):
-            self.records = self.store.records()  # renamed from a gone record: a rebuild
+        for slug in olds:
+            self.records.pop(slug, None)
+            self.synced.pop(slug, None)
+        self.records.update(self.store.records(slugs + olds))
+        moved = {old: new for new in slugs for old, new in self.store.old_slugs(new).items()}
+        if any(slug not in self.records for slug in slugs) or not moved.keys() <= set(olds):
+            self.records = self.store.records()  # a record of earlier came back: a rebuild
             return None
-        done = [resolve(a, self.records[a.slug]) for a in added]
-        snapshot = insert(before, done, now, self._problems(), self._taken)
-        for new, resolved in zip(added, done, strict=True) if snapshot is not None else ():
+        stones = tombstones({slug: self.records[slug] for slug in olds if slug not in moved})
+        keep = timedelta(days=self.tombstone_days)
+        out = [(a, stones.get(a.slug)) for a in went]
+        snapshot: Snapshot | None = before
+        if went:
+            snapshot = remove(before, out, now, keep, self._problems(), moved)
+        done = [resolve(a, self.records[a.slug]) for a in came]
+        if done and snapshot is not None:
+            snapshot = insert(snapshot, done, now, self._problems(), self._taken)
+        for new, resolved in zip(came, done, strict=True) if snapshot is not None else ():
             self.synced[new.slug] = resolved
             self._keep(new, resolved)
         return snapshot
-
-    def _remove(self, now: datetime, removed: dict[str, Article | None]) -> Snapshot | None:
-        """Return the snapshot without the articles of REMOVED (deleted files), or None.
-
-        Only published articles that take nothing else with them qualify (``leaves_alone``).
-        """
-        before = self.snapshot
-        if before is None or not removed or not self._clean or not before.is_current(now):
-            return None
-        olds = [a for a in removed.values() if a is not None and leaves_alone(a, before)]
-        slugs = [a.slug for a in olds]
-        if len(olds) < len(removed) or any(self.store.old_slugs(slug) for slug in slugs):
-            return None  # a file that gave no article, or one that redirects follow
-        if held(self.folder.files, self.store, slugs):
-            return None
-        if self.store.sync([], slugs, self.authority, now, self.authority_pinned):
-            self.records = self.store.records()  # ids made final: every record changed
-            return None
-        self.records.update(self.store.records(slugs))
-        for slug in slugs:
-            self.synced.pop(slug, None)
-        gone = [(a, tombstones({a.slug: self.records[a.slug]})[a.slug]) for a in olds]
-        keep = timedelta(days=self.tombstone_days)
-        return remove(before, gone, now, keep, self._problems())
 
     def _taken(self, article: Article) -> bool:
         """Say whether another record may show ARTICLE's id (a look-up: no set of 100,000)."""
