@@ -13,7 +13,9 @@ again:
 - add+gone: "add" again, once an article was deleted (the store then holds a
   gone record, and a new article's minted id is looked up among every record's);
 - delete: the second newest published article's file deleted (its entry leaves
-  the feed, a tombstone takes its place).
+  the feed, a tombstone takes its place);
+- rename: the third newest published article's file moved to a new name, as it
+  was (it keeps its id; its old slug redirects).
 
 Prints the medians of CPU time (user + sys of the process) and wall time, and the
 ratio of each size's CPU to the baseline's, measured in the same run. The bench
@@ -35,10 +37,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from coldload import make_corpus  # bench/: sys.path[0]
 
-CHANGES = ("edit", "add", "undated", "add+gone", "delete")
+CHANGES = ("edit", "add", "undated", "add+gone", "delete", "rename")
 
 
 def cpu() -> float:
@@ -69,6 +72,21 @@ def change(content: Path, kind: str, n: int, newest: str) -> tuple[str, str]:
     return path, marker
 
 
+def move(publisher: Any, content: Path, kind: str, n: int) -> tuple[set[str], str]:
+    """Delete the second newest article, or rename the third; return the paths changed and
+    what the feed shows then (delete: the <id> it no longer shows)."""
+    victim = publisher.catalog.snapshot.articles[1 if kind == "delete" else 2]
+    marker = f"<id>{victim.id}</id>"
+    feed = publisher.documents.resolve("feed.atom").document
+    assert marker.encode() in feed.body, "the feed shows no <id> so"
+    if kind == "delete":
+        (content / victim.path).unlink()
+        return {victim.path}, marker
+    path = f"00/renamed{n}x{os.getpid()}.md"
+    os.replace(content / victim.path, content / path)  # as it was: the same record
+    return {victim.path, path}, f"renamed{n}x{os.getpid()}"
+
+
 def measure(source: Path, scratch: Path, repeats: int) -> dict[str, list[tuple[float, float]]]:
     """Return, per change, (CPU ms, wall ms) of each of REPEATS changes in a fresh app."""
     from feedsvc import create_app
@@ -96,16 +114,13 @@ def measure(source: Path, scratch: Path, repeats: int) -> dict[str, list[tuple[f
                 (content / oldest).unlink()
                 publisher.refresh(utcnow(), {oldest})
             for n in range(repeats + 1):  # the first warms what a first change fills once
-                if kind == "delete":
-                    victim = publisher.catalog.snapshot.articles[1]
-                    path, marker = victim.path, f"<id>{victim.id}</id>"
-                    feed = publisher.documents.resolve("feed.atom").document
-                    assert marker.encode() in feed.body, "the feed shows no <id> so"
-                    (content / path).unlink()
+                if kind in ("delete", "rename"):
+                    paths, marker = move(publisher, content, kind, n)
                 else:
                     path, marker = change(content, kind, n, newest)
+                    paths = {path}
                 started_cpu, started = cpu(), time.perf_counter()
-                documents = publisher.refresh(utcnow(), {path})
+                documents = publisher.refresh(utcnow(), paths)
                 body = documents.resolve("feed.atom").document.body
                 spent = ((cpu() - started_cpu) * 1000, (time.perf_counter() - started) * 1000)
                 shown = marker.encode() in body
