@@ -101,7 +101,17 @@ def test_a_renamed_file_keeps_its_record(store: StateStore) -> None:
     assert store.old_slugs() == {"old-name": "new-name"}
 
 
-@pytest.mark.parametrize("id_", ["tag:x.org,2026-01-02:a-long-slug", "urn:x", "0123456789abcdef"])
+IDS = [
+    "tag:x.org,2026-01-02:a-long-slug",
+    "urn:x",
+    "urn:x:12",
+    "urn:isbn:12345",
+    "0123456789abcdef",
+]
+IDS += ["0123456789abcdef0"]  # of every length about the 16 characters the index keeps
+
+
+@pytest.mark.parametrize("id_", IDS)
 def test_a_record_is_found_by_its_id_through_an_index(store: StateStore, id_: str) -> None:
     """Ids of any length are found by ``ID_IS``, which SQLite answers from the index of
     ids' tails: a plain ``id = ?`` next to it made SQLite read every row instead."""
@@ -111,7 +121,19 @@ def test_a_record_is_found_by_its_id_through_an_index(store: StateStore, id_: st
     assert store.db.execute(query, id_is(id_)).fetchall() == [("a",)]
     assert store.db.execute(query, id_is(id_ + "x")).fetchall() == []
     plan = " ".join(row[-1] for row in store.db.execute(f"EXPLAIN QUERY PLAN {query}", id_is(id_)))
-    assert "USING INDEX article_id_tail" in plan and "SCAN" not in plan, plan
+    assert "USING INDEX article_id_end" in plan and "SCAN" not in plan, plan
+
+
+@pytest.mark.parametrize("id_", IDS)
+def test_an_import_refuses_a_record_of_another_slug_with_an_id_the_store_has(
+    store: StateStore, id_: str
+) -> None:
+    store.sync([Seen("a", "a.md", b"h", None)], [], "x.org", T0)
+    store.db.execute("UPDATE article SET id = ? WHERE slug = 'a'", (id_,))
+    items = list(portable.dump(store.db))
+    items[1] = items[1] | {"slug": "b", "path": "b.md"}
+    with pytest.raises(portable.ImportConflict, match=r"b \("):
+        store.load(items)
 
 
 def test_an_import_costs_the_same_per_record_at_any_size(tmp_path: Path) -> None:

@@ -50,10 +50,12 @@ OPENING_WORDS = 200  # of the opening, lowercased, compared word by word
 SAME_BODY = 0.75
 SECOND = timedelta(seconds=1)
 
-# A record by its id, through the index of ids' last 16 characters (``article_id_tail``).
+# A record by its id, through the index of ids' last 16 characters (``article_id_end``).
 # ``id || ''``, not ``id``: SQLite would put the id for ``id`` in the indexed expression
 # (constant propagation), which then matches no index, and read every row instead.
-ID_IS = "substr(id, length(id) - 15) = ? AND id || '' = ?"
+ID_IS = (
+    "CASE WHEN length(id) > 16 THEN substr(id, length(id) - 15) ELSE id END = ? AND id || '' = ?"
+)
 
 
 def id_is(value: str) -> tuple[str, str]:

@@ -35,9 +35,12 @@ CREATE TABLE IF NOT EXISTS article (
 );
 CREATE INDEX IF NOT EXISTS article_gone ON article (gone) WHERE gone IS NOT NULL;
 CREATE INDEX IF NOT EXISTS article_first_seen ON article (first_seen);
--- Ids by their last 16 characters (records.ID_IS): finding a record by its id costs an
--- index look-up, not a pass over every row, for a third of a whole id's bytes.
-CREATE INDEX IF NOT EXISTS article_id_tail ON article (substr(id, length(id) - 15));
+-- Ids by their last 16 characters (identity.ID_IS): finding a record by its id costs an
+-- index look-up, not a pass over every row, for a third of a whole id's bytes. A shorter
+-- id is itself (SQLite's substr counts from the right from a start below 1, PostgreSQL's
+-- from the first character: a CASE means the same in both).
+CREATE INDEX IF NOT EXISTS article_id_end ON article
+    ((CASE WHEN length(id) > 16 THEN substr(id, length(id) - 15) ELSE id END));
 CREATE TABLE IF NOT EXISTS old_slug (slug TEXT PRIMARY KEY, key BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS text (
