@@ -358,3 +358,64 @@ def test_a_rename_moves_the_article_in_place_as_a_rebuild_would(
     else:
         assert after.redirects == {"night-market-guide": "market"} and not after.tombstones
         assert after.by_slug["market"].id == old_id
+
+
+def test_a_worker_that_sees_only_the_deletion_of_a_rename_another_paired_catches_up(
+    folder: Path,
+) -> None:
+    """One worker sees a rename in one scan (the store pairs the two); the other's watcher
+    gives it the deletion first and the new file next: it ends where the first is."""
+    one, two = catalog(folder, tombstone_days=7), catalog(folder, tombstone_days=7)
+    one.scan(NOW)
+    two.scan(NOW)
+    (folder / MARKET).rename(folder / "market.md")
+    later = NOW.replace(hour=13)
+    first = one.scan(later, [MARKET, "market.md"])
+    two.scan(later, [MARKET])  # no record of that slug any more: a rebuild, not an error
+    same(two.scan(later, ["market.md"]), first)
+    assert first.redirects == {"night-market-guide": "market"}
+
+
+@pytest.mark.parametrize("pins", ["the id of a deleted article", "another id"])
+def test_a_deletion_where_ids_are_shared_gives_the_tombstones_a_rebuild_gives(
+    folder: Path, pins: str
+) -> None:
+    """A tombstone is left out while a live article shows its id (``assemble``): an article
+    that shows a deleted one's id (pinned) hides its tombstone until it goes too; one whose
+    record's id another article pins leaves no tombstone of its own when it goes."""
+    live = catalog(folder, tombstone_days=7)
+    market_id = live.scan(NOW).by_slug["night-market-guide"].id
+    if pins == "the id of a deleted article":
+        (folder / MARKET).unlink()
+        live.scan(NOW.replace(hour=13), [MARKET])
+        x = f"---\ntitle: X\nid: {market_id}\n---\n\nSomething else.\n"
+        gone = "x.md"
+    else:
+        edit(folder / MARKET, "title:", "id: urn:x:market\ntitle:")
+        x = f"---\ntitle: Y\ndate: 2026-01-01T00:00:00Z\nid: {market_id}\n---\n\nY.\n"
+        gone = MARKET
+    (folder / "x.md").write_text(x, "utf-8")
+    between = live.scan(NOW.replace(hour=14))
+    same(between, catalog(folder, tombstone_days=7).scan(NOW.replace(hour=14)))
+    (folder / gone).unlink()
+    later = NOW.replace(hour=15)
+    same(live.scan(later, [gone]), catalog(folder, tombstone_days=7).scan(later))
+
+
+def test_a_full_scan_that_finds_a_folder_deleted_takes_its_articles_out(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (folder / "sub").mkdir()
+    for n in range(3):
+        (folder / "sub" / f"a{n}.md").write_text(
+            f"---\ntitle: A{n}\ndate: 2026-11-0{n + 1}T00:00:00Z\ntags: [food, x{n}]\n"
+            f"authors: Jun Okafor\n---\n\nA{n}.\n",
+            "utf-8",
+        )
+    live = catalog(folder, tombstone_days=7)
+    live.scan(NOW)
+    shutil.rmtree(folder / "sub")
+    calls, later = rebuilds(live, monkeypatch), NOW.replace(hour=13)
+    after = live.scan(later)
+    assert calls == [] and len(after.tombstones) == 3
+    same(after, catalog(folder, tombstone_days=7).scan(later))

@@ -106,7 +106,7 @@ class Catalog(Targeted):
             self.snapshot = (
                 self._patch(now, changes.edited)
                 or self._add(now, entries if self.folder.targeted else None)
-                or self._remove(now, changes.removed)
+                or self._remove(now, {} if self.folder.targeted else changes.removed)
                 or self._build(now)
             )
         return self.snapshot

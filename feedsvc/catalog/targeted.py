@@ -128,6 +128,8 @@ class Targeted:
             return None  # nothing, or two new files of one slug
         if not all(leaves_alone(a, before) for a in went) or any(map(self.store.old_slugs, olds)):
             return None  # one that takes redirects, an alias or a due date with it
+        if any(map(self._shares_an_id, went)):
+            return None  # its going would show or hide another record's tombstone
         if not all(takes_no_place(a, before, self.records) for a in came):
             return None  # one that would move others
         if held(self.folder.files, self.store, olds):
@@ -140,10 +142,13 @@ class Targeted:
             self.synced.pop(slug, None)
         self.records.update(self.store.records(slugs + olds))
         moved = {old: new for new in slugs for old, new in self.store.old_slugs(new).items()}
-        if any(slug not in self.records for slug in slugs) or not moved.keys() <= set(olds):
-            self.records = self.store.records()  # a record of earlier came back: a rebuild
+        left = [slug for slug in olds if slug not in moved]
+        if any(s not in self.records for s in slugs + left) or not moved.keys() <= set(olds):
+            # A record of earlier came back, or another process paired a rename whose
+            # new file this scan did not see: a rebuild.
+            self.records = self.store.records()
             return None
-        stones = tombstones({slug: self.records[slug] for slug in olds if slug not in moved})
+        stones = tombstones({slug: self.records[slug] for slug in left})
         keep = timedelta(days=self.tombstone_days)
         out = [(a, stones.get(a.slug)) for a in went]
         snapshot: Snapshot | None = before
@@ -156,6 +161,15 @@ class Targeted:
             self.synced[new.slug] = resolved
             self._keep(new, resolved)
         return snapshot
+
+    def _shares_an_id(self, article: Article) -> bool:
+        """Say whether another record shows ARTICLE's id or its record's (look-ups): a
+        tombstone whose id a live article shows is left out of the feeds (``assemble``)."""
+        record = self.records.get(article.slug)
+        if record is None:
+            return True
+        ids = {article.id or record.id, record.id}
+        return any(identity.id_taken(self.store.db, i, article.slug, True) for i in ids)
 
     def _taken(self, article: Article) -> bool:
         """Say whether another record may show ARTICLE's id (a look-up: no set of 100,000)."""
