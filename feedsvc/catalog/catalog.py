@@ -3,10 +3,11 @@
 ``folder`` reads only new and changed files; the catalog settles duplicate slugs and ids
 (first come keeps, see ``duplicates``), resolves each article's id and dates against the
 state store, and assembles the snapshot. A rebuild reuses each unchanged article's resolved
-form, and an edit that keeps an article's place patches the snapshot instead, so
-one change costs little at any corpus size. A record whose file is there but does not parse
-is held (``entries.held``), never marked gone. The clock comes in as ``now``.
-Problems (the folder's, the store's, duplicates) travel with the snapshot, never logged.
+form, and an edit, a new file, a deletion or a rename that qualifies changes the last
+snapshot in place instead (``targeted``), so one change costs little at any corpus size.
+A record whose file is there but does not parse is held (``entries.held``), never marked
+gone. The clock comes in as ``now``. Problems (the folder's, the store's, duplicates)
+travel with the snapshot, never logged.
 """
 
 from __future__ import annotations

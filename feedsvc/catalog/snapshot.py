@@ -59,7 +59,8 @@ class Snapshot:
     # Tag slug -> the names (casefolded) scheduled and expired articles give it: what a
     # new article's tags must agree with, looked up instead of passing over those articles.
     waiting_tags: dict[str, frozenset[str]] = field(default_factory=dict)
-    # Old slugs and aliases that name a live article's slug: redirects once it goes.
+    # Live slugs that an alias, or an old slug of a live article, names: redirects once
+    # that slug goes (so its deletion is rebuilt, not taken out in place).
     shadowed: frozenset[str] = field(default=frozenset())
     # The version's parts: the sum of the articles' digests, a hash of the rest.
     total: int = field(default=0, compare=False, repr=False)

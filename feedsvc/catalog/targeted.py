@@ -107,7 +107,8 @@ class Targeted:
         return self._exchange(now, went, came)
 
     def _remove(self, now: datetime, removed: dict[str, Article | None]) -> Snapshot | None:
-        """Return the snapshot without the articles of REMOVED (deleted files), or None."""
+        """Return the snapshot without the articles of REMOVED (the deleted files a full scan
+        found, and nothing else), or None."""
         went = [a for a in removed.values() if a is not None]
         return self._exchange(now, went, []) if len(went) == len(removed) else None
 
