@@ -27,7 +27,7 @@ from test_polling import start_ready, wait_for
 
 from feedsvc import create_app
 from feedsvc.catalog import replaced
-from feedsvc.catalog.folder import Folder
+from feedsvc.catalog.folder import SETTLE, Folder
 from feedsvc.reading import files
 from feedsvc.reading.normalise import Defaults
 from feedsvc.render import markup
@@ -172,26 +172,38 @@ def test_a_folder_re_created_by_a_slow_copy_never_answers_410_or_leaves_tombston
                 statuses.add(server.get("/articles/bulk-028")[0])  # copied last but one
                 tombstones[0] += server.get("/feed.atom")[2].count(b"deleted-entry")
 
+        removal = time.monotonic()
         shutil.rmtree(articles)
+        removal = time.monotonic() - removal
         articles.mkdir()
         copying.set()
         poller = threading.Thread(target=poll)
         poller.start()
+        pause, last = 0.0, time.monotonic()  # the copy's longest pause between two files
         try:
             for path in copied:
                 shutil.copyfile(path, articles / path.name)  # a new mtime, as cp -r gives
+                pause, last = max(pause, time.monotonic() - last), time.monotonic()
                 time.sleep(2.0 / len(copied))
         finally:
             copying.clear()
             poller.join(30)
         copy_end = time.monotonic()
         identity = files.identity(articles)
-        if 410 in statuses and identity is not None and identity[3] == 0:  # docs/deploying.md
-            pytest.xfail(
-                "no inode generation here: a scan listed the new folder, with the old one's "
-                "inode number, before the notification of its deletion came: 410 mid-copy"
-            )
-        assert statuses == {200} and tombstones == [0]
+        if 410 in statuses:  # the limits docs/deploying.md names, when this run met them
+            if identity is not None and identity[3] == 0:
+                pytest.xfail(
+                    "no inode generation here: a scan listed the new folder, with the old "
+                    "one's inode number, before the notification of its deletion came"
+                )
+            if pause >= replaced.QUIET or removal >= SETTLE:
+                pytest.xfail(
+                    f"a loaded machine: the copy paused {pause:.2f} s (a pause of QUIET is "
+                    f"the end of a copy), or the removal took {removal:.2f} s (seen file by "
+                    "file past SETTLE)"
+                )
+        log = server.log.read_text()[-4000:]
+        assert statuses == {200} and tombstones == [0], (statuses, pause, removal, log)
         # Once the folder has been quiet, what the deploy deleted is deleted.
         wait_for(lambda: server.get("/articles/bulk-029")[0] == 410, replaced.QUIET + 5)
         assert time.monotonic() - copy_end >= replaced.QUIET - 0.5
