@@ -50,12 +50,14 @@ OPENING_WORDS = 200  # of the opening, lowercased, compared word by word
 SAME_BODY = 0.75
 SECOND = timedelta(seconds=1)
 
-# A record by its id, through the index of ids' last 16 characters (``article_id_end``).
-# ``id || ''``, not ``id``: SQLite would put the id for ``id`` in the indexed expression
-# (constant propagation), which then matches no index, and read every row instead.
-ID_IS = (
-    "CASE WHEN length(id) > 16 THEN substr(id, length(id) - 15) ELSE id END = ? AND id || '' = ?"
-)
+# What the index of ids is on (``sqlite.SCHEMA``: ``article_id_end``): an id's last 16
+# characters, a shorter id whole (SQLite's substr counts from the right from a start
+# below 1, PostgreSQL's from the first character: a CASE means the same in both).
+ID_END = "CASE WHEN length(id) > 16 THEN substr(id, length(id) - 15) ELSE id END"
+# A record by its id, through that index. ``id || ''``, not ``id``: SQLite would put the
+# id for ``id`` in the indexed expression (constant propagation), which then matches no
+# index, and read every row instead.
+ID_IS = f"{ID_END} = ? AND id || '' = ?"
 
 
 def id_is(value: str) -> tuple[str, str]:
