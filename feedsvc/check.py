@@ -26,7 +26,7 @@ from .reading.engines.reader import own_role
 from .render import inspection
 from .render.site import Site
 from .store.db import StateStore, StoreBound
-from .store.records import is_provisional
+from .store.minting import is_provisional
 
 PAPER = (
     "published before README, LICENSE and robots.txt were told apart from articles: it "

@@ -16,7 +16,7 @@ import pytest
 
 from feedsvc.store import identity, portable
 from feedsvc.store.db import StateStore
-from feedsvc.store.identity import PROBES, Instants
+from feedsvc.store.minting import PROBES, Instants
 from feedsvc.store.records import Seen
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

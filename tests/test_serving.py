@@ -293,6 +293,7 @@ def test_a_cold_first_start_logs_its_progress_and_its_load_time(articles: Path) 
     finally:
         stop_server(server)
     assert re.search(r"first read of the articles: 2000 of 20\d\d files", log), log[-2000:]
+    assert re.search(r"first sync: \d{4} articles recorded in the state store in [\d.]+ s", log)
     assert re.search(
         r"worker \d+ ready: 20\d\d articles published, .* \(loaded in [\d.]+ s\)", log
     )

@@ -11,7 +11,8 @@ import pytest
 from feedsvc.store import portable
 from feedsvc.store.db import StateStore
 from feedsvc.store.identity import ID_IS, id_is
-from feedsvc.store.records import Seen, mint_id
+from feedsvc.store.minting import mint_id
+from feedsvc.store.records import Seen
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 LATER = T0 + timedelta(days=3)

@@ -13,6 +13,7 @@ travel with the snapshot, never logged.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from operator import attrgetter
@@ -27,7 +28,7 @@ from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates, firstsight
 from .entries import held
-from .folder import SETTLE, Folder, Inspect
+from .folder import PROGRESS_EVERY, SETTLE, Folder, Inspect
 from .snapshot import Snapshot, assemble, resolve, tombstones
 from .targeted import Targeted
 
@@ -164,8 +165,16 @@ class Catalog(Targeted):
         kept = held(self.folder.files, self.store, gone)  # files that do not parse: not gone
         gone = [slug for slug in gone if slug not in kept]
         if seen or gone or self._first_sync:
+            first, started = self._first_sync, time.monotonic()
             self._first_sync = False
             reminted = self.store.sync(seen, gone, self.authority, now, self.authority_pinned)
+            if first and len(seen) >= PROGRESS_EVERY:  # a long first start says how far it is
+                spent = time.monotonic() - started
+                log.info(
+                    "first sync: %d articles recorded in the state store in %.1f s",
+                    len(seen),
+                    spent,
+                )
             db = self.store.db  # each record takes its article's slug string (memory)
             if reminted or gone or any(s.slug not in self.records for s in seen):
                 self.records = records.read(db, None, current)  # renames may move others

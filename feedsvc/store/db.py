@@ -29,8 +29,8 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from ..errors import ConfigError
-from . import opening, pg, portable, records, sqlite
-from .records import Record, Seen, mint_id
+from . import minting, opening, pg, portable, records, sqlite
+from .records import Record, Seen
 from .sqlite import Connection
 
 log = logging.getLogger(__name__)
@@ -114,9 +114,9 @@ class StateStore:
     def feed_id(self, default: str) -> str:
         """Return the feed id recorded for this site, else record DEFAULT (unless provisional)."""
         row = self.db.execute("SELECT value FROM meta WHERE name = 'feed_id'").fetchone()
-        if row is not None and not records.is_provisional(row[0]):
+        if row is not None and not minting.is_provisional(row[0]):
             return str(row[0])
-        if not records.is_provisional(default):
+        if not minting.is_provisional(default):
             try:
                 with self.transaction() as db:
                     db.execute(records.UPSERT_META, ("feed_id", default))
@@ -297,4 +297,4 @@ def _same_folder(a: str, b: str) -> bool:
         return os.path.normpath(a) == os.path.normpath(b)
 
 
-__all__ = ["Record", "Seen", "StateStore", "StoreBound", "StoreNewer", "mint_id"]
+__all__ = ["Record", "Seen", "StateStore", "StoreBound", "StoreNewer"]

@@ -1,19 +1,14 @@
-"""Whether a file is the article a record was made for, and unique invented dates.
+"""Whether a file is the article a record was made for.
 
 A record is reused only by the same article: the file it was made for, edited
 in place, or one with the same content, the same pinned id, or the same title
 and mostly the same body (``SAME_BODY``). What that needs of the article's last
 version (its title, pinned id and the opening of its body) is kept in the
-``likeness`` table, one row per record, rewritten when its content changes, in
-one statement that copies the opening in SQL from the connection's temporary
-``opening`` table, where the rescan that read the body noted it (``read``) and
-whence it goes once copied. What is kept of an opening is a short code per
-word (``opening_words``), so a record costs a few hundred bytes whatever the
-length of its article.
-
-Dates feedsvc invents for undated articles are unique: a first-seen instant
-already taken moves a second later (file-name and git dates) or a second
-earlier (the time of first sight, which must not be in the future).
+``likeness`` table, one row per record, rewritten when its content changes, the
+opening taken from the connection's temporary ``opening`` table, where the rescan
+that read the body noted it (``read``) and whence it goes once recorded. What is
+kept of an opening is a short code per word (``opening_words``), so a record costs
+a few hundred bytes whatever the length of its article.
 """
 
 from __future__ import annotations
@@ -22,9 +17,9 @@ import base64
 import difflib
 import sqlite3
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -48,7 +43,6 @@ OPENING_CHARS = 2000  # of a body's source, kept to compare with
 OPENING_WORDS = 200  # of the opening, lowercased, compared word by word
 # From this difflib ratio of two openings, word by word, bodies are "mostly the same".
 SAME_BODY = 0.75
-SECOND = timedelta(seconds=1)
 
 # What the index of ids is on (``sqlite.SCHEMA``: ``article_id_end``): an id's last 16
 # characters, a shorter id whole (SQLite's substr counts from the right from a start
@@ -82,7 +76,6 @@ def create(db: Connection) -> None:
 
 # A store from before the text table held only last good versions keeps every body
 # there: a body's opening not noted by a rescan is taken from it (``_from_bodies``).
-_OPENING = "coalesce((SELECT words FROM opening WHERE key = ?), ?)"
 _BODY = f"SELECT key, substr(body, 1, {OPENING_CHARS}) FROM text WHERE key"
 
 
@@ -138,27 +131,42 @@ def read(db: Connection, openings: list[tuple[bytes, bytes]]) -> None:
 
 def forget(db: Connection, keys: list[bytes]) -> None:
     """Forget the openings of texts KEYS (superseded before they were recorded)."""
-    db.executemany("DELETE FROM opening WHERE key = ?", [(key,) for key in keys])
+    for chunk, marks in _chunks(keys):
+        db.execute(f"DELETE FROM opening WHERE key IN ({marks})", chunk)
 
 
 def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) -> None:
-    """Record, per row, a record's key, title, pinned id and the text key of its body."""
-    if rows:
-        _from_bodies(db, [row[3] for row in rows if row[3] is not None])
+    """Record, per row, a record's key, title, pinned id and the text key of its body.
+
+    Openings are read and forgotten 500 at a time (not a statement per row: a first
+    start records 100,000), and forgotten once all are recorded (twins share one).
+    """
+    keys = list(dict.fromkeys(row[3] for row in rows if row[3] is not None))
+    _from_bodies(db, keys)
+    for start in range(0, len(rows), 500):
+        part = rows[start : start + 500]
+        wanted, marks = next(_chunks([row[3] for row in part if row[3] is not None]), ([], ""))
+        query = f"SELECT key, words FROM opening WHERE key IN ({marks})"
+        openings = {bytes(k): bytes(w) for k, w in db.execute(query, wanted)} if wanted else {}
         db.executemany(
-            f"INSERT INTO likeness (key, title, id, opening) VALUES (?, ?, ?, {_OPENING}) "
+            "INSERT INTO likeness (key, title, id, opening) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET "
             "title = excluded.title, id = excluded.id, opening = excluded.opening",
-            [(*row, b"") for row in rows],
+            [(key, title, id_, openings.get(text or b"", b"")) for key, title, id_, text in part],
         )
-        forget(db, [row[3] for row in rows if row[3] is not None])
+    forget(db, keys)
+
+
+def _chunks(keys: list[bytes]) -> Iterator[tuple[list[bytes], str]]:
+    """Yield KEYS 500 at a time, each part with its SQL placeholders."""
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def _from_bodies(db: Connection, keys: list[bytes]) -> None:
     """Note the openings of the bodies of KEYS the text table keeps and no rescan noted."""
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in _chunks(keys):
         rows = db.execute(
             f"{_BODY} IN ({marks}) AND key NOT IN (SELECT key FROM opening)", chunk
         ).fetchall()
@@ -223,55 +231,6 @@ def unrecorded(db: Connection, slugs: Iterable[str] | None = None) -> set[int]:
     marks = ",".join("?" * len(wanted))
     rows = db.execute(f"{query} AND a.slug IN ({marks})", wanted).fetchall() if wanted else []
     return {int(row[0]) for row in rows}
-
-
-PROBES = 64  # instants looked up one by one (the index) before all are read at once
-
-
-class Instants:
-    """First-seen instants not yet taken in the store, claimed one by one.
-
-    Each instant tried is looked up in the store (``article_first_seen``, an index:
-    one undated article added among 100,000 costs what it costs among 100); after
-    ``PROBES`` look-ups every taken instant is read at once (a first read of many
-    undated files). First-seen texts are in one form (UTC, whole seconds; imports
-    and earlier layouts are brought to it), so an instant is found by its text.
-    """
-
-    def __init__(self, db: Connection):
-        self.db = db
-        self._taken: set[datetime] = set()
-        self._all = False  # every taken instant is in _taken
-        self._probes = 0
-        # (asked, direction) -> the last instant given for it: 1,000 files first seen
-        # at once (or added by one commit) cost 1,000 steps, not 500,000.
-        self._last: dict[tuple[datetime, bool], datetime] = {}
-
-    def claim(self, when: datetime, later: bool) -> datetime:
-        """Return WHEN in whole seconds, moved a second at a time (LATER or earlier) until free."""
-        asked = when.astimezone(UTC).replace(microsecond=0)
-        when = self._last.get((asked, later), asked)
-        step = SECOND if later else -SECOND
-        while self._is_taken(when):
-            when += step
-        self._taken.add(when)
-        self._last[asked, later] = when
-        return when
-
-    def _is_taken(self, when: datetime) -> bool:
-        if when in self._taken or self._all:
-            return when in self._taken
-        if self._probes < PROBES:
-            self._probes += 1
-            query = "SELECT 1 FROM article WHERE first_seen = ? LIMIT 1"
-            if self.db.execute(query, (when.isoformat(),)).fetchone() is None:
-                return False
-            self._taken.add(when)
-            return True
-        rows = self.db.execute("SELECT first_seen FROM article").fetchall()
-        self._taken.update(datetime.fromisoformat(row[0]) for row in rows)
-        self._all = True
-        return when in self._taken
 
 
 def canonical(text: str) -> str:

@@ -15,18 +15,17 @@ transaction; ``db.StateStore`` owns the connection and its faults.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from ..config import is_local
 from . import identity
-from .identity import ID_IS, Instants, Likeness, id_is
+from .identity import Likeness
 from .layout import pack, stored
+from .minting import Instants, iso, new_values, recorded_authority, remint
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -61,44 +60,12 @@ class Record:
 UPSERT_META = (
     "INSERT INTO meta VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
 )
-
-
 SET_ASIDE = "~"  # in the slug of a record set aside for an unrelated newcomer: never a URL
-
-
-def _iso(value: datetime) -> str:
-    # Whole seconds: the date `feedsvc check` tells an author to pin is then exact.
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 @lru_cache(maxsize=256)  # the records first seen in one scan share an instant: one object
 def _dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
-
-
-def mint_id(authority: str, when: datetime, slug: str) -> str:
-    """Return the RFC 4151 tag URI for SLUG first published WHEN."""
-    return f"tag:{authority},{when.astimezone(UTC):%Y-%m-%d}:{slug}"
-
-
-def is_provisional(value: str) -> bool:
-    """Return whether the id VALUE was minted while the site had no public name."""
-    if value.startswith("urn:uuid:"):
-        return True
-    if value.startswith("tag:"):
-        return is_local(value[4:].split(",", 1)[0])
-    return is_local(urlsplit(value).hostname or "")
-
-
-def provisional_id() -> str:
-    """Return a new provisional id: unique, and replaced at the first public minting."""
-    return f"urn:uuid:{uuid.uuid4()}"
-
-
-def recorded_authority(db: Connection) -> str | None:
-    """Return the id authority recorded at the first minting, if any."""
-    row = db.execute("SELECT value FROM meta WHERE name = 'authority'").fetchone()
-    return None if row is None else str(row[0])
 
 
 def sync(
@@ -113,7 +80,7 @@ def sync(
 
     Return how many provisional ids were made final (the authority became public).
     """
-    stamp = _iso(now)
+    stamp = iso(now)
     recorded = recorded_authority(db)
     reminted = 0
     if is_local(authority):
@@ -122,36 +89,38 @@ def sync(
         authority = recorded
     elif recorded is None or is_local(recorded):
         db.execute(UPSERT_META, ("authority", authority))
-        reminted = _remint(db, authority)
+        reminted = remint(db, authority)
     identity.create(db)
     for slug in gone:
         db.execute("UPDATE article SET gone = ? WHERE slug = ? AND gone IS NULL", (stamp, slug))
-    renames = db.execute("SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1").fetchone()
+    renames = db.execute(_ANY_GONE).fetchone()
     olds = db.execute("SELECT 1 FROM old_slug LIMIT 1").fetchone()
     # Only a record that has a seen slug now can be returned below while live now (found
     # by its slug, or set aside and then renamed): the others are new or were gone.
     instants, undescribed = Instants(db), identity.unrecorded(db, [s.slug for s in seen])
+    # With no record gone and no old slug (a first start), an article has the record
+    # of its slug or none: records are read 500 slugs at a time, and new ones written
+    # together after the others (``_insert``), one statement for hundreds.
+    bulk = not renames and not olds
+    new: list[Seen] = []
     described = []
-    for item in seen:
+    for item, row in _with_rows(db, seen, bulk):
+        if row is None and bulk:
+            new.append(item)
+            continue
         key, changed = _record(
-            db, item, authority, stamp, now, bool(renames), bool(olds), instants
+            db, item, row, authority, stamp, now, bool(renames), bool(olds), instants
         )
         if changed or key in undescribed:
             described.append((key, item.title, item.pinned_id, item.text_key))
+    if new and db.execute(_ANY_GONE).fetchone():  # set aside above: perhaps a new one's
+        for item in new:
+            key, _ = _record(db, item, None, authority, stamp, now, True, False, instants)
+            described.append((key, item.title, item.pinned_id, item.text_key))
+    elif new:
+        described += _insert(db, new, authority, stamp, now, instants)
     identity.keep(db, described)
     return reminted
-
-
-def _remint(db: Connection, authority: str) -> int:
-    """Give every record with a provisional id its final id under AUTHORITY."""
-    rows = db.execute("SELECT key, slug, id, first_seen FROM article").fetchall()
-    count = 0
-    for key, slug, id_, first_seen in rows:
-        if is_provisional(id_):
-            final = mint_id(authority, datetime.fromisoformat(first_seen), slug)
-            db.execute("UPDATE article SET id = ? WHERE key = ?", (final, key))
-            count += 1
-    return count
 
 
 def _same(db: Connection, row: tuple[Any, ...], item: Seen, stamp: str) -> bool:
@@ -166,9 +135,57 @@ def _same(db: Connection, row: tuple[Any, ...], item: Seen, stamp: str) -> bool:
     return identity.same(identity.recorded(db, key), item.likeness(db))
 
 
+_ANY_GONE = "SELECT 1 FROM article WHERE gone IS NOT NULL LIMIT 1"
+_INSERT = "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?)"
+_ROW = "SELECT key, hash, gone, path FROM article WHERE slug"
+
+
+def _with_rows(
+    db: Connection, seen: list[Seen], bulk: bool
+) -> Iterator[tuple[Seen, tuple[Any, ...] | None]]:
+    """Yield each of SEEN with its slug's record (key, hash, gone, path) or None: one by one,
+    or if BULK, 500 at a time."""
+    if not bulk:
+        yield from ((item, db.execute(f"{_ROW} = ?", (item.slug,)).fetchone()) for item in seen)
+        return
+    for start in range(0, len(seen), 500):
+        chunk = seen[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT key, hash, gone, path, slug FROM article WHERE slug IN ({marks})"
+        rows = {row[4]: tuple(row[:4]) for row in db.execute(query, [s.slug for s in chunk])}
+        yield from ((item, rows.get(item.slug)) for item in chunk)
+
+
+def _insert(
+    db: Connection,
+    items: list[Seen],
+    authority: str,
+    stamp: str,
+    now: datetime,
+    instants: Instants,
+) -> list[tuple[int, str, str | None, bytes | None]]:
+    """Write new records for ITEMS, whose slugs have none and whose ids none can have,
+    500 at a time; return what ``identity.keep`` records of each."""
+    described, dated = [], False
+    for start in range(0, len(items), 500):
+        chunk, values = items[start : start + 500], []
+        for item in chunk:
+            values.append(new_values(item, authority, stamp, now, False, db, instants))
+            if item.date is not None and not dated:  # NOW is taken, as if written already
+                dated = True
+                instants.take(now)
+        db.executemany(_INSERT, values)
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT slug, key FROM article WHERE slug IN ({marks})"
+        keys = dict(db.execute(query, [item.slug for item in chunk]).fetchall())
+        described += [(keys[i.slug], i.title, i.pinned_id, i.text_key) for i in chunk]
+    return described
+
+
 def _record(
     db: Connection,
     item: Seen,
+    row: tuple[Any, ...] | None,
     authority: str,
     stamp: str,
     now: datetime,
@@ -176,10 +193,8 @@ def _record(
     olds: bool,
     instants: Instants,
 ) -> tuple[int, bool]:
-    """Record ITEM; return its record's key, and whether it is new or its content changed."""
-    row = db.execute(
-        "SELECT key, hash, gone, path FROM article WHERE slug = ?", (item.slug,)
-    ).fetchone()
+    """Record ITEM, whose slug's record is ROW (key, hash, gone, path) if any; return its
+    record's key, and whether it is new or its content changed."""
     if row is not None and not _same(db, row, item, stamp):
         # Another article had this slug and is gone: it keeps its record, aside.
         db.execute(
@@ -205,26 +220,8 @@ def _record(
                 )
             db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
     if row is None:
-        if item.date is not None:
-            first = stamp
-        elif item.evidence is not None:
-            first = _iso(instants.claim(item.evidence, later=True))
-        else:
-            first = _iso(instants.claim(now, later=False))
-        when = item.date or datetime.fromisoformat(first)
-        minted, n = mint_id(authority, when, item.slug) if authority else provisional_id(), 1
-        while (
-            authority
-            and (renames or olds)
-            and db.execute(f"SELECT 1 FROM article WHERE {ID_IS}", id_is(minted)).fetchone()
-        ):  # a record that had this slug may have this id
-            n += 1
-            minted = mint_id(authority, when, f"{item.slug}-{n}")
-        key = db.execute(
-            "INSERT INTO article (slug, path, hash, id, first_seen) VALUES (?, ?, ?, ?, ?) "
-            "RETURNING key",
-            (item.slug, item.path, pack(item.hash), minted, first),
-        ).fetchone()[0]
+        values = new_values(item, authority, stamp, now, renames or olds, db, instants)
+        key = db.execute(f"{_INSERT} RETURNING key", values).fetchone()[0]
         if olds:
             db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
         return key, True
