@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc import create_app
+from feedsvc.catalog.folder import SETTLE
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "articles"
@@ -60,6 +61,13 @@ def app_config(articles: Path, **extra: object) -> dict[str, object]:
         "RESCAN_INTERVAL": 0.01,
         **extra,
     }
+
+
+def settle_deletions(client) -> None:
+    """Let files deleted now count as deleted: a request's rescan finds them missing, and
+    the next one, SETTLE later, drops them (docs/deploying.md, "Deploying new articles")."""
+    client.get("/feed.atom")
+    time.sleep(SETTLE + 0.02)
 
 
 @pytest.fixture

@@ -434,3 +434,61 @@ def test_a_folder_removed_while_a_rescan_reads_loses_no_article(
     assert len(calls) == 6  # every changed file was listed before the first was read
     assert sorted(a.slug for a in folder.articles()) == [f"{s}{i}" for s in "ab" for i in range(3)]
     store.close()
+
+
+def test_a_scan_of_a_folder_half_removed_drops_nothing_and_the_replacement_holds(
+    articles: Path,
+) -> None:
+    """Rule (docs/deploying.md, "Deploying new articles"): a file not found counts
+    as deleted once it has been missing for SETTLE seconds. A scan can land in the middle
+    of `rm -rf articles` (a few milliseconds; a worker's start-up scan, 0.25 s after it is
+    ready, can): it lists the old folder half emptied, under its old identity. Its missing
+    files wait; the look SETTLE later finds the folder replaced, and holds them."""
+    store = StateStore(str(articles.parent / "s.sqlite3"), NOW)
+    folder = Folder(str(articles), Defaults("A", "en", UTC), 2**21, store, settle=SETTLE)
+    folder.scan(NOW)
+    known = {a.slug for a in folder.articles()}
+    saved = {path.name: path.read_bytes() for path in sorted(articles.iterdir())}
+    first, *others = sorted(saved)
+    for name in others[:2]:  # rm -rf, half way
+        (articles / name).unlink()
+    folder.scan(NOW + timedelta(seconds=1))  # a full scan lists what is left
+    assert {a.slug for a in folder.articles()} == known
+    assert folder.unsettled == set(others[:2])  # the watcher looks at them again
+    shutil.rmtree(articles)  # the removal ends; the copy begins
+    articles.mkdir()
+    (articles / first).write_bytes(saved[first])
+    later = NOW + timedelta(seconds=1) + timedelta(seconds=SETTLE)
+    folder.scan(later, paths=sorted(folder.unsettled))
+    assert {a.slug for a in folder.articles()} == known  # held: the folder was replaced
+    for name, data in saved.items():
+        (articles / name).write_bytes(data)
+    folder.scan(later + timedelta(seconds=replaced.QUIET), paths=[])
+    assert {a.slug for a in folder.articles()} == known and folder.problems() == []
+    store.close()
+
+
+def test_a_file_deleted_goes_when_a_scan_settle_seconds_later_still_misses_it(
+    articles: Path,
+) -> None:
+    """A deletion is applied by the scan that finds the file missing SETTLE after the first
+    one did (the watcher's second look); a file back meanwhile (deleted and written anew by
+    an editor) never went."""
+    store = StateStore(str(articles.parent / "s.sqlite3"), NOW)
+    folder = Folder(str(articles), Defaults("A", "en", UTC), 2**21, store, settle=SETTLE)
+    folder.scan(NOW)
+    count = len(list(folder.articles()))
+    gone, back = sorted(articles.iterdir())[:2]
+    data = back.read_bytes()
+    gone.unlink()
+    back.unlink()
+    folder.scan(NOW + timedelta(seconds=1), paths=[gone.name, back.name])
+    assert len(list(folder.articles())) == count
+    back.write_bytes(data)
+    os.utime(back, (HOUR_AGO, HOUR_AGO))
+    changes = folder.scan(NOW + timedelta(seconds=1.1), paths=[gone.name, back.name])
+    assert len(list(folder.articles())) == count and not changes.removed
+    changes = folder.scan(NOW + timedelta(seconds=1 + SETTLE), paths=sorted(folder.unsettled))
+    assert len(list(folder.articles())) == count - 1 and list(changes.removed) == [gone.name]
+    assert folder.unsettled == set()  # nothing left to look at: the watcher rests
+    store.close()

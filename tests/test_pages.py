@@ -13,7 +13,7 @@ from pathlib import Path
 import html5lib
 import lxml.html
 import pytest
-from conftest import app_config
+from conftest import app_config, settle_deletions
 
 from feedsvc import create_app
 
@@ -312,6 +312,7 @@ def test_deleted_article_answers_410_and_keeps_answering_after_restart(articles:
     client = create_app(config).test_client()
     get(client, "/articles/library-night-hours")
     (articles / "library-night-hours.txt").unlink()
+    settle_deletions(client)
     response = get(client, "/articles/library-night-hours", 410)
     page = parse(response)
     assert page.cssselect("h1")[0].text_content() == "This article was removed"

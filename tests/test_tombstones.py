@@ -17,7 +17,7 @@ from pathlib import Path
 import feedparser
 import lxml.etree
 import pytest
-from conftest import app_config, start_server, stop_server
+from conftest import app_config, settle_deletions, start_server, stop_server
 from w3c import feedvalidator
 
 from feedsvc import create_app
@@ -104,7 +104,7 @@ def test_tombstones_last_tombstone_days_then_go(articles: Path, tmp_path: Path):
 def test_tombstone_days_zero_turns_them_off(articles: Path):
     client = create_app(app_config(articles, TOMBSTONE_DAYS=0)).test_client()
     (articles / f"{GONE}.txt").unlink()
-    time.sleep(0.05)
+    settle_deletions(client)
     body = client.get("/feed.atom").data
     assert client.get(f"/articles/{GONE}").status_code == 410
     assert GONE.encode() not in body and tombstones(body) == []

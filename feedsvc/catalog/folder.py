@@ -38,7 +38,7 @@ from ..store.bodies import StoredBodies
 from ..store.db import StateStore
 from .entries import Changes, Entries, Entry, published_paper
 from .firstsight import keep_legacy_slug
-from .replaced import Replaced
+from .replaced import Missing, Replaced
 
 log = logging.getLogger(__name__)
 SETTLE = 0.25
@@ -77,6 +77,7 @@ class Folder:
         self._broken: dict[str, bytes] = {}  # path -> text key of the last good version it keeps
         self._good: dict[str, bytes] = {}  # path -> signature of that last good version
         self.replaced = Replaced()
+        self.missing = Missing()
         self.share: Share | None = None  # a cold first read's, with the workers starting too
         self.shared: set[str] = set()  # the paths in ``known`` that it read
 
@@ -251,6 +252,8 @@ class Folder:
                     batch = []
         self.bodies.stow(batch, remember=self._scanned)
         deleted = (self.files.keys() if scope is None else scope & self.files.keys()) - paths
+        missing, deleted = deleted, self.missing.settled(deleted, scope, wall, self.settle)
+        self.unsettled = (self.unsettled | missing) - deleted  # the others: looked at again
         if self.replaced.holds(deleted, stirred, wall, scope is None):
             deleted = set()  # perhaps not copied yet: kept as they were
         only_deletions = edited == {}  # no file read, edited or taken from the last process

@@ -72,3 +72,31 @@ class Replaced:
         if full:
             self.stirred, self.held = None, 0
         return False
+
+
+class Missing:
+    """Files not found, since when: a file counts as deleted once missing for SETTLE seconds.
+
+    A scan may run while a folder is being removed (``rm -rf``, a few milliseconds): it
+    lists the old folder half emptied, before the folder's own deletion shows it replaced
+    (a scan woken by other events, the start-up scan, a full scan in poll mode). A file
+    not found therefore waits for a scan SETTLE later (the watcher looks at it again),
+    which sees the folder replaced if it was, as a file still being written waits.
+    """
+
+    def __init__(self) -> None:
+        self.since: dict[str, float] = {}  # path -> when a scan first did not find it
+
+    def settled(
+        self, missing: set[str], scope: set[str] | None, wall: float, settle: float
+    ) -> set[str]:
+        """Return which of MISSING (not found by a scan at WALL of SCOPE, None: all) were
+        missing SETTLE seconds ago too (with SETTLE 0, all)."""
+        self.since = {
+            path: when
+            for path, when in self.since.items()
+            if path in missing or (scope is not None and path not in scope)
+        }
+        if not settle:
+            return missing
+        return {path for path in missing if wall - self.since.setdefault(path, wall) >= settle}
