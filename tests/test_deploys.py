@@ -27,6 +27,7 @@ from test_polling import start_ready, wait_for
 
 from feedsvc import create_app
 from feedsvc.catalog import replaced
+from feedsvc.catalog.catalog import Catalog
 from feedsvc.catalog.folder import SETTLE, Folder
 from feedsvc.reading import files
 from feedsvc.reading.normalise import Defaults
@@ -491,4 +492,21 @@ def test_a_file_deleted_goes_when_a_scan_settle_seconds_later_still_misses_it(
     changes = folder.scan(NOW + timedelta(seconds=1 + SETTLE), paths=sorted(folder.unsettled))
     assert len(list(folder.articles())) == count - 1 and list(changes.removed) == [gone.name]
     assert folder.unsettled == set()  # nothing left to look at: the watcher rests
+    store.close()
+
+
+def test_a_rename_is_paired_at_once_and_keeps_its_id(articles: Path) -> None:
+    """A file renamed (the old path missing, a new one in the same scan) is not kept
+    waiting for SETTLE: its deletion and the new file go into one sync, where the store
+    pairs them (docs/writing-articles.md, "Ids": a rename keeps the id)."""
+    store = StateStore(str(articles.parent / "s.sqlite3"), datetime.now(UTC))
+    catalog = Catalog(str(articles), Defaults("A", "en", UTC), store, "example.org", 2**21)
+    now = datetime.now(UTC)  # the samples are published by now
+    before = {a.path: a for a in catalog.scan(now).articles}
+    old = sorted(p for p in before if p.endswith(".md"))[0]
+    os.replace(articles / old, articles / "renamed.md")  # mv keeps the mtime: settled
+    snapshot = catalog.scan(now + timedelta(seconds=1), paths=[old, "renamed.md"])
+    after = {a.path: a for a in snapshot.articles}
+    assert old not in after and after["renamed.md"].id == before[old].id
+    assert snapshot.redirects.get(before[old].slug) == "renamed"
     store.close()

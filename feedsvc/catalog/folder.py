@@ -191,7 +191,7 @@ class Folder:
         self, found: Iterable[files.Found], scope: set[str] | None, now: datetime
     ) -> Changes:
         """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
-        changed = stirred = False
+        changed = stirred = came = False
         edited: dict[str, Article | None] | None = {}
         wall = now.timestamp()
         paths = set()
@@ -209,7 +209,7 @@ class Folder:
             self.unsettled.discard(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
-            stirred = True
+            stirred, came = True, came or entry is None
             if self._scanned and 0 <= wall - files.mtime(item.signature) < self.settle:
                 self.unsettled.add(item.path)  # maybe still being written: read it later
                 continue
@@ -252,7 +252,8 @@ class Folder:
                     batch = []
         self.bodies.stow(batch, remember=self._scanned)
         deleted = (self.files.keys() if scope is None else scope & self.files.keys()) - paths
-        missing, deleted = deleted, self.missing.settled(deleted, scope, wall, self.settle)
+        wait = 0 if came else self.settle  # a file came: a rename (or move), paired now
+        missing, deleted = deleted, self.missing.settled(deleted, scope, wall, wait)
         self.unsettled = (self.unsettled | missing) - deleted  # the others: looked at again
         if self.replaced.holds(deleted, stirred, wall, scope is None):
             deleted = set()  # perhaps not copied yet: kept as they were

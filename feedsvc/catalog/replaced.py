@@ -81,7 +81,9 @@ class Missing:
     lists the old folder half emptied, before the folder's own deletion shows it replaced
     (a scan woken by other events, the start-up scan, a full scan in poll mode). A file
     not found therefore waits for a scan SETTLE later (the watcher looks at it again),
-    which sees the folder replaced if it was, as a file still being written waits.
+    which sees the folder replaced if it was, as a file still being written waits. A scan
+    that finds a new file too (a rename) takes its deletions at once (Folder passes 0),
+    so the store pairs the two in one sync and the article keeps its record.
     """
 
     def __init__(self) -> None:
