@@ -26,6 +26,7 @@ from conftest import app_config
 
 import feedsvc
 from feedsvc import create_app
+from feedsvc.catalog.folder import SETTLE
 from feedsvc.web.publisher import Publisher
 from feedsvc.web.watch import utcnow
 
@@ -165,6 +166,8 @@ def change_cost(
         if deleted:
             (root / GONE).unlink()
             publisher.refresh(utcnow(), {GONE})
+            time.sleep(SETTLE)  # a file not found counts as deleted SETTLE later
+            publisher.refresh(utcnow(), {GONE})
             assert publisher.documents.resolve("feed.atom").document is not None
         counter = Counter()
         for n in range(2):  # the first warms what any first change fills once
@@ -177,6 +180,9 @@ def change_cost(
                 assert document is not None
                 return document.body
 
+            if change is delete:  # the first look notes it missing; the counted one drops it
+                publisher.refresh(utcnow(), set(paths))
+                time.sleep(SETTLE)
             body = rescan() if n == 0 else counter.count(publisher, rescan)
             if change is delete:  # the change is served: its entry goes (a tombstone stays)
                 assert f":{Path(paths[0]).stem}</id>".encode() not in body
