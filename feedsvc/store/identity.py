@@ -17,11 +17,13 @@ import base64
 import difflib
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from .parts import parts
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -131,8 +133,8 @@ def read(db: Connection, openings: list[tuple[bytes, bytes]]) -> None:
 
 def forget(db: Connection, keys: list[bytes]) -> None:
     """Forget the openings of texts KEYS (superseded before they were recorded)."""
-    for chunk, marks in _chunks(keys):
-        db.execute(f"DELETE FROM opening WHERE key IN ({marks})", chunk)
+    for part, marks in parts(keys):
+        db.execute(f"DELETE FROM opening WHERE key IN ({marks})", part)
 
 
 def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) -> None:
@@ -143,9 +145,9 @@ def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) 
     """
     keys = list(dict.fromkeys(row[3] for row in rows if row[3] is not None))
     _from_bodies(db, keys)
-    for start in range(0, len(rows), 500):
-        part = rows[start : start + 500]
-        wanted, marks = next(_chunks([row[3] for row in part if row[3] is not None]), ([], ""))
+    for part, _ in parts(rows):
+        wanted = [row[3] for row in part if row[3] is not None]
+        marks = ",".join("?" * len(wanted))
         query = f"SELECT key, words FROM opening WHERE key IN ({marks})"
         openings = {bytes(k): bytes(w) for k, w in db.execute(query, wanted)} if wanted else {}
         db.executemany(
@@ -157,18 +159,11 @@ def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) 
     forget(db, keys)
 
 
-def _chunks(keys: list[bytes]) -> Iterator[tuple[list[bytes], str]]:
-    """Yield KEYS 500 at a time, each part with its SQL placeholders."""
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        yield chunk, ",".join("?" * len(chunk))
-
-
 def _from_bodies(db: Connection, keys: list[bytes]) -> None:
     """Note the openings of the bodies of KEYS the text table keeps and no rescan noted."""
-    for chunk, marks in _chunks(keys):
+    for part, marks in parts(keys):
         rows = db.execute(
-            f"{_BODY} IN ({marks}) AND key NOT IN (SELECT key FROM opening)", chunk
+            f"{_BODY} IN ({marks}) AND key NOT IN (SELECT key FROM opening)", part
         ).fetchall()
         read(db, [(bytes(key), opening_words(body)) for key, body in rows])
 

@@ -26,6 +26,7 @@ from . import identity
 from .identity import Likeness
 from .layout import pack, stored
 from .minting import Instants, iso, new_values, recorded_authority, remint
+from .parts import parts
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -148,12 +149,10 @@ def _with_rows(
     if not bulk:
         yield from ((item, db.execute(f"{_ROW} = ?", (item.slug,)).fetchone()) for item in seen)
         return
-    for start in range(0, len(seen), 500):
-        chunk = seen[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    for part, marks in parts(seen):
         query = f"SELECT key, hash, gone, path, slug FROM article WHERE slug IN ({marks})"
-        rows = {row[4]: tuple(row[:4]) for row in db.execute(query, [s.slug for s in chunk])}
-        yield from ((item, rows.get(item.slug)) for item in chunk)
+        rows = {row[4]: tuple(row[:4]) for row in db.execute(query, [s.slug for s in part])}
+        yield from ((item, rows.get(item.slug)) for item in part)
 
 
 def _insert(
@@ -167,18 +166,17 @@ def _insert(
     """Write new records for ITEMS, whose slugs have none and whose ids none can have,
     500 at a time; return what ``identity.keep`` records of each."""
     described, dated = [], False
-    for start in range(0, len(items), 500):
-        chunk, values = items[start : start + 500], []
-        for item in chunk:
+    for part, marks in parts(items):
+        values = []
+        for item in part:
             values.append(new_values(item, authority, stamp, now, False, db, instants))
             if item.date is not None and not dated:  # NOW is taken, as if written already
                 dated = True
                 instants.take(now)
         db.executemany(_INSERT, values)
-        marks = ",".join("?" * len(chunk))
         query = f"SELECT slug, key FROM article WHERE slug IN ({marks})"
-        keys = dict(db.execute(query, [item.slug for item in chunk]).fetchall())
-        described += [(keys[i.slug], i.title, i.pinned_id, i.text_key) for i in chunk]
+        keys = dict(db.execute(query, [item.slug for item in part]).fetchall())
+        described += [(keys[i.slug], i.title, i.pinned_id, i.text_key) for i in part]
     return described
 
 
@@ -245,11 +243,8 @@ def read(
         rows = db.execute(query)  # row by row: all at once would double a load's peak
     else:
         rows = []
-        wanted = list(slugs)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows += db.execute(f"{query} WHERE slug IN ({marks})", chunk).fetchall()
+        for part, marks in parts(list(slugs)):
+            rows += db.execute(f"{query} WHERE slug IN ({marks})", part).fetchall()
     records = {}
     for slug, id_, first, changed, gone in rows:
         if SET_ASIDE in slug:
