@@ -27,7 +27,9 @@ from .snapshot import (
     author_slug,
     digest,
     digest_sum,
+    published_at,
     sort_key,
+    stone_key,
     tail_of,
     version,
 )
@@ -151,7 +153,7 @@ def insert(
     that a tombstone of BEFORE has.
     """
     ids = {a.id for a in added}
-    if len(ids) < len(added) or any(_published(a) > now or taken(a) for a in added):
+    if len(ids) < len(added) or any(published_at(a) > now or taken(a) for a in added):
         return None
     if any(t.id in ids for t in before.tombstones):
         return None
@@ -178,11 +180,6 @@ def insert(
         version=version(total % SUMS, before.tail),
         problems=problems,
     )
-
-
-def _published(article: Article) -> datetime:
-    assert article.published is not None  # resolved
-    return article.published
 
 
 def leaves_alone(old: Article, before: Snapshot) -> bool:
@@ -236,7 +233,7 @@ def remove(
             _pull(authors, slug, old, partial(_named, slug))
         _pull(months, _month(old), old, _nothing)
         if stone is not None and stone.when + keep > now:  # as ``assemble`` keeps recent ones
-            stones.insert(bisect_left(stones, _stone_key(stone), key=_stone_key), stone)
+            stones.insert(bisect_left(stones, stone_key(stone), key=stone_key), stone)
             due = min(d for d in (due, stone.when + keep) if d is not None)
     gone_now = before.gone | {old.slug for old, _ in gone if old.slug not in moved}
     redirects = before.redirects | dict(moved) if moved else before.redirects
@@ -271,7 +268,3 @@ def _named(slug: str, article: Article) -> Any:
 
 def _nothing(article: Article) -> None:
     return None  # a month's articles have no head
-
-
-def _stone_key(stone: Tombstone) -> tuple[float, str]:
-    return (-stone.when.timestamp(), stone.id)

@@ -126,13 +126,18 @@ def _sorted(articles: list[Article]) -> list[Article]:
     """Return ARTICLES in ``sort_key``'s order, sorted in place by its two parts in turn
     (both sorts are stable): no key tuple per article at once (memory)."""
     articles.sort(key=attrgetter("slug"))
-    articles.sort(key=lambda a: -_published(a).timestamp())
+    articles.sort(key=lambda a: -published_at(a).timestamp())
     return articles
 
 
-def _published(article: Article) -> datetime:
+def published_at(article: Article) -> datetime:
     assert article.published is not None  # resolved
     return article.published
+
+
+def stone_key(stone: Tombstone) -> tuple[float, str]:
+    """Order tombstones newest first, then by id (the feeds', and ``incremental``'s)."""
+    return (-stone.when.timestamp(), stone.id)
 
 
 SUMS = 1 << 128  # digests are 16 bytes
@@ -160,7 +165,7 @@ def by_month(live: Iterable[Article]) -> dict[str, tuple[Article, ...]]:
     """Return LIVE by the month of their date ("YYYY-MM", as written), oldest month first."""
     months: dict[tuple[int, int], list[Article]] = {}
     for article in live:  # strftime per article is slow at 10,000
-        published = _published(article)
+        published = published_at(article)
         months.setdefault((published.year, published.month), []).append(article)
     return {f"{y:04d}-{m:02d}": tuple(items) for (y, m), items in sorted(months.items())}
 
@@ -212,8 +217,8 @@ def assemble(
     """
     expired = [a for a in resolved if a.expires is not None and a.expires <= now]
     resolved = [a for a in resolved if a.expires is None or a.expires > now]  # Hugo expiryDate
-    live = _sorted([a for a in resolved if _published(a) <= now])
-    scheduled = _sorted([a for a in resolved if _published(a) > now])
+    live = _sorted([a for a in resolved if published_at(a) <= now])
+    scheduled = _sorted([a for a in resolved if published_at(a) > now])
     by_slug = {a.slug: a for a in live}
     redirects: dict[str, str] = {}
     shadowed = {old for old, new in old_slugs.items() if {old, new} <= by_slug.keys()}
@@ -234,9 +239,7 @@ def assemble(
     keep = timedelta(days=tombstone_days)
     recent = [t for slug, t in (deleted or {}).items() if slug in gone_now and t.when + keep > now]
     live_ids = {a.id for a in live} if recent else set()  # none to build without (memory)
-    stones = sorted(
-        (t for t in recent if t.id not in live_ids), key=lambda t: (-t.when.timestamp(), t.id)
-    )
+    stones = sorted((t for t in recent if t.id not in live_ids), key=stone_key)
     due = [scheduled[-1].published] if scheduled else []
     due += [min(t.when for t in stones) + keep] if stones else []
     due += [min(a.expires for a in live if a.expires)] if any(a.expires for a in live) else []
