@@ -28,7 +28,8 @@ SECOND = timedelta(seconds=1)
 
 
 def iso(value: datetime) -> str:
-    # Whole seconds: the date `feedsvc check` tells an author to pin is then exact.
+    """Return VALUE as the store writes instants: UTC, whole seconds (so the date
+    `feedsvc check` tells an author to pin is exact)."""
     return value.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
