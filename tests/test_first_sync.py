@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from feedsvc.store.db import StateStore
 from feedsvc.store.records import Seen
 
@@ -72,13 +74,15 @@ def test_records_written_together_are_those_written_one_by_one(tmp_path: Path) -
     one_by_one.close()
 
 
-def test_an_article_moved_off_a_slug_another_takes_keeps_its_id_in_a_quick_sync(
-    tmp_path: Path,
+@pytest.mark.parametrize("gone", [False, True], ids=["quick sync", "careful sync"])
+def test_an_article_moved_off_a_slug_another_takes_keeps_its_id(
+    tmp_path: Path, gone: bool
 ) -> None:
     """A moved from slug x to y while an unrelated B took x, seen in one sync: A's record
     is set aside by B, then found by A's content (a rename), whatever the folder's order.
     Before, a store with no deleted article gave A a new id (it looked for renames only
-    when a record was gone before the sync)."""
+    when a record was gone before the sync); one with a deleted article did too when A
+    came first (it was looked for before B set its record aside)."""
     store = StateStore(str(tmp_path / "state.sqlite3"), T0)
     store.sync([Seen("x", "a.md", "h-alpha", T0, None, "Alpha")], [], "example.org", T0)
     alpha = store.records()["x"].id
@@ -89,7 +93,11 @@ def test_an_article_moved_off_a_slug_another_takes_keeps_its_id_in_a_quick_sync(
             Seen("y", "a2.md", "h-alpha", T0, None, "Alpha"),
         ][::order]
         copy = StateStore(str(tmp_path / f"copy{order}.sqlite3"), T0)
-        copy.sync([Seen("x", "a.md", "h-alpha", T0, None, "Alpha")], [], "example.org", T0)
+        first = [Seen("x", "a.md", "h-alpha", T0, None, "Alpha")]
+        if gone:  # a store with a deleted article: the careful sync, record by record
+            first.append(Seen("old", "old.md", "h-old", T0 - HOUR, None, "Old"))
+        copy.sync(first, [], "example.org", T0)
+        copy.sync([first[0]], ["old"] if gone else [], "example.org", T0)
         copy.sync(moved, [], "example.org", later)
         records = copy.records()
         assert records["y"].id == alpha

@@ -99,14 +99,16 @@ def sync(
     # Only a record that has a seen slug now can be returned below while live now (found
     # by its slug, or set aside and then renamed): the others are new or were gone.
     instants, undescribed = Instants(db), identity.unrecorded(db, [s.slug for s in seen])
+    # Articles whose slug has no record come after the others: one of those may set aside
+    # the record such an article was renamed from (its slug taken by another file).
     # With no record gone and no old slug (a first start), an article has the record
     # of its slug or none: records are read 500 slugs at a time, and new ones written
-    # together after the others (``_insert``), one statement for hundreds.
+    # together (``_insert``), one statement for hundreds.
     bulk = not renames and not olds
     new: list[Seen] = []
     described = []
     for item, row in _with_rows(db, seen, bulk):
-        if row is None and bulk:
+        if row is None:
             new.append(item)
             continue
         key, changed = _record(
@@ -114,9 +116,10 @@ def sync(
         )
         if changed or key in undescribed:
             described.append((key, item.title, item.pinned_id, item.text_key))
-    if new and db.execute(_ANY_GONE).fetchone():  # set aside above: perhaps a new one's
+    renamed = bool(renames) or bool(new and db.execute(_ANY_GONE).fetchone())  # or set aside
+    if new and (renamed or olds):
         for item in new:
-            key, _ = _record(db, item, None, authority, stamp, now, True, False, instants)
+            key, _ = _record(db, item, None, authority, stamp, now, renamed, bool(olds), instants)
             described.append((key, item.title, item.pinned_id, item.text_key))
     elif new:
         described += _insert(db, new, authority, stamp, now, instants)
