@@ -39,7 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from coldload import make_corpus  # bench/: sys.path[0]
+from _support import save  # bench/: sys.path[0]
+from coldload import make_corpus
 
 CHANGES = ("edit", "add", "undated", "add+gone", "delete", "rename")
 
@@ -47,15 +48,6 @@ CHANGES = ("edit", "add", "undated", "add+gone", "delete", "rename")
 def cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def save(path: Path, text: str) -> None:
-    """Save TEXT at PATH as editors do (renamed over), settled (five seconds old)."""
-    temporary = path.with_name(".edit.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-    past = time.time() - 5
-    os.utime(path, (past, past))
 
 
 def change(content: Path, kind: str, n: int, newest: str) -> tuple[str, str]:

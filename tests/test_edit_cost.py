@@ -24,6 +24,9 @@ from typing import Any
 import pytest
 from conftest import app_config
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from _support import save  # as editors save; bench/one_change.py times the same saves
+
 import feedsvc
 from feedsvc import create_app
 from feedsvc.catalog.folder import SETTLE
@@ -56,15 +59,6 @@ def write_corpus(root: Path, count: int) -> None:
             encoding="utf-8",
         )
         os.utime(path, (past, past))
-
-
-def save(path: Path, text: str) -> None:
-    """Save TEXT at PATH as editors do (a file renamed over it), settled."""
-    temporary = path.with_name(".edit.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-    past = time.time() - 5
-    os.utime(path, (past, past))
 
 
 def edit(root: Path, n: int, marker: str) -> list[str]:
