@@ -107,6 +107,34 @@ def test_an_article_moved_off_a_slug_another_takes_keeps_its_id(
     store.close()
 
 
+@pytest.mark.parametrize("gone", [False, True], ids=["quick sync", "careful sync"])
+def test_an_id_a_record_has_is_not_minted_again(tmp_path: Path, gone: bool) -> None:
+    """Ids are unique (docs/writing-articles.md, "Ids"): foo renamed to bar keeps the id
+    minted for foo, so a new foo of the same day gets foo-2; a new foo-2 then gets
+    foo-2-2, whether the store then holds a deleted article or none and no old slug
+    (the new foo took the old slug back). Before, such a store gave foo-2 twice."""
+    day = T0 - 100 * HOUR
+    store = StateStore(str(tmp_path / "state.sqlite3"), T0)
+    first = [Seen("foo", "foo.md", "h-foo", day, None, "Foo")]
+    if gone:
+        first.append(Seen("old", "old.md", "h-old", day, None, "Old"))
+    store.sync(first, [], "example.org", T0)
+    store.sync([Seen("bar", "bar.md", "h-foo", day, None, "Foo")], ["foo"], "example.org", T0)
+    store.sync([Seen("foo", "foo.md", "h-new", day, None, "New")], [], "example.org", T0)
+    if gone:
+        store.sync([], ["old"], "example.org", T0)
+    assert not store.old_slugs("bar")  # the new foo took it back
+    many = [Seen(f"foo-{n}", f"foo-{n}.md", f"h-{n}", day, None, f"Foo {n}") for n in (2, 3)]
+    many += [Seen(f"p{n}", f"p{n}.md", f"hp-{n}", day, None, f"P {n}") for n in range(600)]
+    store.sync(many, [], "example.org", T0 + HOUR)
+    records = store.records()
+    ids = [r.id for r in records.values()]
+    assert len(set(ids)) == len(ids)
+    assert records["bar"].id.endswith(":foo") and records["foo"].id.endswith(":foo-2")
+    assert records["foo-2"].id.endswith(":foo-2-2") and records["foo-3"].id.endswith(":foo-3")
+    store.close()
+
+
 def test_a_first_sync_costs_about_the_same_statements_at_any_size(tmp_path: Path) -> None:
     counts = []
     for size in (200, 2000):

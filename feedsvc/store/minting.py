@@ -12,13 +12,15 @@ earlier (the time of first sight, which must not be in the future).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..config import is_local
-from .identity import ID_IS, id_is
+from .identity import ID_END, ID_IS, id_is
 from .layout import pack
+from .parts import parts
 
 if TYPE_CHECKING:
     from .records import Seen
@@ -129,26 +131,69 @@ def new_values(
     authority: str,
     stamp: str,
     now: datetime,
-    check: bool,
-    db: Connection,
+    taken: Callable[[str], bool] | None,
     instants: Instants,
 ) -> tuple[str, str, bytes, str, str]:
     """Return the values of a new record of ITEM (slug, path, hash, id, first seen) at NOW
-    (STAMP its text), given instants claimed by INSTANTS; CHECK: whether its id may be taken
-    already (a record that had its slug may have it), so is looked up in DB."""
+    (STAMP its text), given instants claimed by INSTANTS. Its id is one TAKEN does not
+    say is taken (None: the id minted first, which the caller checks: ``free_ids``)."""
     if item.date is not None:
         first = stamp
     elif item.evidence is not None:
         first = iso(instants.claim(item.evidence, later=True))
     else:
         first = iso(instants.claim(now, later=False))
-    when = item.date or datetime.fromisoformat(first)
-    minted, n = mint_id(authority, when, item.slug) if authority else provisional_id(), 1
-    while (
-        authority
-        and check
-        and db.execute(f"SELECT 1 FROM article WHERE {ID_IS}", id_is(minted)).fetchone()
-    ):
-        n += 1
-        minted = mint_id(authority, when, f"{item.slug}-{n}")
+    if not authority:
+        minted = provisional_id()
+    elif taken is None:
+        minted = mint_id(authority, minted_on(item, first), item.slug)
+    else:
+        minted = free_id(authority, minted_on(item, first), item.slug, taken)
     return item.slug, item.path, pack(item.hash), minted, first
+
+
+def minted_on(item: Seen, first: str) -> datetime:
+    """Return the date the id of ITEM's new record is minted with (FIRST: its first seen)."""
+    return item.date or datetime.fromisoformat(first)
+
+
+def free_id(authority: str, when: datetime, slug: str, taken: Callable[[str], bool]) -> str:
+    """Return the id minted for SLUG on WHEN, or the first of SLUG-2, SLUG-3... not TAKEN.
+
+    Any record may have an id: one minted for another slug, since renamed, or given a
+    number when its slug's was taken, as here.
+    """
+    minted, n = mint_id(authority, when, slug), 1
+    while taken(minted):
+        n += 1
+        minted = mint_id(authority, when, f"{slug}-{n}")
+    return minted
+
+
+def in_store(db: Connection) -> Callable[[str], bool]:
+    """Return a test of whether a record in DB has an id (the index: a look-up each)."""
+    query = f"SELECT 1 FROM article WHERE {ID_IS}"
+    return lambda value: db.execute(query, id_is(value)).fetchone() is not None
+
+
+def free_ids(
+    db: Connection,
+    authority: str,
+    items: Sequence[Seen],
+    values: list[tuple[str, str, bytes, str, str]],
+) -> None:
+    """Give each new record of ITEMS whose id (VALUES: ``new_values``, the ids as first
+    minted, to be written together) another record has, in DB or in VALUES, a free one,
+    in place. The ids are looked up together, 500 at a time (the index)."""
+    found: set[str] = set()
+    for part, marks in parts([v[3] for v in values]):
+        query = f"SELECT id FROM article WHERE {ID_END} IN ({marks})"
+        found.update(row[0] for row in db.execute(query, [i[-16:] for i in part]))
+    stored, given = in_store(db), set[str]()
+    for n, (item, (slug, path, hash_, id_, first)) in enumerate(zip(items, values, strict=True)):
+        if id_ in found or id_ in given:
+            id_ = free_id(
+                authority, minted_on(item, first), slug, lambda v: v in given or stored(v)
+            )
+            values[n] = (slug, path, hash_, id_, first)
+        given.add(id_)

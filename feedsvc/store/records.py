@@ -25,7 +25,7 @@ from ..config import is_local
 from . import identity
 from .identity import Likeness
 from .layout import pack, stored
-from .minting import Instants, iso, new_values, recorded_authority, remint
+from .minting import Instants, free_ids, in_store, iso, new_values, recorded_authority, remint
 from .parts import parts
 
 if TYPE_CHECKING:
@@ -166,16 +166,19 @@ def _insert(
     now: datetime,
     instants: Instants,
 ) -> list[tuple[int, str, str | None, bytes | None]]:
-    """Write new records for ITEMS, whose slugs have none and whose ids none can have,
-    500 at a time; return what ``identity.keep`` records of each."""
+    """Write new records for ITEMS, whose slugs have none and which renamed no record,
+    500 at a time; return what ``identity.keep`` records of each. An id another record
+    has (a renamed one's, or one given a number) is not given twice (``free_ids``)."""
     described, dated = [], False
     for part, marks in parts(items):
         values = []
         for item in part:
-            values.append(new_values(item, authority, stamp, now, False, db, instants))
+            values.append(new_values(item, authority, stamp, now, None, instants))
             if item.date is not None and not dated:  # NOW is taken, as if written already
                 dated = True
                 instants.take(now)
+        if authority:
+            free_ids(db, authority, part, values)
         db.executemany(_INSERT, values)
         query = f"SELECT slug, key FROM article WHERE slug IN ({marks})"
         keys = dict(db.execute(query, [item.slug for item in part]).fetchall())
@@ -221,7 +224,7 @@ def _record(
                 )
             db.execute("UPDATE article SET slug = ? WHERE key = ?", (item.slug, row[0]))
     if row is None:
-        values = new_values(item, authority, stamp, now, renames or olds, db, instants)
+        values = new_values(item, authority, stamp, now, in_store(db), instants)
         key = db.execute(f"{_INSERT} RETURNING key", values).fetchone()[0]
         if olds:
             db.execute("DELETE FROM old_slug WHERE slug = ?", (item.slug,))
