@@ -510,3 +510,26 @@ def test_a_rename_is_paired_at_once_and_keeps_its_id(articles: Path) -> None:
     assert old not in after and after["renamed.md"].id == before[old].id
     assert snapshot.redirects.get(before[old].slug) == "renamed"
     store.close()
+
+
+def test_a_file_moved_by_a_copy_waits_for_its_copy_and_keeps_its_id(articles: Path) -> None:
+    """A file moved by a copy, then a delete (across file systems, or "save as"): the
+    copy is too new to read (SETTLE), so the deletion is not applied at once either,
+    which would answer 410 and put a tombstone in the feeds until the copy was read.
+    Both are taken by the look SETTLE later, and paired (a rename keeps the id)."""
+    store = StateStore(str(articles.parent / "s.sqlite3"), datetime.now(UTC))
+    catalog = Catalog(str(articles), Defaults("A", "en", UTC), store, "example.org", 2**21)
+    now = datetime.now(UTC)
+    before = {a.path: a for a in catalog.scan(now).articles}
+    old = sorted(p for p in before if p.endswith(".md"))[0]
+    (articles / "copied.md").write_bytes((articles / old).read_bytes())  # mtime: now
+    (articles / old).unlink()
+    snapshot = catalog.scan(datetime.now(UTC), paths=[old, "copied.md"])
+    assert {a.path for a in snapshot.articles} == set(before)  # nothing went yet
+    assert snapshot.tombstones == () and catalog.folder.unsettled == {old, "copied.md"}
+    later = datetime.now(UTC) + timedelta(seconds=SETTLE)
+    snapshot = catalog.scan(later, paths=sorted(catalog.folder.unsettled))
+    after = {a.path: a for a in snapshot.articles}
+    assert old not in after and after["copied.md"].id == before[old].id
+    assert snapshot.redirects.get(before[old].slug) == "copied" and snapshot.tombstones == ()
+    store.close()

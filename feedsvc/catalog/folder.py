@@ -209,10 +209,11 @@ class Folder:
             self.unsettled.discard(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
-            stirred, came = True, came or entry is None
+            stirred = True
             if self._scanned and 0 <= wall - files.mtime(item.signature) < self.settle:
                 self.unsettled.add(item.path)  # maybe still being written: read it later
                 continue
+            came = came or entry is None  # read now: the other half of a rename, if one
             changed = True
             known = self.known.pop(item.path, None) if entry is None else None
             if known is not None and known[0] == item.signature:  # read by the last process
