@@ -259,7 +259,7 @@ class StateStore:
         """Tell the other processes on this store to read every record again."""
         db.execute(
             "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT (name) DO UPDATE "
-            "SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+            "SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"  # meta's, not excluded's
         )
 
     @staticmethod
