@@ -137,6 +137,31 @@ def test_an_import_refuses_a_record_of_another_slug_with_an_id_the_store_has(
         store.load(items)
 
 
+def test_an_imported_record_set_aside_does_not_stop_a_later_one(tmp_path: Path) -> None:
+    """A record set aside keeps its key in its slug (``a~1``); an import gives keys anew,
+    so the store's next set-aside of ``a`` may find that name taken. It takes another:
+    before, the sync failed (UNIQUE constraint), and with it every new article of it."""
+    day = timedelta(days=1)
+    source = StateStore(str(tmp_path / "source.sqlite3"), T0)
+    source.sync([Seen("a", "a.md", b"1" * 32, None, title="Old")], [], "x.org", T0)
+    source.sync([], ["a"], "x.org", T0 + day)
+    source.sync([Seen("a", "b.md", b"2" * 32, None, title="New")], [], "x.org", T0 + 2 * day)
+    items = list(portable.dump(source.db))
+    source.close()
+    moved = StateStore(str(tmp_path / "moved.sqlite3"), T0)
+    moved.load(items)
+    before = {row[0] for row in moved.db.execute("SELECT id FROM article")}  # a, a~1
+    moved.sync([], ["a"], "x.org", T0 + 3 * day)
+    third = [Seen("a", "c.md", b"3" * 32, None, title="Third"), Seen("z", "z.md", b"4" * 32, None)]
+    moved.sync(third, [], "x.org", T0 + 4 * day)
+    records = moved.records()
+    assert moved.problems == [] and {"a", "z"} <= records.keys()
+    assert records["a"].id not in before  # a new article
+    aside = moved.db.execute("SELECT id FROM article WHERE slug LIKE 'a~%'").fetchall()
+    assert {row[0] for row in aside} == before  # both earlier ones kept aside, ids unchanged
+    moved.close()
+
+
 def test_an_import_costs_the_same_per_record_at_any_size(tmp_path: Path) -> None:
     """Importing 2,000 records costs about 10 times what 200 do, not 100 times.
 

@@ -99,11 +99,9 @@ def sync(
     # Only a record that has a seen slug now can be returned below while live now (found
     # by its slug, or set aside and then renamed): the others are new or were gone.
     instants, undescribed = Instants(db), identity.unrecorded(db, [s.slug for s in seen])
-    # Articles whose slug has no record come after the others: one of those may set aside
-    # the record such an article was renamed from (its slug taken by another file).
-    # With no record gone and no old slug (a first start), an article has the record
-    # of its slug or none: records are read 500 slugs at a time, and new ones written
-    # together (``_insert``), one statement for hundreds.
+    # Articles whose slug has no record come after the others, which may set aside the
+    # record one was renamed from. With no record gone and no old slug (a first start),
+    # records are read 500 slugs at a time, and new ones written together (``_insert``).
     bulk = not renames and not olds
     new: list[Seen] = []
     described = []
@@ -200,10 +198,14 @@ def _record(
     """Record ITEM, whose slug's record is ROW (key, hash, gone, path) if any; return its
     record's key, and whether it is new or its content changed."""
     if row is not None and not _same(db, row, item, stamp):
-        # Another article had this slug and is gone: it keeps its record, aside.
+        # Another article had this slug and is gone: it keeps its record, aside (under a
+        # name no record has: an imported store's keys are not the exporter's).
+        aside = f"{item.slug}{SET_ASIDE}{row[0]}"
+        while db.execute(f"{_ROW} = ?", (aside,)).fetchone():
+            aside += SET_ASIDE
         db.execute(
             "UPDATE article SET slug = ?, gone = coalesce(gone, ?) WHERE key = ?",
-            (f"{item.slug}{SET_ASIDE}{row[0]}", stamp, row[0]),
+            (aside, stamp, row[0]),
         )
         row, renames = None, True
     if row is None and renames:
