@@ -162,6 +162,40 @@ def test_an_imported_record_set_aside_does_not_stop_a_later_one(tmp_path: Path) 
     moved.close()
 
 
+LINE = (
+    '{"kind": "article", "slug": "%s", "path": "a.md", "hash": "h", "id": "x", '
+    '"first_seen": %s, "changed": null, "gone": %s%s}'
+)
+SEEN, GONE = '"2024-01-01T00:00:00+00:00"', '"2024-02-01T00:00:00+00:00"'
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        LINE % ("a", '"0001-01-01T00:30:00+01:00"', "null", ""),  # before year 1 in UTC
+        LINE % ("a\\ud800", SEEN, "null", ""),  # a lone surrogate
+        LINE % ("a\\u0000", SEEN, "null", ""),  # a NUL: PostgreSQL refuses it
+        LINE % ("a", SEEN, GONE, ', "likeness": {"title": "t", "opening": "\\u0002!!"}'),
+        LINE % ("a", SEEN, GONE, ', "likeness": {"title": "t", "opening": "\\u0002abc"}'),
+        LINE % ("a", SEEN, GONE, ', "likeness": {"title": null, "opening": ""}'),
+        LINE % ("a", SEEN, GONE, ', "likeness": ["t"]'),
+        LINE % ("a", SEEN, "[]", ""),
+        '{"kind": "store", "format": 1, "authority": {"x": 1}}',
+        '{"kind": "store", "format": 1, "feed_id": null}',
+        '{"kind": "alias", "slug": "a", "to": ["b"]}',
+    ],
+)
+def test_an_import_refuses_a_line_no_store_can_take_naming_it(
+    store: StateStore, line: str
+) -> None:
+    """Bad input is refused with the file and line named, before anything is written: each
+    of these ended in a traceback (or, for the bad base64, an opening silently lost)."""
+    good = LINE % ("b", SEEN, "null", "")
+    with pytest.raises(ValueError, match=r"^export\.jsonl:2: "):
+        store.load(portable.parse([good, line], "export.jsonl"))
+    assert store.records() == {}
+
+
 def test_an_import_costs_the_same_per_record_at_any_size(tmp_path: Path) -> None:
     """Importing 2,000 records costs about 10 times what 200 do, not 100 times.
 

@@ -18,6 +18,7 @@ deleted article's likeness (title, pinned id, the opening of its body: see
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -89,18 +90,70 @@ def parse(text: Iterable[str], name: str) -> list[dict[str, Any]]:
             raise ValueError(f"{name}:{number}: not a feedsvc state record: {line.strip()[:80]}")
         if kind == "store" and item.get("format") != FORMAT:
             raise ValueError(f"{name}:{number}: format {item.get('format')!r} is not {FORMAT}")
+        if why := _unfit(item):
+            raise ValueError(f"{name}:{number}: {why}: not a feedsvc state record")
         for key in ("first_seen", "changed", "gone") if kind == "article" else ():
             if item.get(key) is None and key != "first_seen":
                 continue
             try:  # stored in the store's one form: an instant is then found by its text
                 item[key] = identity.canonical(str(item.get(key)))
-            except ValueError as e:
+            except (ValueError, OverflowError) as e:
                 raise ValueError(
                     f"{name}:{number}: {key} {item.get(key)!r} is not a date and time with "
                     f"a UTC offset (ISO 8601, as exports write it): {e}"
                 ) from None
         items.append(item)
     return items
+
+
+def _unfit(item: dict[str, Any]) -> str:
+    """Say what in ITEM (a record of a known kind) no store can take; "" if nothing."""
+    for key, value in item.items():
+        if key in SETTINGS and item["kind"] == "store" and not isinstance(value, str):
+            return f"{key} is not text"
+        if key in _ARTICLE[4:] and not (value is None or isinstance(value, str)):
+            return f"{key} is not text"
+    likeness = item.get("likeness")
+    if likeness is not None:
+        if not isinstance(likeness, dict) or not isinstance(likeness.get("title"), str):
+            return "likeness has no title"
+        if not isinstance(likeness.get("id"), str | None):
+            return "likeness id is not text"
+        opening = likeness.get("opening", "")
+        if not isinstance(opening, str) or not _decodes(opening):
+            return "likeness opening is not one an export writes"
+    if not all(map(_storable, _texts(item))):
+        return "a NUL character or a lone surrogate in a value"
+    return ""
+
+
+def _decodes(opening: str) -> bool:
+    """Say whether OPENING, as an export gives it, is what it says it is (base64 codes)."""
+    if not opening.startswith(identity.EXPORTED):
+        return True  # an earlier release's words
+    try:
+        base64.b64decode(opening[len(identity.EXPORTED) :], validate=True)
+    except ValueError:
+        return False
+    return True
+
+
+def _texts(value: Any) -> Iterator[str]:
+    """Yield the text VALUE holds: itself, or what its mappings and lists hold."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict | list):
+        for inner in value.values() if isinstance(value, dict) else value:
+            yield from _texts(inner)
+
+
+def _storable(text: str) -> bool:
+    """Say whether TEXT can be stored: no NUL (PostgreSQL refuses it), no lone surrogate."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\0" not in text
 
 
 def load(db: Connection, items: Iterable[dict[str, Any]], policy: str) -> int:
