@@ -74,6 +74,11 @@ def _requests(fast: FastPath, path: str):
         ("GET", {"If-Modified-Since": "garbage"}),
         ("GET", {"If-Match": '"nope"'}),
         ("GET", {"If-Match": etag}),
+        ("GET", {"If-Match": "*"}),
+        ("GET", {"If-Match": etag, "If-None-Match": etag}),
+        ("GET", {"If-Match": '"nope"', "Accept-Encoding": "gzip"}),
+        ("GET", {"If-Modified-Since": f"Mon, 01 Jan 1990 00:00:00 GMT, {last_modified}"}),
+        ("GET", {"Accept": BROWSER, "If-None-Match": etag}),
     ]
 
 
@@ -139,3 +144,32 @@ def test_everything_else_falls_through_to_flask(fast: FastPath, method: str, pat
         fast.app = flask
     assert calls == [path]
     assert ours == _parts(flask, path, method)
+
+
+def test_conditional_requests_follow_rfc_9110(fast: FastPath) -> None:
+    """RFC 9110 13.2.2: If-Match first (strong; ``*`` is true when the feed exists), then
+    If-None-Match, which decides alone; If-Modified-Since only without it, and only as one
+    HTTP-date (13.1.3: a list is invalid, so ignored). A 412 carries no representation's
+    headers. A browser's representation (application/xml, 8.8.3) has its own strong ETag,
+    so a cache revalidating it with a feed reader's ETag gets the browser's bytes."""
+    status, headers, _ = _parts(fast, "/feed.atom")
+    etag, modified = dict(headers)["ETag"], dict(headers)["Last-Modified"]
+
+    def status_of(**sent: str) -> str:
+        return _parts(
+            fast, "/feed.atom", "GET", {k.replace("_", "-"): v for k, v in sent.items()}
+        )[0]
+
+    assert status_of(If_Match="*") == "200 OK"
+    assert status_of(If_Match=etag, If_None_Match=etag) == "304 NOT MODIFIED"
+    assert status_of(If_Match=f"W/{etag}") == "412 PRECONDITION FAILED"  # weak never matches
+    refused = _parts(fast, "/feed.atom", "GET", {"If-Match": '"x"', "Accept-Encoding": "gzip"})
+    assert not {"ETag", "Content-Encoding", "Last-Modified"} & dict(refused[1]).keys()
+    assert status_of(If_None_Match='"x"', If_Modified_Since=modified) == "200 OK"
+    assert status_of(If_Modified_Since=modified) == "304 NOT MODIFIED"
+    assert status_of(If_Modified_Since=f"{modified}, Mon, 01 Jan 1990 00:00:00 GMT") == "200 OK"
+    browser = _parts(fast, "/feed.atom", "GET", {"Accept": BROWSER})
+    assert dict(browser[1])["ETag"] not in (etag, "") and browser[0] == "200 OK"
+    assert _parts(fast, "/feed.atom", "GET", {"Accept": BROWSER, "If-None-Match": etag})[0] == (
+        "200 OK"
+    )

@@ -1,14 +1,15 @@
 """The HTTP rules, as pure functions on header values: no Flask, no request, no clock.
 
 Both the Flask route and the WSGI fast path call these, so they answer with
-the same status, headers and bytes. Conditional requests are decided by
-Werkzeug's sans-I/O ``is_resource_modified`` (what ``make_conditional``
-calls: If-None-Match first, weak comparison, ``*`` and lists, then
-If-Modified-Since; If-Match gives 412). We call it directly because
-``make_conditional`` adds a Date header and the server always adds its own,
-which would send two. gzip is chosen by Accept-Encoding and has its own ETag;
-``Vary: Accept-Encoding`` is sent on 200 and 304. max-age never runs past the
-next scheduled article. No cookie, no Expires.
+the same status, headers and bytes. Conditional requests are decided in the
+order of RFC 9110 13.2.2: If-Match (strong comparison, ``*``: 412 when false),
+then If-None-Match (weak comparison, ``*`` and lists: 304), and only without
+it If-Modified-Since (one valid HTTP-date, else ignored). Werkzeug parses the
+header values; its ``make_conditional`` is not used, as it adds a Date header
+and the server always adds its own. Each representation has its own strong
+ETag: gzip is chosen by Accept-Encoding, and a browser gets a feed as
+application/xml (``negotiate``); ``Vary`` names both headers. max-age never
+runs past the next scheduled article. No cookie, no Expires.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import http_date, parse_accept_header, parse_etags, quote_etag
-from werkzeug.sansio.http import is_resource_modified
+from werkzeug.http import http_date, parse_accept_header, parse_date, parse_etags, quote_etag
 
 from ..render.document import Document
 from ..render.formats import BROWSER_XML, HTML
 
 Headers = list[tuple[str, str]]
+BROWSER_ETAG = "-xml"  # what a browser's representation of a feed adds to its ETag
 RETRY_AFTER = 300  # seconds: a broken article file is fixed by hand, not in a moment
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -148,6 +149,8 @@ def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
         body, etag = (
             (document.gzip_body, document.gzip_etag) if gzipped else (document.body, document.etag)
         )
+        if browser:  # another Content-Type: another representation, another strong ETag
+            etag += BROWSER_ETAG
         content_type = "application/xml; charset=utf-8" if browser else document.content_type
         vary = "Accept-Encoding, Accept" if document.mimetype in BROWSER_XML else "Accept-Encoding"
         headers = [("Content-Type", content_type), ("Vary", vary)]
@@ -206,17 +209,27 @@ def conditional(
         # A poller sending back the ETag it got: If-None-Match decides, and it matches
         # (RFC 9110 13.2.2), what is_resource_modified would find after parsing it.
         return 304, [*variant.headers_304, cache_control], b""
-    if not validators.any or is_resource_modified(
-        http_if_modified_since=validators.if_modified_since,
-        http_if_none_match=validators.if_none_match,
-        http_if_match=validators.if_match,
-        etag=variant.etag,
-        last_modified=variant.last_modified,
-    ):
+    if not validators.any:
         return 200, [*variant.headers, cache_control], variant.body
-    if validators.if_match is not None and parse_etags(validators.if_match):
-        return 412, [*variant.headers, cache_control], b""  # as make_conditional answers
-    return 304, [*variant.headers_304, cache_control], b""
+    if validators.if_match is not None:
+        wanted = parse_etags(validators.if_match)
+        if not (wanted.star_tag or wanted.is_strong(variant.etag)):
+            return 412, [("Cache-Control", "no-cache")], b""  # no representation's headers
+    if validators.if_none_match is not None:
+        if parse_etags(validators.if_none_match).contains_weak(variant.etag):
+            return 304, [*variant.headers_304, cache_control], b""
+    elif _not_modified_since(validators.if_modified_since, variant.last_modified):
+        return 304, [*variant.headers_304, cache_control], b""
+    return 200, [*variant.headers, cache_control], variant.body
+
+
+def _not_modified_since(value: str | None, last_modified: datetime | None) -> bool:
+    """Say whether If-Modified-Since VALUE (one HTTP-date, else ignored) is not before
+    LAST_MODIFIED."""
+    if value is None or last_modified is None or value.count(",") > 1:  # a list: invalid
+        return False
+    since = parse_date(value)
+    return since is not None and last_modified.replace(microsecond=0) <= since
 
 
 def answer(
