@@ -21,9 +21,18 @@ from urllib.parse import urlsplit
 
 import feedparser
 import pytest
-from conftest import SAMPLES, Server, start_server, stop_server, write_bulk
+from conftest import (
+    SAMPLES,
+    Server,
+    app_config,
+    settle_deletions,
+    start_server,
+    stop_server,
+    write_bulk,
+)
 from lxml import etree
 
+from feedsvc import create_app
 from feedsvc.cli import default_workers
 
 pytestmark = pytest.mark.server
@@ -205,11 +214,54 @@ def test_cache_headers_are_public_with_max_age_and_nothing_that_defeats_them(
     assert parsedate_to_datetime(reply["Last-Modified"]).microsecond == 0
 
 
-def test_last_modified_is_the_newest_updated_of_the_feed(shared: Server) -> None:
+def test_last_modified_is_never_before_the_newest_updated_of_the_feed(shared: Server) -> None:
     reply = fetch(shared, "feed.atom")
     root = etree.fromstring(reply.body)
     newest = max(datetime.fromisoformat(e.text) for e in root.iter(f"{ATOM}updated"))
-    assert parsedate_to_datetime(reply["Last-Modified"]) == newest.replace(microsecond=0)
+    modified = parsedate_to_datetime(reply["Last-Modified"])
+    assert newest.replace(microsecond=0) <= modified <= datetime.now(UTC)
+
+
+def test_a_client_sending_only_if_modified_since_never_keeps_a_changed_document(
+    tmp_path: Path,
+) -> None:
+    """Last-Modified is when the site last changed, deletions and articles first seen
+    with an older date included (docs/caching-and-scale.md), and never in the future
+    (RFC 9110 8.8.2.1). As the newest ``updated`` of a document, it went back when a tag
+    lost its newest article and stood still for a back-dated one: a client sending only
+    If-Modified-Since got 304 for a document that had changed, or, for an ``updated`` in
+    2031, 304 until then."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    post = "---\ntitle: {0}\ndate: {1}\ntags: [x]\n{2}---\n\nThe {0} body.\n"
+    (articles / "a.md").write_text(post.format("A", "2024-01-02", "updated: 2031-05-05\n"))
+    (articles / "b.md").write_text(post.format("B", "2024-02-02", ""))
+    for path in articles.iterdir():
+        os.utime(path, (time.time() - 60, time.time() - 60))
+    client = create_app(app_config(articles)).test_client()
+    paths = ["/feed.atom", "/tags/x/feed.atom", "/tags/x/", "/"]
+
+    def polls_change(change) -> None:
+        before = {p: client.get(p) for p in paths}
+        time.sleep(1.05)  # Last-Modified counts whole seconds
+        change()
+        settle_deletions(client)
+        for path, old in before.items():
+            new = client.get(path)
+            assert new.headers["ETag"] != old.headers["ETag"], path
+            modified = parsedate_to_datetime(new.headers["Last-Modified"])
+            assert modified <= datetime.now(UTC), path  # not 2031
+            again = client.get(path, headers={"If-Modified-Since": old.headers["Last-Modified"]})
+            assert again.status_code == 200, path
+            assert (
+                client.get(
+                    path, headers={"If-Modified-Since": new.headers["Last-Modified"]}
+                ).status_code
+                == 304
+            )
+
+    polls_change(lambda: (articles / "b.md").unlink())  # the tag's newest goes
+    polls_change(lambda: (articles / "c.md").write_text(post.format("C", "2023-06-01", "")))
 
 
 def test_gzip_has_the_same_bytes_its_own_etag_and_vary(shared: Server) -> None:

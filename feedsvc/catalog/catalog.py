@@ -29,7 +29,7 @@ from ..store.records import Record, Seen
 from . import duplicates, firstsight
 from .entries import held
 from .folder import PROGRESS_EVERY, SETTLE, Folder, Inspect
-from .snapshot import Snapshot, assemble, resolve, tombstones
+from .snapshot import Snapshot, assemble, latest, resolve, tombstones
 from .targeted import Targeted
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ class Catalog(Targeted):
             deleted=tombstones(self.records),
             tombstone_days=self.tombstone_days,
             held=kept,
+            changed=latest(now, self.records.values(), resolved),
         )
 
     def _problems(self) -> tuple[Problem, ...]:

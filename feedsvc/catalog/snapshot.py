@@ -64,6 +64,9 @@ class Snapshot:
     # Live slugs that an alias, or an old slug of a live article, names: redirects once
     # that slug goes (so its deletion is rebuilt, not taken out in place).
     shadowed: frozenset[str] = field(default=frozenset())
+    # When the site last changed, as far as one instant can say (``latest``): every
+    # document's Last-Modified, so a deletion or a back-dated article moves it too.
+    changed: datetime | None = None
     # The version's parts: the sum of the articles' digests, a hash of the rest.
     total: int = field(default=0, compare=False, repr=False)
     tail: bytes = field(default=b"", compare=False, repr=False)
@@ -208,8 +211,9 @@ def assemble(
     deleted: Mapping[str, Tombstone] | None = None,
     tombstone_days: float = 0,
     held: frozenset[str] = frozenset(),
+    changed: datetime | None = None,
 ) -> Snapshot:
-    """Return the snapshot of RESOLVED articles at NOW.
+    """Return the snapshot of RESOLVED articles at NOW, last CHANGED then (``latest``).
 
     OLD_SLUGS maps renamed slugs to current ones; GONE holds the slugs the store saw
     disappear; DELETED maps gone slugs to their tombstones, kept for TOMBSTONE_DAYS;
@@ -262,9 +266,29 @@ def assemble(
         held=held - by_slug.keys(),
         waiting_tags=_tag_names(scheduled + expired),
         shadowed=frozenset(shadowed),
+        changed=changed,
         total=total,
         tail=tail,
     )
+
+
+def latest(
+    now: datetime, records: Iterable[Record], articles: Iterable[Article] = ()
+) -> datetime | None:
+    """Return the latest instant up to NOW (not a typo'd ``updated`` in the future) at which
+    RECORDS changed (first seen, content changed, gone) or that ARTICLES show (published,
+    updated): when the site last changed."""
+    rows: list[Any] = [*records]
+    shown: list[Any] = [*articles]
+    found: list[datetime] = []
+    for items, name in [(rows, n) for n in ("first_seen", "changed", "gone")] + [
+        (shown, n) for n in ("published", "updated")
+    ]:
+        top = max(filter(None, map(attrgetter(name), items)), default=None)  # in C
+        if top is not None and top > now:  # rare: the latest up to NOW, in Python
+            top = max((t for t in map(attrgetter(name), items) if t and t <= now), default=None)
+        found += [top] if top is not None else []
+    return max(found, default=None)
 
 
 def _tag_names(articles: Iterable[Article]) -> dict[str, frozenset[str]]:

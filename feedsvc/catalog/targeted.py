@@ -23,7 +23,7 @@ from . import firstsight
 from .entries import held
 from .folder import Folder
 from .incremental import insert, keeps_place, leaves_alone, patch, remove, takes_no_place
-from .snapshot import Snapshot, resolve, tombstones
+from .snapshot import Snapshot, latest, resolve, tombstones
 
 
 class Targeted:
@@ -83,7 +83,12 @@ class Targeted:
                 return None  # _build starts from the state just recorded
             self._keep(new, done)
             swaps.append((old_done, done))
-        return patch(before, swaps, self._problems())
+        records = [self.records[a.slug] for a in edits]
+        changed = max(
+            filter(None, (before.changed, latest(now, records, [d for _, d in swaps]))),
+            default=None,
+        )
+        return replace(patch(before, swaps, self._problems()), changed=changed)
 
     def _add(self, now: datetime, entries: dict[str, Any] | None) -> Snapshot | None:
         """Return the snapshot with the new files of a targeted scan inserted, and its
@@ -161,7 +166,11 @@ class Targeted:
         for new, resolved in zip(came, done, strict=True) if snapshot is not None else ():
             self.synced[new.slug] = resolved
             self._keep(new, resolved)
-        return snapshot
+        if snapshot is None:
+            return None
+        records = [self.records[s] for s in slugs + olds if s in self.records]
+        changed = max(filter(None, (before.changed, latest(now, records, done))), default=None)
+        return replace(snapshot, changed=changed)
 
     def _shares_an_id(self, article: Article) -> bool:
         """Say whether another record shows ARTICLE's id or its record's (look-ups): a

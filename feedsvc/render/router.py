@@ -131,7 +131,7 @@ class Documents:
         return document
 
     def _html(self, body: bytes, articles: Sequence[Article]) -> Document:
-        return Document(body, HTML, newest_update(articles) if articles else None)
+        return Document(body, HTML, self._changed() if articles else None)
 
     def _feed(self, kind: str, info: FeedInfo, articles: Sequence[Article]) -> Document:
         link = ""
@@ -142,7 +142,8 @@ class Documents:
                 + [f'<{self.site.url(f"{info.self_path}.{kind}")}>; rel="self"']
             )
         body = render(kind, self.site, info, articles, self.bodies)
-        return Document(body, FORMATS[kind].media_type, feed_updated(info, articles), link)
+        changed = self.snapshot.changed or feed_updated(info, articles)
+        return Document(body, FORMATS[kind].media_type, changed, link)
 
     def _main_feed(self, kind: str) -> Document:
         latest = next(reversed(self.months), None)
@@ -191,7 +192,11 @@ class Documents:
         return self._feed(kind, info, self.months[month])
 
     def _changed(self) -> datetime | None:
-        return newest_update(self.snapshot.articles) if self.snapshot.articles else None
+        """Return the Last-Modified of the snapshot's documents: when the site last changed
+        (a deletion, an article first seen, whatever its date, included), so a client that
+        sends only If-Modified-Since never keeps a document that changed since."""
+        snap = self.snapshot
+        return snap.changed or (newest_update(snap.articles) if snap.articles else None)
 
     def _index(self, page: int) -> Document:
         size = self.site.page_size
