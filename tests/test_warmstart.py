@@ -94,6 +94,25 @@ def test_the_answers_are_the_loaded_apps_own(stopped: Any) -> None:
         assert call(warming, method, path, again)[0] == "304 NOT MODIFIED"
 
 
+def test_the_saved_feeds_stop_answering_when_a_scheduled_article_falls_due(
+    stopped: Any,
+) -> None:
+    """A scheduled article that falls due while the worker loads is in the feeds from
+    then: the saved ones, which lack it, are no longer given (the request waits for the
+    load, as any other). Before, they were, until the load was done."""
+    saved = warmstart.load()
+    assert saved is not None
+    due = utcnow() + timedelta(seconds=0.3)
+    warming = Warming(warmstart.Saved(saved.documents, saved.cache_max_age, due, saved.prefix))
+    assert call(warming, "GET", "/feed.atom", {})[0] == "200 OK"  # not due yet
+    time.sleep(0.4)
+    warming.loaded(stopped.wsgi_app)  # a request past the due time meets the loaded app
+    assert call(warming, "GET", "/feed.atom", {}) == call(
+        stopped.wsgi_app, "GET", "/feed.atom", {}
+    )
+    assert warming._answer({"REQUEST_METHOD": "GET", "PATH_INFO": "/feed.atom"}) is None
+
+
 def test_a_request_past_the_limits_gets_the_loaded_apps_page(
     stopped: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

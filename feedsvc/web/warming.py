@@ -75,5 +75,8 @@ class Warming:
         if document is None or method not in ("GET", "HEAD") or "HTTP_IF_MATCH" in environ:
             return None
         now = datetime.now(UTC)  # the edge: a request (watch.utcnow's import costs the wait)
-        cache_control = http.cache_control(self.saved.cache_max_age, self.saved.next_due, now)
+        due = self.saved.next_due
+        if due is not None and due <= now:
+            return None  # a scheduled article is out now: the saved feeds lack it
+        cache_control = http.cache_control(self.saved.cache_max_age, due, now)
         return http.answer(environ, document, ("Cache-Control", cache_control))
