@@ -3,9 +3,9 @@
 Each assertion names the rule of Pelican's documentation
 (docs.getpelican.com) it checks: "Writing content" (file metadata, Markdown,
 reStructuredText and HTML readers, linking to internal content, translations,
-publishing drafts and hidden articles) and "Settings" (PATH, PAGE_PATHS,
+publishing drafts, hidden and skip posts) and "Settings" (PATH, PAGE_PATHS,
 STATIC_PATHS, ARTICLE_URL, ARTICLE_LANG_URL, TIMEZONE, DEFAULT_LANG,
-USE_FOLDER_AS_CATEGORY, FILENAME_METADATA).
+USE_FOLDER_AS_CATEGORY, FILENAME_METADATA, WITH_FUTURE_DATES).
 """
 
 from __future__ import annotations
@@ -14,8 +14,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from engine_sites import SITES, Table, assert_table, check, feed_entries, read_site, rendered
+from engine_sites import (
+    SITES,
+    Table,
+    assert_table,
+    check,
+    check_folder,
+    feed_entries,
+    read_folder,
+    read_site,
+    rendered,
+)
 
+from feedsvc.model import Article
 from feedsvc.reading.engines import detect
 
 
@@ -183,3 +194,95 @@ def test_check_summary(tmp_path: Path) -> None:
     assert "skipped for their role: 3 (not content 2, pages 1)" in lines  # README, output/
     assert "skipped for their extension: 2 (.png 1, .py 1)" in lines
     assert lines[-1].startswith("6 articles read, 4 published, 2 unpublished, 0 skipped, 0 errors")
+
+
+def _post(tmp_path: Path, text: str, name: str = "post.md", conf: str = "") -> Article:
+    """Return the one post NAME of a Pelican site whose content is TEXT."""
+    (tmp_path / "pelicanconf.py").write_text(f'PATH = "content"\nTIMEZONE = "UTC"\n{conf}')
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / name).write_text(text)
+    return read_folder(tmp_path)[f"content/{name}"][0]
+
+
+@pytest.mark.parametrize(
+    ("name", "header", "field", "expected"),
+    [
+        ("post.md", "Tags: machine learning", "tags", ["misc", "machine learning"]),
+        ("post.md", "Tags: lights, night", "tags", ["misc", "lights", "night"]),
+        (
+            "post.md", "Tags: pelican, publishing tool; pelican, bird", "tags",
+            ["misc", "pelican, publishing tool", "pelican, bird"],
+        ),
+        (
+            "post.rst", ":tags: pelican, publishing tool; pelican, bird", "tags",
+            ["misc", "pelican, publishing tool", "pelican, bird"],
+        ),
+        ("post.md", "Category: Boats, ships", "tags", ["Boats, ships"]),
+        ("post.md", "Authors: Ines Marr, Tomas Berg", "authors", ["Ines Marr", "Tomas Berg"]),
+        (
+            "post.md", "Authors: Metaireau, Alexis; Doyle, Conan", "authors",
+            ["Metaireau, Alexis", "Doyle, Conan"],
+        ),
+        ("post.md", "Author: Doyle, Conan", "authors", ["Doyle, Conan"]),
+    ],
+)  # fmt: skip
+def test_tags_and_authors_split_on_semicolons_else_commas(
+    tmp_path: Path, name: str, header: str, field: str, expected: list[str]
+) -> None:
+    """Writing content: ``tags`` are "Content tags, separated by commas"; "Author and tag
+    lists may be semicolon-separated instead, which allows you to write authors and tags
+    containing commas" (readers.ensure_metadata_list: "if the string contains semicolons,
+    it is split on semicolons; otherwise, it is split on commas"), never on spaces.
+    ``category`` is "one only — not multiple"; ``author`` is "Content author, when there
+    is only one". The category comes first: DEFAULT_CATEGORY ``misc`` when none is given.
+    """
+    rst = name.endswith(".rst")
+    title = "Tides\n#####\n\n:date: 2024-03-05\n" if rst else "Title: Tides\nDate: 2024-03-05\n"
+    post = _post(tmp_path, f"{title}{header}\n\nBody.\n", name)
+    values = [t.name for t in post.tags] if field == "tags" else [a.name for a in post.authors]
+    assert values == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "draft"),
+    [("published", False), ("draft", True), ("hidden", True), ("skip", True)],
+)
+def test_only_published_status_reaches_the_feeds(tmp_path: Path, status: str, draft: bool) -> None:
+    """Writing content: ``status`` is "``draft``, ``hidden``, ``skip``, or ``published``".
+    Drafts are "not listed on the index page nor on any category or tag page"; hidden posts
+    are not "in the main article feed"; "Posts marked with ``skip`` status are ignored
+    entirely ... not be included in indexes or feeds".
+    """
+    post = _post(tmp_path, f"Title: Tides\nDate: 2024-03-05\nStatus: {status}\n\nBody.\n")
+    assert post.draft is draft
+
+
+def test_markdown_metadata_continues_on_lines_indented_four_spaces(tmp_path: Path) -> None:
+    """Python-Markdown's Meta-Data extension, which Pelican reads Markdown with: "If a line
+    is indented by 4 or more spaces, that line is assumed to be an additional line of the
+    value for the previous keyword." FORMATTED_FIELDS (``summary``) joins the lines; a key
+    Pelican takes once (readers.DUPLICATES_DEFINITIONS_ALLOWED: tags, authors, slug, ...)
+    keeps its first value, as Pelican does ("Duplicate definition ... Using first one.").
+    """
+    text = (
+        "Title: Tides\nDate: 2024-03-05\nSummary: The first line of the summary\n"
+        "    and its second line.\nTags: sea\n    weather\n\nThe body.\n"
+    )
+    post = _post(tmp_path, text)
+    assert post.summary == "The first line of the summary and its second line."
+    assert [t.name for t in post.tags] == ["misc", "sea"]
+    html, summary = rendered(*read_folder(tmp_path)["content/post.md"])
+    assert "second line" not in html and "The body." in html
+    assert summary == "The first line of the summary and its second line."
+    warned = "content/post.md:6: warning: tags: Pelican reads one value, the first;"
+    assert any(line.startswith(warned) for line in check_folder(tmp_path, tmp_path / "state"))
+
+
+def test_future_dated_article_waits_for_its_date_without_future_dates(tmp_path: Path) -> None:
+    """Settings: WITH_FUTURE_DATES "If disabled, content with dates in the future will get
+    a default status of ``draft``": unpublished until a build after its date."""
+    _post(
+        tmp_path, "Title: Tides\nDate: 2099-01-01\n\nBody.\n", conf="WITH_FUTURE_DATES = False\n"
+    )
+    lines = check_folder(tmp_path, tmp_path / "state")
+    assert lines[-1].startswith("1 articles read, 0 published, 1 unpublished")

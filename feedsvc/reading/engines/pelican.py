@@ -2,14 +2,15 @@
 
 Rules, from Pelican's documentation (docs.getpelican.com): ``Writing content``
 - metadata as ``Key: value`` lines atop Markdown, as an rST field list under the
-title, as ``<meta>`` tags in HTML; the date may come from the file name
-(FILENAME_METADATA); the slug is made from the title unless ``Slug`` is given;
-``Category`` else the folder (USE_FOLDER_AS_CATEGORY) else DEFAULT_CATEGORY;
-``Status: draft`` and ``Status: hidden`` are not listed; ``Modified`` is the
-updated date; a translation shares the slug with another ``Lang``. ``Settings``
-- PATH, ARTICLE_PATHS, PAGE_PATHS, STATIC_PATHS, ARTICLE_URL and
-ARTICLE_LANG_URL, DEFAULT_LANG, TIMEZONE. reStructuredText is read by docutils
-with file insertion and raw HTML off.
+title, as ``<meta>`` tags in HTML (a Markdown line indented 4 spaces continues
+the value above); the date may come from the file name (FILENAME_METADATA); the
+slug is made from the title unless ``Slug`` is given; ``Category`` else the
+folder (USE_FOLDER_AS_CATEGORY) else DEFAULT_CATEGORY; ``Tags`` and ``Authors``
+split on semicolons, else commas; ``Status`` draft, hidden and skip are not
+listed; ``Modified`` is the updated date; a translation shares the slug with
+another ``Lang``. ``Settings`` - PATH, ARTICLE_PATHS, PAGE_PATHS, STATIC_PATHS,
+ARTICLE_URL and ARTICLE_LANG_URL, DEFAULT_LANG, TIMEZONE. reStructuredText is
+read by docutils with file insertion and raw HTML off.
 """
 
 from __future__ import annotations
@@ -22,16 +23,22 @@ import string
 from datetime import tzinfo
 from typing import Any
 
-from ...errors import ArticleError
+from ...errors import ArticleError, Problem, warning
 from ...model import Article
 from ..files import FORMATS
 from ..formats import READERS, RawArticle
 from ..text import slugify
 from . import DRAFT, IGNORED, PAGE, POST, Adapted, Blog
-from .common import FILENAME_DATE, clean_path, first, local, merged, words
+from .common import FILENAME_DATE, clean_path, first, local, merged
 
 UNDERSTOOD = frozenset({"category", "modified", "status", "save_as", "url", "template"})
 _META_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):\s*(.*)$")
+_MORE_LINE = re.compile(r"^ {4,}(.*)$")
+# readers.DUPLICATES_DEFINITIONS_ALLOWED: keys Pelican reads once, keeping the first value
+_ONCE = frozenset(
+    {"tags", "date", "modified", "status", "category", "author", "save_as", "url", "authors",
+     "slug"}
+)  # fmt: skip
 _RST_FIELD = re.compile(r"^:([A-Za-z][A-Za-z0-9_ -]*):\s*(.*)$")
 _HTML_META = re.compile(r"<meta\s+([^>]*)>", re.IGNORECASE)
 _ATTR = re.compile(r'(\w+)\s*=\s*"([^"]*)"|(\w+)\s*=\s*\'([^\']*)\'')
@@ -70,10 +77,13 @@ def role(blog: Blog, path: str) -> str:
     return POST if under(_list(blog, "ARTICLE_PATHS", [""])) else IGNORED
 
 
-def _raw(path: str, fmt: str, meta: dict[str, Any], body: str, line: int = 1) -> RawArticle:
+def _raw(
+    path: str, fmt: str, meta: dict[str, Any], body: str, line: int = 1,
+    warnings: tuple[Problem, ...] = (),
+) -> RawArticle:  # fmt: skip
     if not meta.get("title"):
         raise ArticleError(path, "no title: Pelican needs a Title", 1)
-    return RawArticle(path, fmt, meta, body, body_line=line)
+    return RawArticle(path, fmt, meta, body, body_line=line, warnings=warnings)
 
 
 def parse(blog: Blog, path: str, text: str) -> RawArticle:
@@ -95,15 +105,26 @@ def parse(blog: Blog, path: str, text: str) -> RawArticle:
         body = _BODY.search(text)
         return _raw(path, "html", meta, body.group(1) if body else text)
     lines = text.split("\n")
-    used = 0
-    for used, line in enumerate(lines):  # noqa: B007 - used counts the header's lines
-        match = _META_LINE.match(line)
-        if not line.strip() or match is None:
+    values: dict[str, list[str]] = {}
+    key, used, warnings = "", 0, []
+    for used, line in enumerate(lines):  # used ends on the body's first line
+        match, more = _META_LINE.match(line), _MORE_LINE.match(line)
+        if match:
+            key = match.group(1).lower()
+            values.setdefault(key, []).append(match.group(2).strip())
+        elif more and key and line.strip():  # Meta-Data: the value's next line
+            values[key].append(more.group(1).strip())
+        else:
             break
-        meta[match.group(1).lower()] = match.group(2).strip()
-    if not meta:
+        if key in _ONCE and len(values[key]) == 2:
+            message = f"{key}: Pelican reads one value, the first; the lines after it are left out"
+            warnings.append(warning(path, message, used + 1))
+    if not values:
         return READERS[FORMATS[extension]](path, text)
-    return _raw(path, "md", meta, "\n".join(lines[used:]).strip("\n") + "\n", used + 1)
+    # FORMATTED_FIELDS (the summary) and the rest join their lines, as Markdown would
+    meta = {k: v[0] if k in _ONCE else "\n".join(v) for k, v in values.items()}
+    rest = "\n".join(lines[used:]).strip("\n") + "\n"
+    return _raw(path, "md", meta, rest, used + 1, tuple(warnings))
 
 
 def _rst(path: str, text: str) -> RawArticle:
@@ -142,14 +163,29 @@ def adapt(blog: Blog, raw: RawArticle, kind: str) -> RawArticle:
         else blog.settings.get("DEFAULT_CATEGORY", "misc")
     )  # fmt: skip
     meta["category"] = str(category)
-    meta["tags"] = merged([str(category)], words(meta.get("tags")))
+    meta["tags"] = merged([str(category)], _listed(meta.get("tags")))
+    if isinstance(meta.get("authors"), str):
+        meta["authors"] = _listed(meta["authors"])
+    if isinstance(meta.get("author"), str) and meta["author"].strip():
+        meta["author"] = [meta["author"].strip()]  # one author, commas and all
     meta["updated"] = first(meta, "modified", "updated")
     status = str(meta.pop("status", "") or blog.settings.get("DEFAULT_STATUS", "")).lower()
-    meta["draft"] = kind == DRAFT or status in ("draft", "hidden")
+    # hidden posts are left out of the feeds; skip ones are not built at all
+    meta["draft"] = kind == DRAFT or status in ("draft", "hidden", "skip")
     meta["lang"] = meta.get("lang") or blog.settings.get("DEFAULT_LANG", "en")
     if str(meta["lang"]) != str(blog.settings.get("DEFAULT_LANG", "en")):
         meta["url_slug"], meta["slug"] = meta["slug"], f"{meta['slug']}-{meta['lang']}"
     return dataclasses.replace(raw, meta=meta)
+
+
+def _listed(value: Any) -> list[str]:
+    """Return VALUE as Pelican's list of tags or authors: split on semicolons, else commas."""
+    if isinstance(value, list | tuple):
+        items = [str(item) for item in value]
+    else:
+        text = "" if value is None else str(value)
+        items = text.split(";" if ";" in text else ",")
+    return [item.strip() for item in items if item.strip()]
 
 
 class _Values(dict[str, Any]):
