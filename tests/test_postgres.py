@@ -113,6 +113,20 @@ def test_a_store_written_by_the_previous_release_keeps_every_id_date_and_likenes
             "'2026-01-02T03:04:05+00:00', NULL, '2026-01-03T00:00:00+00:00')",
             (odd + "!",),
         )
+    # An export (a read-only command, as before an upgrade) reads it in this release's
+    # layout and writes nothing: the previous release's nodes may still be serving it.
+    exported = tmp_path / "before-upgrade.jsonl"
+    result = CliRunner().invoke(main, ["state", "export", str(exported), "--state", pg])
+    assert result.exit_code == 0, result.output
+    assert f'"hash": "{2:064x}"' in exported.read_text()
+    with psycopg.connect(pg) as conn:
+        layout = "SELECT value FROM meta WHERE name = 'layout'"
+        column = (
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = 'article' AND column_name = 'hash'"
+        )
+        assert conn.execute(layout).fetchone() is None  # not migrated
+        assert conn.execute(column).fetchone() == ("text",)
     store = StateStore(pg, T0)
     assert store.problems == []
     records = store.records()

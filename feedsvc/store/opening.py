@@ -47,7 +47,7 @@ def read_only_copy(target: str, report: Report) -> sqlite3.Connection:
     copy = None
     if pg.is_url(target):
         try:
-            source = pg.Connection(target)
+            source = pg.Connection(target, read_only=True)
         except sqlite3.Error as e:
             report(f"state store {pg.shown(target)} cannot be read ({e})")
         else:

@@ -71,9 +71,14 @@ class Cursor:
 
 
 class Connection:
-    """A psycopg connection with the face of the store's SQLite connection."""
+    """A psycopg connection with the face of the store's SQLite connection.
 
-    def __init__(self, url: str):
+    READ_ONLY: the tables are created and migrated as for a node (what the copy reads
+    needs this release's layout), in a transaction never committed: ``close`` rolls it
+    back, so an export or a check writes nothing, not even an earlier release's migration.
+    """
+
+    def __init__(self, url: str, read_only: bool = False):
         try:
             import psycopg
         except ImportError:
@@ -86,13 +91,15 @@ class Connection:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
         except psycopg.Error as e:
             raise _wrap(e) from e
-        self.execute("BEGIN IMMEDIATE")  # nodes starting at once create the tables once
+        # Nodes starting at once create the tables once (the lock); a reader takes none.
+        self.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
         try:
             for statement in SCHEMA.split(";") if layout.later(self) is None else ():
                 if statement.strip():  # none in a later release's store: it is refused
                     self.execute(statement)
             layout.migrate(self)  # a store written by an earlier release
-            self.execute("COMMIT")
+            if not read_only:
+                self.execute("COMMIT")
         except BaseException:
             if self.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -128,4 +135,6 @@ class Connection:
         return bool(status != self._psycopg.pq.TransactionStatus.IDLE)
 
     def close(self) -> None:
+        if self.in_transaction:  # a read-only connection's: nothing it did is kept
+            self.conn.execute("ROLLBACK")
         self.conn.close()
