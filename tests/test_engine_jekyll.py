@@ -253,3 +253,149 @@ def test_check_counts_the_keys_not_understood_by_key(tmp_path: Path) -> None:
     (site / "about.md").write_text("---\ntitle: About\nmood: page\n---\nA page.\n")
     lines = check_folder(site, tmp_path)
     assert "keys not understood: 3 (mood 2, soundtrack 1)" in lines
+
+
+def _site(root: Path, config: str, posts: dict[str, str]) -> Path:
+    """Write a Jekyll site in ROOT: its _config.yml and each post's front matter by path."""
+    root.mkdir()
+    (root / "_config.yml").write_text(f"title: Blog\n{config}")
+    for path, front_matter in posts.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(f"---\ntitle: A post\n{front_matter}---\nBody.\n")
+    return root
+
+
+def test_only_files_named_with_their_date_in_posts_are_posts(tmp_path: Path) -> None:
+    """Posts: "add a file to your `_posts` directory with the following format:
+    YEAR-MONTH-DAY-title.MARKUP". post_reader.rb reads only the names that match
+    Document::DATE_FILENAME_MATCHER, `(\\d{2,4}-\\d{1,2}-\\d{1,2})-([^/]*)(\\.[^.]+)$`,
+    and entry_filter.rb skips names starting with `_`: check counts both by role."""
+    site = _site(
+        tmp_path / "blog",
+        "",
+        {"_posts/notes-on-tides.md": "", "_posts/2024-3-5-neap.md": "", "_posts/_draft.md": ""},
+    )
+    posts = read_folder(site)
+    assert sorted(posts) == ["_posts/2024-3-5-neap.md"]
+    # Permalinks: `date` is /:categories/:year/:month/:day/:title:output_ext
+    assert posts["_posts/2024-3-5-neap.md"][0].link == "2024/03/05/neap.html"
+    lines = check_folder(site, tmp_path)
+    assert "skipped for their role: 2 (not content 1, not named YEAR-MONTH-DAY-title 1)" in lines
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "link", "tags"),
+    [
+        # Posts (Categories): `category: classic hollywood` gives .../classic%20hollywood/...
+        ("category: classic hollywood", "classic%20hollywood", ["classic hollywood"]),
+        # ... and `categories: classic hollywood` gives .../classic/hollywood/...
+        ("categories: classic hollywood", "classic/hollywood", ["classic", "hollywood"]),
+        ("categories: [classic hollywood]", "classic%20hollywood", ["classic hollywood"]),
+        # document.rb populate_categories: `categories`, then `category`, each once
+        ("category: b c\ncategories: a Horror", "a/b%20c", ["a", "b c"]),
+    ],
+)
+def test_category_is_one_category_and_categories_are_split_on_spaces(
+    tmp_path: Path, front_matter: str, link: str, tags: list[str]
+) -> None:
+    """Posts (Categories): `movies/horror/_posts/2019-05-21-bride-of-chucky.markdown` is in
+    `movies` and `horror`; "depending on whether front matter has `category: classic
+    hollywood`, or `categories: classic hollywood`", the URL is
+    `movies/horror/classic%20hollywood/2019/05/21/bride-of-chucky.html` or
+    `movies/horror/classic/hollywood/2019/05/21/bride-of-chucky.html`."""
+    path = "movies/horror/_posts/2019-05-21-bride-of-chucky.markdown"
+    site = _site(tmp_path / "blog", "", {path: front_matter + "\n"})
+    article, _ = read_folder(site)[path]
+    assert article.link == f"movies/horror/{link}/2019/05/21/bride-of-chucky.html"
+    assert [t.name for t in article.tags] == ["movies", "horror", *tags]
+
+
+def test_a_style_name_in_front_matter_is_a_path_not_a_style(tmp_path: Path) -> None:
+    """Permalinks: "Built-in permalink styles are not recognized in front matter. As a
+    result, `permalink: pretty` will not work": url.rb takes it as the path /pretty."""
+    site = _site(
+        tmp_path / "blog",
+        "permalink: pretty\n",
+        {"_posts/2024-03-05-own.md": "permalink: pretty\n", "_posts/2024-03-06-site.md": ""},
+    )
+    posts = read_folder(site)
+    assert posts["_posts/2024-03-05-own.md"][0].link == "pretty"
+    assert posts["_posts/2024-03-06-site.md"][0].link == "2024/03/06/site/"  # _config.yml's
+
+
+def test_the_posts_collection_permalink_overrides_the_site_permalink(tmp_path: Path) -> None:
+    """Permalinks (Collections): "For collections (including `posts` and `drafts`), you have
+    the option to override the global permalink in the collection configuration"."""
+    config = "permalink: /blog/:year/:title/\ncollections:\n  posts:\n    permalink: /a/:title/\n"
+    site = _site(tmp_path / "blog", config, {"_posts/2024-03-05-harbour.md": ""})
+    assert read_folder(site)["_posts/2024-03-05-harbour.md"][0].link == "a/harbour/"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "link"),
+    [
+        # placeholders of Permalinks (docs/_data/permalinks.yml), values of url_drop.rb;
+        # title: the slug "by piping through the slugify filter method with pretty
+        # option ... the case of the alphabets are preserved" (utils.rb slugify)
+        ("/:title", "My-Slug"),
+        ("/:slug", "my-slug"),  # slug: "Slugified title" (slugify's default mode)
+        ("/:name", "2027-01-01-long-day"),  # name: "The document's base filename but slugified"
+        ("/:collection/:path", "posts/2027-01-01-long-day"),  # path: "relative to ... directory"
+        ("/:categories", "work%202%20progress"),
+        # slugified_categories: `"Work 2 Progress"` will be converted into `"work-2-progress"`
+        ("/:slugified_categories", "work-2-progress"),
+        ("/:year/:short_year/:month/:i_month", "2027/27/01/1"),
+        ("/:short_month/:long_month/:day/:i_day/:y_day", "Jan/January/01/1/001"),
+        # w_year: "Week year which may differ from the month year"; week: ISO (%V)
+        ("/:w_year/W:week/:w_day/:short_day/:long_day", "2026/W53/5/Fri/Friday"),
+        ("/:hour/:minute/:second:output_ext", "07/08/09.html"),
+        ("/:month_:day", "01_01"),  # url.rb: `:month_` is `:month` when no key ends in `_`
+    ],
+)
+def test_permalink_placeholders_as_jekyll_expands_them(
+    tmp_path: Path, pattern: str, link: str
+) -> None:
+    """Permalinks (Placeholders): each placeholder of the documented table, for a post of
+    Friday 1 January 2027, 07:08:09, in ISO week 53 of 2026."""
+    front_matter = "date: 2027-01-01 07:08:09 +0000\nslug: My Slug\ncategory: Work 2 Progress\n"
+    path = "_posts/2027-01-01-long-day.md"
+    site = _site(tmp_path / "blog", f"timezone: UTC\npermalink: {pattern}\n", {path: front_matter})
+    assert read_folder(site)[path][0].link == link
+
+
+def test_exclude_and_folders_starting_with_underscore_keep_posts_out(tmp_path: Path) -> None:
+    """Configuration options (Exclude): "Exclude directories and/or files from the
+    conversion ... In Jekyll 4, user-provided entries get added to the default exclusion
+    list" (node_modules, vendor/bundle/, ...); reader.rb walks no folder starting with `_`."""
+    posts = ("_posts", "old/_posts", "_archive/_posts", "node_modules/x/_posts", "keep/_posts")
+    site = _site(
+        tmp_path / "blog",
+        "exclude:\n  - old/\n",
+        {f"{folder}/2024-03-05-post.md": "" for folder in posts},
+    )
+    assert sorted(read_folder(site)) == [
+        "_posts/2024-03-05-post.md",
+        "keep/_posts/2024-03-05-post.md",
+    ]
+
+
+def test_posts_live_in_collections_dir_which_is_not_a_category(tmp_path: Path) -> None:
+    """Collections: "If you specify a directory to store all your collections in the same
+    place with `collections_dir: my_collections`, then you will need to move your `_drafts`
+    and `_posts` directory to `my_collections/_drafts` and `my_collections/_posts`";
+    document.rb: a post's relative_path, whose folders are its categories, is "relative
+    to the collections_dir"."""
+    site = _site(
+        tmp_path / "blog",
+        "collections_dir: my_collections\npermalink: pretty\n",
+        {
+            "my_collections/_posts/2024-03-05-post.md": "",
+            "my_collections/travel/_posts/2024-03-06-ferry.md": "",
+            "_posts/2024-03-07-at-root.md": "",  # features/collections_dir.feature: not built
+        },
+    )
+    links = {path: article.link for path, (article, _) in read_folder(site).items()}
+    assert links == {
+        "my_collections/_posts/2024-03-05-post.md": "2024/03/05/post/",
+        "my_collections/travel/_posts/2024-03-06-ferry.md": "travel/2024/03/06/ferry/",
+    }
