@@ -24,6 +24,7 @@ from engine_sites import (
     rendered,
 )
 
+from feedsvc.model import Article
 from feedsvc.reading.engines import detect
 
 
@@ -64,10 +65,10 @@ EXPECTED: Table = {
         # Configuration: timeZone America/New_York; 06:30 EDT is -04:00
         "published": ("2024-04-01T06:30:00-04:00", "Front matter: date, in timeZone"),
         "updated": ("2024-04-03T12:00:00-04:00", "Front matter: lastmod (12:00 -04:00)"),
-        "slug": ("tide-tables", "URL management: :slug falls back to the file name"),
+        "slug": ("tide-tables", "feedsvc's slug: the file's name, as no slug is set"),
         "link": (
             "2024/04/tide-tables/",
-            'URL management: [permalinks] posts "/:year/:month/:slug/"',
+            'URL management: [permalinks] "/:year/:month/:slugorcontentbasename/"',
         ),
         "summary": ("High water at noon, all month.", "Content summaries: description"),
         "tags": (["Sea", "tides"], "Taxonomies: categories, then tags"),
@@ -108,8 +109,11 @@ EXPECTED: Table = {
             "Front matter: no lastmod (Hugo falls back to date, before publishDate)",
         ),
         "slug": ("walk", "URL management: slug replaces the bundle's name"),
-        "link": ("2024/05/walk/", "URL management: [permalinks] with :slug"),
-        "summary": ("Two hours along the quays.", "Content summaries: summary"),
+        "link": ("2024/05/walk/", "URL management: :slugorcontentbasename is the slug"),
+        "summary": (
+            "Start at the lighthouse.",
+            "Content summaries: a manual summary takes precedence over a front matter one",
+        ),
         "tags": (["walks"], "Taxonomies: tags"),
         "authors": (["Site Author"], NO_AUTHOR),
         "draft": (False, "Front matter: no draft"),
@@ -125,7 +129,7 @@ EXPECTED: Table = {
         ),
         "updated": (None, "Front matter: no lastmod"),
         "slug": ("next-regatta", "URL management: the file's name"),
-        "link": ("2024/06/next-regatta/", "URL management: [permalinks]"),
+        "link": ("2024/06/next-regatta/", "URL management: the content base name"),
         "summary": ("Not written yet.", "Content summaries: automatic, the first paragraph"),
         "tags": ([], "Taxonomies: none"),
         "authors": (["Site Author"], NO_AUTHOR),
@@ -142,7 +146,7 @@ EXPECTED: Table = {
         ),
         "updated": (None, "Front matter: no lastmod"),
         "slug": ("old-ferry", "URL management: the file's name"),
-        "link": ("2023/01/old-ferry/", "URL management: [permalinks]"),
+        "link": ("2023/01/old-ferry/", "URL management: the content base name"),
         "summary": (
             "Valid until the summer.",
             "Content summaries: automatic, the first paragraph",
@@ -284,3 +288,100 @@ def test_recognised_from_hugo_yaml_with_its_settings(tmp_path: Path) -> None:
     assert article.published.isoformat() == "2024-05-06T07:30:00+00:00"  # 09:30 in timeZone
     lines = check_folder(tmp_path, tmp_path / "state")
     assert "engine: hugo (recognised from hugo.yaml)" in lines
+
+
+def _post(tmp_path: Path, config: str, name: str, front: str, body: str = "Body.") -> Article:
+    """Return the article of content/posts/NAME in a site of CONFIG (TOML) and FRONT."""
+    (tmp_path / "hugo.toml").write_text('baseURL = "https://blog.example.org/"\n' + config)
+    posts = tmp_path / "content" / "posts"
+    posts.mkdir(parents=True, exist_ok=True)
+    (posts / name).write_text(f"+++\ntitle = 'The Title Words'\n{front}\n+++\n{body}\n")
+    return read_folder(tmp_path)[f"content/posts/{name}"][0]
+
+
+@pytest.mark.parametrize(
+    ("config", "name", "front", "expected"),
+    [
+        ("", "My-Post.md", "", "posts/my-post/"),
+        ("disablePathToLower = true\n", "My-Post.md", "", "posts/My-Post/"),
+        # helpers/path.go MakePath: "Social Media -> Social-Media", then lower case
+        ("", "spaced.md", "slug = 'My Spaced Slug'", "posts/my-spaced-slug/"),
+        ("disablePathToLower = true\n", "spaced.md", "slug = 'My  Slug'", "posts/My-Slug/"),
+        # common/paths/path.go Sanitize: letters, digits and ._-+~@# stay; the rest goes
+        ("", "p.md", "slug = 'Hello, World! (2)'", "posts/hello-world-2/"),
+        ("", "Café.md", "", "posts/caf%C3%A9/"),
+        ("removePathAccents = true\n", "Café.md", "", "posts/cafe/"),
+        ("[permalinks]\nposts = '/:year/:slug/'\n", "p.md", "slug = 'A B'", "2024/a-b/"),
+    ],
+)
+def test_urls_are_lower_case_unless_disable_path_to_lower(
+    tmp_path: Path, config: str, name: str, front: str, expected: str
+) -> None:
+    """Configuration: "disablePathToLower: Whether to disable transformation of page URLs to
+    lower case. Default is false"; helpers/path.go MakePathSanitized: "a Unicode-sanitized
+    string, with the spaces replaced", lower-cased unless disablePathToLower."""
+    assert _post(tmp_path, config, name, front + "\ndate = 2024-03-05").link == expected
+
+
+def test_a_dot_in_a_file_name_is_a_language_only_when_configured(tmp_path: Path) -> None:
+    """Multilingual: post.fr.md is a translation when fr is a configured language;
+    common/paths/pathparser.go looks the identifier up in the languages, so node.js.md
+    is the page "node.js" in the default language."""
+    article = _post(tmp_path, "", "node.js.md", "date = 2024-03-05")
+    assert (article.link, article.lang) == ("posts/node.js/", "en")
+
+
+def test_a_manual_summary_takes_precedence_over_front_matter(tmp_path: Path) -> None:
+    """Content summaries: "A manual summary takes precedence over a front matter summary,
+    and a front matter summary takes precedence over an automatic summary"."""
+    front = "summary = 'Front matter summary.'\ndescription = 'A description.'"
+    _post(tmp_path, "", "manual.md", front, "Manual paragraph.\n\n<!--more-->\n\nRest.")
+    _post(tmp_path, "", "plain.md", front, "First paragraph.\n\nRest.")
+    posts = read_folder(tmp_path)
+    assert rendered(*posts["content/posts/manual.md"])[1] == "Manual paragraph."
+    assert rendered(*posts["content/posts/plain.md"])[1] == "Front matter summary."
+
+
+@pytest.mark.parametrize(
+    ("pattern", "front", "expected"),
+    [
+        # 2024-03-03 is a Sunday, the year's 63rd day
+        ("/:year/:month/:day/", "", "2024/03/03/"),
+        ("/:weekday/:yearday/", "", "0/63/"),
+        ("/:monthname/:weekdayname/", "", "march/sunday/"),
+        ("/:slug/", "", "the-title-words/"),
+        ("/:slug/", "slug = 'given'", "given/"),
+        ("/:title/", "slug = 'given'", "the-title-words/"),
+        ("/:slugorfilename/", "", "file-name/"),
+        ("/:slugorcontentbasename/", "", "file-name/"),
+        ("/:contentbasename/", "slug = 'given'", "file-name/"),
+    ],
+)
+def test_permalink_tokens(tmp_path: Path, pattern: str, front: str, expected: str) -> None:
+    """URL management, tokens: ":weekday: The 1-digit day of the week (Sunday = 0)";
+    ":yearday: The 1- to 3-digit day of the year"; ":slug: The slug as defined in front
+    matter, else the title as defined in front matter"; ":slugorcontentbasename: The slug
+    as defined in front matter, else the content base name"."""
+    config = f"[permalinks]\nposts = '{pattern}'\n"
+    article = _post(tmp_path, config, "file-name.md", front + "\ndate = 2024-03-03")
+    assert article.link == expected
+
+
+@pytest.mark.parametrize(
+    ("front", "draft"),
+    [
+        ("[build]\nlist = 'never'", True),
+        ("[build]\nrender = 'never'", True),
+        ("[build]\nlist = false", True),  # before 0.67.1 list was a bool
+        ("[_build]\nlist = 'never'", True),  # its name before 0.145.0
+        ("headless = true", True),
+        ("[build]\nlist = 'always'\nrender = 'link'", False),
+    ],
+)
+def test_build_options_never_listed_are_not_in_the_feeds(
+    tmp_path: Path, front: str, draft: bool
+) -> None:
+    """Build options: list "never: Do not include the page in any page collection";
+    render "never: Never render the page to disk, and exclude it from all page
+    collections"; headless = true sets both (hugolib/page__meta.go)."""
+    assert _post(tmp_path, "", "p.md", "date = 2024-03-05\n" + front).draft is draft

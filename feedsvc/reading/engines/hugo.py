@@ -7,12 +7,15 @@ section with the most pages) (Sections; Configure Hugo: mainSections); an
 ``_index.md`` is a list page, never a post, and a leaf bundle's ``index.md`` is
 the post, the folder its name and its other files its resources (Page
 bundles); ``date``, ``publishDate``, ``lastmod`` and ``expiryDate`` (Front
-matter), read in ``timeZone`` (default UTC); ``draft``; ``summary`` (Content
-summaries) or ``description``; ``tags`` and ``categories`` (Taxonomies);
-``aliases`` are old paths (URL management: aliases, relative ones to the
-page's folder); ``url``, ``slug`` and ``[permalinks]`` give the URL (URL
-management); ``post.fr.md`` is the ``fr`` translation of ``post.md``, under
-``/fr/`` unless ``fr`` is ``defaultContentLanguage`` (Multilingual).
+matter), read in ``timeZone`` (default UTC); ``draft``, and ``[build]``
+``list`` or ``render`` ``never`` (Build options), keep a page out of the feeds;
+the text above ``<!--more-->``, else ``summary`` (Content summaries), else
+``description``; ``tags`` and ``categories`` (Taxonomies); ``aliases`` are old
+paths (URL management: aliases, relative ones to the page's folder); ``url``,
+``slug`` and ``[permalinks]`` give the URL (URL management), made lower case
+unless ``disablePathToLower`` (helpers/path.go: MakePathSanitized);
+``post.fr.md`` is the ``fr`` translation of ``post.md`` when ``fr`` is a
+configured language, under ``/fr/`` unless it is ``defaultContentLanguage``.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import contextlib
 import os
 import posixpath
 import re
+import unicodedata
 from collections import Counter
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -31,15 +35,16 @@ from ...model import Article
 from ..dates import DateError, parse_date
 from ..files import FORMATS
 from ..formats import RawArticle
-from ..text import slugify
 from . import DRAFT, IGNORED, PAGE, POST, Adapted, Blog
-from .common import date_values, expand, first, local, merged, with_language, words
+from .common import clean_path, expand, first, local, merged, with_language, words
 
 UNDERSTOOD = frozenset(
     {"publishdate", "pubdate", "published", "lastmod", "modified", "expirydate",
      "unpublishdate", "description", "url", "aliases", "category"}
 )  # fmt: skip
-_LANG_SUFFIX = re.compile(r"^(.+)\.([a-z]{2,3}(?:-[a-z0-9]+)?)$", re.IGNORECASE)
+_TOKEN = re.compile(r":(\w+)")  # resources/page/permalinks.go: attributeRegexp
+_DATED = frozenset({"year", "month", "monthname", "day", "weekday", "weekdayname", "yearday"})
+_PATH_PUNCTUATION = frozenset("./\\_#+~-@")  # common/paths/path.go: isAllowedPathCharacter
 
 
 def setting(blog: Blog, *keys: str) -> Any:
@@ -60,11 +65,74 @@ def default_language(blog: Blog) -> str:
     return str(setting(blog, "defaultcontentlanguage") or "en").lower()
 
 
-def _stem(path: str) -> tuple[str, str | None]:
+def languages(blog: Blog) -> set[str]:
+    """Return the site's language codes: the keys of [languages], and the default."""
+    given = setting(blog, "languages")
+    codes = {str(k).lower() for k in given} if isinstance(given, dict) else set()
+    return codes | {default_language(blog)}
+
+
+def _stem(blog: Blog, path: str) -> tuple[str, str | None]:
     """Return PATH's file name without extension and language, and the language."""
     name = posixpath.splitext(posixpath.basename(path))[0]
-    match = _LANG_SUFFIX.match(name)
-    return (match.group(1), match.group(2).lower()) if match else (name, None)
+    base, dot, code = name.rpartition(".")
+    # Only a configured language is one (common/paths/pathparser.go): node.js.md is "node.js"
+    if dot and base and code.lower() in languages(blog):
+        return base, code.lower()
+    return name, None
+
+
+def _sanitize(text: str) -> str:
+    """Return TEXT as Hugo's paths.Sanitize leaves it: runs of spaces a hyphen, no symbols."""
+    kept: list[str] = []
+    hyphen = was_hyphen = False
+    for i, char in enumerate(text):
+        kind = unicodedata.category(char)
+        if char != " " and (
+            kind[0] in "LM"
+            or kind == "Nd"
+            or char in _PATH_PUNCTUATION
+            or (char == "%" and re.match(r"[0-9a-fA-F]{2}", text[i + 1 : i + 3]) is not None)
+        ):
+            was_hyphen = char == "-"
+            if hyphen and not was_hyphen:
+                kept.append("-")
+            hyphen = False
+            kept.append(char)
+        elif kept and not was_hyphen and char.isspace():
+            hyphen = True
+    return "".join(kept)
+
+
+def make_path(blog: Blog, text: str) -> str:
+    """Return TEXT as Hugo's MakePathSanitized makes a page's path (helpers/path.go)."""
+    path = _sanitize(text)
+    if setting(blog, "removepathaccents") is True:
+        decomposed = unicodedata.normalize("NFD", path)
+        path = unicodedata.normalize(
+            "NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+        )
+    return path if setting(blog, "disablepathtolower") is True else path.lower()
+
+
+def _date_values(when: datetime | None) -> dict[str, str]:
+    """Return Hugo's date tokens for WHEN: Go's time.Weekday (Sunday 0), YearDay unpadded."""
+    if when is None:
+        return {}
+    return {
+        "year": str(when.year), "month": f"{when:%m}", "day": f"{when:%d}",
+        "monthname": f"{when:%B}", "weekday": str(when.isoweekday() % 7),
+        "weekdayname": f"{when:%A}", "yearday": str(when.timetuple().tm_yday),
+    }  # fmt: skip
+
+
+def listed(meta: dict[str, Any]) -> bool:
+    """Say whether front matter leaves the page in page collections, so in the feeds."""
+    build = meta.get("build") or meta.get("_build")  # _build: its name before Hugo 0.145
+    given = build.items() if isinstance(build, dict) else ()
+    values = {str(v).lower() for k, v in given if str(k).lower() in ("list", "render")}
+    # pagemeta.DecodeBuildConfig: false (0) was `never` before list and render took words
+    return not (values & {"never", "false", "0"}) and meta.get("headless") is not True
 
 
 def _is_bundle(blog: Blog, folder: str) -> bool:
@@ -100,9 +168,9 @@ def role(blog: Blog, path: str) -> str:
     if not path.startswith(content):
         return IGNORED  # themes, layouts, archetypes, static, public: never content
     parts = path[len(content) :].split("/")
-    stem, _ = _stem(path)
-    if stem == "_index" or len(parts) == 1:
-        return PAGE  # a list page, or a page of the home section (about)
+    stem, _ = _stem(blog, path)
+    if stem == "_index" or stem.startswith("_index.") or len(parts) == 1:
+        return PAGE  # a list page (_index.xx.md too), or a page of the home section (about)
     for depth in range(1, len(parts) - 1 if stem == "index" else len(parts)):
         if _is_bundle(blog, content + "/".join(parts[:depth])):
             return IGNORED  # a resource of a leaf bundle
@@ -112,15 +180,20 @@ def role(blog: Blog, path: str) -> str:
 def adapt(blog: Blog, raw: RawArticle, kind: str) -> RawArticle:
     """Return RAW with Hugo's keys given feedsvc's meaning."""
     meta = dict(raw.meta)
-    stem, lang = _stem(raw.path)
+    stem, lang = _stem(blog, raw.path)
     name = posixpath.basename(posixpath.dirname(raw.path)) if stem == "index" else stem
     meta["content_date"] = meta.get("date")  # .Date: what permalinks' :year etc. use
     meta["date"] = first(meta, "publishdate", "pubdate", "published", "date")
     meta["updated"] = first(meta, "lastmod", "modified", "updated")
-    meta["summary"] = first(meta, "summary", "description")
+    # Content summaries: the manual summary (<!--more-->) takes precedence over front matter's
+    manual = raw.format == "md" and "<!--more-->" in raw.body
+    meta["summary"] = None if manual else first(meta, "summary", "description")
     categories = merged(words(meta.get("category")), words(meta.get("categories")))
     meta["tags"] = merged(categories, words(meta.get("tags")))
+    meta["url_slug"] = meta.get("slug") or ""  # the URL's; feedsvc's slug takes the language
     slug = str(meta.get("slug") or name)
+    if not listed(meta):
+        kind = DRAFT  # Build options: never listed, so in no feed
     return with_language(
         raw, meta, lang or default_language(blog), default_language(blog), slug, kind
     )
@@ -131,34 +204,36 @@ def link(blog: Blog, raw: RawArticle, article: Article, zone: tzinfo) -> Adapted
     meta = raw.meta
     rel = raw.path[len(content_dir(blog)) + 1 :]
     folder = posixpath.dirname(rel)
-    stem, _ = _stem(rel)
+    stem, _ = _stem(blog, rel)
     section = rel.split("/")[0]
     if stem == "index":
         folder, stem = posixpath.dirname(folder), posixpath.basename(folder)
-    slug = str(raw.meta.get("slug") or stem)
+    slug = str(meta.get("url_slug") or "")
     lang = str(meta.get("lang") or "").lower()
     prefix = "" if lang in ("", default_language(blog)) else lang + "/"
-    if meta.get("slug") and prefix and slug.endswith("-" + lang):
-        slug = slug[: -len(lang) - 1]
     pattern = setting(blog, "permalinks", "page", section) or setting(blog, "permalinks", section)
     url = str(meta.get("url") or "")
     if url:  # URL management > url: the entire path; a folder unless it has an extension
         path = expand(url, {})
         path += "" if not path or path.endswith("/") or posixpath.splitext(path)[1] else "/"
-    elif isinstance(pattern, str):
-        when = article.published
-        if meta.get("content_date") not in (None, ""):
-            with contextlib.suppress(DateError):  # reported through `date` when it is read
-                when = parse_date(meta["content_date"], zone)
-        values = date_values(local(when, zone))
-        values.update(
-            slug=slug, title=slugify(article.title), section=section, sections=folder,
-            filename=stem, contentbasename=stem, slugorfilename=slug,
-            slugorcontentbasename=slug,
-        )  # fmt: skip
-        path = expand(pattern, values)
     else:
-        path = expand(f"{folder}/{slug}/", {})
+        written = f"{folder}/{slug or stem}/"
+        if isinstance(pattern, str):
+            when = article.published
+            if meta.get("content_date") not in (None, ""):
+                with contextlib.suppress(DateError):  # reported through `date` when it is read
+                    when = parse_date(meta["content_date"], zone)
+            values = _date_values(local(when, zone))
+            values.update(
+                slug=slug or article.title, title=article.title, section=section,
+                sections=folder, filename=stem, contentbasename=stem,
+                slugorfilename=slug or stem, slugorcontentbasename=slug or stem,
+            )  # fmt: skip
+            written = _TOKEN.sub(
+                lambda m: values.get(m[1], "" if m[1] in _DATED else m[0]), pattern
+            )
+        # page_paths.go: a path not set by `url` is sanitized, and lower-cased
+        path = clean_path(make_path(blog, written))
     old = []
     for alias in words(meta.get("old_paths")):
         # Relative aliases are relative to the page's folder in the content (Aliases).
