@@ -84,6 +84,21 @@ def test_authority_is_kept_from_the_first_minting(store: StateStore) -> None:
     assert records["b"].id == "tag:old.example.org,2026-01-05:b"
 
 
+def test_a_local_run_on_a_store_with_a_public_name_mints_under_that_name(
+    store: StateStore,
+) -> None:
+    """Provisional ids are for a site with no public name yet (docs/writing-articles.md,
+    "Ids"): a run with a local BASE_URL on a store that has one (a copy of the live
+    store, on a laptop) mints under it. Before, it minted urn:uuid ids that no later
+    run replaced."""
+    store.sync([Seen("a", "a.txt", "h", None)], [], "example.org", T0)
+    store.sync([Seen("b", "b.txt", "h2", None)], [], "localhost", LATER)
+    store.sync([Seen("c", "c.txt", "h3", None)], [], "example.org", LATER)
+    records = store.records()
+    assert records["b"].id == "tag:example.org,2026-01-05:b"
+    assert all(r.id.startswith("tag:example.org,") for r in records.values())
+
+
 def test_explicit_id_authority_mints_new_ids_but_keeps_old_ones(store: StateStore) -> None:
     store.sync([Seen("a", "a.txt", "h", None)], [], "old.example.org", T0)
     store.sync([Seen("b", "b.txt", "h2", None)], [], "pinned.example", LATER, pinned=True)

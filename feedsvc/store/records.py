@@ -84,10 +84,10 @@ def sync(
     stamp = iso(now)
     recorded = recorded_authority(db)
     reminted = 0
-    if is_local(authority):
+    if recorded is not None and not is_local(recorded) and not pinned:
+        authority = recorded  # the site's name since its first public minting, even locally
+    elif is_local(authority):
         authority = ""  # provisional ids until the site has a public name
-    elif recorded is not None and not is_local(recorded) and not pinned:
-        authority = recorded
     elif recorded is None or is_local(recorded):
         db.execute(UPSERT_META, ("authority", authority))
         reminted = remint(db, authority)
