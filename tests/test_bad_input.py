@@ -199,6 +199,10 @@ def make_odd_files(articles: Path) -> dict[str, tuple[str, str]]:
     }
 
 
+def feed_items(client) -> list[dict]:
+    return client.get("/feed.json").get_json()["items"]
+
+
 def test_links_loops_fifos_and_huge_files_are_reported_not_followed(
     articles: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -359,6 +363,41 @@ def test_file_vanishing_while_read_is_reported(
         for r in caplog.records
     )
     assert_feed_complete(app.test_client())
+
+
+def test_a_published_article_the_listing_cannot_see_stays_published(
+    articles: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A published article never vanishes because a scan could not look at it: a
+    subfolder that cannot be listed (permissions), a file replaced by a FIFO or by a
+    symlink out of the folder keep their last good articles, each reported; before, the
+    walk's error was logged and every article under it answered 410."""
+    (articles / "inner").mkdir()
+    (articles / "inner" / "kept.md").write_text("---\ntitle: Kept inside\n---\n\nBody.\n")
+    (articles / "piped.md").write_text("---\ntitle: Piped later\n---\n\nBody.\n")
+    settle(articles)
+    app = create_app(app_config(articles))
+    client = app.test_client()
+    assert {"kept", "piped"} <= {a["id"].rsplit(":", 1)[1] for a in feed_items(client)}
+    real = os.scandir
+    blocked = os.path.realpath(articles / "inner")
+
+    def scandir(path: str = ".") -> object:  # as chmod 000 does to a user who is not root
+        if os.path.realpath(path) == blocked:
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(files.os, "scandir", scandir)
+    (articles / "piped.md").unlink()
+    os.mkfifo(articles / "piped.md")
+    for _ in range(3):  # a scan, and the look SETTLE later
+        client.get("/feed.atom")
+        time.sleep(0.3)
+    assert {"kept", "piped"} <= {a["id"].rsplit(":", 1)[1] for a in feed_items(client)}
+    assert client.get("/articles/kept").status_code == 200
+    problems = {(p.path, p.message) for p in app.extensions["feedsvc"].documents.snapshot.problems}
+    assert ("inner", "cannot list folder: Permission denied") in problems
+    assert ("piped.md", "not a regular file (a FIFO, socket or device), skipped") in problems
 
 
 def test_unreadable_file_is_reported(

@@ -2,16 +2,15 @@
 
 A full scan lists and stats every file, holding the changed ones only, and reads them once
 all are listed (a cold read holds them all, for its progress lines); a targeted scan
-(``paths=``, from file-system notifications) stats only those. A file whose mtime is
-younger than SETTLE seconds is left for a later scan (and listed in ``unsettled``), so a
-file caught half-written is not published; the first scan reads everything. A file that
-fails after an edit keeps its last good version until it parses again (its text kept in
-the store: see ``store.bodies``), and so does a file found broken by a first scan when the
-last process read it clean (``STATE.parsed``; under other code: ``stale``); a folder that
-is missing or cannot be listed keeps every last good version (a deploy swapping it), while
-a folder present and empty has no articles; a replaced folder's deletions wait until it is
-quiet (``replaced``), a targeted scan's too: it looks at all once the folder is another.
-Openings go to the store in batches; workers starting together share a cold first read."""
+(``paths=``, from file-system notifications) stats only those. A file younger than SETTLE
+seconds is left for a later scan (``unsettled``), so a half-written file is not published;
+the first scan reads everything. A file that fails after an edit keeps its last good
+version until it parses again (its text kept in the store: ``store.bodies``), as does one
+a first scan finds broken that the last process read clean (``STATE.parsed``); a folder
+missing or that cannot be listed (or a file that cannot be stat'ed) keeps its last good
+versions, while a folder present and empty has none; a replaced folder's deletions wait
+until it is quiet (``replaced``), a targeted scan's too. Openings go to the store in
+batches; workers starting together share a cold first read."""
 
 from __future__ import annotations
 
@@ -107,7 +106,7 @@ class Folder:
                 if every is not None and self.share is not None:  # read once by the workers
                     self.known = self.share(self, every)
                     self.shared = set(self.known)
-                changes = self._read_changed(items if every is None else every, None, now)
+                changes = self._read_changed(items if every is None else every, None, now, listing)
             if tuple(listing) != self._walk_problems:
                 self._walk_problems = tuple(listing)
                 changes = Changes(True, None)
@@ -188,8 +187,9 @@ class Folder:
         return found
 
     def _read_changed(
-        self, found: Iterable[files.Found], scope: set[str] | None, now: datetime
-    ) -> Changes:
+        self, found: Iterable[files.Found], scope: set[str] | None, now: datetime,
+        unread: Iterable[Problem] = (),
+    ) -> Changes:  # fmt: skip
         """Read what changed in FOUND; drop known files of SCOPE (None: all) not found."""
         changed = stirred = came = False
         edited: dict[str, Article | None] | None = {}
@@ -253,6 +253,7 @@ class Folder:
                     batch = []
         self.bodies.stow(batch, remember=self._scanned)
         deleted = (self.files.keys() if scope is None else scope & self.files.keys()) - paths
+        deleted -= files.unread(unread, deleted)  # the listing's problems: complete by now
         wait = 0 if came else self.settle  # a file came: a rename (or move), paired now
         missing, deleted = deleted, self.missing.settled(deleted, scope, wall, wait)
         self.unsettled = (self.unsettled | missing) - deleted  # the others: looked at again

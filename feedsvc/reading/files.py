@@ -16,7 +16,7 @@ import os
 import re
 import stat
 import struct
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import ArticleError, Problem, warning
@@ -134,6 +134,16 @@ def walk(
         problems.append(ArticleError(str(root), "articles folder does not exist").problem)
     else:
         yield from listed(root_real, "")
+
+
+def unread(problems: Iterable[Problem], paths: Iterable[str]) -> set[str]:
+    """Return those of PATHS that a walk's PROBLEMS say it could not look at (a folder it
+    could not list, a file it could not stat, or a file it refused): not deleted, so
+    their articles stay as last read (a published article never vanishes for it)."""
+    refused = {p.path for p in problems if p.severity == "error"}
+    if not refused:
+        return set()
+    return {p for p in paths if p in refused or any(p.startswith(f + "/") for f in refused)}
 
 
 def unavailable(root: str | os.PathLike[str]) -> str | None:
