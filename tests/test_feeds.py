@@ -480,3 +480,22 @@ def test_guid_is_a_permalink_only_when_the_id_is_the_permalink(
     assert guid.get("isPermaLink", "true") == ("true" if permalink else "false")
     atom = xml(_get(client, "/feed.atom"))
     assert atom.findtext("a:entry/a:id", namespaces=NS) == pinned
+
+
+def test_a_character_reference_xml_forbids_costs_no_feed(tmp_path: Path) -> None:
+    """Characters XML 1.0 forbids never reach a document (docs/feeds.md), even made by a
+    character reference in Markdown or HTML (&#12;, &#1;, &#xFFFE;): lxml refused the
+    form feed in every Atom and RSS feed that held the article, which answered 500."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    body = "Page one &#12; page two &#1; and <b>three &#xFFFE;</b> end."
+    (articles / "refs.md").write_text(f"---\ntitle: Refs\ndate: 2024-01-02\n---\n\n{body}\n")
+    (articles / "fine.md").write_text("---\ntitle: Fine\ndate: 2024-01-01\n---\n\nFine.\n")
+    client = create_app(app_config(articles)).test_client()
+    for path in ("/feed.atom", "/feed.rss", "/feed.json", "/archive/2024-01.atom", "/"):
+        reply = client.get(path)
+        assert reply.status_code == 200, path
+        assert not any(c in reply.get_data(as_text=True) for c in "\x0c\x01\ufffe"), path
+    parsed = feedparser.parse(client.get("/feed.atom").data)
+    assert parsed.bozo == 0 and len(parsed.entries) == 2
+    assert "page two" in parsed.entries[0].content[0].value

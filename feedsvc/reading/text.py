@@ -30,6 +30,11 @@ def clean(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
+def xml_legal(text: str) -> str:
+    """Return TEXT without the characters XML 1.0 forbids (what ``clean`` removes too)."""
+    return _XML_ILLEGAL.sub("", text)
+
+
 def collapse(text: str) -> str:
     """Return TEXT on one line with every run of white space made one space."""
     return " ".join(text.split())

@@ -21,7 +21,7 @@ import nh3
 from markdown_it.token import Token
 
 from ..model import Article, Bodies, Text
-from ..reading.text import shorten
+from ..reading.text import shorten, xml_legal
 from . import blogmd, budget
 from .sources import RENDERED_CHARS, kept
 from .sources import NotNamed as _NotNamed
@@ -158,15 +158,19 @@ def sanitise(fragment: str, base: str) -> str:
             return value if blogmd.ID.match(value) else None
         return value
 
-    return nh3.clean(
-        fragment,
-        tags=TAGS,
-        clean_content_tags={"script", "style", "template", "noscript", "svg", "math"},
-        attributes=ATTRIBUTES,
-        attribute_filter=attribute_filter,
-        url_schemes=SCHEMES,
-        link_rel="noopener noreferrer",
-        strip_comments=True,
+    # A character reference (&#12;) makes a character XML forbids, which lxml refuses in
+    # a whole feed: removed here, after every reference is resolved.
+    return xml_legal(
+        nh3.clean(
+            fragment,
+            tags=TAGS,
+            clean_content_tags={"script", "style", "template", "noscript", "svg", "math"},
+            attributes=ATTRIBUTES,
+            attribute_filter=attribute_filter,
+            url_schemes=SCHEMES,
+            link_rel="noopener noreferrer",
+            strip_comments=True,
+        )
     )
 
 
