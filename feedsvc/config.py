@@ -221,6 +221,8 @@ def validate(config: Mapping[str, Any]) -> None:
         ZoneInfo(config["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a known IANA zone") from None
+    if not str(config["TITLE"]).strip():  # Atom and RSS require one (feedgen refuses "")
+        raise ConfigError("TITLE must not be empty: the feeds need a title")
     if config["FEED_CONTENT"] not in {"full", "summary"}:
         raise ConfigError("FEED_CONTENT must be 'full' or 'summary'")
     for key in ("FEED_SIZE", "PAGE_SIZE", "FEED_MAX_BYTES", "MAX_ARTICLE_BYTES"):

@@ -79,3 +79,11 @@ def test_env_reaches_the_app(articles, monkeypatch):
     monkeypatch.setenv("FEEDSVC_STATE", str(articles.parent / "s.db"))
     client = create_app().test_client()
     assert b"<title>Env Title</title>" in client.get("/feed.atom").data
+
+
+@pytest.mark.parametrize("title", ["", "   "])
+def test_an_empty_title_is_refused_naming_the_setting(title: str) -> None:
+    """Atom and RSS require a feed title: an empty TITLE made both answer 500."""
+    settings = config.load(env={"FEEDSVC_TITLE": title})
+    with pytest.raises(ConfigError, match="TITLE must not be empty"):
+        config.validate(settings)
