@@ -15,13 +15,9 @@ from scenario import MAX_BYTES, SCENARIOS, found, problems, raw
 from feedsvc.errors import ArticleError
 from feedsvc.reading import files
 from feedsvc.reading.dates import parse_date
-from feedsvc.reading.formats import (
-    FRONT_MATTER_MAX,
-    KNOWN_KEYS,
-    _simple_front_matter,
-    read_markdown,
-    read_txt,
-)
+from feedsvc.reading.formats import read_markdown, read_txt
+from feedsvc.reading.matter import FRONT_MATTER_MAX
+from feedsvc.reading.yamlmatter import KNOWN_KEYS, _simple_front_matter
 
 
 @pytest.mark.parametrize(
@@ -303,3 +299,25 @@ def test_simple_front_matter_takes_only_plain_strings(
     source: str, expected: dict[str, str] | None
 ) -> None:
     assert _simple_front_matter(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "written"),
+    [
+        ("title: 3.10", "title", "3.10"),
+        ("title: yes", "title", "yes"),
+        ("subtitle: 0123", "subtitle", "0123"),
+        ("lang: no", "lang", "no"),
+        ("tags: [3.10, on, plain]", "tags", ["3.10", "on", "plain"]),
+        ("slug: 2024-01-02", "slug", "2024-01-02"),
+    ],
+)
+def test_words_are_kept_as_written_where_yaml_would_type_them(
+    line: str, key: str, written: object
+) -> None:
+    """Nothing a user wrote is silently changed: YAML types `3.10` as 3.1 and `yes` as
+    True; a key whose value is words keeps them. Keys that are typed stay typed."""
+    title = "" if key == "title" else "title: T\n"
+    raw = read_markdown("a.md", f"---\n{title}{line}\ndraft: no\nx: [1]\n---\n\nBody.\n")
+    assert raw.meta[key] == written
+    assert raw.meta["draft"] is False

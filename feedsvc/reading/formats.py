@@ -2,8 +2,7 @@
 
 ``.txt``: an optional ``Key: value`` header block, the title line, an optional
 subtitle, paragraphs, then an ``Author: NAME`` line followed by the bio. ``.md``:
-YAML front matter (safe loading, no aliases, at most FRONT_MATTER_MAX bytes, so a
-bomb is refused before it is built), TOML or JSON (``matter``) or the header block,
+YAML front matter (``yamlmatter``), TOML or JSON (``matter``) or the header block,
 then CommonMark. Values are returned as written; ``normalise`` gives them meaning.
 """
 
@@ -13,17 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from ..errors import ArticleError, Problem, warning
 from . import matter
 from .text import collapse_spaces
+from .yamlmatter import KNOWN_KEYS, load_front_matter
 
-KNOWN_KEYS = {
-    "title", "subtitle", "date", "updated", "author", "authors", "tags", "categories",
-    "slug", "summary", "lang", "draft", "status", "id", "aliases", "enclosure", "bio",
-}  # fmt: skip
-FRONT_MATTER_MAX = 64 * 1024
 SUBTITLE_MAX = 150
 _HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z_-]*)[ \t]*:[ \t]*(.*)$")
 _AUTHOR_LINE = re.compile(r"^Authors?:\s*(\S.*)$", re.IGNORECASE)
@@ -31,15 +24,6 @@ _ATX_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
 _CLOSING = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
 _OPENS_FRONT_MATTER = re.compile(r"\A---[ \t]*(?:\n|\Z)")
 _YAML_KEY = re.compile(r"^([A-Za-z][A-Za-z_-]*)[ \t]*:", re.MULTILINE)
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# One line `key: value` whose value YAML reads as a plain scalar: no indicator
-# first, no `: ` or ` #` inside, no tab, not ending in `:`.
-_SIMPLE_LINE = re.compile(
-    r"([A-Za-z][A-Za-z_-]*): +([^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^\t#:]|:(?! |$))*?) *$"
-)
-_RESOLVER = yaml.resolver.Resolver()
-_RESOLVER_FIRST = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k)
-_STR, _TIMESTAMP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"
 
 
 @dataclass(frozen=True)
@@ -172,69 +156,6 @@ def read_txt(path: str, text: str) -> RawArticle:
         path, "txt", meta, "\n\n".join(body), "\n\n".join(bio), tuple(problems), where,
         body_line=first,
     )  # fmt: skip
-
-
-def _refuse_aliases_and_tags(path: str, source: str) -> None:
-    """Raise ArticleError when SOURCE uses YAML anchors, aliases or non-standard tags."""
-    for event in yaml.parse(source, Loader=_YAML_LOADER):
-        line = event.start_mark.line + 2 if event.start_mark else None
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise ArticleError(
-                path, "YAML anchors and aliases are not allowed in front matter", line
-            )
-        tag = getattr(event, "tag", None)
-        if tag and not tag.startswith("tag:yaml.org,2002:"):
-            raise ArticleError(path, f"YAML tag {tag} is not allowed in front matter", line)
-
-
-def _simple_front_matter(source: str) -> dict[str, Any] | None:
-    """Return SOURCE's mapping when every line is `key: plain text`, else None.
-
-    Exactly what YAML would return for such lines (each value is checked with
-    YAML's own implicit resolver, so `yes`, `0123` or `~` go to YAML), without
-    YAML's per-node cost, which dominates a cold load of many articles. A
-    timestamp is kept as written for `date` and `updated`: parse_date reads it
-    to the same instant.
-    """
-    meta: dict[str, Any] = {}
-    for line in source.split("\n"):
-        if not line:
-            continue
-        match = _SIMPLE_LINE.match(line)
-        if match is None:
-            return None
-        key, value = match.group(1).lower(), match.group(2)
-        if key not in KNOWN_KEYS:
-            return None
-        if value[0] in _RESOLVER_FIRST:  # else no implicit type can match: a string
-            tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-            if tag != _STR and not (tag == _TIMESTAMP and key in ("date", "updated")):
-                return None
-        meta[key] = value
-    return meta
-
-
-def load_front_matter(path: str, source: str) -> dict[str, Any]:
-    """Return the mapping in YAML SOURCE, loaded safely and within bounds."""
-    if len(source.encode()) > FRONT_MATTER_MAX:
-        raise ArticleError(path, f"front matter is over {FRONT_MATTER_MAX} bytes", 1)
-    simple = _simple_front_matter(source)
-    if simple is not None:
-        return simple
-    try:
-        if "&" in source or "*" in source or "!" in source:
-            _refuse_aliases_and_tags(path, source)
-        data = yaml.load(source, Loader=_YAML_LOADER)
-    except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 2 if e.problem_mark else 1
-        raise ArticleError(path, f"YAML front matter: {e.problem or e}", line) from None
-    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as e:
-        raise ArticleError(path, f"YAML front matter: {type(e).__name__}: {e}"[:300], 1) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ArticleError(path, "front matter must be a mapping of `key: value` lines", 2)
-    return {str(key).lower(): value for key, value in data.items()}
 
 
 def _front_matter(path: str, text: str) -> tuple[str, int]:

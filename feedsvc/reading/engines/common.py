@@ -9,7 +9,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
-from ..formats import KNOWN_KEYS, RawArticle
+from ..formats import RawArticle
+from ..yamlmatter import KNOWN_KEYS
 from . import DRAFT
 
 FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")

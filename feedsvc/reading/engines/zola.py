@@ -30,7 +30,8 @@ from anyascii import anyascii
 from ...errors import ArticleError
 from ...model import Article
 from .. import matter
-from ..formats import RawArticle, load_front_matter
+from ..formats import RawArticle
+from ..yamlmatter import load_front_matter
 from . import DRAFT, IGNORED, PAGE, POST, Adapted, Blog
 from .common import clean_path, first, merged, with_language, words
 from .hugo import _is_bundle
