@@ -285,6 +285,8 @@ def test_drafts(meta: dict[str, Any], draft: bool) -> None:
     ("meta", "message"),
     [
         ({"status": "maybe"}, "status must be draft or published"),
+        ({"draft": "ture"}, "draft must be true or false, got 'ture'"),  # never published
+        ({"draft": "y"}, "draft must be true or false"),
         ({"id": "not a uri"}, "not an absolute URI"),
         ({"lang": "english!"}, "not a language tag"),
         ({"title": ["a", "list"]}, "title must be text"),

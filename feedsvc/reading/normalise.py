@@ -141,10 +141,16 @@ def _date(raw: RawArticle, key: str, zone: tzinfo) -> datetime | None:
         raise fail(raw, key, f"{key}: {e}") from None
 
 
+_YES, _NO = frozenset({"true", "yes", "1", "on"}), frozenset({"false", "no", "0", "off", ""})
+
+
 def _draft(raw: RawArticle) -> bool:
     draft = raw.meta.get("draft", False)
     if isinstance(draft, str):
-        draft = draft.strip().lower() in {"true", "yes", "1", "on"}
+        word = draft.strip().lower()
+        if word not in _YES | _NO:  # a typo must not publish a draft
+            raise fail(raw, "draft", f"draft must be true or false, got {draft!r}")
+        draft = word in _YES
     status = text_value(raw, "status", raw.meta.get("status")).lower()
     if status and status not in {"draft", "published", "publish"}:
         raise fail(raw, "status", f"status must be draft or published, got {status!r}")
