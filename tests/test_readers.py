@@ -321,3 +321,18 @@ def test_words_are_kept_as_written_where_yaml_would_type_them(
     raw = read_markdown("a.md", f"---\n{title}{line}\ndraft: no\nx: [1]\n---\n\nBody.\n")
     assert raw.meta[key] == written
     assert raw.meta["draft"] is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"title": "T", "x": ' + "[" * 5000 + "]" * 5000 + "}\n\nBody.\n",
+        '+++\ntitle = "T"\nx = ' + "[" * 5000 + "]" * 5000 + "\n+++\n\nBody.\n",
+    ],
+    ids=["json", "toml"],
+)
+def test_front_matter_nested_too_deep_is_an_error_saying_what_to_do(text: str) -> None:
+    """A bad file gets a clear error naming it (and a line) and what to do: JSON and TOML
+    nested thousands deep ended in "unexpected error, please report it"."""
+    with pytest.raises(ArticleError, match=r"nested too deep to read: flatten them"):
+        read_markdown("deep.md", text)

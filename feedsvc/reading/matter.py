@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import ArticleError
 
 FRONT_MATTER_MAX = 64 * 1024
+_DEEP = "values nested too deep to read: flatten them into keys of their own"
 _TOML_OPEN = re.compile(r"\A\+\+\+[ \t]*\n")
 _JSON_OPEN = re.compile(r'\A\{\s*"')
 _TOML_CLOSE = re.compile(r"\n\+\+\+[ \t]*(?:\n|\Z)")
@@ -52,6 +53,8 @@ def read_toml(path: str, text: str) -> tuple[dict[str, Any], str]:
         found = re.search(r"line (\d+)", str(e))
         line = int(found.group(1)) + 1 if found else 1
         raise ArticleError(path, f"TOML front matter: {e}", line) from None
+    except RecursionError:
+        raise ArticleError(path, f"TOML front matter: {_DEEP}", 2) from None
     return _mapping(path, data, 1), text[closing.end() :]
 
 
@@ -61,6 +64,8 @@ def read_json(path: str, text: str) -> tuple[dict[str, Any], str]:
         data, end = json.JSONDecoder().raw_decode(text[: FRONT_MATTER_MAX + 1])
     except json.JSONDecodeError as e:
         raise ArticleError(path, f"JSON front matter: {e.msg}", e.lineno) from None
+    except RecursionError:
+        raise ArticleError(path, f"JSON front matter: {_DEEP}", 1) from None
     return _mapping(path, data, 1), text[end:].lstrip(" \t").removeprefix("\n")
 
 
