@@ -80,6 +80,9 @@ def test_parse_date(value: object, zone: object, expected: datetime) -> None:
         ("10:00", "has no year"),
         ("2024-06-01 12:00 CET", "unknown time zone 'CET'"),
         ("2024-06-01 12:00 BST", "unknown time zone 'BST'"),
+        # RFC 2822's form too: its parser drops a zone it does not know (read in TIMEZONE)
+        ("Sat, 01 Jun 2024 12:00:00 CET", "unknown time zone 'CET'"),
+        ("1 Jun 2024 12:00 JST", "unknown time zone 'JST'"),
         ("", "empty"),
         ("   ", "empty"),
         ("2024-03-01 " + "x" * 100, "over 80 characters"),

@@ -49,6 +49,9 @@ def _parse_text(text: str, zone: tzinfo) -> datetime:
     except (TypeError, ValueError, IndexError):
         parsed = None
     if parsed is not None:
+        last = text.rsplit(None, 1)[-1]
+        if parsed.tzinfo is None and last.isalpha():  # a zone email's parser does not know
+            raise _unknown_zone(repr(last), text)
         # RFC 2822's -0000 is UTC with no local offset known, never the site's zone.
         return _aware(parsed, UTC if text.endswith("-0000") else zone)
     results = []
@@ -59,16 +62,19 @@ def _parse_text(text: str, zone: tzinfo) -> datetime:
                 results.append(dateutil_parser.parse(text, default=default, tzinfos=TZINFOS))
             except dateutil_parser.UnknownTimezoneWarning as e:
                 name = _TZNAME.search(str(e))
-                zone_name = repr(name.group(1)) if name else "name"
-                raise DateError(
-                    f"unknown time zone {zone_name} in {text!r}: write an offset such as +01:00 "
-                    "(only UTC, GMT and the US zone abbreviations are understood)"
-                ) from None
+                raise _unknown_zone(repr(name.group(1)) if name else "name", text) from None
             except (ValueError, OverflowError) as e:
                 raise DateError(f"cannot read date {text!r}: {e}") from None
     if results[0].year != results[1].year:
         raise DateError(f"date {text!r} has no year")
     return _aware(results[0], zone)
+
+
+def _unknown_zone(name: str, text: str) -> DateError:
+    return DateError(
+        f"unknown time zone {name} in {text!r}: write an offset such as +01:00 "
+        "(only UTC, GMT and the US zone abbreviations are understood)"
+    )
 
 
 def parse_date(value: object, zone: tzinfo) -> datetime:
