@@ -10,6 +10,8 @@ problems come back with the snapshot and go to standard output only.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +21,7 @@ import click
 from .catalog import engine
 from .catalog.catalog import Catalog
 from .errors import warning
-from .reading import survey
+from .reading import matter, survey
 from .reading.dates import name_date
 from .reading.engines import PAGE
 from .reading.engines.reader import own_role
@@ -68,12 +70,10 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
         if catalog.folder.defaults.blog is None and own_role(article.path, ()) == PAGE:
             problems.append(warning(article.path, PAPER))
         if not article.date_pinned and article.published != name_date(article.path, site.zone):
+            when = f"{article.published:%Y-%m-%dT%H:%M:%SZ}"
+            pin = _pin(config["ARTICLES"], article.path, "date", when)
             problems.append(
-                warning(
-                    article.path,
-                    f"date {article.published:%Y-%m-%dT%H:%M:%SZ} is only in the state "
-                    f"store: pin it with `Date: {article.published:%Y-%m-%d %H:%M:%S} UTC`",
-                )
+                warning(article.path, f"date {when} is only in the state store: pin it with {pin}")
             )
         if not article.id_pinned and is_provisional(article.id or ""):
             problems.append(
@@ -88,7 +88,8 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
             problems.append(
                 warning(
                     article.path,
-                    f"id {article.id} is only in the state store: pin it with `Id: {article.id}`",
+                    f"id {article.id} is only in the state store: pin it with "
+                    + _pin(config["ARTICLES"], article.path, "id", str(article.id)),
                 )
             )
     problems.sort()
@@ -120,3 +121,20 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
         f"{errors} errors, {warnings} warnings"
     )
     return 1 if errors else 0
+
+
+def _pin(root: str, path: str, key: str, value: str) -> str:
+    """Return the line that pins KEY to VALUE in PATH's front matter, in its syntax: TOML
+    and JSON front matter take neither the header block's nor YAML's `Key: value`."""
+    try:
+        with open(os.path.join(root, path), encoding="utf-8", errors="replace") as f:
+            kind = matter.kind(f.read(256))
+    except OSError:
+        kind = None
+    if kind == "toml":  # a TOML date is a value of its own; an id is a string
+        return f"`{key} = {value}`" if key == "date" else f"`{key} = {json.dumps(value)}`"
+    if kind == "json":
+        return f"`{json.dumps(key)}: {json.dumps(value)},`"
+    if key == "date":
+        value = value.replace("T", " ").replace("Z", " UTC")
+    return f"`{key.capitalize()}: {value}`"

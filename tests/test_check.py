@@ -173,3 +173,42 @@ def test_duplicate_slugs_are_reported_on_both_files(tmp_path: Path) -> None:
 def test_check_help_documents_its_options() -> None:
     output = CliRunner().invoke(main, ["check", "--help"]).output
     assert "--articles" in output and "--config" in output
+
+
+@pytest.mark.parametrize(
+    ("source", "closing"),
+    [
+        ('+++\ntitle = "Harbour lights"\n+++\n\nThe lights came on.\n', "+++\n\n"),
+        ('{\n"title": "Harbour lights",\n"tags": ["x"]\n}\n\nThe lights came on.\n', '"tags"'),
+    ],
+    ids=["toml", "json"],
+)
+def test_the_suggested_pins_are_in_the_front_matters_own_syntax(
+    tmp_path: Path, source: str, closing: str
+) -> None:
+    """`check` tells how to pin what only the store knows: a TOML or JSON front matter
+    takes neither `Date: ...` nor `Id: ...` (pasted, they broke the file)."""
+    folder = tmp_path / "a"
+    folder.mkdir()
+    path = folder / "harbour.md"
+    path.write_text(source, "utf-8")
+    env = {"FEEDSVC_STATE": str(tmp_path / "s.sqlite3"), "FEEDSVC_BASE_URL": "https://x.org/"}
+    app_config = {
+        "ARTICLES": str(folder),
+        "STATE": env["FEEDSVC_STATE"],
+        "BASE_URL": "https://x.org/",
+    }
+    from feedsvc import create_app
+
+    app = create_app(app_config)
+    [before] = app.extensions["feedsvc"].documents.snapshot.articles
+    app.extensions["feedsvc"].store.close()
+    output = CliRunner().invoke(main, ["check", "--articles", str(folder)], env=env).output
+    pins = re.findall(r"pin it with `([^`]+)`", output)
+    assert len(pins) == 2, output
+    path.write_text(source.replace(closing, "\n".join(pins) + "\n" + closing, 1), "utf-8")
+    fresh = create_app(app_config | {"STATE": str(tmp_path / "new.sqlite3")})
+    fresh.extensions["feedsvc"].catalog.folder.settle = 0.0
+    [after] = fresh.extensions["feedsvc"].refresh(datetime.now(UTC)).snapshot.articles
+    assert (after.id, after.published) == (before.id, before.published)
+    assert after.id_pinned and after.date_pinned
