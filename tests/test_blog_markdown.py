@@ -128,6 +128,17 @@ def test_more_separator_ends_the_summary_and_is_never_a_heading(tmp_path: Path) 
     assert "<h" not in html and "more" not in html
 
 
+def test_the_summary_above_more_is_read_as_the_body_is(tmp_path: Path) -> None:
+    """A post in HTML (Pelican's .html, reStructuredText) has its summary above <!--more-->
+    read as HTML, as its body is: read as Markdown, an indented tag became a code block
+    and its markup showed in the plain-text summary (JSON Feed: "plain text")."""
+    body = (
+        "<p>Intro with a*b*c.</p>\n\n    <p>Indented paragraph.</p>\n<!--more-->\n<p>Rest.</p>\n"
+    )
+    _, summary = _html(tmp_path, body, fmt="html")
+    assert summary == "Intro with a*b*c. Indented paragraph."
+
+
 def test_check_counts_files_skipped_for_their_extension(tmp_path: Path) -> None:
     folder = tmp_path / "site"
     folder.mkdir()

@@ -281,8 +281,8 @@ def summary(article: Article, bodies: Bodies, base: str) -> str:
     """Return ARTICLE's summary: as written, else its first paragraph, at most 300 characters."""
     if article.summary:
         return shorten(article.summary)
-    if head := blogmd.before_more(article.format, bodies.text(article).body):
-        return shorten(plain(_render("md", head, base) or "").strip())
+    if head := blogmd.before_more(article.format, bodies.text(article).body):  # as the body
+        return shorten(plain(_render(article.format, head, base) or "").strip())
     if article.format == "txt":
         return shorten(bodies.text(article).body.split("\n\n", 1)[0])
     if not renders(article, bodies, base):
