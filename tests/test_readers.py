@@ -10,13 +10,14 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scenario import MAX_BYTES, SCENARIOS, found, problems, raw
+from scenario import MAX_BYTES, SCENARIOS, defaults, found, problems, raw
 
 from feedsvc.errors import ArticleError
 from feedsvc.reading import files
 from feedsvc.reading.dates import parse_date
 from feedsvc.reading.formats import read_markdown, read_txt
 from feedsvc.reading.matter import FRONT_MATTER_MAX
+from feedsvc.reading.normalise import normalise
 from feedsvc.reading.yamlmatter import KNOWN_KEYS, _simple_front_matter
 
 
@@ -336,3 +337,13 @@ def test_front_matter_nested_too_deep_is_an_error_saying_what_to_do(text: str) -
     nested thousands deep ended in "unexpected error, please report it"."""
     with pytest.raises(ArticleError, match=r"nested too deep to read: flatten them"):
         read_markdown("deep.md", text)
+
+
+def test_a_value_yaml_cannot_make_is_reported_at_its_key_and_line() -> None:
+    """Bad input names the file and line: `date: 2024-02-30` among front matter YAML
+    must build as a tree failed as "YAML front matter: ValueError" at line 1; read as
+    written, the date's own rule names the key and its line."""
+    read = read_markdown("a.md", "---\ntitle: T\ntags: [a]\ndate: 2024-02-30\n---\n\nBody.\n")
+    assert read.meta["date"] == "2024-02-30" and read.meta["tags"] == ["a"]
+    with pytest.raises(ArticleError, match=r"^a\.md:4: error: date: cannot read date"):
+        normalise(read, defaults())

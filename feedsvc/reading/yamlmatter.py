@@ -91,7 +91,11 @@ def load_front_matter(path: str, source: str) -> dict[str, Any]:
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 2 if e.problem_mark else 1
         raise ArticleError(path, f"YAML front matter: {e.problem or e}", line) from None
-    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as e:
+    except (ValueError, OverflowError):
+        # A value YAML cannot make (`date: 2024-02-30`): read as written, so the key's own
+        # rule says what is wrong, with its line (a title is then the words it shows).
+        data = yaml.load(source, Loader=yaml.BaseLoader)
+    except (yaml.YAMLError, RecursionError) as e:
         raise ArticleError(path, f"YAML front matter: {type(e).__name__}: {e}"[:300], 1) from None
     if data is None:
         return {}
