@@ -70,6 +70,8 @@ def test_discover_reads_subfolders_and_ignores_silently(tmp_path: Path) -> None:
         (b"Title\r\rBody\r", "Title\n\nBody\n", False),
         ("Caf\u00e9".encode("cp1252"), "Caf\u00e9", True),
         (b"\x93quoted\x94", "\u201cquoted\u201d", True),
+        # a UTF-8 mark before cp1252 text is a mark, not the letters \u00ef\u00bb\u00bf
+        (b"\xef\xbb\xbf" + "Caf\u00e9".encode("cp1252"), "Caf\u00e9", True),
         (b"hole \x81 in cp1252", "hole \x81 in cp1252", True),
         ("e\u0301".encode(), "\u00e9", False),
         (b"a\x01b\x0bc\x1fd\tE\n", "abcd\tE\n", False),

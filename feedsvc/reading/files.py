@@ -11,6 +11,7 @@ decoded as cp1252 (or Latin-1 where cp1252 has holes), with a warning.
 from __future__ import annotations
 
 import array
+import codecs
 import fcntl
 import os
 import re
@@ -198,6 +199,7 @@ def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
         text = data.decode("utf-8-sig")
         problems = []
     except UnicodeDecodeError as e:
+        data = data.removeprefix(codecs.BOM_UTF8)  # a UTF-8 mark on bytes that are not
         try:
             text, encoding = data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError:
