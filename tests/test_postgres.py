@@ -182,23 +182,22 @@ def test_export_from_postgresql_and_import_into_sqlite_keeps_the_feeds(
     assert exported.read_text().count('"kind": "article"') == len(  # read from PostgreSQL
         app.extensions["feedsvc"].catalog.snapshot.articles
     )
-    sqlite = str(tmp_path / "moved.sqlite3")
-    result = CliRunner().invoke(
-        main, ["state", "import", str(exported), "--articles", str(articles), "--state", sqlite]
-    )
-    assert result.exit_code == 0, result.output
-    app = create_app(app_config(articles, BASE_URL=PUBLIC, STATE=sqlite))
-    assert app.test_client().get("/feed.atom").data == before
-    app.extensions["feedsvc"].close()
-    # and back into PostgreSQL, an empty database (each import counts a generation: meta's)
-    with database(postgres_server) as empty:
+
+    def served_once_imported_into(state: str) -> bytes:
         result = CliRunner().invoke(
-            main, ["state", "import", str(exported), "--articles", str(articles), "--state", empty]
+            main, ["state", "import", str(exported), "--articles", str(articles), "--state", state]
         )
         assert result.exit_code == 0, result.output
-        app = create_app(app_config(articles, BASE_URL=PUBLIC, STATE=empty))
-        assert app.test_client().get("/feed.atom").data == before
-        app.extensions["feedsvc"].close()
+        app = create_app(app_config(articles, BASE_URL=PUBLIC, STATE=state))
+        try:
+            return app.test_client().get("/feed.atom").data
+        finally:
+            app.extensions["feedsvc"].close()
+
+    assert served_once_imported_into(str(tmp_path / "moved.sqlite3")) == before
+    # and back into PostgreSQL, an empty database (each import counts a generation: meta's)
+    with database(postgres_server) as empty:
+        assert served_once_imported_into(empty) == before
 
 
 def test_a_node_serving_from_memory_writes_its_records_back_to_postgresql(pg: str) -> None:
