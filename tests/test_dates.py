@@ -38,6 +38,7 @@ def utc(*args: int) -> datetime:
         ("Fri, 01 Mar 2024 10:00:00 GMT", PARIS, utc(2024, 3, 1, 10)),
         ("Fri, 01 Mar 2024 10:00:00 -0000", PARIS, utc(2024, 3, 1, 10)),
         ("Fri, 01 Mar 2024 10:00:00 EST", UTC, utc(2024, 3, 1, 15)),
+        ("01 Mar 2024 10:00 PM", UTC, utc(2024, 3, 1, 22)),  # a word last, not a zone
         # human forms, with the US abbreviations at fixed offsets
         ("April 1st, 2015 at 10:00 AM EST", UTC, utc(2015, 4, 1, 15)),
         ("April 1st, 2015 at 10:00 AM EDT", UTC, utc(2015, 4, 1, 14)),

@@ -48,10 +48,8 @@ def _parse_text(text: str, zone: tzinfo) -> datetime:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         parsed = None
-    if parsed is not None:
-        last = text.rsplit(None, 1)[-1]
-        if parsed.tzinfo is None and last.isalpha():  # a zone email's parser does not know
-            raise _unknown_zone(repr(last), text)
+    # A word last that email's parser drops (a zone it does not know, PM) is dateutil's.
+    if parsed is not None and not (parsed.tzinfo is None and text.rsplit(None, 1)[-1].isalpha()):
         # RFC 2822's -0000 is UTC with no local offset known, never the site's zone.
         return _aware(parsed, UTC if text.endswith("-0000") else zone)
     results = []

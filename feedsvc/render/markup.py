@@ -158,8 +158,7 @@ def sanitise(fragment: str, base: str) -> str:
             return value if blogmd.ID.match(value) else None
         return value
 
-    # A character reference (&#12;) makes a character XML forbids, which lxml refuses in
-    # a whole feed: removed here, after every reference is resolved.
+    # &#12; makes a character XML forbids (lxml refuses the whole feed): removed after nh3
     return xml_legal(
         nh3.clean(
             fragment,
