@@ -264,6 +264,32 @@ def test_a_client_sending_only_if_modified_since_never_keeps_a_changed_document(
     polls_change(lambda: (articles / "c.md").write_text(post.format("C", "2023-06-01", "")))
 
 
+def test_last_modified_moves_when_a_tombstone_leaves_the_feed(tmp_path: Path) -> None:
+    """A tombstone leaves the Atom feed TOMBSTONE_DAYS after the deletion, a change the
+    snapshot makes by itself: Last-Modified moves with it (its end counts as a change)."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for name in ("a", "b"):
+        (articles / f"{name}.md").write_text(f"---\ntitle: {name}\ndate: 2024-01-02\n---\n\nX.\n")
+        os.utime(articles / f"{name}.md", (time.time() - 60, time.time() - 60))
+    client = create_app(app_config(articles, TOMBSTONE_DAYS=2 / 86400)).test_client()
+    client.get("/feed.atom")
+    (articles / "b.md").unlink()
+    settle_deletions(client)
+    with_stone = client.get("/feed.atom")
+    for _ in range(20):  # the look SETTLE later takes the deletion: bounded
+        if b"deleted-entry" in with_stone.data:
+            break
+        time.sleep(0.05)
+        with_stone = client.get("/feed.atom")
+    assert b"deleted-entry" in with_stone.data
+    time.sleep(2.2)
+    without = client.get("/feed.atom")
+    assert b"deleted-entry" not in without.data
+    modified = with_stone.headers["Last-Modified"]
+    assert client.get("/feed.atom", headers={"If-Modified-Since": modified}).status_code == 200
+
+
 def test_gzip_has_the_same_bytes_its_own_etag_and_vary(shared: Server) -> None:
     plain = fetch(shared, "feed.atom", {"Accept-Encoding": "identity"})
     packed = fetch(shared, "feed.atom", {"Accept-Encoding": "gzip, deflate"})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from operator import attrgetter
 from typing import Any
 
@@ -27,9 +27,10 @@ from ..store import records
 from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates, firstsight
+from .changed import latest
 from .entries import held
 from .folder import PROGRESS_EVERY, SETTLE, Folder, Inspect
-from .snapshot import Snapshot, assemble, latest, resolve, tombstones
+from .snapshot import Snapshot, assemble, resolve, tombstones
 from .targeted import Targeted
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,9 @@ class Catalog(Targeted):
             deleted=tombstones(self.records),
             tombstone_days=self.tombstone_days,
             held=kept,
-            changed=latest(now, self.records.values(), resolved),
+            changed=latest(
+                now, self.records.values(), resolved, timedelta(days=self.tombstone_days)
+            ),
         )
 
     def _problems(self) -> tuple[Problem, ...]:

@@ -272,25 +272,6 @@ def assemble(
     )
 
 
-def latest(
-    now: datetime, records: Iterable[Record], articles: Iterable[Article] = ()
-) -> datetime | None:
-    """Return the latest instant up to NOW (not a typo'd ``updated`` in the future) at which
-    RECORDS changed (first seen, content changed, gone) or that ARTICLES show (published,
-    updated): when the site last changed."""
-    rows: list[Any] = [*records]
-    shown: list[Any] = [*articles]
-    found: list[datetime] = []
-    for items, name in [(rows, n) for n in ("first_seen", "changed", "gone")] + [
-        (shown, n) for n in ("published", "updated")
-    ]:
-        top = max(filter(None, map(attrgetter(name), items)), default=None)  # in C
-        if top is not None and top > now:  # rare: the latest up to NOW, in Python
-            top = max((t for t in map(attrgetter(name), items) if t and t <= now), default=None)
-        found += [top] if top is not None else []
-    return max(found, default=None)
-
-
 def _tag_names(articles: Iterable[Article]) -> dict[str, frozenset[str]]:
     """Return each tag slug of ARTICLES (but drafts) and the names they give it, casefolded."""
     names: dict[str, set[str]] = {}

@@ -20,10 +20,11 @@ from ..store import identity
 from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import firstsight
+from .changed import latest
 from .entries import held
 from .folder import Folder
 from .incremental import insert, keeps_place, leaves_alone, patch, remove, takes_no_place
-from .snapshot import Snapshot, latest, resolve, tombstones
+from .snapshot import Snapshot, resolve, tombstones
 
 
 class Targeted:
@@ -84,10 +85,7 @@ class Targeted:
             self._keep(new, done)
             swaps.append((old_done, done))
         records = [self.records[a.slug] for a in edits]
-        changed = max(
-            filter(None, (before.changed, latest(now, records, [d for _, d in swaps]))),
-            default=None,
-        )
+        changed = latest(now, records, [d for _, d in swaps], since=before.changed)
         return replace(patch(before, swaps, self._problems()), changed=changed)
 
     def _add(self, now: datetime, entries: dict[str, Any] | None) -> Snapshot | None:
