@@ -111,8 +111,6 @@ def _unfit(item: dict[str, Any]) -> str:
     for key, value in item.items():
         if key in SETTINGS and item["kind"] == "store" and not isinstance(value, str):
             return f"{key} is not text"
-        if key in _ARTICLE[4:] and not (value is None or isinstance(value, str)):
-            return f"{key} is not text"
     likeness = item.get("likeness")
     if likeness is not None:
         if not isinstance(likeness, dict) or not isinstance(likeness.get("title"), str):

@@ -243,7 +243,8 @@ def answer(
     if code == 304:
         return "304 NOT MODIFIED", headers, []
     headers.append(("Content-Length", str(len(body))))
-    return "200 OK", headers, [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+    status = "200 OK" if code == 200 else "412 PRECONDITION FAILED"  # the fast paths: never
+    return status, headers, [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
 def error_headers(variant: Variant, status: int = 404) -> Headers:
