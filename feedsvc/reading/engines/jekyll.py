@@ -21,6 +21,7 @@ import posixpath
 import re
 import unicodedata
 from datetime import tzinfo
+from functools import lru_cache
 from typing import Any
 
 from ...model import Article
@@ -62,16 +63,25 @@ def _special(name: str) -> bool:
 
 def _excluded(blog: Blog, parts: list[str]) -> bool:
     """Say whether Jekyll's `exclude` takes out the file or a folder above it."""
-    patterns = [
-        p.lstrip("/") for p in _EXCLUDED + tuple(words_or_list(blog.settings.get("exclude")))
-    ]
+    glob, prefixes, folders = _exclusions(tuple(words_or_list(blog.settings.get("exclude"))))
     for n in range(1, len(parts) + 1):
-        entry, folder = "/".join(parts[:n]), n < len(parts)
+        entry = "/".join(parts[:n])
         # entry_filter.rb glob_include?: File.fnmatch (`*` crosses `/`), or a prefix
-        for p in patterns:
-            if fnmatch.fnmatchcase(entry, p) or entry.startswith(p) or folder and p == entry + "/":
-                return True
+        folder = n < len(parts) and entry + "/" in folders
+        if folder or glob.match(entry) or entry.startswith(prefixes):
+            return True
     return False
+
+
+@lru_cache(maxsize=16)
+def _exclusions(
+    exclude: tuple[str, ...],
+) -> tuple[re.Pattern[str], tuple[str, ...], frozenset[str]]:
+    """Return EXCLUDE and Jekyll's defaults as one glob, the prefixes, and the folders:
+    every listed file meets them on every scan (one match, not a dozen per path)."""
+    patterns = tuple(p.lstrip("/") for p in _EXCLUDED + exclude)
+    glob = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+    return glob, patterns, frozenset(patterns)
 
 
 def _collections_dir(blog: Blog) -> list[str]:
