@@ -64,6 +64,13 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     problems = bound + list(snapshot.problems)
     for slug in sorted(live & snapshot.gone):  # a published article this reading drops
         problems.append(warning(config["STATE"], f"/articles/{slug} {GOES}"))
+    kinds: dict[str, str | None] = {}  # each article's front matter, looked at once
+
+    def syntax(path: str) -> str | None:
+        if path not in kinds:
+            kinds[path] = _syntax(config["ARTICLES"], path)
+        return kinds[path]
+
     for article in snapshot.articles + snapshot.unpublished:
         if article.draft:
             continue
@@ -71,7 +78,7 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
             problems.append(warning(article.path, PAPER))
         if not article.date_pinned and article.published != name_date(article.path, site.zone):
             when = f"{article.published:%Y-%m-%dT%H:%M:%SZ}"
-            pin = _pin(config["ARTICLES"], article.path, "date", when)
+            pin = _pin(syntax(article.path), "date", when)
             problems.append(
                 warning(article.path, f"date {when} is only in the state store: pin it with {pin}")
             )
@@ -89,7 +96,7 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
                 warning(
                     article.path,
                     f"id {article.id} is only in the state store: pin it with "
-                    + _pin(config["ARTICLES"], article.path, "id", str(article.id)),
+                    + _pin(syntax(article.path), "id", str(article.id)),
                 )
             )
     problems.sort()
@@ -123,14 +130,18 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
     return 1 if errors else 0
 
 
-def _pin(root: str, path: str, key: str, value: str) -> str:
-    """Return the line that pins KEY to VALUE in PATH's front matter, in its syntax: TOML
-    and JSON front matter take neither the header block's nor YAML's `Key: value`."""
+def _syntax(root: str, path: str) -> str | None:
+    """Return the kind of front matter ROOT/PATH opens with: "toml", "json", or None."""
     try:
-        with open(os.path.join(root, path), encoding="utf-8", errors="replace") as f:
-            kind = matter.kind(f.read(256))
+        with open(os.path.join(root, path), encoding="utf-8-sig", errors="replace") as f:
+            return matter.kind(f.read(256))
     except OSError:
-        kind = None
+        return None
+
+
+def _pin(kind: str | None, key: str, value: str) -> str:
+    """Return the line that pins KEY to VALUE in front matter of KIND (``_syntax``): TOML
+    and JSON front matter take neither the header block's nor YAML's `Key: value`."""
     if kind == "toml":  # a TOML date is a value of its own; an id is a string
         return f"`{key} = {value}`" if key == "date" else f"`{key} = {json.dumps(value)}`"
     if kind == "json":
