@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import zlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from scenario import NOW, catalog, copy, settle, text
 from feedsvc.catalog.catalog import Catalog
 from feedsvc.model import Article, Text
 from feedsvc.render import markup
+from feedsvc.store import identity
 from feedsvc.store.bodies import KEEP_DROPPED
 from feedsvc.store.identity import opening_words
 
@@ -75,6 +77,16 @@ def test_published_bodies_are_read_from_the_files_and_not_copied_into_the_store(
             )
         assert opening == opening_words(expected.body) and len(opening) <= 201
     assert any(text(a.path).bio for a in snapshot.articles)  # the seed layout has a bio
+
+
+def test_an_opening_is_coded_word_by_word_as_stored_however_many_words_came_before() -> None:
+    # The codes compared with those stored by every earlier release: a word's CRC-32, low
+    # byte. The process remembers the codes of at most _Codes.WORDS words, then starts over.
+    words = [f"w{n}" for n in range(3 * identity._Codes.WORDS)]
+    for start in range(0, len(words), 150):
+        some = words[start : start + 150]
+        expected = bytes(zlib.crc32(w.encode()) & 0xFF for w in some)
+        assert opening_words(" ".join(w.upper() for w in some)) == identity.CODES + expected
 
 
 def test_a_broken_edit_keeps_serving_the_last_good_body_from_the_store(tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .parts import parts
@@ -95,9 +94,20 @@ _HIGH = bytes.maketrans(_LETTERS, bytes((i & 3) << 6 for i in range(64)))
 _LOW = bytes.maketrans(_LETTERS, bytes(range(64)))
 
 
-@lru_cache(maxsize=256)  # the words a language uses most: coded once per process
-def _code(word: str) -> int:
-    return zlib.crc32(word.encode()) & 0xFF
+class _Codes(dict[str, int]):
+    """Each word's code, worked out once per process for the words met most (a first start
+    codes 20 million words): at most WORDS of them, forgotten all at once when full."""
+
+    WORDS = 4096
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= self.WORDS:
+            self.clear()
+        code = self[word] = zlib.crc32(word.encode()) & 0xFF
+        return code
+
+
+_code = _Codes().__getitem__
 
 
 def opening_words(body: str) -> bytes:
