@@ -137,11 +137,9 @@ def test_two_workers_read_each_file_once_and_hold_what_one_reading_all_holds(
     alone.scan(NOW)
     assert as_read(workers[0]) == as_read(workers[1]) == as_read(alone)
     assert len(as_read(alone)) == N and workers[0].problems() == []
-    # The openings came with the articles: the records' likeness has each body's words.
+    # The openings came with the articles, noted for the sync: each body's words.
     for folder in workers:
-        db = folder.store.db
-        noted = db.execute("SELECT count(*) FROM opening WHERE length(words) > 40").fetchone()
-        assert noted[0] == N
+        assert sum(len(words) > 40 for _, words in folder.store.noted.items()) == N
     assert not Path(f"{state}.reading").exists()  # the last worker out removed the chunks
 
 

@@ -90,7 +90,7 @@ def test_a_store_written_by_the_previous_release_keeps_every_id_date_and_likenes
     import psycopg
     from test_store_layout import OLD_SCHEMA, twelve_bit
 
-    from feedsvc.store import identity, portable
+    from feedsvc.store import firstwords, identity, portable
 
     body = " ".join(f"word{n}" for n in range(120))
     with psycopg.connect(pg, autocommit=True) as conn:
@@ -140,13 +140,13 @@ def test_a_store_written_by_the_previous_release_keeps_every_id_date_and_likenes
     assert store.records()["kept"].changed is None  # the same content, though stored anew
     assert identity.same(
         identity.recorded(store.db, 2),
-        identity.Likeness("post", None, identity.opening_words(body + " and more")),
+        identity.Likeness("post", None, firstwords.opening_words(body + " and more")),
     )
     [post] = [item for item in portable.dump(store.db) if item.get("slug") == "post"]
     assert post["hash"] == f"{2:064x}"
     [item] = [item for item in portable.dump(store.db) if item.get("slug") == "odd"]
     assert item["hash"] == odd + "!"  # 32 letters, read back as written
-    assert post["likeness"]["opening"] == identity.exported(identity.opening_words(body))
+    assert post["likeness"]["opening"] == firstwords.exported(firstwords.opening_words(body))
     store.close()
 
 

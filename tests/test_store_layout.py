@@ -19,7 +19,7 @@ import pytest
 from scenario import NOW, catalog, defaults, found, settle
 
 from feedsvc.reading.article import read_article
-from feedsvc.store import identity, layout, portable
+from feedsvc.store import firstwords, identity, layout, portable
 from feedsvc.store.db import StateStore
 from feedsvc.store.identity import Likeness
 from feedsvc.store.records import Seen
@@ -168,13 +168,13 @@ def test_a_store_of_release_0_1_0_gains_likeness_openings_from_the_bodies_it_kep
         )
     db.close()
     store = StateStore(str(state), NOW)
-    assert identity.opening(store.db, article.text_key) == identity.opening_words(text.body)
+    assert identity.opening(store.db, article.text_key) == firstwords.opening_words(text.body)
     seen = Seen("post", "post.md", article.content_hash, None, None, "January News", None,
                 article.text_key)  # fmt: skip
     store.sync([seen], [], "x.org", NOW)  # no rescan of this process noted its opening
     assert store.records()["post"].changed is None
     [(opening,)] = store.db.execute("SELECT opening FROM likeness WHERE key = 1").fetchall()
-    assert opening == identity.opening_words(text.body)
+    assert opening == firstwords.opening_words(text.body)
     store.close()
 
 
@@ -285,17 +285,19 @@ def test_four_processes_opening_an_old_store_at_once_agree_and_rewrite_it_once(
     [
         pytest.param(lambda body: body[:2000], id="words"),
         pytest.param(twelve_bit, id="12-bit codes"),
-        pytest.param(identity.opening_words, id="8-bit codes"),
-        pytest.param(lambda body: identity.exported(identity.opening_words(body)), id="exported"),
+        pytest.param(firstwords.opening_words, id="8-bit codes"),
+        pytest.param(
+            lambda body: firstwords.exported(firstwords.opening_words(body)), id="exported"
+        ),
     ],
 )
 def test_every_form_of_an_opening_tells_the_same_article_from_an_unrelated_one(stored) -> None:
-    edited = identity.opening_words(BODY + " and a correction")
-    unrelated = identity.opening_words(" ".join(f"other{n}" for n in range(120)))
+    edited = firstwords.opening_words(BODY + " and a correction")
+    unrelated = firstwords.opening_words(" ".join(f"other{n}" for n in range(120)))
     old = Likeness("January News", None, stored(BODY))
     assert identity.same(old, Likeness("january news", None, edited))
     assert not identity.same(old, Likeness("January News", None, unrelated))
-    assert identity.compact(stored(BODY)) == identity.opening_words(BODY)
+    assert firstwords.compact(stored(BODY)) == firstwords.opening_words(BODY)
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ from scenario import NOW, catalog, copy, settle, text
 from feedsvc.catalog.catalog import Catalog
 from feedsvc.model import Article, Text
 from feedsvc.render import markup
-from feedsvc.store import identity
+from feedsvc.store import firstwords
 from feedsvc.store.bodies import KEEP_DROPPED
-from feedsvc.store.identity import opening_words
+from feedsvc.store.firstwords import opening_words
 
 NAMES = ["md_yaml_front_matter.md", "txt_seed_layout.txt", "md_no_author.md"]
 
@@ -82,11 +82,11 @@ def test_published_bodies_are_read_from_the_files_and_not_copied_into_the_store(
 def test_an_opening_is_coded_word_by_word_as_stored_however_many_words_came_before() -> None:
     # The codes compared with those stored by every earlier release: a word's CRC-32, low
     # byte. The process remembers the codes of at most _Codes.WORDS words, then starts over.
-    words = [f"w{n}" for n in range(3 * identity._Codes.WORDS)]
+    words = [f"w{n}" for n in range(3 * firstwords._Codes.WORDS)]
     for start in range(0, len(words), 150):
         some = words[start : start + 150]
         expected = bytes(zlib.crc32(w.encode()) & 0xFF for w in some)
-        assert opening_words(" ".join(w.upper() for w in some)) == identity.CODES + expected
+        assert opening_words(" ".join(w.upper() for w in some)) == firstwords.CODES + expected
 
 
 def test_a_broken_edit_keeps_serving_the_last_good_body_from_the_store(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from ..reading import files
 from ..reading.article import read_article
 from ..reading.dates import name_date
 from ..store import parsed
-from ..store.identity import opening_words
+from ..store.firstwords import opening_words
 from .firstsight import keep_legacy_slug
 from .folder import PROGRESS_EVERY, Folder
 

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from ..model import Article, Text
 from . import identity
 from .db import StateStore
-from .identity import opening_words
+from .firstwords import opening_words
 
 log = logging.getLogger(__name__)
 KEEP_DROPPED = timedelta(hours=1)
@@ -66,13 +66,8 @@ class StoredBodies:
         self.note([(text.key, opening_words(text.body)) for _, text in texts])
 
     def note(self, openings: list[tuple[bytes, bytes]]) -> None:
-        """Note OPENINGS (text key, coded words) of texts read, for the records to take."""
-        try:
-            with self.store.transaction() as db:
-                identity.create(db)
-                identity.read(db, openings)
-        except sqlite3.Error as e:
-            log.error("cannot note texts read in %s (%s)", self.store.path, e)
+        """Note OPENINGS (text key, coded words) of texts read, for the next sync to take."""
+        self.store.noted.update(openings)
 
     def keep(self, article: Article) -> bool:
         """Keep ARTICLE's text in the store: its file broke, and it stays published.
@@ -115,7 +110,10 @@ class StoredBodies:
         try:
             with self.store.transaction() as db:
                 identity.create(db)
-                identity.forget(db, sorted(set(gone) - kept))
+                forgotten = sorted(set(gone) - kept)
+                identity.forget(db, forgotten)
+                for key in forgotten:
+                    self.store.noted.pop(key)
                 for path in paths:
                     for (key,) in db.execute(
                         "SELECT key FROM text WHERE path = ? AND dropped IS NULL", (path,)

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from ..errors import ConfigError
-from . import minting, opening, pg, portable, records, sqlite
+from . import firstwords, identity, minting, opening, pg, portable, records, sqlite
 from .records import Record, Seen
 from .sqlite import Connection
 
@@ -53,6 +53,7 @@ class StateStore:
         self.path = pg.shown(path) if pg.is_url(path) else path
         self.shared = pg.is_url(path)  # several nodes: merges are seen by the generation
         self.problems: list[str] = []
+        self.noted = firstwords.Noted()  # openings of the texts read, for the next sync
         self._file: Connection | None = None  # the file, while serving from memory
         self._holder: sqlite.Holder | None = None
         self._identity: tuple[int, int] | None = None
@@ -96,7 +97,7 @@ class StateStore:
             return
         folder = os.path.abspath(folder)
         recorded = self.bound_to()
-        if recorded is not None and not adopt and not _same_folder(recorded, folder):
+        if recorded is not None and not adopt and not opening.same_folder(recorded, folder):
             raise StoreBound(
                 f"state store {self.path} belongs to the articles folder {recorded}, not "
                 f"{folder}: give this folder a store of its own (STATE, or FEEDSVC_STATE), "
@@ -140,15 +141,18 @@ class StateStore:
         (provisional ids made final), so the caller reads every record again.
         """
         seen, gone = list(seen), list(gone)  # none: the authority may still change
-        try:
-            with self.transaction() as db:
-                return records.sync(db, seen, gone, authority, now, pinned)
-        except sqlite3.Error as e:
-            if self._file is not None:
-                raise  # already in memory: a bug, not a fault of the file
-            self._degrade(e)
-            with self.transaction() as db:
-                return records.sync(db, seen, gone, authority, now, pinned)
+        while True:
+            try:
+                with self.transaction() as db, firstwords.noting(self.noted):
+                    reminted = records.sync(db, seen, gone, authority, now, pinned)
+                    # the openings noted and not recorded wait in the ``opening`` table
+                    identity.read(db, self.noted.items(but={item.text_key for item in seen}))
+                self.noted.clear()
+                return reminted
+            except sqlite3.Error as e:
+                if self._file is not None:
+                    raise  # in memory already: a bug, not a fault of the file
+                self._degrade(e)
 
     def _degrade(self, error: sqlite3.Error) -> None:
         """Serve from a copy in memory until the file can be written again."""
@@ -288,13 +292,6 @@ class StateStore:
         self._file = None
         if self._holder is not None:
             self._holder.release()
-
-
-def _same_folder(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.normpath(a) == os.path.normpath(b)
 
 
 __all__ = ["Record", "Seen", "StateStore", "StoreBound", "StoreNewer"]

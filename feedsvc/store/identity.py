@@ -4,24 +4,24 @@ A record is reused only by the same article: the file it was made for, edited
 in place, or one with the same content, the same pinned id, or the same title
 and mostly the same body (``SAME_BODY``). What that needs of the article's last
 version (its title, pinned id and the opening of its body) is kept in the
-``likeness`` table, one row per record, rewritten when its content changes, the
-opening taken from the connection's temporary ``opening`` table, where the rescan
-that read the body noted it (``read``) and whence it goes once recorded. What is
-kept of an opening is a short code per word (``opening_words``), so a record costs
-a few hundred bytes whatever the length of its article.
+``likeness`` table, one row per record, rewritten when its content changes. The
+rescan that read the body noted its opening in memory (``firstwords.Noted``), for
+the sync that follows; one that sync did not record (a scheduled article's, say)
+waits in the connection's temporary ``opening`` table (``read``), whence it goes
+once recorded. What is kept of an opening is a short code per word (``firstwords``),
+so a record costs a few hundred bytes whatever the length of its article.
 """
 
 from __future__ import annotations
 
-import base64
 import difflib
 import sqlite3
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from . import firstwords
 from .parts import parts
 
 if TYPE_CHECKING:
@@ -40,8 +40,6 @@ SCHEMA = (
     "CREATE TEMP TABLE IF NOT EXISTS opening (key BYTEA PRIMARY KEY, words BYTEA NOT NULL)",
 )
 PG_SCHEMA = (_TABLE.format(key="BIGINT", blob="BYTEA"), *SCHEMA[1:])
-OPENING_CHARS = 2000  # of a body's source, kept to compare with
-OPENING_WORDS = 200  # of the opening, lowercased, compared word by word
 # From this difflib ratio of two openings, word by word, bodies are "mostly the same".
 SAME_BODY = 0.75
 
@@ -77,67 +75,28 @@ def create(db: Connection) -> None:
 
 # A store from before the text table held only last good versions keeps every body
 # there: a body's opening not noted by a rescan is taken from it (``_from_bodies``).
-_BODY = f"SELECT key, substr(body, 1, {OPENING_CHARS}) FROM text WHERE key"
-
-
-# What is kept of an opening: an 8-bit hash of each word, one byte, after a mark (CODES).
-# 200 words take 201 bytes, whatever their length; two unrelated words share a code once
-# in 256, which moves the ratio of unrelated openings by about 0.01 (the rule's title
-# must be equal too). Earlier releases kept the words themselves, then a 12-bit hash of
-# each as two base64 letters after CODED: its low 8 bits are this code, so every form
-# still compares. An export carries codes as EXPORTED and base64.
-CODES = b"\x02"
-CODED = "\x01"
-EXPORTED = "\x02"
-_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_HIGH = bytes.maketrans(_LETTERS, bytes((i & 3) << 6 for i in range(64)))
-_LOW = bytes.maketrans(_LETTERS, bytes(range(64)))
-
-
-class _Codes(dict[str, int]):
-    """Each word's code, worked out once per process for the words met most (a first start
-    codes 20 million words): at most WORDS of them, forgotten all at once when full."""
-
-    WORDS = 4096
-
-    def __missing__(self, word: str) -> int:
-        if len(self) >= self.WORDS:
-            self.clear()
-        code = self[word] = zlib.crc32(word.encode()) & 0xFF
-        return code
-
-
-_code = _Codes().__getitem__
-
-
-def opening_words(body: str) -> bytes:
-    """Return what the rule compares of BODY: its opening words, lowercased, coded."""
-    return CODES + bytes(map(_code, _words(body[:OPENING_CHARS])))
+_BODY = f"SELECT key, substr(body, 1, {firstwords.OPENING_CHARS}) FROM text WHERE key"
 
 
 def opening(db: Connection, text_key: bytes | None) -> bytes:
-    """Return the opening of the body the store keeps under TEXT_KEY (b'' if none)."""
+    """Return the opening of the body TEXT_KEY, as noted (``noting``), else as the ``opening``
+    table or the text table has it (b'' if none does)."""
+    noted = firstwords.noted()
+    words = None if noted is None else noted.get(text_key)
+    if words is not None:
+        return words
     row = db.execute("SELECT words FROM opening WHERE key = ?", (text_key,)).fetchone()
     if row is not None:
         return bytes(row[0])
     body = db.execute(f"{_BODY} = ?", (text_key,)).fetchone()
-    return b"" if body is None else opening_words(body[1])
+    return b"" if body is None else firstwords.opening_words(body[1])
 
 
-def compact(opening: str | bytes) -> bytes:
-    """Return OPENING, in any form a release stored or exported, as this one stores it."""
-    return CODES + _codes(opening)
-
-
-def exported(opening: str | bytes) -> str:
-    """Return OPENING as an export carries it (text: JSON has no bytes)."""
-    return EXPORTED + base64.b64encode(_codes(opening)).decode()
-
-
-def read(db: Connection, openings: list[tuple[bytes, bytes]]) -> None:
-    """Note OPENINGS (text key, coded words) of texts just read, until ``keep`` records them."""
+def read(db: Connection, pairs: list[tuple[bytes, bytes]]) -> None:
+    """Keep PAIRS (text key, coded words) of texts read and not recorded, until ``keep``
+    records them (``StateStore.sync``: those it noted in memory that its sync left)."""
     db.executemany(
-        "INSERT INTO opening (key, words) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", openings
+        "INSERT INTO opening (key, words) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", pairs
     )
 
 
@@ -150,21 +109,26 @@ def forget(db: Connection, keys: list[bytes]) -> None:
 def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) -> None:
     """Record, per row, a record's key, title, pinned id and the text key of its body.
 
-    Openings are read and forgotten 500 at a time (not a statement per row: a first
-    start records 100,000), and forgotten once all are recorded (twins share one).
+    Openings are taken as noted (``noting``), else from the ``opening`` table (else the
+    text table, ``_from_bodies``): 500 at a time (not a statement per row: a first start
+    records 100,000), forgotten there once all are recorded (twins share one).
     """
-    keys = list(dict.fromkeys(row[3] for row in rows if row[3] is not None))
+    noted = firstwords.noted() or firstwords.Noted()
+    keys = [k for k in dict.fromkeys(r[3] for r in rows) if k is not None and k not in noted]
     _from_bodies(db, keys)
     for part, _ in parts(rows):
-        wanted = [row[3] for row in part if row[3] is not None]
+        wanted = [row[3] for row in part if row[3] is not None and row[3] not in noted]
         marks = ",".join("?" * len(wanted))
         query = f"SELECT key, words FROM opening WHERE key IN ({marks})"
-        openings = {bytes(k): bytes(w) for k, w in db.execute(query, wanted)} if wanted else {}
+        found = {bytes(k): bytes(w) for k, w in db.execute(query, wanted)} if wanted else {}
         db.executemany(
             "INSERT INTO likeness (key, title, id, opening) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET "
             "title = excluded.title, id = excluded.id, opening = excluded.opening",
-            [(key, title, id_, openings.get(text or b"", b"")) for key, title, id_, text in part],
+            [
+                (key, title, id_, noted.get(text) or found.get(text or b"", b""))
+                for key, title, id_, text in part
+            ],
         )
     forget(db, keys)
 
@@ -175,27 +139,7 @@ def _from_bodies(db: Connection, keys: list[bytes]) -> None:
         rows = db.execute(
             f"{_BODY} IN ({marks}) AND key NOT IN (SELECT key FROM opening)", part
         ).fetchall()
-        read(db, [(bytes(key), opening_words(body)) for key, body in rows])
-
-
-def _words(opening: str) -> list[str]:
-    return opening.lower().split()[:OPENING_WORDS]
-
-
-def _codes(opening: str | bytes) -> bytes:
-    """Return the words of OPENING as the rule compares them: one code each."""
-    if isinstance(opening, bytes):
-        if opening.startswith(CODES):
-            return opening[len(CODES) :]
-        opening = opening.decode(errors="replace")  # a body's opening (the text table)
-    if opening.startswith(EXPORTED):
-        return base64.b64decode(opening[len(EXPORTED) :])
-    if opening.startswith(CODED):
-        letters = opening[len(CODED) :].encode("ascii", errors="replace")
-        high, low = letters[0::2].translate(_HIGH), letters[1::2].translate(_LOW)
-        n = len(low)
-        return (int.from_bytes(high[:n]) | int.from_bytes(low)).to_bytes(n)
-    return bytes(map(_code, _words(opening)))  # the words themselves
+        read(db, [(bytes(key), firstwords.opening_words(body)) for key, body in rows])
 
 
 def recorded(db: Connection, key: int) -> Likeness | None:
@@ -214,7 +158,7 @@ def same(old: Likeness | None, new: Likeness) -> bool:
         return old.id == new.id
     if old.title.casefold() != new.title.casefold():
         return False
-    old_words, new_words = _codes(old.opening), _codes(new.opening)
+    old_words, new_words = firstwords.codes(old.opening), firstwords.codes(new.opening)
     if not old_words and not new_words:
         return True
     matcher = difflib.SequenceMatcher(None, old_words, new_words, False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from . import identity
+from . import firstwords, identity
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -128,7 +128,7 @@ def _likeness(db: Connection, postgres: bool) -> None:
             )
         db.executemany(
             "UPDATE likeness SET opening = ? WHERE key = ?",
-            [(identity.compact(o), key) for key, _, _, o in rows if identity.compact(o) != o],
+            [(firstwords.compact(o), key) for key, _, _, o in rows if firstwords.compact(o) != o],
         )
         return
     found = db.execute("SELECT sql FROM sqlite_master WHERE name = 'likeness'").fetchone()
@@ -136,7 +136,7 @@ def _likeness(db: Connection, postgres: bool) -> None:
         rows = db.execute(_ROWS).fetchall()
         db.executemany(
             "UPDATE likeness SET opening = ? WHERE key = ?",
-            [(identity.compact(o), key) for key, _, _, o in rows if identity.compact(o) != o],
+            [(firstwords.compact(o), key) for key, _, _, o in rows if firstwords.compact(o) != o],
         )
         return
     rows = [] if found is None else db.execute(_ROWS).fetchall()
@@ -144,7 +144,7 @@ def _likeness(db: Connection, postgres: bool) -> None:
     identity.create(db)
     db.executemany(
         "INSERT INTO likeness (key, title, id, opening) VALUES (?, ?, ?, ?)",
-        [(key, title, id_, identity.compact(o)) for key, title, id_, o in rows],
+        [(key, title, id_, firstwords.compact(o)) for key, title, id_, o in rows],
     )
 
 

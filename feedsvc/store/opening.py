@@ -166,3 +166,11 @@ def newer_layout(db: Connection, path: str) -> str | None:
         f"{found}; this release reads layout {LAYOUT}): run that release or a later one, "
         "or restore a backup taken before it"
     )
+
+
+def same_folder(a: str, b: str) -> bool:
+    """Say whether the folders A and B are one (the same file, else the same path)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.normpath(a) == os.path.normpath(b)

@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import identity
+from . import firstwords, identity
 from .layout import pack, unpack
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def dump(db: Connection) -> Iterator[dict[str, Any]]:
         if item["gone"] is not None and row[7] is not None:
             # A deleted article's file is gone: what tells it from an unrelated newcomer
             # travels with it (a live one's is taken again from its file).
-            opening = identity.exported(row[9])
+            opening = firstwords.exported(row[9])
             item["likeness"] = {"title": row[7], "id": row[8], "opening": opening}
         yield item
     aliases = db.execute(
@@ -127,10 +127,10 @@ def _unfit(item: dict[str, Any]) -> str:
 
 def _decodes(opening: str) -> bool:
     """Say whether OPENING, as an export gives it, is what it says it is (base64 codes)."""
-    if not opening.startswith(identity.EXPORTED):
+    if not opening.startswith(firstwords.EXPORTED):
         return True  # an earlier release's words
     try:
-        base64.b64decode(opening[len(identity.EXPORTED) :], validate=True)
+        base64.b64decode(opening[len(firstwords.EXPORTED) :], validate=True)
     except ValueError:
         return False
     return True
@@ -206,7 +206,7 @@ def _article(db: Connection, item: dict[str, Any], policy: str, conflicts: list[
                     key[0],
                     likeness.get("title", ""),
                     likeness.get("id"),
-                    identity.compact(str(likeness.get("opening", ""))),
+                    firstwords.compact(str(likeness.get("opening", ""))),
                 ),
             )
         return 1
