@@ -200,6 +200,32 @@ def test_export_from_postgresql_and_import_into_sqlite_keeps_the_feeds(
         assert served_once_imported_into(empty) == before
 
 
+def test_an_export_the_database_breaks_off_fails_and_writes_no_file(
+    pg: str, articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A backup must never be a part of the records that exits 0: the read is copied
+    # into memory first, and a read broken off midway is an error, not a shorter copy.
+    settle(articles)
+    app = create_app(app_config(articles, BASE_URL=PUBLIC, STATE=pg))
+    app.extensions["feedsvc"].close()
+    from feedsvc.store import portable
+
+    real = portable.dump
+
+    def breaks_off(db: object) -> Iterator[dict[str, object]]:
+        items = real(db)  # type: ignore[arg-type]
+        yield next(items)
+        yield next(items)
+        raise sqlite3.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(portable, "dump", breaks_off)
+    exported = tmp_path / "state.jsonl"
+    result = CliRunner().invoke(main, ["state", "export", str(exported), "--state", pg])
+    assert result.exit_code == 1, result.output
+    assert "cannot be read (server closed the connection unexpectedly)" in result.output
+    assert not exported.exists()
+
+
 def test_a_node_serving_from_memory_writes_its_records_back_to_postgresql(pg: str) -> None:
     """A node whose writes failed serves from memory, then writes back what it recorded
     meanwhile (docs/several-machines.md): an article first seen then keeps its id and date.

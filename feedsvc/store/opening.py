@@ -51,7 +51,10 @@ def read_only_copy(target: str, report: Report) -> sqlite3.Connection:
         except sqlite3.Error as e:
             report(f"state store {pg.shown(target)} cannot be read ({e})")
         else:
-            copy = copy_to_memory(source)
+            shown = pg.shown(target)
+            copy = copy_to_memory(
+                source, lambda why: report(f"state store {shown} cannot be read ({why})")
+            )
             source.close()
     elif os.path.exists(target):
         copy = _file_copy(target)

@@ -15,7 +15,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from . import layout, portable
@@ -160,16 +160,25 @@ def connect_waiting(path: str, wait: float = BUSY_WAIT) -> sqlite3.Connection:
         pause = min(pause * 2, 0.5)
 
 
-def copy_to_memory(db: Any) -> sqlite3.Connection:
-    """Return an in-memory copy of DB, SQLite or not (empty when DB cannot be read)."""
+def copy_to_memory(db: Any, report: Callable[[str], None] | None = None) -> sqlite3.Connection:
+    """Return an in-memory copy of DB, SQLite or not.
+
+    When DB cannot be read to its end, the copy is empty, and REPORT (if given) is told
+    why: a copy with part of the records is never handed out as a whole one.
+    """
     memory = connect(":memory:")
-    with contextlib.suppress(sqlite3.Error):
+    try:
         if isinstance(db, sqlite3.Connection):
             db.backup(memory)
             prepare(memory)  # a copy of a store of an earlier layout
         else:  # the records only: bodies are read again from the files
             with transaction(memory):
                 portable.load(memory, portable.dump(db), "earliest")
+    except sqlite3.Error as e:
+        memory.close()
+        memory = connect(":memory:")
+        if report is not None:
+            report(cause(e))
     return memory
 
 
