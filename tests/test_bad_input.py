@@ -94,6 +94,10 @@ CASES = [
     (["md_front_matter_without_body.md"], None, "error", "no body", None),
     (["md_without_title.md"], None, "error", "no title", None),
     (["enclosure_not_a_mapping.md"], None, "error", "enclosure must have url", None),
+    # YAML, TOML and JSON loaders would keep the last; nothing a user wrote is dropped.
+    (["yaml_key_twice.md"], None, "error", "gives `title` twice (lines 2 and 5)", None),
+    (["toml_key_twice_in_two_cases.md"], None, "error", "gives `title` twice", None),
+    (["json_key_twice.md"], None, "error", "gives `title` twice", None),
 ]
 
 

@@ -3,7 +3,8 @@
 Hugo reads front matter in YAML between ``---`` lines, TOML between ``+++``
 lines, and JSON as one object at the top of the file; Zola reads TOML between
 ``+++`` lines. Values are returned as their format gives them (TOML dates as
-datetimes), keys lower-cased, for ``normalise`` to give them meaning.
+datetimes), keys lower-cased, for ``normalise`` to give them meaning. A key given
+twice (``Title`` and ``title`` too) is refused, never settled by keeping one (``once``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import ArticleError
@@ -31,9 +33,23 @@ def kind(text: str) -> str | None:
     return None
 
 
+def once(path: str, keys: Iterable[tuple[object, int | None]]) -> None:
+    """Raise ArticleError when KEYS (key, line if known) give a key twice, case aside."""
+    seen: dict[str, int | None] = {}
+    for key, line in keys:
+        name = str(key).lower()
+        if name in seen:
+            where = f" (lines {seen[name]} and {line})" if line else ""
+            raise ArticleError(
+                path, f"front matter gives `{name}` twice{where}: keep the one you mean", line or 1
+            )
+        seen[name] = line
+
+
 def _mapping(path: str, data: Any, line: int) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ArticleError(path, "front matter must be a mapping of keys to values", line)
+    once(path, ((key, None) for key in data))
     return {str(key).lower(): value for key, value in data.items()}
 
 
@@ -60,8 +76,15 @@ def read_toml(path: str, text: str) -> tuple[dict[str, Any], str]:
 
 def read_json(path: str, text: str) -> tuple[dict[str, Any], str]:
     """Return the JSON object TEXT opens with, and the body after it."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        once(path, ((key, None) for key, _ in items))  # JSON gives no line of a key
+        return dict(items)
+
     try:
-        data, end = json.JSONDecoder().raw_decode(text[: FRONT_MATTER_MAX + 1])
+        data, end = json.JSONDecoder(object_pairs_hook=pairs).raw_decode(
+            text[: FRONT_MATTER_MAX + 1]
+        )
     except json.JSONDecodeError as e:
         raise ArticleError(path, f"JSON front matter: {e.msg}", e.lineno) from None
     except RecursionError:

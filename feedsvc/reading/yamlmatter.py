@@ -4,7 +4,8 @@ Safe loading, no anchors, aliases or tags of other schemas, at most
 FRONT_MATTER_MAX bytes, so a bomb is refused before it is built. Most articles'
 front matter is plain ``key: text`` lines, read without YAML's per-node cost
 (``_simple_front_matter``), exactly as YAML would. Keys whose values are words
-(TEXT_KEYS) keep them as written: YAML would type ``title: 3.10`` as 3.1.
+(TEXT_KEYS) keep them as written: YAML would type ``title: 3.10`` as 3.1. A key
+given twice is refused with both lines (YAML would keep the last: ``matter.once``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import ArticleError
-from .matter import FRONT_MATTER_MAX
+from .matter import FRONT_MATTER_MAX, once
 
 KNOWN_KEYS = {
     "title", "subtitle", "date", "updated", "author", "authors", "tags", "categories",
@@ -35,6 +36,7 @@ _SIMPLE_LINE = re.compile(
 _RESOLVER = yaml.resolver.Resolver()
 _RESOLVER_FIRST = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k)
 _STR, _TIMESTAMP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"
+_TOP_KEY = re.compile(r"^([^\s#\-[{][^:\n]*):(?:[ \t]|$)", re.MULTILINE)  # a key's line, roughly
 
 
 def _refuse_aliases_and_tags(path: str, source: str) -> None:
@@ -48,6 +50,18 @@ def _refuse_aliases_and_tags(path: str, source: str) -> None:
         tag = getattr(event, "tag", None)
         if tag and not tag.startswith("tag:yaml.org,2002:"):
             raise ArticleError(path, f"YAML tag {tag} is not allowed in front matter", line)
+
+
+def _refuse_keys_twice(path: str, source: str) -> None:
+    """Raise ArticleError when SOURCE's mapping gives a key twice (``Title`` and ``title``
+    too): the lines that start a key show it cheaply, YAML's nodes tell where."""
+    names = [m.group(1).strip("'\" ").lower() for m in _TOP_KEY.finditer(source)]
+    if len(names) == len(set(names)):
+        return
+    node = yaml.compose(source, Loader=_YAML_LOADER)
+    if isinstance(node, yaml.MappingNode):
+        keys = (k for k, _ in node.value if isinstance(k, yaml.ScalarNode))
+        once(path, ((k.value, k.start_mark.line + 2) for k in keys))
 
 
 def _simple_front_matter(source: str) -> dict[str, Any] | None:
@@ -67,7 +81,7 @@ def _simple_front_matter(source: str) -> dict[str, Any] | None:
         if match is None:
             return None
         key, value = match.group(1).lower(), match.group(2)
-        if key not in KNOWN_KEYS:
+        if key not in KNOWN_KEYS or key in meta:  # a key twice: YAML's path says so
             return None
         if value[0] in _RESOLVER_FIRST:  # else no implicit type can match: a string
             tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
@@ -87,6 +101,7 @@ def load_front_matter(path: str, source: str) -> dict[str, Any]:
     try:
         if "&" in source or "*" in source or "!" in source:
             _refuse_aliases_and_tags(path, source)
+        _refuse_keys_twice(path, source)
         data = yaml.load(source, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 2 if e.problem_mark else 1
