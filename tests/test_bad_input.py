@@ -8,6 +8,7 @@ at test time.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import resource
@@ -477,6 +478,39 @@ def test_odd_file_names_are_published(
     client = create_app(app_config(articles)).test_client()
     assert client.get(f"/articles/{slug}").status_code == 200
     assert_feed_complete(client, "Odd Name Title")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])  # LE with a BOM, BE with one
+def test_a_utf_16_file_with_its_byte_order_mark_is_read_and_rendered_again(
+    articles: Path, encoding: str
+) -> None:
+    # Windows Notepad's "Unicode": UTF-16 after a byte order mark, unambiguous text.
+    text = (
+        "---\ntitle: Café Terraces Open in March\ndate: 2026-01-05 10:00\n---\n\nOpen — early.\n"
+    )
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    (articles / "terraces.md").write_bytes(data)
+    settle(articles)
+    status, lines = check(articles)
+    about = [line for line in lines if line.startswith("terraces.md")]
+    assert status == 0 and all("is provisional" in line for line in about), about
+    client = create_app(app_config(articles)).test_client()
+    page = client.get("/articles/terraces").get_data(as_text=True)
+    assert "Open — early." in page  # the body, read again from the file
+    assert_feed_complete(client, "Café Terraces Open in March")
+
+
+def test_utf_16_without_a_byte_order_mark_is_named_as_such(articles: Path) -> None:
+    (articles / "no-mark.md").write_bytes("# No Mark\n\nBody text.\n".encode("utf-16-le"))
+    (articles / "odd-mark.txt").write_bytes(codecs.BOM_UTF16_LE + b"\x00\xd8a\x00")  # lone half
+    settle(articles)
+    status, lines = check(articles)
+    assert status == 1
+    assert reported(lines, "no-mark.md", "error", "UTF-16 text without a byte order mark"), lines
+    assert reported(lines, "odd-mark.txt", "error", "not valid UTF-16 (byte 2)"), lines
+    assert_feed_complete(create_app(app_config(articles)).test_client())
 
 
 def test_unexpected_error_in_one_file_skips_only_that_file(

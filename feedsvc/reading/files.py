@@ -209,6 +209,16 @@ def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
     return clean(text), problems
 
 
+def _utf16(data: bytes, path: str) -> str:
+    """Return DATA, UTF-16 after its byte order mark, as cleaned text."""
+    try:
+        return clean(data.decode("utf-16"))
+    except UnicodeDecodeError as e:
+        raise ArticleError(
+            path, f"not valid UTF-16 (byte {e.start}) after its byte order mark: save it as UTF-8"
+        ) from None
+
+
 def read(found: Found, max_bytes: int) -> tuple[str, list[Problem]]:
     """Return the text of FOUND and warnings; raise ArticleError when it cannot be used."""
     path = found.path
@@ -235,9 +245,15 @@ def read(found: Found, max_bytes: int) -> tuple[str, list[Problem]]:
         raise ArticleError(path, f"file grew over MAX_ARTICLE_BYTES ({max_bytes}) while read")
     if signature(before) != signature(after) or signature(before) != found.signature:
         raise ArticleError(path, "file changed while being read; it is read again on next scan")
-    if b"\x00" in data:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
+        text, problems = _utf16(data, path), []
+    elif b"\x00" in data:
+        half = len(data) // 2  # ASCII text in UTF-16: every other byte is NUL
+        if half and max(data[0::2].count(0), data[1::2].count(0)) > half * 0.9:
+            raise ArticleError(path, "UTF-16 text without a byte order mark: save it as UTF-8")
         raise ArticleError(path, "binary file (contains NUL bytes), not an article")
-    text, problems = decode(data, path)
+    else:
+        text, problems = decode(data, path)
     if not text.strip():
         raise ArticleError(path, "empty file: write a title line and a body")
     return text, problems
