@@ -141,6 +141,22 @@ def test_txt_unknown_header_key_is_a_warning_with_its_line() -> None:
     )
 
 
+def test_txt_second_author_line_stays_in_the_bio_with_a_warning() -> None:
+    # The seed layout has one Author line, then the bio: a second one is the bio's words,
+    # said with its line, so no author is added or dropped without a word.
+    text = (
+        "Harbour Lights\n\nThe lights came on at dusk.\n\n"
+        "Author: Ana Lima\nAna writes about the harbour.\n\nAuthor: Ben Okafor\nBen too.\n"
+    )
+    read = read_txt("two.txt", text)
+    assert read.meta["author"] == "Ana Lima"
+    assert read.bio == "Ana writes about the harbour.\n\nAuthor: Ben Okafor Ben too."
+    [warning] = read.warnings
+    assert str(warning).startswith("two.txt:8: warning: a second Author line is read as part")
+    assert "`Authors: Ana Lima, Ben Okafor`" in str(warning)
+    assert read_txt("one.txt", text.split("\n\nAuthor: Ben")[0] + "\n").warnings == ()
+
+
 @pytest.mark.parametrize(
     "text",
     [

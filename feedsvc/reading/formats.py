@@ -147,6 +147,16 @@ def read_txt(path: str, text: str) -> RawArticle:
             tail = [_Paragraph(paragraph.line + 1, rest)] if rest else []
             tail += paragraphs[index + 1 :]
             bio = [_joined(p) for p in tail]
+            problems += [
+                warning(
+                    path,
+                    "a second Author line is read as part of the bio: name every author "
+                    "on the first (`Authors: Ana Lima, Ben Okafor`)",
+                    p.line,
+                )
+                for p in tail
+                if _AUTHOR_LINE.match(p.lines[0].strip())
+            ]
             break
         body.append(_joined(paragraph))
     if not body:
