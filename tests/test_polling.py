@@ -313,10 +313,24 @@ def test_gzip_has_the_same_bytes_its_own_etag_and_vary(shared: Server) -> None:
     assert crossed.status == 200 and crossed.body == plain.body
 
 
-def test_gzip_refused_with_q_zero_gets_identity(shared: Server) -> None:
-    reply = fetch(shared, "feed.atom", {"Accept-Encoding": "gzip;q=0, identity"})
-    assert reply["Content-Encoding"] is None
-    assert reply.body.startswith(b"<?xml")
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [  # RFC 9110 12.5.3: codings in any case, x-gzip gzip's alias, `*` any coding not named
+        ("gzip;q=0, identity", False),
+        ("GZIP", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("br, *;q=0.5", True),
+        ("*, gzip;q=0", False),
+        ("*;q=0", False),
+    ],
+)
+def test_gzip_is_given_as_accept_encoding_asks(
+    shared: Server, accept_encoding: str, gzipped: bool
+) -> None:
+    reply = fetch(shared, "feed.atom", {"Accept-Encoding": accept_encoding})
+    assert reply["Content-Encoding"] == ("gzip" if gzipped else None)
+    assert (gzip.decompress(reply.body) if gzipped else reply.body).startswith(b"<?xml")
 
 
 def test_workers_notice_changes_by_notification(shared: Server) -> None:

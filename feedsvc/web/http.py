@@ -177,8 +177,15 @@ def _variant(document: Document, gzipped: bool, browser: bool) -> Variant:
 
 @lru_cache(maxsize=256)
 def accepts_gzip(accept_encoding: str) -> bool:
-    """Say whether an Accept-Encoding header value takes gzip."""
-    return "gzip" in accept_encoding and parse_accept_header(accept_encoding)["gzip"] > 0
+    """Say whether an Accept-Encoding header value takes gzip (RFC 9110 12.5.3): named in
+    any case, or as x-gzip, with a weight above 0; else `*` (any coding not named) so."""
+    named, anything = None, 0.0
+    for coding, weight in parse_accept_header(accept_encoding.lower()):
+        if coding in ("gzip", "x-gzip"):
+            named = max(named or 0.0, weight)
+        elif coding == "*":
+            anything = weight
+    return (anything if named is None else named) > 0
 
 
 @lru_cache(maxsize=256)
