@@ -245,8 +245,9 @@ def read(found: Found, max_bytes: int) -> tuple[str, list[Problem]]:
         raise ArticleError(path, f"file grew over MAX_ARTICLE_BYTES ({max_bytes}) while read")
     if signature(before) != signature(after) or signature(before) != found.signature:
         raise ArticleError(path, "file changed while being read; it is read again on next scan")
+    problems: list[Problem] = []
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
-        text, problems = _utf16(data, path), []
+        text = _utf16(data, path)
     elif b"\x00" in data:
         half = len(data) // 2  # ASCII text in UTF-16: every other byte is NUL
         if half and max(data[0::2].count(0), data[1::2].count(0)) > half * 0.9:
