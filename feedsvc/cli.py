@@ -177,7 +177,7 @@ def build(outdir: str, articles: str | None, config_file: str | None, quiet: boo
     _check_store(settings)
     try:
         run(settings, outdir, progress=not quiet)
-    except UnsafeOutput as e:
+    except (UnsafeOutput, ConfigError) as e:  # ConfigError: the database does not answer
         raise click.ClickException(str(e)) from None
 
 
@@ -258,7 +258,10 @@ def state_import(
             items = portable.parse(f, file)
     except ValueError as e:
         raise click.ClickException(str(e)) from None
-    store = StateStore(settings["STATE"], utcnow())
+    try:
+        store = StateStore(settings["STATE"], utcnow())
+    except ConfigError as e:  # the database does not answer
+        raise click.ClickException(f"{file}: nothing imported: {e}") from None
     try:
         if store.problems:
             raise click.ClickException("; ".join(store.problems))
@@ -281,7 +284,10 @@ def state_adopt(articles: str | None, config_file: str | None, state: str | None
     from .web.watch import utcnow
 
     settings = _settings(articles, config_file, state)
-    store = StateStore(settings["STATE"], utcnow())
+    try:
+        store = StateStore(settings["STATE"], utcnow())
+    except ConfigError as e:  # the database does not answer
+        raise click.ClickException(str(e)) from None
     try:
         before = store.bound_to()
         store.bind(settings["ARTICLES"], adopt=True)

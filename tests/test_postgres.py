@@ -26,6 +26,7 @@ from test_store_faults import start_at_once
 
 from feedsvc import create_app
 from feedsvc.cli import main
+from feedsvc.store import opening
 from feedsvc.store.db import StateStore
 from feedsvc.store.identity import ID_IS, id_is
 from feedsvc.store.records import Seen
@@ -150,11 +151,64 @@ def test_a_store_written_by_the_previous_release_keeps_every_id_date_and_likenes
     store.close()
 
 
-def test_a_password_never_shows_in_a_message() -> None:
-    store = StateStore("postgresql://feeds:s3cret@127.0.0.1:1/none", T0)
-    assert store.problems and all("s3cret" not in p for p in store.problems)
-    assert "cannot be reached" in store.problems[0]
-    store.close()
+def test_a_password_never_shows_in_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(opening, "WAIT_FOR_DATABASE", 0.2)
+    with pytest.raises(opening.StoreUnreachable) as raised:
+        StateStore("postgresql://feeds:s3cret@127.0.0.1:1/none", T0)
+    assert "s3cret" not in str(raised.value)
+    assert "postgresql://feeds:***@127.0.0.1:1/none cannot be reached" in str(raised.value)
+
+
+def test_nothing_is_served_or_built_while_the_database_does_not_answer(
+    articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An empty store in memory would give every undated article a new id and date, and
+    # pollers would see them again as new: a start waits for the database, then fails.
+    monkeypatch.setattr(opening, "WAIT_FOR_DATABASE", 1.5)
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
+    (articles / "undated.md").write_text("# Undated\n\nIts date comes from the store.\n")
+    settle(articles)
+    started = time.monotonic()
+    with pytest.raises(opening.StoreUnreachable, match="start again once the database answers"):
+        create_app(app_config(articles, BASE_URL=PUBLIC, STATE=down))
+    assert 1.4 < time.monotonic() - started < 10  # it tried again meanwhile
+    out = tmp_path / "site"
+    monkeypatch.setenv("FEEDSVC_STATE", down)
+    result = CliRunner().invoke(main, ["build", str(out), "--articles", str(articles)])
+    assert result.exit_code == 1 and "cannot be reached" in result.output, result.output
+    assert not (out / "feed.atom").exists()
+
+
+def test_a_start_takes_the_database_once_it_answers_within_the_wait(
+    postgres_server: str, articles: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    monkeypatch.setattr(opening, "WAIT_FOR_DATABASE", 20.0)
+    name = f"late_{os.getpid()}"
+    url = postgres_server.rsplit("/", 1)[0] + "/" + name
+
+    def comes_up() -> None:
+        time.sleep(1.5)
+        with psycopg.connect(postgres_server, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+
+    settle(articles)
+    thread = threading.Thread(target=comes_up)
+    thread.start()
+    try:
+        app = create_app(app_config(articles, BASE_URL=PUBLIC, STATE=url))
+        thread.join()
+        assert app.test_client().get("/feed.atom").status_code == 200
+        publisher = app.extensions["feedsvc"]
+        assert not publisher.store.problems
+        count = publisher.store.db.execute("SELECT count(*) FROM article").fetchone()[0]
+        assert count == len(publisher.catalog.snapshot.articles) > 0  # in PostgreSQL
+        publisher.close()
+    finally:
+        thread.join()
+        with psycopg.connect(postgres_server, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def test_eight_processes_seeing_new_articles_at_once_agree(pg: str, articles: Path) -> None:

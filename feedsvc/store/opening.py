@@ -1,18 +1,26 @@
 """Opening a state store: a file (set aside when damaged), a database, or a copy.
 
-Every fault is passed to ``report`` and leaves a usable connection: at worst
-an empty one in memory, so the service carries on.
+Every fault of a file is passed to ``report`` and leaves a usable connection: at
+worst an empty one in memory, so the service carries on. A database (several
+nodes share it) is waited for at start, WAIT_FOR_DATABASE seconds, then refused
+(``StoreUnreachable``): a node that served from an empty store would give new ids
+and dates to every article it has no record of, and its pollers would see them
+again as new. A node that loses the database later serves the records it holds
+(``StateStore._degrade``).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
 
+from ..errors import ConfigError
 from . import pg
 from .layout import LAYOUT, later
 from .sqlite import (
@@ -30,16 +38,36 @@ log = logging.getLogger(__name__)
 Report = Callable[[str], None]
 
 
+WAIT_FOR_DATABASE = 30.0  # seconds a start waits for the database to answer
+RETRY_PAUSES = (0.5, 1.0, 2.0, 4.0)  # between attempts, the last one repeated
+
+
+class StoreUnreachable(ConfigError):
+    """The database holding the records does not answer: nothing is served from it."""
+
+
 def open_shared(url: str, report: Report) -> Connection:
-    """Return a connection to the PostgreSQL store at URL, else an empty one in memory."""
-    try:
-        return pg.Connection(url)
-    except sqlite3.Error as e:
-        report(
-            f"state store {pg.shown(url)} cannot be reached ({e}); kept in memory only: "
-            "restart once the database answers"
-        )
-        return connect(":memory:")
+    """Return a connection to the PostgreSQL store at URL, trying again for WAIT_FOR_DATABASE
+    seconds; then raise StoreUnreachable (REPORT is not told: there is nothing to serve)."""
+    deadline = time.monotonic() + WAIT_FOR_DATABASE
+    for attempt in itertools.count():
+        try:
+            return pg.Connection(url)
+        except sqlite3.Error as e:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StoreUnreachable(
+                    f"state store {pg.shown(url)} cannot be reached ({e}); nothing is served "
+                    "without its records, so that no article gets a new id or date: start "
+                    "again once the database answers"
+                ) from None
+            if attempt == 0:
+                log.warning(
+                    "state store %s cannot be reached (%s); trying again for %.0f s",
+                    pg.shown(url), e, WAIT_FOR_DATABASE,
+                )  # fmt: skip
+            time.sleep(min(left, RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)]))
+    raise AssertionError("unreachable")
 
 
 def read_only_copy(target: str, report: Report) -> sqlite3.Connection:
