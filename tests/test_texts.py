@@ -89,6 +89,38 @@ def test_an_opening_is_coded_word_by_word_as_stored_however_many_words_came_befo
         assert opening_words(" ".join(w.upper() for w in some)) == firstwords.CODES + expected
 
 
+def test_a_twin_that_takes_a_slug_later_still_gets_the_opening_its_text_was_read_with(
+    tmp_path: Path,
+) -> None:
+    # s2a shares its text with t1, whose record already has it, and loses slug s2 to s2b;
+    # once s2b goes, s2a takes s2 without being read again: its likeness needs the opening
+    # noted when it was read (the sync that saw t1 unchanged recorded none of it).
+    folder, when = tmp_path / "a", [1_000_000_000.0]
+    folder.mkdir()
+    same = "Alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron."
+
+    def write(name: str, title: str, slug: str, date: str, body: str) -> None:
+        path = folder / name
+        path.write_text(f"---\ntitle: {title}\nslug: {slug}\ndate: {date}\n---\n\n{body}\n")
+        when[0] += 10
+        settle(path, when[0])
+
+    write("t1.md", "T1", "t1", "2024-01-01", same)
+    write("s2b.md", "S2B", "s2", "2024-01-01", "Other words about ships leaving at dawn.")
+    cat = catalog(folder, tmp_path / "s.sqlite3")
+    cat.scan(NOW)
+    (folder / "t1.md").rename(folder / "t1r.md")
+    settle(folder / "t1r.md", when[0] + 5)
+    write("s2a.md", "S2A", "s2", "2024-06-01", same)
+    cat.scan(NOW + timedelta(minutes=5))
+    (folder / "s2b.md").unlink()
+    cat.scan(NOW + timedelta(minutes=10))
+    [(opening,)] = cat.store.db.execute(
+        "SELECT l.opening FROM likeness l JOIN article a ON a.key = l.key WHERE a.slug = 's2'"
+    ).fetchall()
+    assert opening == opening_words(same)
+
+
 def test_a_broken_edit_keeps_serving_the_last_good_body_from_the_store(tmp_path: Path) -> None:
     folder = copy(["md_no_author.md"], tmp_path / "a")
     state = tmp_path / "s.sqlite3"

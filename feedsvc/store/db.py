@@ -146,7 +146,7 @@ class StateStore:
                 with self.transaction() as db, firstwords.noting(self.noted):
                     reminted = records.sync(db, seen, gone, authority, now, pinned)
                     # the openings noted and not recorded wait in the ``opening`` table
-                    identity.read(db, self.noted.items(but={item.text_key for item in seen}))
+                    identity.read(db, self.noted.left())
                 self.noted.clear()
                 return reminted
             except sqlite3.Error as e:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import zlib
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -99,6 +99,7 @@ class Noted:
     def clear(self) -> None:
         self._slots: dict[bytes, int] = {}
         self._words = bytearray()
+        self.taken: set[bytes] = set()  # recorded by the sync under way (``take``)
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -118,15 +119,22 @@ class Noted:
         start = slot * self.SLOT + 1
         return bytes(self._words[start : start + self._words[start - 1]])
 
+    def take(self, key: bytes | None) -> bytes | None:
+        """Return KEY's opening, as ``get``, noting that a record takes it."""
+        words = self.get(key)
+        if words is not None and key:
+            self.taken.add(key)
+        return words
+
     def __contains__(self, key: bytes | None) -> bool:
         return (key or b"") in self._slots
 
     def pop(self, key: bytes | None) -> None:
         self._slots.pop(key or b"", None)
 
-    def items(self, but: Container[bytes | None] = ()) -> list[tuple[bytes, bytes]]:
-        """Return the openings noted, but those of the texts BUT."""
-        return [(key, self.get(key) or b"") for key in self._slots if key not in but]
+    def left(self) -> list[tuple[bytes, bytes]]:
+        """Return the openings noted and not taken (text key, coded words)."""
+        return [(key, self.get(key) or b"") for key in self._slots if key not in self.taken]
 
 
 # The openings ``opening`` and ``keep`` look up first, in a block under ``noting``.

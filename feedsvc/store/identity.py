@@ -126,7 +126,7 @@ def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) 
             "ON CONFLICT (key) DO UPDATE SET "
             "title = excluded.title, id = excluded.id, opening = excluded.opening",
             [
-                (key, title, id_, noted.get(text) or found.get(text or b"", b""))
+                (key, title, id_, noted.take(text) or found.get(text or b"", b""))
                 for key, title, id_, text in part
             ],
         )
