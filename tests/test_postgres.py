@@ -259,6 +259,8 @@ def test_an_export_the_database_breaks_off_fails_and_writes_no_file(
 ) -> None:
     # A backup must never be a part of the records that exits 0: the read is copied
     # into memory first, and a read broken off midway is an error, not a shorter copy.
+    import psycopg
+
     settle(articles)
     app = create_app(app_config(articles, BASE_URL=PUBLIC, STATE=pg))
     app.extensions["feedsvc"].close()
@@ -266,17 +268,19 @@ def test_an_export_the_database_breaks_off_fails_and_writes_no_file(
 
     real = portable.dump
 
-    def breaks_off(db: object) -> Iterator[dict[str, object]]:
+    def server_drops_the_session(db: object) -> Iterator[dict[str, object]]:
         items = real(db)  # type: ignore[arg-type]
         yield next(items)
-        yield next(items)
-        raise sqlite3.OperationalError("server closed the connection unexpectedly")
+        pid = db.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[attr-defined]
+        with psycopg.connect(pg, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        yield from items
 
-    monkeypatch.setattr(portable, "dump", breaks_off)
+    monkeypatch.setattr(portable, "dump", server_drops_the_session)
     exported = tmp_path / "state.jsonl"
     result = CliRunner().invoke(main, ["state", "export", str(exported), "--state", pg])
-    assert result.exit_code == 1, result.output
-    assert "cannot be read (server closed the connection unexpectedly)" in result.output
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert "cannot be read (" in result.output
     assert not exported.exists()
 
 

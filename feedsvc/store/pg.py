@@ -14,6 +14,7 @@ family of faults to handle.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -135,6 +136,9 @@ class Connection:
         return bool(status != self._psycopg.pq.TransactionStatus.IDLE)
 
     def close(self) -> None:
-        if self.in_transaction:  # a read-only connection's: nothing it did is kept
-            self.conn.execute("ROLLBACK")
+        import psycopg  # imported already: this connection is one of its
+
+        if self.in_transaction and not self.conn.closed:  # a read-only one's: nothing is kept
+            with contextlib.suppress(psycopg.Error):  # the server went meanwhile
+                self.conn.execute("ROLLBACK")
         self.conn.close()
