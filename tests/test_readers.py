@@ -16,7 +16,7 @@ from feedsvc.errors import ArticleError
 from feedsvc.reading import files
 from feedsvc.reading.dates import parse_date
 from feedsvc.reading.formats import read_markdown, read_txt
-from feedsvc.reading.matter import FRONT_MATTER_MAX
+from feedsvc.reading.matter import FRONT_MATTER_MAX, read_json
 from feedsvc.reading.normalise import normalise
 from feedsvc.reading.yamlmatter import KNOWN_KEYS, _simple_front_matter
 
@@ -139,6 +139,22 @@ def test_txt_unknown_header_key_is_a_warning_with_its_line() -> None:
     assert str(warning) == (
         "txt_unknown_header_key.txt:2: warning: header key 'location' is unknown; line ignored"
     )
+
+
+@pytest.mark.parametrize("source", ["{Title: a, title: b}\n", "  title: a\n  Title: b\n"])
+def test_yaml_keys_twice_in_case_are_refused_where_the_lines_do_not_show_them(
+    source: str,
+) -> None:
+    with pytest.raises(ArticleError, match="gives `title` twice: keep the one you mean"):
+        read_markdown("p.md", f"---\n{source}---\n\nBody.\n")
+
+
+def test_json_front_matter_keys_differing_in_case_in_a_nested_object_are_kept() -> None:
+    # Keys are lower-cased at the top only: nested ones are data, as TOML and YAML keep them.
+    meta, body = read_json("p.md", '{"title": "x", "params": {"URL": "a", "url": "b"}}\n\nText\n')
+    assert meta["params"] == {"URL": "a", "url": "b"} and body == "\nText\n"
+    with pytest.raises(ArticleError, match="gives `url` twice"):
+        read_json("p.md", '{"title": "x", "params": {"url": "a", "url": "b"}}\n\nText\n')
 
 
 def test_txt_second_author_line_stays_in_the_bio_with_a_warning() -> None:

@@ -78,8 +78,10 @@ def read_json(path: str, text: str) -> tuple[dict[str, Any], str]:
     """Return the JSON object TEXT opens with, and the body after it."""
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        once(path, ((key, None) for key, _ in items))  # JSON gives no line of a key
-        return dict(items)
+        found = dict(items)
+        if len(found) < len(items):  # a key twice in one object, which JSON keeps the last of
+            once(path, ((key, None) for key, _ in items))  # JSON gives no line of a key
+        return found
 
     try:
         data, end = json.JSONDecoder(object_pairs_hook=pairs).raw_decode(

@@ -123,7 +123,10 @@ def load_front_matter(path: str, source: str) -> dict[str, Any]:
         for key in data:
             if isinstance(key, str) and key.lower() in TEXT_KEYS and key in written:
                 data[key] = written[key]
-    return {str(key).lower(): value for key, value in data.items()}
+    lowered = {str(key).lower(): value for key, value in data.items()}
+    if len(lowered) < len(data):  # `Title` and `title` where the key lines did not show it
+        once(path, ((key, None) for key in data))
+    return lowered
 
 
 def _all_text(value: Any) -> bool:
