@@ -502,7 +502,19 @@ def test_a_utf_16_file_with_its_byte_order_mark_is_read_and_rendered_again(
     assert_feed_complete(client, "Café Terraces Open in March")
 
 
+def test_a_utf_32_file_is_read_as_utf_32_not_as_the_utf_16_its_mark_opens_like(
+    articles: Path,
+) -> None:
+    # UTF-32-LE's byte order mark is UTF-16-LE's and two NUL bytes.
+    (articles / "smile.md").write_bytes("# Smile 😀\n\nBody 😀.\n".encode("utf-32"))
+    settle(articles)
+    client = create_app(app_config(articles)).test_client()
+    assert "Body 😀." in client.get("/articles/smile").get_data(as_text=True)
+    assert_feed_complete(client, "Smile 😀")
+
+
 def test_utf_16_without_a_byte_order_mark_is_named_as_such(articles: Path) -> None:
+    (articles / "nuls.md").write_bytes(b"\x00" * 64)  # binary, not text of any kind
     (articles / "no-mark.md").write_bytes("# No Mark\n\nBody text.\n".encode("utf-16-le"))
     (articles / "odd-mark.txt").write_bytes(codecs.BOM_UTF16_LE + b"\x00\xd8a\x00")  # lone half
     settle(articles)
@@ -510,6 +522,7 @@ def test_utf_16_without_a_byte_order_mark_is_named_as_such(articles: Path) -> No
     assert status == 1
     assert reported(lines, "no-mark.md", "error", "UTF-16 text without a byte order mark"), lines
     assert reported(lines, "odd-mark.txt", "error", "not valid UTF-16 (byte 2)"), lines
+    assert reported(lines, "nuls.md", "error", "binary file (contains NUL bytes)"), lines
     assert_feed_complete(create_app(app_config(articles)).test_client())
 
 

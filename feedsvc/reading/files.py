@@ -209,13 +209,14 @@ def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
     return clean(text), problems
 
 
-def _utf16(data: bytes, path: str) -> str:
-    """Return DATA, UTF-16 after its byte order mark, as cleaned text."""
+def _unicode(data: bytes, path: str, encoding: str) -> str:
+    """Return DATA, in ENCODING (UTF-16 or UTF-32) after its byte order mark, cleaned."""
     try:
-        return clean(data.decode("utf-16"))
+        return clean(data.decode(encoding))
     except UnicodeDecodeError as e:
+        name = encoding.upper()
         raise ArticleError(
-            path, f"not valid UTF-16 (byte {e.start}) after its byte order mark: save it as UTF-8"
+            path, f"not valid {name} (byte {e.start}) after its byte order mark: save it as UTF-8"
         ) from None
 
 
@@ -246,11 +247,14 @@ def read(found: Found, max_bytes: int) -> tuple[str, list[Problem]]:
     if signature(before) != signature(after) or signature(before) != found.signature:
         raise ArticleError(path, "file changed while being read; it is read again on next scan")
     problems: list[Problem] = []
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
-        text = _utf16(data, path)
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # LE's opens as UTF-16's
+        text = _unicode(data, path, "utf-32")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
+        text = _unicode(data, path, "utf-16")
     elif b"\x00" in data:
-        half = len(data) // 2  # ASCII text in UTF-16: every other byte is NUL
-        if half and max(data[0::2].count(0), data[1::2].count(0)) > half * 0.9:
+        half = len(data) // 2  # ASCII text in UTF-16: every other byte is NUL, not the others
+        nuls = sorted((data[0::2].count(0), data[1::2].count(0)))
+        if half and nuls[1] > half * 0.9 and nuls[0] < half * 0.1:
             raise ArticleError(path, "UTF-16 text without a byte order mark: save it as UTF-8")
         raise ArticleError(path, "binary file (contains NUL bytes), not an article")
     else:
