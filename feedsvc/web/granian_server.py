@@ -188,9 +188,14 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     if saved is not None:
         app: Any = _load_behind(factory, server, saved, direct.use)
     else:
+        from ..errors import ConfigError
         from .server import ready  # in the worker: Flask and all (see the module's imports)
 
-        flask_app = ready(factory)
+        try:
+            flask_app = ready(factory)
+        except ConfigError as e:  # the database does not answer, say: granian starts another
+            logging.getLogger("feedsvc").error("worker %d cannot load: %s", os.getpid(), e)
+            os._exit(1)
         publisher = flask_app.extensions["feedsvc"]
         # A worker ends through multiprocessing, which skips atexit but runs its finalizers.
         multiprocessing.util.Finalize(publisher, warmstart.close, (publisher,), exitpriority=10)
