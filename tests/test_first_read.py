@@ -139,7 +139,7 @@ def test_two_workers_read_each_file_once_and_hold_what_one_reading_all_holds(
     assert len(as_read(alone)) == N and workers[0].problems() == []
     # The openings came with the articles, noted for the sync: each body's words.
     for folder in workers:
-        assert sum(len(words) > 40 for _, words in folder.store.noted.items()) == N
+        assert sum(len(words) > 40 for _, words in folder.store.noted.left()) == N
     assert not Path(f"{state}.reading").exists()  # the last worker out removed the chunks
 
 

@@ -77,8 +77,8 @@ def edit(path: Path, old: str, new: str) -> None:
         ("title edit", "What to Eat First", "What to Eat Last"),
         ("tags edit", "tags: [food, city]", "tags: [food]"),
         ("date edit", "2026-11-05T19:00:00+01:00", "2026-11-06T19:00:00+01:00"),
-        ("slug edit", "title:", "slug: night-market\ntitle:"),
-        ("made a draft", "title:", "draft: true\ntitle:"),
+        ("slug edit", "\ntitle:", "\nslug: night-market\ntitle:"),
+        ("made a draft", "\ntitle:", "\ndraft: true\ntitle:"),
     ],
 )
 @pytest.mark.parametrize("targeted", [True, False], ids=["targeted", "full"])
@@ -200,7 +200,7 @@ def test_an_added_file_showing_an_id_another_pins_gives_what_a_rebuild_gives(
     a new file pinning another article's pinned id, or minting an id another pins."""
     minted = "tag:example.org,2026-11-19:added"  # what added.md mints, dated so
     pinned = "urn:x-pinned" if "id:" in added else minted
-    edit(folder / MARKET, "title:", f"id: {pinned}\ntitle:")
+    edit(folder / MARKET, "\ntitle:", f"\nid: {pinned}\ntitle:")
     live = catalog(folder)
     before = live.scan(NOW)
     assert before.by_slug["night-market-guide"].id == pinned
@@ -391,7 +391,7 @@ def test_a_deletion_where_ids_are_shared_gives_the_tombstones_a_rebuild_gives(
         x = f"---\ntitle: X\nid: {market_id}\n---\n\nSomething else.\n"
         gone = "x.md"
     else:
-        edit(folder / MARKET, "title:", "id: urn:x:market\ntitle:")
+        edit(folder / MARKET, "\ntitle:", "\nid: urn:x:market\ntitle:")
         x = f"---\ntitle: Y\ndate: 2026-01-01T00:00:00Z\nid: {market_id}\n---\n\nY.\n"
         gone = MARKET
     (folder / "x.md").write_text(x, "utf-8")
