@@ -193,8 +193,11 @@ def test_a_clean_stop_closes_every_worker_store(articles: Path, tmp_path: Path) 
     assert answer_seconds(server)[0] == 200
     stop_server(server)  # SIGTERM
     assert server.process.returncode == 0
-    # checkpointed and closed by every worker
-    assert not Path(f"{state}-wal").exists(), server.log.read_text()[-3000:]
+    # Checkpointed (TRUNCATE) and closed by every worker: the file alone is a complete
+    # backup. The last to close deletes the empty WAL; two closing at the same instant
+    # may each see the other still open, and leave it empty.
+    wal = Path(f"{state}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, server.log.read_text()[-3000:]
     with sqlite3.connect(state) as db:
         assert db.execute("SELECT count(*) FROM article").fetchone()[0] > 0
 
