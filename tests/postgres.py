@@ -71,14 +71,25 @@ def cluster(port: int) -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
         out = getattr(e, "stderr", b"") or b""
         _unavailable(f"the server did not start: {out.decode(errors='replace')[-500:]} {log}")
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    _STOP[url] = [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        yield url
     finally:
+        _STOP.pop(url, None)
         subprocess.run(
             [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
             capture_output=True, timeout=60,
         )  # fmt: skip
         shutil.rmtree(base, ignore_errors=True)
+
+
+_STOP: dict[str, list[str]] = {}  # by the URL a running cluster() yielded: what stops it
+
+
+def halt(url: str) -> None:
+    """Stop the cluster() that yielded URL, before its block ends (an outage)."""
+    subprocess.run(_STOP[url], check=True, capture_output=True, timeout=60)
 
 
 @contextlib.contextmanager

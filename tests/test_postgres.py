@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +25,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import app_config, free_port, start_server, stop_server
-from postgres import cluster, database
+from postgres import cluster, database, halt
 from test_store_faults import start_at_once
 
 from feedsvc import create_app
@@ -177,6 +181,59 @@ def test_nothing_is_served_or_built_while_the_database_does_not_answer(
     result = CliRunner().invoke(main, ["build", str(out), "--articles", str(articles)])
     assert result.exit_code == 1 and "cannot be reached" in result.output, result.output
     assert not (out / "feed.atom").exists()
+
+
+# `feedsvc serve` with the wait for the database cut to 6 s (granian forks the workers):
+# over granian's 5.5 s, under which a worker failing again counts as a crash loop.
+SERVE_WAITING_6_S = (
+    "from feedsvc.store import opening; opening.WAIT_FOR_DATABASE = 6.0; "
+    "from feedsvc.cli import main; main()"
+)
+
+
+@pytest.mark.server
+def test_a_reload_while_the_database_is_down_keeps_the_old_worker_serving(
+    articles: Path,
+) -> None:
+    # A new worker that cannot reach the store never answers: granian's reload keeps the
+    # old one (it holds the records) instead of stopping it for a worker that never came.
+    settle(articles)
+    port = free_port()
+    log = articles.parent / "reload.log"
+    with cluster(free_port()) as url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+        env.update(FEEDSVC_STATE=url, FEEDSVC_BASE_URL=PUBLIC)
+        where = ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        command = [sys.executable, "-c", SERVE_WAITING_6_S, "serve", "--articles", str(articles)]
+        with open(log, "wb") as out:
+            server = subprocess.Popen(
+                [*command, *where], stdout=out, stderr=subprocess.STDOUT, env=env
+            )
+        feed = f"http://127.0.0.1:{port}/feed.atom"
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not _answers(feed):
+                time.sleep(0.2)
+            before = urllib.request.urlopen(feed, timeout=5).read()
+            halt(url)
+            server.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 15  # two new workers tried and given up meanwhile
+            while time.monotonic() < deadline:
+                assert urllib.request.urlopen(feed, timeout=5).read() == before
+                time.sleep(0.5)
+            assert log.read_text().count("did not become ready;") >= 2, log.read_text()
+            assert server.poll() is None
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            return bool(reply.status == 200)
+    except OSError:
+        return False
 
 
 def test_a_start_takes_the_database_once_it_answers_within_the_wait(

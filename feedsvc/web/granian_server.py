@@ -140,7 +140,13 @@ class Granian(MPServer):
             new.start()
             self.wrks.insert(idx, new)
             if not self.readiness.wait(new.inner.pid, new.is_alive, READY_TIMEOUT):
-                _log.error(f"worker {new._id()} did not become ready; the old one stops anyway")
+                # Its store does not answer, say: the old one serves on, and granian starts
+                # another for this place once it sees this one gone (a reload tried again).
+                _log.error(f"worker {new._id()} did not become ready; {old._id()} serves on")
+                new.terminate()
+                new.join(KILL_TIMEOUT)
+                self.wrks[idx] = old
+                continue
             self._drain(old)
             _log.info(f"stopping old worker {old._id()}: its replacement {new._id()} answers")
             old.terminate()
@@ -188,12 +194,12 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     if saved is not None:
         app: Any = _load_behind(factory, server, saved, direct.use)
     else:
-        from ..errors import ConfigError
+        from ..store.opening import StoreUnreachable
         from .server import ready  # in the worker: Flask and all (see the module's imports)
 
         try:
             flask_app = ready(factory)
-        except ConfigError as e:  # the database does not answer, say: granian starts another
+        except StoreUnreachable as e:  # granian starts another (a reload keeps the old one)
             logging.getLogger("feedsvc").error("worker %d cannot load: %s", os.getpid(), e)
             os._exit(1)
         publisher = flask_app.extensions["feedsvc"]

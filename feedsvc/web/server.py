@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
+from ..store.opening import StoreUnreachable
 from .http import malformed_page
 from .processes import give_back
 
@@ -43,7 +45,11 @@ class Server(BaseApplication):  # type: ignore[misc]  # gunicorn publishes no ty
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return ready(self.factory)
+        try:
+            return ready(self.factory)
+        except StoreUnreachable as e:
+            logging.getLogger("feedsvc").error("worker %d cannot load: %s", os.getpid(), e)
+            sys.exit(1)  # gunicorn starts another; its boot error (3) would stop the server
 
 
 def ready(factory: Callable[[], Flask]) -> Flask:
