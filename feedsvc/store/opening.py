@@ -54,7 +54,7 @@ def open_shared(url: str, report: Report) -> Connection:
         try:
             return pg.Connection(url)
         except sqlite3.Error as e:
-            left = deadline - time.monotonic()
+            left = 0.0 if isinstance(e, pg.NoDriver) else deadline - time.monotonic()
             if left <= 0:
                 raise StoreUnreachable(
                     f"state store {pg.shown(url)} cannot be reached ({e}); nothing is served "

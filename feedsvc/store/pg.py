@@ -48,6 +48,10 @@ class PostgresError(sqlite3.OperationalError):
     """A psycopg error, as the store's one family of faults."""
 
 
+class NoDriver(PostgresError):
+    """psycopg is not installed: no wait makes the database answer."""
+
+
 def _wrap(error: Exception) -> PostgresError:
     wrapped = PostgresError(str(error).strip().splitlines()[0] if str(error) else repr(error))
     sqlstate = getattr(error, "sqlstate", None) or ""
@@ -83,9 +87,7 @@ class Connection:
         try:
             import psycopg
         except ImportError:
-            raise PostgresError(
-                "psycopg is not installed: pip install 'feedsvc[postgresql]'"
-            ) from None
+            raise NoDriver("psycopg is not installed: pip install 'feedsvc[postgresql]'") from None
         self._psycopg = psycopg
         self._lock = threading.RLock()  # one statement at a time; transactions are per store
         try:
@@ -102,9 +104,7 @@ class Connection:
             if not read_only:
                 self.execute("COMMIT")
         except BaseException:
-            if self.in_transaction:
-                self.conn.execute("ROLLBACK")
-            self.conn.close()
+            self.close()
             raise
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor:
@@ -136,9 +136,8 @@ class Connection:
         return bool(status != self._psycopg.pq.TransactionStatus.IDLE)
 
     def close(self) -> None:
-        import psycopg  # imported already: this connection is one of its
-
-        if self.in_transaction and not self.conn.closed:  # a read-only one's: nothing is kept
-            with contextlib.suppress(psycopg.Error):  # the server went meanwhile
+        """Close, rolling back what is open (a read-only one's: nothing it did is kept)."""
+        if not self.conn.closed and self.in_transaction:
+            with contextlib.suppress(self._psycopg.Error):  # the server went meanwhile
                 self.conn.execute("ROLLBACK")
         self.conn.close()
