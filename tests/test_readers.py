@@ -141,11 +141,20 @@ def test_txt_unknown_header_key_is_a_warning_with_its_line() -> None:
     )
 
 
-@pytest.mark.parametrize("source", ["{Title: a, title: b}\n", "  title: a\n  Title: b\n"])
-def test_yaml_keys_twice_in_case_are_refused_where_the_lines_do_not_show_them(
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{Title: a, title: b}\n",
+        "{title: a, title: b}\n",
+        "  title: a\n  Title: b\n",
+        "  title: a\n  title: b\n",
+        "? title\n: a\n? title\n: b\n",
+    ],
+)
+def test_yaml_keys_twice_are_refused_in_flow_indented_and_explicit_mappings(
     source: str,
 ) -> None:
-    with pytest.raises(ArticleError, match="gives `title` twice: keep the one you mean"):
+    with pytest.raises(ArticleError, match="gives `title` twice .*: keep the one you mean"):
         read_markdown("p.md", f"---\n{source}---\n\nBody.\n")
 
 
@@ -171,6 +180,10 @@ def test_txt_second_author_line_stays_in_the_bio_with_a_warning() -> None:
     assert str(warning).startswith("two.txt:8: warning: a second Author line is read as part")
     assert "`Authors: Ana Lima, Ben Okafor`" in str(warning)
     assert read_txt("one.txt", text.split("\n\nAuthor: Ben")[0] + "\n").warnings == ()
+    both = text.replace("Author: Ana Lima", "Authors: Ana Lima, Ben Okafor")
+    assert read_txt("both.txt", both).warnings == ()  # a bio paragraph per named author
+    header = "Authors: Ana Lima, Ben Okafor\n\n" + both
+    assert read_txt("header.txt", header).warnings == ()
 
 
 @pytest.mark.parametrize(

@@ -147,6 +147,8 @@ def read_txt(path: str, text: str) -> RawArticle:
             tail = [_Paragraph(paragraph.line + 1, rest)] if rest else []
             tail += paragraphs[index + 1 :]
             bio = [_joined(p) for p in tail]
+            listed = str(meta.get("author") or meta.get("authors") or name)
+            named = {n.strip().casefold() for n in re.split("[;,]", listed)}
             problems += [
                 warning(
                     path,
@@ -155,7 +157,8 @@ def read_txt(path: str, text: str) -> RawArticle:
                     p.line,
                 )
                 for p in tail
-                if _AUTHOR_LINE.match(p.lines[0].strip())
+                if (more := _AUTHOR_LINE.match(p.lines[0].strip()))
+                and collapse_spaces(more.group(1)).casefold() not in named
             ]
             break
         body.append(_joined(paragraph))

@@ -39,7 +39,9 @@ def once(path: str, keys: Iterable[tuple[object, int | None]]) -> None:
     for key, line in keys:
         name = str(key).lower()
         if name in seen:
-            where = f" (lines {seen[name]} and {line})" if line else ""
+            first = seen[name]
+            where = f" (lines {first} and {line})" if line and first != line else ""
+            where = f" (line {line})" if line and first == line else where
             raise ArticleError(
                 path, f"front matter gives `{name}` twice{where}: keep the one you mean", line or 1
             )

@@ -5,7 +5,7 @@ FRONT_MATTER_MAX bytes, so a bomb is refused before it is built. Most articles'
 front matter is plain ``key: text`` lines, read without YAML's per-node cost
 (``_simple_front_matter``), exactly as YAML would. Keys whose values are words
 (TEXT_KEYS) keep them as written: YAML would type ``title: 3.10`` as 3.1. A key
-given twice is refused with both lines (YAML would keep the last: ``matter.once``).
+given twice is refused with both lines (YAML's loaders keep the last: ``_Once``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,44 @@ TEXT_KEYS = frozenset(
      "authors", "tags", "categories", "category", "aliases", "keywords", "bio"}
 )  # fmt: skip
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _KeyTwice(yaml.YAMLError):
+    """A mapping gives a key twice: KEYS, each (key, line), for ``matter.once``."""
+
+    def __init__(self, keys: list[tuple[object, int]]):
+        super().__init__("a key given twice")
+        self.keys = keys
+
+
+class _Once:
+    """A loader's mixin refusing a mapping that gives a key twice, which YAML's loaders
+    settle by keeping the last: the document's own keys in any letter case (they are read
+    so), nested keys exactly as written."""
+
+    _root: Any = None
+
+    def construct_document(self, node: Any) -> Any:
+        self._root = node
+        return super().construct_document(node)  # type: ignore[misc]
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            keys = [(k.value, k.start_mark.line + 2) for k, _ in node.value]
+            names = [str(k).lower() if node is self._root else k for k, _ in keys]
+            if len(set(map(str, names))) < len(names):
+                raise _KeyTwice(keys if node is self._root else [(str(k), n) for k, n in keys])
+        return super().construct_mapping(node, deep)  # type: ignore[misc]
+
+
+class _Loader(_Once, _YAML_LOADER):  # type: ignore[misc, valid-type]
+    pass
+
+
+class _Untyped(_Once, yaml.BaseLoader):
+    pass
+
+
 # One line `key: value` whose value YAML reads as a plain scalar: no indicator
 # first, no `: ` or ` #` inside, no tab, not ending in `:`.
 _SIMPLE_LINE = re.compile(
@@ -36,7 +74,6 @@ _SIMPLE_LINE = re.compile(
 _RESOLVER = yaml.resolver.Resolver()
 _RESOLVER_FIRST = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k)
 _STR, _TIMESTAMP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"
-_TOP_KEY = re.compile(r"^([^\s#\-[{][^:\n]*):(?:[ \t]|$)", re.MULTILINE)  # a key's line, roughly
 
 
 def _refuse_aliases_and_tags(path: str, source: str) -> None:
@@ -50,18 +87,6 @@ def _refuse_aliases_and_tags(path: str, source: str) -> None:
         tag = getattr(event, "tag", None)
         if tag and not tag.startswith("tag:yaml.org,2002:"):
             raise ArticleError(path, f"YAML tag {tag} is not allowed in front matter", line)
-
-
-def _refuse_keys_twice(path: str, source: str) -> None:
-    """Raise ArticleError when SOURCE's mapping gives a key twice (``Title`` and ``title``
-    too): the lines that start a key show it cheaply, YAML's nodes tell where."""
-    names = [m.group(1).strip("'\" ").lower() for m in _TOP_KEY.finditer(source)]
-    if len(names) == len(set(names)):
-        return
-    node = yaml.compose(source, Loader=_YAML_LOADER)
-    if isinstance(node, yaml.MappingNode):
-        keys = (k for k, _ in node.value if isinstance(k, yaml.ScalarNode))
-        once(path, ((k.value, k.start_mark.line + 2) for k in keys))
 
 
 def _simple_front_matter(source: str) -> dict[str, Any] | None:
@@ -101,15 +126,14 @@ def load_front_matter(path: str, source: str) -> dict[str, Any]:
     try:
         if "&" in source or "*" in source or "!" in source:
             _refuse_aliases_and_tags(path, source)
-        _refuse_keys_twice(path, source)
-        data = yaml.load(source, Loader=_YAML_LOADER)
+        data = _load(path, source, _Loader)
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 2 if e.problem_mark else 1
         raise ArticleError(path, f"YAML front matter: {e.problem or e}", line) from None
     except (ValueError, OverflowError):
         # A value YAML cannot make (`date: 2024-02-30`): read as written, so the key's own
         # rule says what is wrong, with its line (a title is then the words it shows).
-        data = yaml.load(source, Loader=yaml.BaseLoader)
+        data = _load(path, source, _Untyped)
     except (yaml.YAMLError, RecursionError) as e:
         raise ArticleError(path, f"YAML front matter: {type(e).__name__}: {e}"[:300], 1) from None
     if data is None:
@@ -119,14 +143,20 @@ def load_front_matter(path: str, source: str) -> dict[str, Any]:
     if any(not _all_text(v) for k, v in data.items() if str(k).lower() in TEXT_KEYS):
         # YAML types `title: 3.10` as 3.1 and `title: yes` as True: text keys keep the
         # words as written (nothing a user wrote is changed), read again untyped.
-        written = yaml.load(source, Loader=yaml.BaseLoader)
+        written = _load(path, source, _Untyped)
         for key in data:
             if isinstance(key, str) and key.lower() in TEXT_KEYS and key in written:
                 data[key] = written[key]
-    lowered = {str(key).lower(): value for key, value in data.items()}
-    if len(lowered) < len(data):  # `Title` and `title` where the key lines did not show it
-        once(path, ((key, None) for key in data))
-    return lowered
+    return {str(key).lower(): value for key, value in data.items()}
+
+
+def _load(path: str, source: str, loader: Any) -> Any:
+    """Return SOURCE loaded by LOADER; ArticleError when a mapping gives a key twice."""
+    try:
+        return yaml.load(source, Loader=loader)
+    except _KeyTwice as e:
+        once(path, e.keys)
+        raise  # not reached: once raises
 
 
 def _all_text(value: Any) -> bool:
