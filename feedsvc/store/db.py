@@ -143,7 +143,7 @@ class StateStore:
         seen, gone = list(seen), list(gone)  # none: the authority may still change
         while True:
             try:
-                self.noted.taken.clear()  # a try rolled back recorded nothing
+                self.noted.untake()  # a try rolled back recorded nothing
                 with self.transaction() as db, firstwords.noting(self.noted):
                     reminted = records.sync(db, seen, gone, authority, now, pinned)
                     # the openings noted and not recorded wait in the ``opening`` table

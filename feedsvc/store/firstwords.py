@@ -86,12 +86,13 @@ def codes(opening: str | bytes) -> bytes:
 class Noted:
     """Openings of texts read (coded words, by text key), until a sync records them.
 
-    They lie in one buffer, SLOT bytes each (the first gives its length), not in an
-    object each: a first start notes 100,000, and memory freed as small objects is not
-    given back to the system. A slot freed by ``pop`` is reused after ``clear``.
+    They lie in one buffer, SLOT bytes each (whether a record took it, its length, the
+    words), not in an object each: a first start notes 100,000, and memory freed as
+    small objects is not given back to the system. A slot freed by ``pop`` is reused
+    after ``clear``.
     """
 
-    SLOT = 1 + len(CODES) + OPENING_WORDS
+    SLOT = 2 + len(CODES) + OPENING_WORDS
 
     def __init__(self) -> None:
         self.clear()
@@ -99,32 +100,28 @@ class Noted:
     def clear(self) -> None:
         self._slots: dict[bytes, int] = {}
         self._words = bytearray()
-        self.taken: set[bytes] = set()  # recorded by the sync under way (``take``)
-
-    def __len__(self) -> int:
-        return len(self._slots)
 
     def update(self, openings: Iterable[tuple[bytes, bytes]]) -> None:
         """Note OPENINGS (text key, coded words); a text noted already keeps its first."""
         for key, words in openings:
             if key not in self._slots:
                 self._slots[key] = len(self._words) // self.SLOT
-                words = words[: self.SLOT - 1]
-                self._words += bytes((len(words),)) + words.ljust(self.SLOT - 1, b"\0")
+                words = words[: self.SLOT - 2]
+                self._words += bytes((0, len(words))) + words.ljust(self.SLOT - 2, b"\0")
 
-    def get(self, key: bytes | None) -> bytes | None:
+    def get(self, key: bytes | None, take: bool = False) -> bytes | None:
+        """Return KEY's opening (None: not noted); TAKE: note that a record takes it."""
         slot = self._slots.get(key or b"")
         if slot is None:
             return None
-        start = slot * self.SLOT + 1
-        return bytes(self._words[start : start + self._words[start - 1]])
+        start = slot * self.SLOT
+        if take:
+            self._words[start] = 1
+        return bytes(self._words[start + 2 : start + 2 + self._words[start + 1]])
 
-    def take(self, key: bytes | None) -> bytes | None:
-        """Return KEY's opening, as ``get``, noting that a record takes it."""
-        words = self.get(key)
-        if words is not None and key:
-            self.taken.add(key)
-        return words
+    def untake(self) -> None:
+        """Count every opening as not taken (the sync that took them was rolled back)."""
+        self._words[:: self.SLOT] = bytes(len(self._words) // self.SLOT)  # each first byte
 
     def __contains__(self, key: bytes | None) -> bool:
         return (key or b"") in self._slots
@@ -132,9 +129,13 @@ class Noted:
     def pop(self, key: bytes | None) -> None:
         self._slots.pop(key or b"", None)
 
-    def left(self) -> list[tuple[bytes, bytes]]:
-        """Return the openings noted and not taken (text key, coded words)."""
-        return [(key, self.get(key) or b"") for key in self._slots if key not in self.taken]
+    def left(self) -> Iterator[tuple[bytes, bytes]]:
+        """Yield the openings noted and not taken (text key, coded words), one at a time:
+        a first start leaves tens of thousands (the scheduled articles')."""
+        words, size = self._words, self.SLOT
+        for key, slot in self._slots.items():
+            if not words[slot * size]:
+                yield key, self.get(key) or b""
 
 
 # The openings ``opening`` and ``keep`` look up first, in a block under ``noting``.

@@ -92,7 +92,7 @@ def opening(db: Connection, text_key: bytes | None) -> bytes:
     return b"" if body is None else firstwords.opening_words(body[1])
 
 
-def read(db: Connection, pairs: list[tuple[bytes, bytes]]) -> None:
+def read(db: Connection, pairs: Iterable[tuple[bytes, bytes]]) -> None:
     """Keep PAIRS (text key, coded words) of texts read and not recorded, until ``keep``
     records them (``StateStore.sync``: those it noted in memory that its sync left)."""
     db.executemany(
@@ -126,7 +126,7 @@ def keep(db: Connection, rows: list[tuple[int, str, str | None, bytes | None]]) 
             "ON CONFLICT (key) DO UPDATE SET "
             "title = excluded.title, id = excluded.id, opening = excluded.opening",
             [
-                (key, title, id_, noted.take(text) or found.get(text or b"", b""))
+                (key, title, id_, noted.get(text, take=True) or found.get(text or b"", b""))
                 for key, title, id_, text in part
             ],
         )
