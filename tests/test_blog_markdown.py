@@ -128,6 +128,25 @@ def test_more_separator_ends_the_summary_and_is_never_a_heading(tmp_path: Path) 
     assert "<h" not in html and "more" not in html
 
 
+@pytest.mark.parametrize("fmt", ["md", "md-blog"])
+def test_a_more_marker_in_code_is_the_posts_text_not_the_separator(
+    tmp_path: Path, fmt: str
+) -> None:
+    # Hugo "Content summaries": the <!--more--> divider counts outside code only; a post
+    # that explains it shows it in a code span, a fenced block or an indented one.
+    body = (
+        "Write `<!--more-->` where the summary ends.\n\n```html\n<!--more-->\n```\n\n"
+        "    <!--more-->\n\nLike this.\n\n<!--more-->\n\nThe rest.\n"
+    )
+    html, summary = _html(tmp_path, body, fmt=fmt)
+    assert (
+        summary == "Write <!--more--> where the summary ends. <!--more--> <!--more--> Like this."
+    )
+    assert html.count("&lt;!--more--&gt;") == 3 and "The rest." in html
+    _, none = _html(tmp_path, "Only `<!--more-->` in code.\n\nAnd more text.\n", fmt=fmt)
+    assert none == "Only <!--more--> in code."  # no separator: the first paragraph, whole
+
+
 def test_the_summary_above_more_is_read_as_the_body_is(tmp_path: Path) -> None:
     """A post in HTML (Pelican's .html, reStructuredText) has its summary above <!--more-->
     read as HTML, as its body is: read as Markdown, an indented tag became a code block

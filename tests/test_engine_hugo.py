@@ -337,9 +337,12 @@ def test_a_manual_summary_takes_precedence_over_front_matter(tmp_path: Path) -> 
     front = "summary = 'Front matter summary.'\ndescription = 'A description.'"
     _post(tmp_path, "", "manual.md", front, "Manual paragraph.\n\n<!--more-->\n\nRest.")
     _post(tmp_path, "", "plain.md", front, "First paragraph.\n\nRest.")
+    # "Content summaries": the <!--more--> divider counts outside code only
+    _post(tmp_path, "", "howto.md", front, "Type `<!--more-->` to end it.\n\nRest.")
     posts = read_folder(tmp_path)
     assert rendered(*posts["content/posts/manual.md"])[1] == "Manual paragraph."
     assert rendered(*posts["content/posts/plain.md"])[1] == "Front matter summary."
+    assert rendered(*posts["content/posts/howto.md"])[1] == "Front matter summary."
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,10 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from ..reading.divider import MORE, divider
 from . import budget
 
 MARKDOWN = ("md", "md-blog", "html")  # "html": a blog's HTML or reStructuredText, as HTML
-MORE = "<!--more-->"
-_MORE = re.compile(
-    r"<!--\s*more\s*-->"
-)  # the summary separator of Jekyll, Hugo, Pelican, Zola and Eleventy
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")  # the ids anchors and footnotes make
 ANCHOR_ATTRIBUTES = {tag: {"id"} for tag in ("h2", "h3", "h4", "li")}  # and `a`, in markup
 _TASK_BOX = re.compile(r'<input class="task-list-item-checkbox"( checked="checked")?[^>]*>')
@@ -55,9 +52,13 @@ def to_html(fmt: str, source: str) -> str:
 
 
 def before_more(fmt: str, source: str) -> str:
-    """Return the Markdown above <!--more--> in SOURCE, or "" when there is none."""
+    """Return the Markdown above <!--more--> in SOURCE, or "" when there is none (one in
+    code is the post's text, not the divider: ``divider``)."""
     if fmt not in MARKDOWN:
         return ""
-    found = _MORE.search(source)  # Zola writes <!-- more -->
+    if fmt == "html":
+        found = MORE.search(source)
+    else:
+        found = divider(source, (md_blog if fmt == "md-blog" else md).parse)
     head = source[: found.start()] if found else ""
     return head if head.strip() else ""

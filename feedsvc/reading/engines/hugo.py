@@ -33,6 +33,7 @@ from typing import Any
 from ...errors import ArticleError
 from ...model import Article
 from ..dates import DateError, parse_date
+from ..divider import divider
 from ..files import FORMATS
 from ..formats import RawArticle
 from . import DRAFT, IGNORED, PAGE, POST, Adapted, Blog
@@ -186,7 +187,7 @@ def adapt(blog: Blog, raw: RawArticle, kind: str) -> RawArticle:
     meta["date"] = first(meta, "publishdate", "pubdate", "published", "date")
     meta["updated"] = first(meta, "lastmod", "modified", "updated")
     # Content summaries: the manual summary (<!--more-->) takes precedence over front matter's
-    manual = raw.format == "md" and "<!--more-->" in raw.body
+    manual = raw.format == "md" and divider(raw.body) is not None  # outside code only
     meta["summary"] = None if manual else first(meta, "summary", "description")
     categories = merged(words(meta.get("category")), words(meta.get("categories")))
     meta["tags"] = merged(categories, words(meta.get("tags")))
