@@ -63,7 +63,7 @@ class StateStore:
         if read_only:
             self.db: Connection = opening.read_only_copy(path, self._report)
         elif self.shared:
-            self.db = opening.open_shared(path, self._report)
+            self.db = opening.open_shared(path)
         else:
             self.db, self._holder = opening.open_file(path, now, self._report)
             if path != ":memory:" and self._holder is not None:

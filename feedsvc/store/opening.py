@@ -11,7 +11,6 @@ again as new. A node that loses the database later serves the records it holds
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import sqlite3
@@ -39,18 +38,17 @@ Report = Callable[[str], None]
 
 
 WAIT_FOR_DATABASE = 30.0  # seconds a start waits for the database to answer
-RETRY_PAUSES = (0.5, 1.0, 2.0, 4.0)  # between attempts, the last one repeated
 
 
 class StoreUnreachable(ConfigError):
     """The database holding the records does not answer: nothing is served from it."""
 
 
-def open_shared(url: str, report: Report) -> Connection:
+def open_shared(url: str) -> Connection:
     """Return a connection to the PostgreSQL store at URL, trying again for WAIT_FOR_DATABASE
-    seconds; then raise StoreUnreachable (REPORT is not told: there is nothing to serve)."""
-    deadline = time.monotonic() + WAIT_FOR_DATABASE
-    for attempt in itertools.count():
+    seconds (pauses of 0.5 s, doubled up to 4 s); then raise StoreUnreachable."""
+    deadline, pause = time.monotonic() + WAIT_FOR_DATABASE, 0.5
+    while True:
         try:
             return pg.Connection(url)
         except sqlite3.Error as e:
@@ -61,13 +59,13 @@ def open_shared(url: str, report: Report) -> Connection:
                     "without its records, so that no article gets a new id or date: start "
                     "again once the database answers"
                 ) from None
-            if attempt == 0:
+            if pause == 0.5:
                 log.warning(
                     "state store %s cannot be reached (%s); trying again for %.0f s",
                     pg.shown(url), e, WAIT_FOR_DATABASE,
                 )  # fmt: skip
-            time.sleep(min(left, RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)]))
-    raise AssertionError("unreachable")
+            time.sleep(min(left, pause))
+            pause = min(pause * 2, 4.0)
 
 
 def read_only_copy(target: str, report: Report) -> sqlite3.Connection:
