@@ -194,14 +194,9 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     if saved is not None:
         app: Any = _load_behind(factory, server, saved, direct.use)
     else:
-        from ..store.opening import StoreUnreachable
         from .server import ready  # in the worker: Flask and all (see the module's imports)
 
-        try:
-            flask_app = ready(factory)
-        except StoreUnreachable as e:  # granian starts another (a reload keeps the old one)
-            logging.getLogger("feedsvc").error("worker %d cannot load: %s", os.getpid(), e)
-            os._exit(1)
+        flask_app = ready(factory)  # a store that does not answer ends the worker (status 1)
         publisher = flask_app.extensions["feedsvc"]
         # A worker ends through multiprocessing, which skips atexit but runs its finalizers.
         multiprocessing.util.Finalize(publisher, warmstart.close, (publisher,), exitpriority=10)

@@ -45,17 +45,21 @@ class Server(BaseApplication):  # type: ignore[misc]  # gunicorn publishes no ty
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        try:
-            return ready(self.factory)
-        except StoreUnreachable as e:
-            logging.getLogger("feedsvc").error("worker %d cannot load: %s", os.getpid(), e)
-            sys.exit(1)  # gunicorn starts another; its boot error (3) would stop the server
+        return ready(self.factory)
 
 
 def ready(factory: Callable[[], Flask]) -> Flask:
-    """In a worker: create the app, start watching the folder, and log that it is ready."""
+    """In a worker: create the app, start watching the folder, and log that it is ready.
+
+    A store that does not answer ends the worker with status 1, one line logged: granian
+    and gunicorn start another (gunicorn's boot error, 3, would stop the whole server).
+    """
     started = time.monotonic()
-    app = factory()
+    try:
+        app = factory()
+    except StoreUnreachable as e:
+        logging.getLogger("feedsvc").error("worker %d cannot load: %s", os.getpid(), e)
+        sys.exit(1)
     publisher = app.extensions["feedsvc"]
     publisher.start_watching()
     gc.freeze()  # what start-up loaded lives forever: keep it out of every GC pass
