@@ -227,3 +227,17 @@ def test_any_text_in_every_field_gives_a_valid_feed(
         "slug": "zz-published",
     }
     assert_feeds_valid_with_good_articles(app, folder, "zz-bad.md", markdown_with(meta))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*"\t\n\r\x00\x08\x0b\x1f\x7f ab\ud800\ufffe", "é", "e\u0301"])))
+def test_clean_keeps_exactly_what_xml_allows_in_nfc_with_lf_line_ends(parts: list[str]) -> None:
+    """``clean``'s one-pass check of an ASCII text means what its pattern means."""
+    from unicodedata import normalize
+
+    from feedsvc.reading.text import clean
+
+    text = "".join(parts)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    illegal = {*map(chr, range(0x20)), "\ud800", "\ufffe"} - {"\t", "\n"}
+    assert clean(text) == normalize("NFC", "".join(c for c in lines if c not in illegal))

@@ -16,6 +16,8 @@ from anyascii import anyascii
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 # Every Unicode space (no-break spaces included) and tab, but not newline.
 _SPACES = re.compile(r"[^\S\n]+")
+# The ASCII characters XML 1.0 allows (and ``clean`` keeps): printable ones, tab, newline.
+_ASCII_LEGAL = bytes(range(0x20, 0x80)) + b"\t\n"
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 SLUG_MAX = 80
 
@@ -26,6 +28,8 @@ def clean(text: str) -> str:
         return text
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.isascii() and not text.encode("ascii").translate(None, _ASCII_LEGAL):
+        return text  # a whole ASCII file: one pass in C, not the pattern (a sixth as long)
     text = _XML_ILLEGAL.sub("", text)
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
