@@ -35,7 +35,6 @@ from contextlib import contextmanager, suppress
 from datetime import UTC
 from functools import partial
 from hashlib import sha256
-from typing import Any
 
 from ..model import Article
 from ..reading import files
@@ -51,8 +50,9 @@ SHARE_FROM = 2_000  # files to read, at least; fewer are read by each worker
 CHUNK = 500  # files a worker claims at a time
 WAIT = 30.0  # seconds a worker waits for a chunk another one reads, then reads it too
 _ACTIVE = ".active"  # each worker sharing holds a shared lock on it; the last removes all
-# Read cleanly: path, signature, the article as its fields' values, its body's opening.
-Read = list[tuple[str, bytes, tuple[Any, ...], bytes]]
+# Read cleanly: path, signature, the article, its body's opening. A chunk's file holds
+# the article as its fields' values (``parsed.values``), which is what pickle keeps.
+Read = list[tuple[str, bytes, Article, bytes]]
 
 
 class FirstRead:
@@ -114,8 +114,7 @@ class FirstRead:
 def _take(folder: Folder, rows: Read, entries: parsed.Entries) -> None:
     """Add ROWS' articles to ENTRIES, noting their openings in the store (a chunk at once)."""
     openings = []
-    for path, signature, values, opening in rows:
-        article = Article(*values)
+    for path, signature, article, opening in rows:
         entries[path] = (signature, article)
         openings.append((article.text_key, opening))
     folder.bodies.note(openings)
@@ -144,7 +143,8 @@ def _claimed(name: str, wait: float, read: Callable[[], Read]) -> Read | None:
         if os.path.exists(name):
             return []
         rows: Read = read()
-        parsed.write_pickles(name, [rows], "other workers read these files too")
+        values = [(path, sig, parsed.values(a), opening) for path, sig, a, opening in rows]
+        parsed.write_pickles(name, [values], "other workers read these files too")
         return rows
     finally:
         os.close(fd)  # and the lock goes with it
@@ -164,17 +164,15 @@ def _read(folder: Folder, chunk: list[files.Found]) -> Read:
         except Exception:  # the scan reads it again and says what is wrong
             continue
         if not problems:
-            rows.append(
-                (item.path, item.signature, parsed.values(article), opening_words(text.body))
-            )
+            rows.append((item.path, item.signature, article, opening_words(text.body)))
     return rows
 
 
 def _load(name: str) -> Read | None:
     try:
         with open(name, "rb") as f:
-            rows: Read = pickle.load(f)  # our own file, beside the state store
-        return rows
+            rows = pickle.load(f)  # our own file, beside the state store
+        return [(path, sig, Article(*values), opening) for path, sig, values, opening in rows]
     except Exception as e:
         log.warning("%s: cannot be read (%s): its files are read here", name, e)
         return None
