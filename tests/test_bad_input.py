@@ -354,8 +354,8 @@ def test_file_vanishing_while_read_is_reported(
     settle(articles)
     real_walk = files.walk
 
-    def walk_then_delete(root, problems, *extra):
-        found = list(real_walk(root, problems, *extra))
+    def walk_then_delete(root, problems, *extra, **changed):
+        found = list(real_walk(root, problems, *extra, **changed))
         if path.exists():
             path.unlink()  # gone between the folder listing and the read
         yield from found

@@ -533,3 +533,97 @@ def test_a_file_moved_by_a_copy_waits_for_its_copy_and_keeps_its_id(articles: Pa
     assert old not in after and after["copied.md"].id == before[old].id
     assert snapshot.redirects.get(before[old].slug) == "copied" and snapshot.tombstones == ()
     store.close()
+
+
+def restart(articles: Path, state: Path) -> tuple[Catalog, StateStore]:
+    """Return a new worker's catalog of ARTICLES on the store STATE, and the store."""
+    store = StateStore(str(state), datetime.now(UTC))
+    return Catalog(str(articles), Defaults("A", "en", UTC), store, "example.org", 2**21), store
+
+
+def published(articles: Path, state: Path) -> tuple[dict[str, str | None], dict[str, bytes]]:
+    """Scan ARTICLES once into STATE; return each article's id by slug, and the files."""
+    catalog, store = restart(articles, state)
+    ids = {a.slug: a.id for a in catalog.scan(datetime.now(UTC)).articles}
+    store.close()
+    files_ = {p.name: p.read_bytes() for p in articles.iterdir() if p.suffix in (".md", ".txt")}
+    return ids, files_
+
+
+def test_a_first_scan_during_a_deploy_marks_no_record_gone_and_the_copy_brings_all_back(
+    articles: Path, tmp_path: Path
+) -> None:
+    """Rule (brief, docs/deploying.md): a deploy never makes a published article vanish. A
+    worker that starts while `rm -rf articles && cp -r new articles` runs lists the folder
+    half removed. The records of the files it misses are held (503: no 410, no tombstone,
+    not gone in the store) while the folder changed less than QUIET before, the watcher
+    looks at their paths, and the copy brings every article back with its id."""
+    state = tmp_path / "s.sqlite3"
+    before, saved = published(articles, state)
+    half = sorted(saved)[: len(saved) // 2]
+    for name in half:  # rm -rf, half way: the folder changed just now
+        (articles / name).unlink()
+    catalog, store = restart(articles, state)
+    snapshot = catalog.scan(datetime.now(UTC))
+    missing = before.keys() - snapshot.by_slug.keys()
+    assert missing and missing <= snapshot.held and not snapshot.gone
+    assert not any(record.gone for record in store.records().values())
+    assert catalog.unsettled == set(half)  # looked at again
+    for name in half:  # the copy
+        (articles / name).write_bytes(saved[name])
+    later = datetime.now(UTC) + timedelta(seconds=replaced.QUIET)
+    snapshot = catalog.scan(later, paths=sorted(catalog.unsettled))
+    assert {a.slug: a.id for a in snapshot.articles} == before
+    assert not snapshot.held and not snapshot.gone and catalog.unsettled == set()
+    store.close()
+
+
+def test_files_a_first_scan_misses_go_once_the_folder_is_quiet(
+    articles: Path, tmp_path: Path
+) -> None:
+    """What a first scan held goes when the look QUIET later (a full scan: the hold ends)
+    still misses it; nothing is left for the watcher to look at."""
+    state = tmp_path / "s.sqlite3"
+    before, saved = published(articles, state)
+    deleted = sorted(saved)[:2]
+    for name in deleted:
+        (articles / name).unlink()
+    catalog, store = restart(articles, state)
+    now = datetime.now(UTC)
+    missing = before.keys() - catalog.scan(now).by_slug.keys()
+    later = now + timedelta(seconds=replaced.QUIET)
+    snapshot = catalog.scan(later, paths=sorted(catalog.unsettled))
+    assert snapshot.gone == missing and not snapshot.held and catalog.unsettled == set()
+    assert {s for s, r in store.records().items() if r.gone} == missing
+    store.close()
+
+
+def test_a_first_scan_of_a_quiet_folder_takes_its_deletions_at_once(
+    articles: Path, tmp_path: Path
+) -> None:
+    """Files deleted while no worker ran, QUIET or more before the start: gone at once."""
+    state = tmp_path / "s.sqlite3"
+    before, saved = published(articles, state)
+    (articles / sorted(saved)[0]).unlink()
+    catalog, store = restart(articles, state)
+    snapshot = catalog.scan(datetime.now(UTC) + timedelta(seconds=replaced.QUIET))
+    assert snapshot.gone == before.keys() - snapshot.by_slug.keys() and len(snapshot.gone) == 1
+    assert not snapshot.held and catalog.unsettled == set()
+    store.close()
+
+
+def test_a_rename_just_before_a_start_is_paired_at_once_and_keeps_its_id(
+    articles: Path, tmp_path: Path
+) -> None:
+    """`mv old.md new.md && restart`: the folder changed just now, but a file came too, so
+    the first scan takes the deletion at once and the store pairs the two (a rename keeps
+    the id, docs/writing-articles.md)."""
+    (articles / "old-name.md").write_text("---\ntitle: Moved Soon\n---\n\nIts body, moved.\n")
+    state = tmp_path / "s.sqlite3"
+    before, _ = published(articles, state)
+    os.replace(articles / "old-name.md", articles / "new-name.md")
+    catalog, store = restart(articles, state)
+    snapshot = catalog.scan(datetime.now(UTC))
+    assert snapshot.by_slug["new-name"].id == before["old-name"]
+    assert snapshot.redirects.get("old-name") == "new-name" and not snapshot.held
+    store.close()

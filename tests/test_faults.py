@@ -373,7 +373,7 @@ def test_record_renamed_by_another_worker_mid_scan_does_not_fail_the_scan(
     (articles / "moving.md").rename(articles / "moved.md")  # ... the file moves ...
     assert catalog().scan(now).by_slug["moved"].id == minted  # ... another worker records it
     real_walk = files.walk
-    monkeypatch.setattr(files, "walk", lambda root, problems, *extra: iter(stale[0]))
+    monkeypatch.setattr(files, "walk", lambda root, problems, *extra, **changed: iter(stale[0]))
     snapshot = first.scan(now)  # the first worker builds from its stale listing
     assert "fresh" in snapshot.by_slug and "moving" not in snapshot.by_slug
     monkeypatch.setattr(files, "walk", real_walk)

@@ -6,7 +6,9 @@ state store, and assembles the snapshot. A rebuild reuses each unchanged article
 form, and an edit, a new file, a deletion or a rename that qualifies changes the last
 snapshot in place instead (``targeted``), so one change costs little at any corpus size.
 A record whose file is there but does not parse is held (``entries.held``), never marked
-gone. The clock comes in as ``now``. Problems (the folder's, the store's, duplicates)
+gone; so is one whose file a first scan did not find in a folder changed just before, until
+the folder is quiet (``_waiting``: a restart during a deploy's copy). The clock comes in as
+``now``. Problems (the folder's, the store's, duplicates)
 travel with the snapshot, never logged.
 """
 
@@ -28,8 +30,9 @@ from ..store.db import StateStore
 from ..store.records import Record, Seen
 from . import duplicates, firstsight
 from .changed import latest
-from .entries import held
+from .entries import absent, held
 from .folder import PROGRESS_EVERY, SETTLE, Folder, Inspect
+from .replaced import QUIET
 from .snapshot import Snapshot, assemble, resolve, tombstones
 from .targeted import Targeted
 
@@ -62,6 +65,7 @@ class Catalog(Targeted):
         self.snapshot: Snapshot | None = None
         self._dupes: list[Problem] = []
         self._clean = False  # every article resolved, no duplicates: a new one may be inserted
+        self._waiting: dict[str, str] = {}  # slug -> path: held until the folder is quiet
 
     @property
     def root(self) -> str:
@@ -103,7 +107,7 @@ class Catalog(Targeted):
             self.records, self.synced = self.store.records(), {}
         entries = None if paths is None else {p: self.folder.files.get(p) for p in paths}
         changes = self.folder.scan(now, None if entries is None else list(entries))
-        if moved:
+        if moved or (self._waiting and self.folder.replaced.stirred is None):  # quiet now
             self.snapshot = self._build(now)
         elif changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
             self.snapshot = (
@@ -167,6 +171,7 @@ class Catalog(Targeted):
         live = (slug for slug, record in self.records.items() if record.gone is None)
         gone += [slug for slug in live if slug not in current and slug not in gone]
         kept = held(self.folder.files, self.store, gone)  # files that do not parse: not gone
+        kept |= self._wait(gone, seen, now)
         gone = [slug for slug in gone if slug not in kept]
         if seen or gone or self._first_sync:
             first, started = self._first_sync, time.monotonic()
@@ -186,6 +191,24 @@ class Catalog(Targeted):
                 self.records.update(records.read(db, [s.slug for s in seen], current))
         self.synced = current
         return kept
+
+    def _wait(self, gone: list[str], seen: list[Seen], now: datetime) -> frozenset[str]:
+        """Return which of GONE wait for the folder to be quiet: records whose files were not
+        found while it settles (``replaced``), or by a first scan of a folder changed less than
+        QUIET before (it stirs the hold); none when a file came too (a rename, paired now)."""
+        self.folder.unsettled -= {p for p in self._waiting.values() if p not in self.folder.files}
+        first, wall = self._first_sync, now.timestamp()
+        self._waiting = {}
+        if not gone or any(s.slug not in self.records for s in seen):
+            return frozenset()
+        if first and wall - self.folder.changed[0] < QUIET:
+            self._waiting = absent(self.root, self.store, gone)
+            if self._waiting:
+                self.folder.replaced.stir(wall)
+        elif self.folder.replaced.stirred is not None:
+            self._waiting = absent(self.root, self.store, gone)
+        self.folder.unsettled |= set(self._waiting.values())  # looked at until the hold ends
+        return frozenset(self._waiting)
 
     def _seen(self, articles: Iterable[Article]) -> list[Seen]:
         return firstsight.seen(articles, self.records, self.root, self.folder.defaults.zone)

@@ -2,16 +2,19 @@
 
 A file that is there but gives no article (it does not parse, and no last good
 version of it is at hand) is not a deletion: ``held`` names the live records
-last seen at such files, which a sync must not mark gone.
+last seen at such files, which a sync must not mark gone. ``absent`` names those
+whose files are not there at all, which may be waited for (``Catalog._wait``).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from ..errors import Problem
 from ..model import Article
 from ..store.db import StateStore
+from ..store.parts import parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +73,14 @@ def published_paper(entries: Entries, store: StateStore, path: str) -> bool:
     article all the same: one a release before papers were told apart published (its
     record is live, or it is read now). A published article never vanishes."""
     return path in entries or bool(store.live_at([path]))
+
+
+def absent(root: str, store: StateStore, slugs: list[str]) -> dict[str, str]:
+    """Return the SLUGS whose live records were last seen at a path with no file under ROOT
+    now (slug -> path): not a file that is no article under this reading, nor an edit
+    that changed a slug."""
+    found = {}
+    for part, marks in parts(slugs):
+        query = f"SELECT slug, path FROM article WHERE gone IS NULL AND slug IN ({marks})"
+        found.update(store.db.execute(query, part).fetchall())
+    return {s: p for s, p in found.items() if p and not os.path.lexists(os.path.join(root, p))}

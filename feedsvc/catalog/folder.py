@@ -2,15 +2,13 @@
 
 A full scan lists and stats every file, holding the changed ones only, and reads them once
 all are listed (a cold read holds them all, for its progress lines); a targeted scan
-(``paths=``, from file-system notifications) stats only those. A file younger than SETTLE
-seconds is left for a later scan (``unsettled``), so a half-written file is not published;
-the first scan reads everything. A file that fails after an edit keeps its last good
-version until it parses again (its text kept in the store: ``store.bodies``), as does one
-a first scan finds broken that the last process read clean (``STATE.parsed``); a folder
+(``paths=``, from notifications) stats only those. A file younger than SETTLE seconds is
+left for a later scan (``unsettled``); the first scan reads everything. A file that fails
+after an edit keeps its last good version until it parses again (``store.bodies``), as does
+one a first scan finds broken that the last process read clean (``STATE.parsed``); a folder
 missing or that cannot be listed (or a file that cannot be stat'ed) keeps its last good
 versions, while a folder present and empty has none; a replaced folder's deletions wait
-until it is quiet (``replaced``), a targeted scan's too. Openings go to the store in
-batches; workers starting together share a cold first read."""
+until it is quiet (``replaced``), a targeted scan's too. Workers share a cold first read."""
 
 from __future__ import annotations
 
@@ -77,6 +75,7 @@ class Folder:
         self._good: dict[str, bytes] = {}  # path -> signature of that last good version
         self.replaced = Replaced()
         self.missing = Missing()
+        self.changed = [0.0]  # the last change (ctime, s) of a folder or file a listing saw
         self.share: Share | None = None  # a cold first read's, with the workers starting too
         self.shared: set[str] = set()  # the paths in ``known`` that it read
 
@@ -88,10 +87,10 @@ class Folder:
         found = None if scope is None else self._stat_paths(scope)
         self.targeted = found is not None
         if found is None:
-            extra = (self._extra,) if self._extra else ()  # feedsvc's own layout: as before
             identity = files.identity(self.root)  # before listing: a swap meanwhile shows next
             listing: list[Problem] = []  # complete once the files are all listed
-            listed = (i for i in files.walk(self.root, listing, *extra) if self._reads(i.path))
+            walk = files.walk(self.root, listing, self._extra, changed=self.changed)
+            listed = (i for i in walk if self._reads(i.path))
             first = next(listed, None)  # a rescan goes through the rest as they come (memory)
             why = None if first else files.unavailable(self.root)
             self.replaced.listed(None if why else identity, now.timestamp(), not self._scanned)

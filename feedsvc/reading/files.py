@@ -18,6 +18,7 @@ import re
 import stat
 import struct
 from collections.abc import Collection, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 
 from ..errors import ArticleError, Problem, warning
@@ -68,12 +69,20 @@ def discover(
 
 
 def walk(
-    root: str | os.PathLike[str], problems: list[Problem], extra: Collection[str] = ()
+    root: str | os.PathLike[str],
+    problems: list[Problem],
+    extra: Collection[str] = (),
+    changed: list[float] | None = None,
 ) -> Iterator[Found]:
     """Yield every article file below ROOT, sorted by path, adding the problems met to
-    PROBLEMS as it goes: a rescan need not hold every file's item at once (memory)."""
+    PROBLEMS as it goes: a rescan need not hold every file's item at once (memory).
+    CHANGED: its one number becomes the last change (ctime, seconds) of a folder or file
+    listed, ROOT's own included (a file removed changes its folder)."""
     root_real = os.path.realpath(root)
     seen_dirs: set[str] = set()
+    if changed is not None:
+        with suppress(OSError):
+            changed[0] = max(changed[0], os.stat(root_real).st_ctime)
 
     def listed(real_dir: str, rel_dir: str) -> Iterator[Found]:
         if real_dir in seen_dirs:
@@ -120,6 +129,8 @@ def walk(
             except OSError as e:
                 problems.append(ArticleError(rel, f"cannot stat: {e.strerror}").problem)
                 continue
+            if changed is not None:
+                changed[0] = max(changed[0], st.st_ctime)
             if stat.S_ISDIR(st.st_mode):
                 yield from listed(real, rel)
             elif stat.S_ISREG(st.st_mode):  # its name was checked above
