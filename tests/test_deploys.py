@@ -612,18 +612,86 @@ def test_a_first_scan_of_a_quiet_folder_takes_its_deletions_at_once(
     store.close()
 
 
-def test_a_rename_just_before_a_start_is_paired_at_once_and_keeps_its_id(
+def test_a_rename_just_before_a_start_is_paired_and_keeps_its_id(
     articles: Path, tmp_path: Path
 ) -> None:
-    """`mv old.md new.md && restart`: the folder changed just now, but a file came too, so
-    the first scan takes the deletion at once and the store pairs the two (a rename keeps
-    the id, docs/writing-articles.md)."""
+    """`mv old.md new.md && restart`: the folder changed just now, so the first scan holds
+    the old path's record, but the sync hands it to the store with the others, which pairs
+    the two (a rename keeps the id, docs/writing-articles.md); the rest stays held."""
     (articles / "old-name.md").write_text("---\ntitle: Moved Soon\n---\n\nIts body, moved.\n")
     state = tmp_path / "s.sqlite3"
-    before, _ = published(articles, state)
+    before, saved = published(articles, state)
     os.replace(articles / "old-name.md", articles / "new-name.md")
+    (articles / sorted(saved)[0]).unlink()  # and one file not copied yet
     catalog, store = restart(articles, state)
     snapshot = catalog.scan(datetime.now(UTC))
     assert snapshot.by_slug["new-name"].id == before["old-name"]
-    assert snapshot.redirects.get("old-name") == "new-name" and not snapshot.held
+    assert snapshot.redirects.get("old-name") == "new-name"
+    assert len(snapshot.held) == 1 and not snapshot.gone
+    store.close()
+
+
+def held_after_a_start_mid_deploy(
+    articles: Path, tmp_path: Path
+) -> tuple[Catalog, StateStore, dict[str, str | None], dict[str, bytes], list[str]]:
+    """Publish ARTICLES, remove half its files (a deploy's rm -rf), start a new worker's
+    catalog; return it, its store, the ids by slug, the files and the names removed."""
+    state = tmp_path / "s.sqlite3"
+    before, saved = published(articles, state)
+    half = sorted(saved)[: len(saved) // 2]
+    for name in half:
+        (articles / name).unlink()
+    catalog, store = restart(articles, state)
+    assert catalog.scan(datetime.now(UTC)).held
+    return catalog, store, before, saved, half
+
+
+def test_a_new_article_during_the_hold_releases_no_held_record(
+    articles: Path, tmp_path: Path
+) -> None:
+    """A deploy that adds a post: the new file is read while the others wait, which stay
+    held (not gone) until the copy brings them back."""
+    catalog, store, before, saved, half = held_after_a_start_mid_deploy(articles, tmp_path)
+    (articles / "brand-new.md").write_text("---\ntitle: Brand New\n---\n\nFresh.\n")
+    settled = datetime.now(UTC) + timedelta(seconds=SETTLE)  # old enough to read: written
+    snapshot = catalog.scan(settled, paths=["brand-new.md"])
+    assert "brand-new" in snapshot.by_slug and not snapshot.gone
+    assert before.keys() - snapshot.by_slug.keys() <= snapshot.held
+    for name in half:
+        (articles / name).write_bytes(saved[name])
+    later = datetime.now(UTC) + timedelta(seconds=replaced.QUIET)
+    snapshot = catalog.scan(later, paths=sorted(catalog.unsettled))
+    assert {a.slug: a.id for a in snapshot.articles if a.slug in before} == before
+    assert not snapshot.gone and not snapshot.held
+    store.close()
+
+
+def test_a_held_file_back_too_young_to_read_stays_held_until_read(
+    articles: Path, tmp_path: Path
+) -> None:
+    """A file the copy wrote a moment ago is left for a later look (SETTLE): its record
+    stays held, and its path stays looked at, until it is read."""
+    catalog, store, before, saved, half = held_after_a_start_mid_deploy(articles, tmp_path)
+    (articles / half[0]).write_bytes(saved[half[0]])  # just now: too young to read
+    snapshot = catalog.scan(datetime.now(UTC), paths=sorted(catalog.unsettled))
+    assert not snapshot.gone and half[0] in catalog.unsettled
+    later = datetime.now(UTC) + timedelta(seconds=replaced.QUIET)
+    snapshot = catalog.scan(later, paths=sorted(catalog.unsettled))
+    assert {a.path for a in snapshot.articles} >= {half[0]}
+    assert not any(r.gone for s, r in store.records().items() if r.slug in snapshot.by_slug)
+    store.close()
+
+
+def test_a_rename_during_the_hold_is_paired_and_keeps_its_id(
+    articles: Path, tmp_path: Path
+) -> None:
+    """An author's `mv` while records wait: the sync gives the store the moved file's old
+    record with the held ones, and the store pairs it; the id is kept."""
+    (articles / "zz-moving.md").write_text("---\ntitle: Moving\n---\n\nMoving body.\n")
+    os.utime(articles / "zz-moving.md", (HOUR_AGO, HOUR_AGO))  # mv keeps it: settled
+    catalog, store, before, _, _ = held_after_a_start_mid_deploy(articles, tmp_path)
+    os.replace(articles / "zz-moving.md", articles / "zz-moved.md")
+    snapshot = catalog.scan(datetime.now(UTC), paths=["zz-moving.md", "zz-moved.md"])
+    assert snapshot.by_slug["zz-moved"].id == before["zz-moving"]
+    assert snapshot.redirects.get("zz-moving") == "zz-moved" and not snapshot.gone
     store.close()

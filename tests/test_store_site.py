@@ -23,8 +23,8 @@ from conftest import app_config, free_port, start_server, stop_server
 from feed_view import client_get, read_feeds, server_get
 
 from feedsvc import create_app
-from feedsvc.cli import main
 from feedsvc.catalog.replaced import QUIET
+from feedsvc.cli import main
 from feedsvc.errors import ConfigError
 
 PUBLIC = "https://feeds.example.org/"

@@ -7,14 +7,15 @@ form, and an edit, a new file, a deletion or a rename that qualifies changes the
 snapshot in place instead (``targeted``), so one change costs little at any corpus size.
 A record whose file is there but does not parse is held (``entries.held``), never marked
 gone; so is one whose file a first scan did not find in a folder changed just before, until
-the folder is quiet (``_waiting``: a restart during a deploy's copy). The clock comes in as
-``now``. Problems (the folder's, the store's, duplicates)
-travel with the snapshot, never logged.
+the folder has been quiet for QUIET (``_wait``: a restart during a deploy's copy), while each
+sync lets the store pair it with a rename. The clock comes in as ``now``. Problems (the
+folder's, the store's, duplicates) travel with the snapshot, never logged.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, tzinfo
@@ -66,6 +67,7 @@ class Catalog(Targeted):
         self._dupes: list[Problem] = []
         self._clean = False  # every article resolved, no duplicates: a new one may be inserted
         self._waiting: dict[str, str] = {}  # slug -> path: held until the folder is quiet
+        self._quiet = 0.0  # while records wait: the folder's last change seen (seconds)
 
     @property
     def root(self) -> str:
@@ -107,15 +109,19 @@ class Catalog(Targeted):
             self.records, self.synced = self.store.records(), {}
         entries = None if paths is None else {p: self.folder.files.get(p) for p in paths}
         changes = self.folder.scan(now, None if entries is None else list(entries))
-        if moved or (self._waiting and self.folder.replaced.stirred is None):  # quiet now
+        if self._waiting and changes.changed:
+            self._quiet = now.timestamp()  # a copy under way, perhaps
+        if moved or (self._waiting and now.timestamp() - self._quiet >= QUIET):
             self.snapshot = self._build(now)
         elif changes.changed or self.snapshot is None or not self.snapshot.is_current(now):
-            self.snapshot = (
-                self._patch(now, changes.edited)
-                or self._add(now, entries if self.folder.targeted else None)
-                or self._remove(now, {} if self.folder.targeted else changes.removed)
-                or self._build(now)
-            )
+            targeted = None  # while records wait, every sync goes through _sync (see _wait)
+            if not self._waiting:
+                targeted = (
+                    self._patch(now, changes.edited)
+                    or self._add(now, entries if self.folder.targeted else None)
+                    or self._remove(now, {} if self.folder.targeted else changes.removed)
+                )
+            self.snapshot = targeted or self._build(now)
         return self.snapshot
 
     def _first_date(self, article: Article) -> datetime | None:
@@ -171,12 +177,14 @@ class Catalog(Targeted):
         live = (slug for slug, record in self.records.items() if record.gone is None)
         gone += [slug for slug in live if slug not in current and slug not in gone]
         kept = held(self.folder.files, self.store, gone)  # files that do not parse: not gone
-        kept |= self._wait(gone, seen, now)
+        waiting = self._wait(gone, now)  # left in GONE, so that the store may pair a rename
         gone = [slug for slug in gone if slug not in kept]
         if seen or gone or self._first_sync:
             first, started = self._first_sync, time.monotonic()
             self._first_sync = False
-            reminted = self.store.sync(seen, gone, self.authority, now, self.authority_pinned)
+            reminted = self.store.sync(
+                seen, gone, self.authority, now, self.authority_pinned, keep=waiting
+            )
             if first and len(seen) >= PROGRESS_EVERY:  # a long first start says how far it is
                 spent = time.monotonic() - started
                 log.info(
@@ -190,25 +198,29 @@ class Catalog(Targeted):
             else:
                 self.records.update(records.read(db, [s.slug for s in seen], current))
         self.synced = current
-        return kept
+        return kept | {slug for slug in waiting if slug in self.records}  # not paired: wait
 
-    def _wait(self, gone: list[str], seen: list[Seen], now: datetime) -> frozenset[str]:
-        """Return which of GONE wait for the folder to be quiet: records whose files were not
-        found while it settles (``replaced``), or by a first scan of a folder changed less than
-        QUIET before (it stirs the hold); none when a file came too (a rename, paired now)."""
-        self.folder.unsettled -= {p for p in self._waiting.values() if p not in self.folder.files}
-        first, wall = self._first_sync, now.timestamp()
-        self._waiting = {}
-        if not gone or any(s.slug not in self.records for s in seen):
-            return frozenset()
-        if first and wall - self.folder.changed[0] < QUIET:
-            self._waiting = absent(self.root, self.store, gone)
-            if self._waiting:
-                self.folder.replaced.stir(wall)
-        elif self.folder.replaced.stirred is not None:
-            self._waiting = absent(self.root, self.store, gone)
-        self.folder.unsettled |= set(self._waiting.values())  # looked at until the hold ends
-        return frozenset(self._waiting)
+    def _wait(self, gone: list[str], now: datetime) -> dict[str, str]:
+        """Return which of GONE wait for the folder to be quiet (slug -> path): records whose
+        files are not there, or not read yet, when a first scan found the folder changed less
+        than QUIET before, until it has been quiet for QUIET (``scan``). Their paths are
+        looked at again meanwhile (``unsettled``)."""
+        wall, before = now.timestamp(), self._waiting
+        holding = bool(before) and wall - self._quiet < QUIET
+        if self._first_sync and self.folder.settle and wall - self.folder.changed[0] < QUIET:
+            holding, self._quiet = True, self.folder.changed[0]
+        unread = self.folder.unsettled - self.folder.files.keys()  # too young to read yet
+        self._waiting = absent(self.root, self.store, gone, unread) if holding and gone else {}
+        if self._waiting and not before:
+            log.info("%d files not found in a folder changed just now: kept until it is quiet",
+                     len(self._waiting))  # fmt: skip
+        left = set(before.values()) - set(self._waiting.values())
+        self.folder.unsettled -= {p for p in left if not os.path.lexists(self._path(p))}
+        self.folder.unsettled |= set(self._waiting.values())
+        return self._waiting
+
+    def _path(self, path: str) -> str:
+        return os.path.join(self.root, path)
 
     def _seen(self, articles: Iterable[Article]) -> list[Seen]:
         return firstsight.seen(articles, self.records, self.root, self.folder.defaults.zone)

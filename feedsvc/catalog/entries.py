@@ -75,12 +75,13 @@ def published_paper(entries: Entries, store: StateStore, path: str) -> bool:
     return path in entries or bool(store.live_at([path]))
 
 
-def absent(root: str, store: StateStore, slugs: list[str]) -> dict[str, str]:
+def absent(root: str, store: StateStore, slugs: list[str], unread: set[str]) -> dict[str, str]:
     """Return the SLUGS whose live records were last seen at a path with no file under ROOT
-    now (slug -> path): not a file that is no article under this reading, nor an edit
-    that changed a slug."""
+    now, or one UNREAD yet (slug -> path): not a file that is no article under this
+    reading, nor an edit that changed a slug."""
     found = {}
     for part, marks in parts(slugs):
         query = f"SELECT slug, path FROM article WHERE gone IS NULL AND slug IN ({marks})"
         found.update(store.db.execute(query, part).fetchall())
-    return {s: p for s, p in found.items() if p and not os.path.lexists(os.path.join(root, p))}
+    there = os.path.lexists
+    return {s: p for s, p in found.items() if p and (p in unread or not there(f"{root}/{p}"))}

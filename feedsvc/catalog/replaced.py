@@ -46,13 +46,6 @@ class Replaced:
             self.stirred = wall
         self.seen, self.marked = identity, False
 
-    def stir(self, wall: float) -> None:
-        """Hold deletions from WALL until the folder is quiet: a first scan did not find the
-        files of live records in a folder that had just changed (a deploy under way)."""
-        if self.stirred is None:
-            log.info("files not found in a folder changed just now: kept until it is quiet")
-        self.stirred = wall
-
     def other(self, identity: Identity | None) -> bool:
         """Say whether the folder is another than the last full scan listed (IDENTITY now),
         or was told replaced: a targeted scan must then be a full one, which holds."""

@@ -6,15 +6,13 @@ runs in one ``BEGIN IMMEDIATE`` transaction, so workers that see the same files
 at once agree. A store belongs to the articles folder it first served, and to
 releases that read its layout (``bind``).
 
-Faults (see ``sqlite.kind``): a store that another process holds locked is
-waited for; only one that fails its integrity check, and that no other
-process holds, is set aside (renamed, never deleted) and rebuilt. One that
-cannot be written (read-only, a full disk) is reported, served from memory,
-and written back once it can be. ``follow`` notices a store deleted or
-replaced under a running server (by its inode) and moves there with the
-records this process knew; the earliest date of each article wins, so every
-worker ends on one store. A clean ``close`` checkpoints the WAL, so the file
-alone is a complete backup.
+Faults (see ``sqlite.kind``): a store that another process holds locked is waited for;
+only one that fails its integrity check, and that no other process holds, is set aside
+(renamed, never deleted) and rebuilt. One that cannot be written (read-only, a full disk)
+is reported, served from memory, and written back once it can be. ``follow`` notices a
+store deleted or replaced under a running server (by its inode) and moves there with the
+records this process knew; the earliest date of each article wins, so every worker ends
+on one store. A clean ``close`` checkpoints the WAL, so the file alone is a backup.
 """
 
 from __future__ import annotations
@@ -30,11 +28,13 @@ from datetime import datetime
 
 from ..errors import ConfigError
 from . import firstwords, identity, minting, opening, pg, portable, records, sqlite
+from .parts import parts
 from .records import Record, Seen
 from .sqlite import Connection
 
 log = logging.getLogger(__name__)
 WRITE_BACK_EVERY = 5.0  # seconds between tries to write a degraded store back to its file
+_REVIVE = "UPDATE article SET gone = NULL WHERE gone = ? AND slug IN ({})"
 
 
 class StoreBound(ConfigError):
@@ -132,8 +132,9 @@ class StateStore:
         authority: str,
         now: datetime,
         pinned: bool = False,
+        keep: Iterable[str] = (),
     ) -> int:
-        """Record SEEN articles and GONE slugs at NOW, in one transaction.
+        """Record SEEN articles and GONE slugs (KEEP's stay live unless renamed) at NOW.
 
         New ids are minted with the authority recorded at the first public minting,
         unless PINNED (ID_AUTHORITY is set), when AUTHORITY itself is used; while the
@@ -146,6 +147,8 @@ class StateStore:
                 self.noted.untake()  # a try rolled back recorded nothing
                 with self.transaction() as db, firstwords.noting(self.noted):
                     reminted = records.sync(db, seen, gone, authority, now, pinned)
+                    for part, marks in parts(sorted(keep)):  # not renamed: live again
+                        db.execute(_REVIVE.format(marks), [minting.iso(now), *part])
                     # the openings noted and not recorded wait in the ``opening`` table
                     identity.read(db, self.noted.left())
                 self.noted.clear()
@@ -281,15 +284,12 @@ class StateStore:
             self._retry_at = 0.0
             self._write_back()
         for db in (self.db, self._file):
-            if db is None:
-                continue
-            if not isinstance(db, sqlite3.Connection):
+            if isinstance(db, sqlite3.Connection):
+                with contextlib.suppress(sqlite3.Error):  # another worker still reads: the
+                    db.execute("PRAGMA busy_timeout = 2000")  # last to close checkpoints
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if db is not None:
                 db.close()
-                continue
-            with contextlib.suppress(sqlite3.Error):  # another worker still reads: the
-                db.execute("PRAGMA busy_timeout = 2000")  # last to close checkpoints
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            db.close()
         self._file = None
         if self._holder is not None:
             self._holder.release()
