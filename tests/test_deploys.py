@@ -695,3 +695,63 @@ def test_a_rename_during_the_hold_is_paired_and_keeps_its_id(
     assert snapshot.by_slug["zz-moved"].id == before["zz-moving"]
     assert snapshot.redirects.get("zz-moving") == "zz-moved" and not snapshot.gone
     store.close()
+
+
+def test_a_held_file_still_too_young_when_the_folder_would_be_quiet_keeps_it_held(
+    articles: Path, tmp_path: Path
+) -> None:
+    """A copy that resumes just before the quiet time ends: its file is there but too young
+    to read, which counts as a change (the quiet clock starts again), not as a deletion."""
+    catalog, store, before, saved, half = held_after_a_start_mid_deploy(articles, tmp_path)
+    later = datetime.now(UTC) + timedelta(seconds=replaced.QUIET + 0.1)
+    (articles / half[0]).write_bytes(saved[half[0]])
+    written = later.timestamp() - 0.1  # written 0.1 s before that scan: too young to read
+    os.utime(articles / half[0], (written, written))
+    snapshot = catalog.scan(later, paths=sorted(catalog.unsettled))
+    assert not snapshot.gone and not any(r.gone for r in store.records().values())
+    readable = later + timedelta(seconds=SETTLE)
+    snapshot = catalog.scan(readable, paths=sorted(catalog.unsettled))
+    back = {a.path: a for a in snapshot.articles}[half[0]]
+    assert back.id == before[back.slug] and not snapshot.gone
+    store.close()
+
+
+def test_a_held_record_another_worker_marked_gone_in_the_same_second_stays_gone(
+    articles: Path, tmp_path: Path
+) -> None:
+    """KEEP revives only the records that were live when the sync began, by key: a record
+    another worker's sync marked gone a moment before (its hold ended) is not brought back,
+    whatever the second of its stamp."""
+    state = tmp_path / "s.sqlite3"
+    ids, _ = published(articles, state)
+    slug = sorted(ids)[0]
+    first, second = StateStore(str(state), NOW), StateStore(str(state), NOW)
+    at = datetime(2026, 12, 2, 5, 0, 0, 100000, tzinfo=UTC)
+    first.sync([], [slug], "example.org", at)
+    second.sync([], [slug], "example.org", at + timedelta(milliseconds=600), keep=[slug])
+    assert first.records()[slug].gone is not None
+    live = sorted(ids)[1]  # and one live at the start of the sync comes back live
+    second.sync([], [live], "example.org", at + timedelta(seconds=1), keep=[live])
+    assert first.records()[live].gone is None
+    first.close()
+    second.close()
+
+
+def test_a_held_path_whose_file_is_no_article_now_goes_and_is_no_longer_looked_at(
+    articles: Path, tmp_path: Path
+) -> None:
+    """A held file back under a setting that makes it no article (IGNORE): its record goes
+    when the folder is quiet, and the watcher has nothing left to look at."""
+    state = tmp_path / "s.sqlite3"
+    before, saved = published(articles, state)
+    name = sorted(saved)[0]
+    (articles / name).unlink()
+    store = StateStore(str(state), datetime.now(UTC))
+    defaults = Defaults("A", "en", UTC, ignore=(name,))
+    catalog = Catalog(str(articles), defaults, store, "example.org", 2**21)
+    assert catalog.scan(datetime.now(UTC)).held
+    (articles / name).write_bytes(saved[name])
+    later = datetime.now(UTC) + timedelta(seconds=replaced.QUIET)
+    snapshot = catalog.scan(later, paths=sorted(catalog.unsettled))
+    assert len(snapshot.gone) == 1 and not snapshot.held and catalog.unsettled == set()
+    store.close()

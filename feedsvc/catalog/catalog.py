@@ -109,7 +109,7 @@ class Catalog(Targeted):
             self.records, self.synced = self.store.records(), {}
         entries = None if paths is None else {p: self.folder.files.get(p) for p in paths}
         changes = self.folder.scan(now, None if entries is None else list(entries))
-        if self._waiting and changes.changed:
+        if self._waiting and (changes.changed or any(map(self._unread, self._waiting.values()))):
             self._quiet = now.timestamp()  # a copy under way, perhaps
         if moved or (self._waiting and now.timestamp() - self._quiet >= QUIET):
             self.snapshot = self._build(now)
@@ -208,19 +208,25 @@ class Catalog(Targeted):
         wall, before = now.timestamp(), self._waiting
         holding = bool(before) and wall - self._quiet < QUIET
         if self._first_sync and self.folder.settle and wall - self.folder.changed[0] < QUIET:
-            holding, self._quiet = True, self.folder.changed[0]
-        unread = self.folder.unsettled - self.folder.files.keys()  # too young to read yet
-        self._waiting = absent(self.root, self.store, gone, unread) if holding and gone else {}
+            holding, self._quiet = True, min(self.folder.changed[0], wall)  # a clock ahead
+        self._waiting = {}
+        if holding and gone:
+            self._waiting = absent(self.store, gone, self._not_there)
         if self._waiting and not before:
             log.info("%d files not found in a folder changed just now: kept until it is quiet",
                      len(self._waiting))  # fmt: skip
         left = set(before.values()) - set(self._waiting.values())
-        self.folder.unsettled -= {p for p in left if not os.path.lexists(self._path(p))}
+        self.folder.unsettled -= {p for p in left if not self._unread(p)}  # gone, read, ignored
         self.folder.unsettled |= set(self._waiting.values())
         return self._waiting
 
-    def _path(self, path: str) -> str:
-        return os.path.join(self.root, path)
+    def _unread(self, path: str) -> bool:
+        """Say whether PATH is an article file there that the folder has not read yet."""
+        return path not in self.folder.files and bool(self.folder.stat_paths([path]))
+
+    def _not_there(self, path: str) -> bool:
+        """Say whether PATH has no file, or one the folder has not read yet (too young)."""
+        return not os.path.lexists(os.path.join(self.root, path)) or self._unread(path)
 
     def _seen(self, articles: Iterable[Article]) -> list[Seen]:
         return firstsight.seen(articles, self.records, self.root, self.folder.defaults.zone)

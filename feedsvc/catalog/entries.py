@@ -8,7 +8,7 @@ whose files are not there at all, which may be waited for (``Catalog._wait``).
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import Problem
@@ -75,13 +75,11 @@ def published_paper(entries: Entries, store: StateStore, path: str) -> bool:
     return path in entries or bool(store.live_at([path]))
 
 
-def absent(root: str, store: StateStore, slugs: list[str], unread: set[str]) -> dict[str, str]:
-    """Return the SLUGS whose live records were last seen at a path with no file under ROOT
-    now, or one UNREAD yet (slug -> path): not a file that is no article under this
-    reading, nor an edit that changed a slug."""
+def absent(store: StateStore, slugs: list[str], waits: Callable[[str], bool]) -> dict[str, str]:
+    """Return the SLUGS whose live records were last seen at a path that WAITS says is not
+    there yet (slug -> path)."""
     found = {}
     for part, marks in parts(slugs):
         query = f"SELECT slug, path FROM article WHERE gone IS NULL AND slug IN ({marks})"
         found.update(store.db.execute(query, part).fetchall())
-    there = os.path.lexists
-    return {s: p for s, p in found.items() if p and (p in unread or not there(f"{root}/{p}"))}
+    return {slug: path for slug, path in found.items() if path and waits(path)}

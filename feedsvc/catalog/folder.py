@@ -84,7 +84,7 @@ class Folder:
         scope = None if paths is None or self.replaced.due(now.timestamp()) else set(paths)
         if scope is not None and self.replaced.other(files.identity(self.root)):
             scope = None  # replaced (or gone) under notifications of its files: look at all
-        found = None if scope is None else self._stat_paths(scope)
+        found = None if scope is None else self.stat_paths(scope)
         self.targeted = found is not None
         if found is None:
             identity = files.identity(self.root)  # before listing: a swap meanwhile shows next
@@ -162,7 +162,7 @@ class Folder:
             return role == POST or (role == PAGE and published_paper(self.files, self.store, path))
         return engines.is_read(blog, path)
 
-    def _stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
+    def stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
         """Return the article files among PATHS, or None when a full scan is needed."""
         root = os.path.realpath(self.root)
         found = []

@@ -34,7 +34,8 @@ from .sqlite import Connection
 
 log = logging.getLogger(__name__)
 WRITE_BACK_EVERY = 5.0  # seconds between tries to write a degraded store back to its file
-_REVIVE = "UPDATE article SET gone = NULL WHERE gone = ? AND slug IN ({})"
+_LIVE = "SELECT key, slug FROM article WHERE gone IS NULL AND slug IN ({})"
+_REVIVE = "UPDATE article SET gone = NULL WHERE key = ? AND slug = ?"  # a rename moves a slug
 
 
 class StoreBound(ConfigError):
@@ -141,14 +142,14 @@ class StateStore:
         authority is local they are provisional. Return how many ids were re-minted
         (provisional ids made final), so the caller reads every record again.
         """
-        seen, gone = list(seen), list(gone)  # none: the authority may still change
+        seen, gone, keep = list(seen), list(gone), sorted(keep)  # none: the authority may change
         while True:
             try:
                 self.noted.untake()  # a try rolled back recorded nothing
                 with self.transaction() as db, firstwords.noting(self.noted):
+                    live = [r for p, m in parts(keep) for r in db.execute(_LIVE.format(m), p)]
                     reminted = records.sync(db, seen, gone, authority, now, pinned)
-                    for part, marks in parts(sorted(keep)):  # not renamed: live again
-                        db.execute(_REVIVE.format(marks), [minting.iso(now), *part])
+                    db.executemany(_REVIVE, live)  # not renamed: live again
                     # the openings noted and not recorded wait in the ``opening`` table
                     identity.read(db, self.noted.left())
                 self.noted.clear()
