@@ -755,3 +755,26 @@ def test_a_held_path_whose_file_is_no_article_now_goes_and_is_no_longer_looked_a
     snapshot = catalog.scan(later, paths=sorted(catalog.unsettled))
     assert len(snapshot.gone) == 1 and not snapshot.held and catalog.unsettled == set()
     store.close()
+
+
+def test_a_start_while_the_folder_is_missing_keeps_every_record_until_it_is_back(
+    articles: Path, tmp_path: Path
+) -> None:
+    """A worker that starts between `rm -rf articles` and the copy finds no folder: it marks
+    no record gone while the folder is missing, however long, and the copy brings every
+    article back with its id."""
+    state = tmp_path / "s.sqlite3"
+    before, saved = published(articles, state)
+    shutil.rmtree(articles)
+    catalog, store = restart(articles, state)
+    now = datetime.now(UTC)
+    assert catalog.scan(now).held == before.keys()
+    snapshot = catalog.scan(now + timedelta(seconds=60), paths=sorted(catalog.unsettled))
+    assert snapshot.held == before.keys() and not snapshot.gone
+    articles.mkdir()
+    for name, data in saved.items():
+        (articles / name).write_bytes(data)
+    later = datetime.now(UTC) + timedelta(seconds=61 + replaced.QUIET)
+    snapshot = catalog.scan(later, paths=sorted(catalog.unsettled))
+    assert {a.slug: a.id for a in snapshot.articles} == before and not snapshot.gone
+    store.close()

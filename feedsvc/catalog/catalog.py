@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..model import Article, written
+from ..reading import files
 from ..reading.engines import detect
 from ..reading.normalise import Defaults
 from ..store import records
@@ -38,6 +39,7 @@ from .snapshot import Snapshot, assemble, resolve, tombstones
 from .targeted import Targeted
 
 log = logging.getLogger(__name__)
+LOOKS = 64  # paths of waiting records the watcher looks at again: enough to keep it looking
 
 
 class Catalog(Targeted):
@@ -109,7 +111,7 @@ class Catalog(Targeted):
             self.records, self.synced = self.store.records(), {}
         entries = None if paths is None else {p: self.folder.files.get(p) for p in paths}
         changes = self.folder.scan(now, None if entries is None else list(entries))
-        if self._waiting and (changes.changed or any(map(self._unread, self._waiting.values()))):
+        if self._waiting and (changes.changed or self._stirring()):
             self._quiet = now.timestamp()  # a copy under way, perhaps
         if moved or (self._waiting and now.timestamp() - self._quiet >= QUIET):
             self.snapshot = self._build(now)
@@ -203,12 +205,17 @@ class Catalog(Targeted):
     def _wait(self, gone: list[str], now: datetime) -> dict[str, str]:
         """Return which of GONE wait for the folder to be quiet (slug -> path): records whose
         files are not there, or not read yet, when a first scan found the folder changed less
-        than QUIET before, until it has been quiet for QUIET (``scan``). Their paths are
-        looked at again meanwhile (``unsettled``)."""
+        than QUIET before, or missing, until it has been there and quiet for QUIET (``scan``).
+        Their paths are looked at again meanwhile (``unsettled``)."""
         wall, before = now.timestamp(), self._waiting
         holding = bool(before) and wall - self._quiet < QUIET
-        if self._first_sync and self.folder.settle and wall - self.folder.changed[0] < QUIET:
-            holding, self._quiet = True, min(self.folder.changed[0], wall)  # a clock ahead
+        missing = files.unavailable(self.root) is not None  # between rm -rf and the copy
+        if (
+            self._first_sync
+            and self.folder.settle
+            and (missing or wall - self.folder.changed[0] < QUIET)
+        ):
+            holding, self._quiet = True, wall if missing else min(self.folder.changed[0], wall)
         self._waiting = {}
         if holding and gone:
             self._waiting = absent(self.store, gone, self._not_there)
@@ -217,8 +224,15 @@ class Catalog(Targeted):
                      len(self._waiting))  # fmt: skip
         left = set(before.values()) - set(self._waiting.values())
         self.folder.unsettled -= {p for p in left if not self._unread(p)}  # gone, read, ignored
-        self.folder.unsettled |= set(self._waiting.values())
+        looks = sorted(self._waiting.values())[:LOOKS]  # notifications bring back the others
+        self.folder.unsettled |= set(looks)
         return self._waiting
+
+    def _stirring(self) -> bool:
+        """Say whether the folder is not quiet yet for the records waiting: missing, or with a
+        file of theirs there that it has not read yet (too young)."""
+        there = [p for p in self._waiting.values() if os.path.lexists(f"{self.root}/{p}")]
+        return files.unavailable(self.root) is not None or any(map(self._unread, there))
 
     def _unread(self, path: str) -> bool:
         """Say whether PATH is an article file there that the folder has not read yet."""
