@@ -22,6 +22,7 @@ from flask import request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedsvc import create_app
+from feedsvc.catalog.replaced import QUIET
 from feedsvc.cli import main
 
 NEWS = "https://example.org/news/"
@@ -215,6 +216,7 @@ def hostile(request, articles: Path) -> Iterator[tuple[Server, str]]:
     state = articles.parent / "state.sqlite3"
     create_app(app_config(articles, STATE=str(state), BASE_URL=request.param))  # records all four
     (articles / "library-night-hours.txt").unlink()
+    time.sleep(QUIET)  # a start sooner holds it (503) until the folder is quiet (deploys)
     server = start_server(
         articles, env={"FEEDSVC_BASE_URL": request.param, "FEEDSVC_STATE": str(state)}, workers=1
     )
