@@ -67,6 +67,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def proxied(proxies: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Return what the app's ``ProxyFix`` (TRUSTED_PROXIES hops) does to an environ."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    n = proxies
+    return _change_of(ProxyFix(None, x_for=n, x_proto=n, x_host=n, x_prefix=n))  # type: ignore[arg-type]
+
+
 def _change_of(layer: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Return what the middleware LAYER (``ProxyFix``) does to an environ, as a function."""
     changer = copy.copy(layer)  # the same settings, in front of no app

@@ -22,7 +22,7 @@ import pytest
 from conftest import BASE_URL, app_config, start_server, stop_server, write_bulk
 
 from feedsvc import create_app
-from feedsvc.web import warmstart
+from feedsvc.web import accesslog, warmstart
 from feedsvc.web.warming import Warming
 from feedsvc.web.watch import utcnow
 
@@ -35,8 +35,11 @@ REQUESTS = [  # (method, path, headers): what pollers and browsers send
 ]
 
 
-def call(app: Any, method: str, path: str, headers: dict[str, str]) -> tuple[str, list, bytes]:
-    """Call the WSGI APP as granian does; return the status, headers and body."""
+def call(
+    app: Any, method: str, path: str, headers: dict[str, str], seen: dict[str, Any] | None = None
+) -> tuple[str, list, bytes]:
+    """Call the WSGI APP as granian does; return the status, headers and body (and the
+    environ, as the app left it, in SEEN)."""
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
@@ -49,6 +52,7 @@ def call(app: Any, method: str, path: str, headers: dict[str, str]) -> tuple[str
         "wsgi.input": None,
         "wsgi.errors": None,
         "HTTP_HOST": "127.0.0.1:8000",
+        "REMOTE_ADDR": "127.0.0.1",  # the proxy in front, when there is one
     }
     environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
     answer: dict[str, Any] = {}
@@ -57,6 +61,8 @@ def call(app: Any, method: str, path: str, headers: dict[str, str]) -> tuple[str
         answer["status"], answer["headers"] = status, fields
 
     body = b"".join(app(environ, start_response))
+    if seen is not None:
+        seen.update(environ)
     return answer["status"], answer["headers"], body
 
 
@@ -92,6 +98,27 @@ def test_the_answers_are_the_loaded_apps_own(stopped: Any) -> None:
         again = {**headers, "If-None-Match": etag}
         assert call(warming, method, path, again) == call(stopped.wsgi_app, method, path, again)
         assert call(warming, method, path, again)[0] == "304 NOT MODIFIED"
+
+
+def test_the_saved_feeds_are_logged_with_the_client_the_trusted_proxy_names(
+    articles: Path, monkeypatch: pytest.MonkeyPatch, same_start: None
+) -> None:
+    """TRUSTED_PROXIES: an answer from the saved feeds (a worker still loading) is logged
+    with the client's address, as the loaded app's answers are; the proxy's is not."""
+    config = app_config(articles, TRUSTED_PROXIES=1)
+    monkeypatch.setenv("FEEDSVC_STATE", str(config["STATE"]))
+    monkeypatch.setenv("FEEDSVC_TRUSTED_PROXIES", "1")
+    app = create_app(config)
+    warmstart.close(app.extensions["feedsvc"])
+    saved = warmstart.load()
+    assert saved is not None and saved.proxies == 1
+    hosts, forwarded = [], {"X-Forwarded-For": "203.0.113.9"}
+    for answering in (Warming(saved), app.wsgi_app):
+        seen: dict[str, Any] = {}
+        status, _, _ = call(answering, "GET", "/feed.atom", forwarded, seen)
+        assert status == "200 OK"
+        hosts.append(accesslog.line(seen, "200", "1", 0.0).split(" ", 1)[0])
+    assert hosts == ["203.0.113.9", "203.0.113.9"]
 
 
 def test_the_saved_feeds_stop_answering_when_a_scheduled_article_falls_due(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import proxied
 from . import http, limits
 from .prefix import WSGIApp
 from .warmstart import Saved
@@ -34,6 +35,7 @@ class Warming:
         # (none of a single thread), so the saved documents are still answered whatever
         # else is asked meanwhile.
         self._waiters = threading.BoundedSemaphore(threads // 2)
+        self._proxied = None if not saved.proxies else proxied(saved.proxies)
 
     def loaded(self, app: WSGIApp) -> None:
         self.app = app
@@ -46,12 +48,12 @@ class Warming:
         if app is None:
             refused = limits.refuse(environ, start_response)  # as the loaded app would
             if refused is not None:
-                return refused
+                return self._told(environ, refused)
             answer = self._answer(environ)
             if answer is not None:
                 status, headers, body = answer
                 start_response(status, headers)
-                return body
+                return self._told(environ, body)
             if self._waiters.acquire(blocking=False):
                 try:
                     self._loaded.wait(LOAD_TIMEOUT)
@@ -61,8 +63,15 @@ class Warming:
             if app is None:  # loading still (or too many waiting): come back soon
                 page, fields = http.malformed_page(503, "Service Unavailable")
                 start_response("503 Service Unavailable", [*fields.items(), ("Retry-After", "5")])
-                return [page]
+                return self._told(environ, [page])
         return app(environ, start_response)
+
+    def _told(self, environ: dict[str, Any], body: Iterable[bytes]) -> Iterable[bytes]:
+        """Return BODY, answered here: ENVIRON now says what the trusted proxies told, as the
+        app's ``ProxyFix`` would (the access log reads it), once (the app's is not reached)."""
+        if self._proxied is not None:
+            self._proxied(environ)
+        return body
 
     def _answer(self, environ: dict[str, Any]) -> tuple[str, http.Headers, list[bytes]] | None:
         """Return what FastPath answers for a saved document, or None (wait for the load)."""

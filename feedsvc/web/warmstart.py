@@ -51,6 +51,7 @@ class Saved:
     cache_max_age: int
     next_due: datetime | None
     prefix: str
+    proxies: int = 0  # TRUSTED_PROXIES: the access log names the client, as the app's does
 
 
 def location(state: str) -> str | None:
@@ -91,7 +92,8 @@ def close(publisher: Publisher) -> None:
 
 def load() -> Saved | None:
     """Return what the last clean stop of this start's store served, when it still stands."""
-    state = str(settings.load()["STATE"])
+    config = settings.load()
+    state = str(config["STATE"])
     path = location(state)
     if path is None:
         return None
@@ -115,7 +117,8 @@ def load() -> Saved | None:
             name: Document(body, mimetype, modified, link)
             for name, (body, mimetype, modified, link) in record["documents"].items()
         }
-        return Saved(documents, record["cache_max_age"], next_due, record["prefix"])
+        proxies = int(config["TRUSTED_PROXIES"])  # as saved: the fingerprint has the settings
+        return Saved(documents, record["cache_max_age"], next_due, record["prefix"], proxies)
     except FileNotFoundError:
         return None
     except Exception as e:  # a damaged or foreign file: answer once loaded
