@@ -209,13 +209,10 @@ class Catalog(Targeted):
         Their paths are looked at again meanwhile (``unsettled``)."""
         wall, before = now.timestamp(), self._waiting
         holding = bool(before) and wall - self._quiet < QUIET
-        missing = files.unavailable(self.root) is not None  # between rm -rf and the copy
-        if (
-            self._first_sync
-            and self.folder.settle
-            and (missing or wall - self.folder.changed[0] < QUIET)
-        ):
-            holding, self._quiet = True, wall if missing else min(self.folder.changed[0], wall)
+        if self._first_sync and self.folder.settle:
+            missing = files.unavailable(self.root) is not None  # between rm -rf and the copy
+            if missing or wall - self.folder.changed[0] < QUIET:
+                holding, self._quiet = True, wall if missing else min(self.folder.changed[0], wall)
         self._waiting = {}
         if holding and gone:
             self._waiting = absent(self.store, gone, self._not_there)
@@ -231,7 +228,7 @@ class Catalog(Targeted):
     def _stirring(self) -> bool:
         """Say whether the folder is not quiet yet for the records waiting: missing, or with a
         file of theirs there that it has not read yet (too young)."""
-        there = [p for p in self._waiting.values() if os.path.lexists(f"{self.root}/{p}")]
+        there = [p for p in self._waiting.values() if self._there(p)]
         return files.unavailable(self.root) is not None or any(map(self._unread, there))
 
     def _unread(self, path: str) -> bool:
@@ -240,7 +237,10 @@ class Catalog(Targeted):
 
     def _not_there(self, path: str) -> bool:
         """Say whether PATH has no file, or one the folder has not read yet (too young)."""
-        return not os.path.lexists(os.path.join(self.root, path)) or self._unread(path)
+        return not self._there(path) or self._unread(path)
+
+    def _there(self, path: str) -> bool:
+        return os.path.lexists(os.path.join(self.root, path))
 
     def _seen(self, articles: Iterable[Article]) -> list[Seen]:
         return firstsight.seen(articles, self.records, self.root, self.folder.defaults.zone)
