@@ -8,9 +8,7 @@ values they pass along; each package's docstring states its rule.
 from __future__ import annotations
 
 import atexit
-import copy
 import weakref
-from collections.abc import Callable
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web import routes
     from .web.fastpath import FastPath, Quick
     from .web.limits import RequestLimits
-    from .web.prefix import PrefixMiddleware, WSGIApp
+    from .web.prefix import PrefixMiddleware, WSGIApp, change_of
     from .web.publisher import Publisher
     from .web.watch import utcnow
 
@@ -60,23 +58,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     fix = None
     if proxies:
         wsgi = ProxyFix(wsgi, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
-        fix = _change_of(wsgi)
+        fix = change_of(wsgi)
     app.wsgi_app = RequestLimits(wsgi)  # type: ignore[method-assign]
     # The same answers to polls for a server that calls before the stack (web/direct.py).
     app.extensions["feedsvc.quick"] = Quick(fast, publisher.site.prefix, fix)
     return app
-
-
-def proxied(proxies: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Return what the app's ``ProxyFix`` (TRUSTED_PROXIES hops) does to an environ."""
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
-    n = proxies
-    return _change_of(ProxyFix(None, x_for=n, x_proto=n, x_host=n, x_prefix=n))  # type: ignore[arg-type]
-
-
-def _change_of(layer: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Return what the middleware LAYER (``ProxyFix``) does to an environ, as a function."""
-    changer = copy.copy(layer)  # the same settings, in front of no app
-    changer.app = lambda environ, start_response: environ
-    return lambda environ: changer(environ, None)

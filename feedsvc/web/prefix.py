@@ -8,6 +8,7 @@ either, so this only affects routing.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -37,3 +38,18 @@ class PrefixMiddleware:
             environ["PATH_INFO"] = stripped
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
         return self.app(environ, start_response)
+
+
+def proxied(proxies: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Return what the app's ``ProxyFix`` (TRUSTED_PROXIES hops) does to an environ."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    n = proxies
+    return change_of(ProxyFix(None, x_for=n, x_proto=n, x_host=n, x_prefix=n))  # type: ignore[arg-type]
+
+
+def change_of(layer: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Return what the middleware LAYER (``ProxyFix``) does to an environ, as a function."""
+    changer = copy.copy(layer)  # the same settings, in front of no app
+    changer.app = lambda environ, start_response: environ
+    return lambda environ: changer(environ, None)

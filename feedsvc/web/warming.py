@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import proxied
 from . import http, limits
-from .prefix import WSGIApp
+from .prefix import WSGIApp, proxied
 from .warmstart import Saved
 
 LOAD_TIMEOUT = 300.0  # seconds a request waits for the load before a 503
