@@ -654,7 +654,7 @@ def test_a_new_article_during_the_hold_releases_no_held_record(
     catalog, store, before, saved, half = held_after_a_start_mid_deploy(articles, tmp_path)
     (articles / "brand-new.md").write_text("---\ntitle: Brand New\n---\n\nFresh.\n")
     settled = datetime.now(UTC) + timedelta(seconds=SETTLE)  # old enough to read: written
-    snapshot = catalog.scan(settled, paths=["brand-new.md"])
+    snapshot = catalog.scan(settled)  # a full scan (poll mode, or a look that needs one)
     assert "brand-new" in snapshot.by_slug and not snapshot.gone
     assert before.keys() - snapshot.by_slug.keys() <= snapshot.held
     for name in half:
@@ -672,6 +672,8 @@ def test_a_held_file_back_too_young_to_read_stays_held_until_read(
     """A file the copy wrote a moment ago is left for a later look (SETTLE): its record
     stays held, and its path stays looked at, until it is read."""
     catalog, store, before, saved, half = held_after_a_start_mid_deploy(articles, tmp_path)
+    (articles / half[1]).write_bytes(saved[half[1]])  # back and settled: read, a rebuild
+    os.utime(articles / half[1], (HOUR_AGO, HOUR_AGO))
     (articles / half[0]).write_bytes(saved[half[0]])  # just now: too young to read
     snapshot = catalog.scan(datetime.now(UTC), paths=sorted(catalog.unsettled))
     assert not snapshot.gone and half[0] in catalog.unsettled
