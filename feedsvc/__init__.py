@@ -29,13 +29,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import logging
 
     from flask import Flask
-    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import config
     from .web import routes
     from .web.fastpath import FastPath, Quick
     from .web.limits import RequestLimits
-    from .web.prefix import PrefixMiddleware, WSGIApp, change_of
+    from .web.prefix import PrefixMiddleware, WSGIApp, change_of, proxy_fix
     from .web.publisher import Publisher
     from .web.watch import utcnow
 
@@ -57,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     proxies = app.config["TRUSTED_PROXIES"]
     fix = None
     if proxies:
-        wsgi = ProxyFix(wsgi, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
+        wsgi = proxy_fix(wsgi, proxies)
         fix = change_of(wsgi)
     app.wsgi_app = RequestLimits(wsgi)  # type: ignore[method-assign]
     # The same answers to polls for a server that calls before the stack (web/direct.py).

@@ -40,12 +40,17 @@ class PrefixMiddleware:
         return self.app(environ, start_response)
 
 
-def proxied(proxies: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Return what the app's ``ProxyFix`` (TRUSTED_PROXIES hops) does to an environ."""
+def proxy_fix(app: Any, proxies: int) -> Any:
+    """Return APP behind Werkzeug's ``ProxyFix``, trusting PROXIES hops of X-Forwarded-*."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     n = proxies
-    return change_of(ProxyFix(None, x_for=n, x_proto=n, x_host=n, x_prefix=n))  # type: ignore[arg-type]
+    return ProxyFix(app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+
+
+def proxied(proxies: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Return what the app's ``ProxyFix`` (TRUSTED_PROXIES hops) does to an environ."""
+    return change_of(proxy_fix(None, proxies))
 
 
 def change_of(layer: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
