@@ -21,7 +21,7 @@ import click
 from .catalog import engine
 from .catalog.catalog import Catalog
 from .errors import warning
-from .reading import matter, survey
+from .reading import files, matter, survey
 from .reading.dates import name_date
 from .reading.engines import PAGE
 from .reading.engines.reader import own_role
@@ -133,10 +133,11 @@ def run(config: Mapping[str, Any], now: datetime | None = None) -> int:
 def _syntax(root: str, path: str) -> str | None:
     """Return the kind of front matter ROOT/PATH opens with: "toml", "json", or None."""
     try:
-        with open(os.path.join(root, path), encoding="utf-8-sig", errors="replace") as f:
-            return matter.kind(f.read(256))
+        with open(os.path.join(root, path), "rb") as f:
+            data = f.read(1024)  # 256 characters at least, in UTF-32 too
     except OSError:
         return None
+    return matter.kind(data.decode(files.marked(data) or "utf-8-sig", errors="replace")[:256])
 
 
 def _pin(kind: str | None, key: str, value: str) -> str:

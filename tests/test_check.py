@@ -183,15 +183,17 @@ def test_check_help_documents_its_options() -> None:
     ],
     ids=["toml", "json"],
 )
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
 def test_the_suggested_pins_are_in_the_front_matters_own_syntax(
-    tmp_path: Path, source: str, closing: str
+    tmp_path: Path, source: str, closing: str, encoding: str
 ) -> None:
     """`check` tells how to pin what only the store knows: a TOML or JSON front matter
-    takes neither `Date: ...` nor `Id: ...` (pasted, they broke the file)."""
+    takes neither `Date: ...` nor `Id: ...` (pasted, they broke the file), whatever the
+    encoding the file is read in (a byte order mark names UTF-16 and UTF-32)."""
     folder = tmp_path / "a"
     folder.mkdir()
     path = folder / "harbour.md"
-    path.write_text(source, "utf-8")
+    path.write_text(source, encoding)
     env = {"FEEDSVC_STATE": str(tmp_path / "s.sqlite3"), "FEEDSVC_BASE_URL": "https://x.org/"}
     app_config = {
         "ARTICLES": str(folder),
@@ -206,7 +208,7 @@ def test_the_suggested_pins_are_in_the_front_matters_own_syntax(
     output = CliRunner().invoke(main, ["check", "--articles", str(folder)], env=env).output
     pins = re.findall(r"pin it with `([^`]+)`", output)
     assert len(pins) == 2, output
-    path.write_text(source.replace(closing, "\n".join(pins) + "\n" + closing, 1), "utf-8")
+    path.write_text(source.replace(closing, "\n".join(pins) + "\n" + closing, 1), encoding)
     fresh = create_app(app_config | {"STATE": str(tmp_path / "new.sqlite3")})
     fresh.extensions["feedsvc"].catalog.folder.settle = 0.0
     [after] = fresh.extensions["feedsvc"].refresh(datetime.now(UTC)).snapshot.articles

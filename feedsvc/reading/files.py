@@ -220,6 +220,16 @@ def decode(data: bytes, path: str) -> tuple[str, list[Problem]]:
     return clean(text), problems
 
 
+def marked(data: bytes) -> str | None:
+    """Return the encoding DATA's byte order mark names, UTF-32's or UTF-16's (Notepad's
+    "Unicode"); None without one (UTF-8's is read as UTF-8)."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # LE's opens as UTF-16's
+        return "utf-32"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
 def _unicode(data: bytes, path: str, encoding: str) -> str:
     """Return DATA, in ENCODING (UTF-16 or UTF-32) after its byte order mark, cleaned."""
     try:
@@ -258,10 +268,8 @@ def read(found: Found, max_bytes: int) -> tuple[str, list[Problem]]:
     if signature(before) != signature(after) or signature(before) != found.signature:
         raise ArticleError(path, "file changed while being read; it is read again on next scan")
     problems: list[Problem] = []
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # LE's opens as UTF-16's
-        text = _unicode(data, path, "utf-32")
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
-        text = _unicode(data, path, "utf-16")
+    if encoding := marked(data):
+        text = _unicode(data, path, encoding)
     elif b"\x00" in data:
         half = len(data) // 2  # ASCII text in UTF-16: every other byte is NUL, not the others
         nuls = sorted((data[0::2].count(0), data[1::2].count(0)))
