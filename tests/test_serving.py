@@ -242,6 +242,41 @@ def test_a_stop_while_workers_load_still_closes_their_stores(
     assert not Path(f"{state}-wal").exists(), log.read_text()[-3000:]
 
 
+def _running(pid: int) -> bool:
+    """Tell whether PID runs (a zombie no one reaps yet has stopped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def test_workers_stop_when_the_main_process_is_killed(articles: Path, tmp_path: Path) -> None:
+    state = tmp_path / "orphans.sqlite3"
+    server = start_server(articles, env={"FEEDSVC_STATE": str(state)})
+    workers = [
+        int(pid)
+        for pid in re.findall(r"Spawning worker-\d+ with PID: (\d+)", server.log.read_text())
+    ]
+    assert len(workers) == 2, server.log.read_text()
+    try:
+        assert answer_seconds(server)[0] == 200
+        server.process.kill()  # SIGKILL: the main process cannot stop its workers
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(map(_running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_running, workers)), server.log.read_text()[-3000:]
+        assert "the main process" in server.log.read_text()
+        with pytest.raises(OSError):  # nobody listens on its port any more
+            answer_seconds(server)
+        wal = Path(f"{state}-wal")  # each stopped as on a SIGTERM: its store closed
+        assert not wal.exists() or wal.stat().st_size == 0, server.log.read_text()[-3000:]
+    finally:
+        for pid in filter(_running, workers):  # ours: started by this test's server
+            os.kill(pid, signal.SIGKILL)
+
+
 RESTART_PATHS = [
     "feed.atom",
     "feed.rss",

@@ -39,7 +39,7 @@ from granian.server import MPServer
 
 from . import warmstart
 from .accesslog import BATCH_SECONDS, dictconfig, logged
-from .processes import Readiness, pidfd, stop_accepting
+from .processes import Readiness, pidfd, stop_accepting, watch_parent
 
 if TYPE_CHECKING:  # the main process imports no more than it runs (memory): workers do
     from flask import Flask
@@ -170,7 +170,8 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
 
     A first start on a warm store answers the feeds at once and loads behind them (see
     ``warmstart``). A stop asked for while the worker starts (it inherits the main
-    process's handlers, which only mark SERVER's copy) ends the worker once loaded.
+    process's handlers, which only mark SERVER's copy) ends the worker once loaded, as
+    does the main process's end (``watch_parent``).
     """
     state = {"stop": False, "loaded": False}
 
@@ -186,6 +187,7 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, stop)
     signal.signal(DRAIN_SIGNAL, drain)
+    watch_parent(server.pid or os.getppid())  # a main process killed leaves none serving
     server.readiness.announce("started")  # from now on a drain signal is safe to send
     saved = None if server.respawning else server.saved
     from .direct import Direct  # in the worker (the main process imports no more than it runs)

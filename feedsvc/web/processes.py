@@ -4,7 +4,8 @@ A pipe made before the fork carries each worker's "ready" and "drained"
 (``Readiness``); a worker told to drain makes its copy of the shared listening
 socket one nobody reaches (``stop_accepting``); the main process signals a worker
 through a pidfd, which names that process alone even once it has been reaped
-(``pidfd``).
+(``pidfd``). A worker whose main process is gone (killed, say) stops itself
+(``watch_parent``): an orphan would serve on, from code and settings no one runs.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import logging
 import os
 import select
+import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -94,6 +98,29 @@ def pidfd(worker: Any) -> int | None:
     with contextlib.suppress(OSError):
         return os.pidfd_open(worker._id())
     return None
+
+
+PARENT_CHECK_SECONDS = 1.0  # how often a worker looks for its main process
+
+
+def watch_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
+    """In a worker: once PARENT, the main process, is gone, stop as its SIGTERM would.
+
+    An orphan is adopted by another process (init, or a subreaper): its parent's pid
+    changes. gunicorn's workers make the same check; granian's do not.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        logging.getLogger("feedsvc").warning(
+            "worker %d: the main process %d is gone; stopping", os.getpid(), parent
+        )
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=watch, name="feedsvc-parent", daemon=True)
+    thread.start()
+    return thread
 
 
 def give_back() -> None:
