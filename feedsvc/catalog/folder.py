@@ -148,8 +148,7 @@ class Folder:
         """Return the problems of the walk and of every file, as last read."""
         problems = list(self._walk_problems)
         for path in list(self.files.troubled):
-            entry = self.files.get(path)
-            if entry is None:  # deleted by dict.pop, which does not call __delitem__
+            if (entry := self.files.get(path)) is None:  # deleted by dict.pop (no __delitem__)
                 del self.files.troubled[path]
             else:
                 problems.extend(entry.problems)
@@ -193,7 +192,7 @@ class Folder:
         changed = stirred = came = False
         edited: dict[str, Article | None] | None = {}
         wall = now.timestamp()
-        paths = set()
+        listed, old_found, before = [], 0, len(self.files)  # all old ones found: none went
         read: list[str] = []  # paths read anew
         superseded: list[bytes] = []  # the texts of their versions before, and of deleted files
         fresh: set[bytes] = set()  # the keys of the texts read now
@@ -204,7 +203,8 @@ class Folder:
         for item in found:
             entry = self.files.get(item.path)
             had = entry.article.path if entry and entry.article else ""  # no copy kept (memory)
-            paths.add(had if had == item.path else item.path)
+            listed.append(had if had == item.path else item.path)
+            old_found += entry is not None
             self.unsettled.discard(item.path)
             if entry is not None and entry.signature == item.signature:
                 continue
@@ -251,7 +251,10 @@ class Folder:
                     self.bodies.stow(batch, remember=self._scanned)
                     batch = []
         self.bodies.stow(batch, remember=self._scanned)
-        deleted = (self.files.keys() if scope is None else scope & self.files.keys()) - paths
+        deleted: set[str] = set()  # LISTED as a set, FILES.keys() - it: +8 MiB at 100,000 files
+        if scope is not None or old_found < before:
+            paths, keys = set(listed), self.files if scope is None else scope & self.files.keys()
+            deleted = {path for path in keys if path not in paths}
         deleted -= files.unread(unread, deleted)  # the listing's problems: complete by now
         wait = 0 if came else self.settle  # a file came: a rename (or move), paired now
         missing, deleted = deleted, self.missing.settled(deleted, scope, wall, wait)
@@ -267,9 +270,8 @@ class Folder:
             self._good.pop(path, None)
             changed, edited = True, None
         if read or deleted:  # the store keeps copies of the broken files' versions only
-            kept = set(self._broken.values())
             gone_keys = [key for key in superseded if key not in fresh]  # not a twin's, read now
-            self.bodies.drop(read + sorted(deleted), kept, now, gone_keys)
+            self.bodies.drop(read + sorted(deleted), set(self._broken.values()), now, gone_keys)
         return Changes(changed, edited, removed if only_deletions else {})
 
     def _read(
@@ -291,9 +293,7 @@ class Folder:
             if previous is not None:
                 message = "the last good version stays published"
                 if not self.bodies.keep(previous):
-                    message += (
-                        ", but its text was not kept: its summary (or title) stands in "
-                        "for the body until the file is fixed"
-                    )
+                    message += (", but its text was not kept: its summary (or title) stands "
+                                "in for the body until the file is fixed")  # fmt: skip
                 problems.append(replace(e.problem, severity="warning", message=message))
             return previous, None, problems
