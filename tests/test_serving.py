@@ -123,6 +123,29 @@ def test_the_main_process_imports_none_of_what_the_workers_load() -> None:
     assert not [name for name in loaded if name.startswith(heavy)]
 
 
+def test_a_granian_worker_imports_nothing_of_gunicorn(articles: Path, tmp_path: Path) -> None:
+    """What a granian worker loads (``worker.ready``, the app, a request) leaves gunicorn out."""
+    code = (
+        "import sys, feedsvc.web.granian_server as g, feedsvc.web.warming, feedsvc.web.direct\n"
+        "from feedsvc import create_app\n"
+        "from feedsvc.web.worker import ready\n"
+        "ready(create_app).test_client().get('/feed.atom')\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env.update(FEEDSVC_ARTICLES=str(articles), FEEDSVC_STATE=str(tmp_path / "s.sqlite3"))
+    loaded = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env=env,
+    ).stdout.split()
+    assert "flask" in loaded  # the app was loaded
+    assert not [name for name in loaded if name.startswith("gunicorn")]
+
+
 def test_a_reload_during_a_poll_loop_loses_no_request(articles: Path) -> None:
     server = start_server(articles)
     outcomes: list[int | str] = []

@@ -196,7 +196,7 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     if saved is not None:
         app: Any = _load_behind(factory, server, saved, direct.use)
     else:
-        from .server import ready  # in the worker: Flask and all (see the module's imports)
+        from .worker import ready  # in the worker: Flask and all (see the module's imports)
 
         flask_app = ready(factory)  # a store that does not answer ends the worker (status 1)
         publisher = flask_app.extensions["feedsvc"]
@@ -231,7 +231,7 @@ def _load_behind(
     loaded: dict[str, Any] = {}
 
     def load() -> None:
-        from .server import ready
+        from .worker import ready
 
         try:
             app = ready(factory)
