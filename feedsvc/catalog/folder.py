@@ -7,9 +7,8 @@ left for a later scan (``unsettled``); the first scan reads everything. A file t
 after an edit keeps its last good version until it parses again (``store.bodies``), as does
 one a first scan finds broken that the last process read clean (``STATE.parsed``); a folder
 missing or that cannot be listed (or a file that cannot be stat'ed) keeps its last good
-versions (at a start, what the last process read), while a folder present and empty has
-none; a replaced folder's deletions wait until it is quiet (``replaced``), a targeted
-scan's too. Workers share a cold first read."""
+versions, while a folder present and empty has none; a replaced folder's deletions wait
+until it is quiet (``replaced``), a targeted scan's too. Workers share a cold first read."""
 
 from __future__ import annotations
 
@@ -74,7 +73,8 @@ class Folder:
         self.stale: parsed.Stale = parsed.no_stale  # its reads under other code: broken files'
         self._broken: dict[str, bytes] = {}  # path -> text key of the last good version it keeps
         self._good: dict[str, bytes] = {}  # path -> signature of that last good version
-        self.replaced, self.missing = Replaced(), Missing()
+        self.replaced = Replaced()
+        self.missing = Missing()
         self.changed = [0.0]  # the last change (ctime, s) of a folder or file a listing saw
         self.share: Share | None = None  # a cold first read's, with the workers starting too
         self.shared: set[str] = set()  # the paths in ``known`` that it read
@@ -95,8 +95,6 @@ class Folder:
             why = None if first else files.unavailable(self.root)
             self.replaced.listed(None if why else identity, now.timestamp(), not self._scanned)
             if why is not None:  # an empty folder can be listed: it publishes nothing
-                for path, (signature, article) in self.known.items() if not self.files else ():
-                    self.files[path] = Entry(signature, article, ())  # a start: the last reads
                 keep = "; the last good articles stay published" if self.files else ""
                 listing = [ArticleError(self.root, why + keep).problem]
                 changes = Changes(False, None)  # nothing read, nothing dropped
@@ -157,10 +155,11 @@ class Folder:
         return problems
 
     def _reads(self, path: str) -> bool:  # any file but papers, or a blog's posts only
-        if (blog := self.defaults.blog) is not None:
-            return engines.is_read(blog, path)
-        role = engines.own_role(path, self.defaults.ignore)
-        return role == POST or (role == PAGE and published_paper(self.files, self.store, path))
+        blog = self.defaults.blog
+        if blog is None:
+            role = engines.own_role(path, self.defaults.ignore)
+            return role == POST or (role == PAGE and published_paper(self.files, self.store, path))
+        return engines.is_read(blog, path)
 
     def stat_paths(self, paths: Iterable[str]) -> list[files.Found] | None:
         """Return the article files among PATHS, or None when a full scan is needed."""
