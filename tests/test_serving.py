@@ -300,6 +300,44 @@ def test_workers_stop_when_the_main_process_is_killed(articles: Path, tmp_path: 
             os.kill(pid, signal.SIGKILL)
 
 
+def test_workers_still_loading_end_at_once_when_the_main_process_is_killed(
+    articles: Path, tmp_path: Path
+) -> None:
+    """An orphan that is still loading does not load on (minutes at 100,000 files) holding
+    the listening socket, where clients would queue: it ends once it sees its parent gone."""
+    write_bulk(articles, 4000)  # a load of seconds, longer than the parent check
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env["FEEDSVC_STATE"] = str(tmp_path / "loading.sqlite3")
+    log = tmp_path / "loading.log"
+    command = [sys.executable, "-m", "feedsvc", "serve", "--articles", str(articles)]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [*command, "--port", str(free_port()), "--workers", "2"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 20
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = [int(p) for p in re.findall(r"with PID: (\d+)", log.read_text())]
+            time.sleep(0.01)
+        assert len(workers) == 2, log.read_text()
+        process.kill()
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(map(_running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_running, workers)), log.read_text()[-3000:]
+        assert " ready: " not in log.read_text()  # ended, not loaded first
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in filter(_running, workers):  # ours: started by this test's server
+            os.kill(pid, signal.SIGKILL)
+
+
 RESTART_PATHS = [
     "feed.atom",
     "feed.rss",

@@ -187,7 +187,7 @@ def _load(factory: Callable[[], Flask], server: Granian) -> Any:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, stop)
     signal.signal(DRAIN_SIGNAL, drain)
-    watch_parent(server.pid or os.getppid())  # a main process killed leaves none serving
+    watch_parent(server.pid or os.getppid(), lambda: state["loaded"])  # no orphan serves on
     server.readiness.announce("started")  # from now on a drain signal is safe to send
     saved = None if server.respawning else server.saved
     from .direct import Direct  # in the worker (the main process imports no more than it runs)

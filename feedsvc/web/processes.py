@@ -103,11 +103,16 @@ def pidfd(worker: Any) -> int | None:
 PARENT_CHECK_SECONDS = 1.0  # how often a worker looks for its main process
 
 
-def watch_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
-    """In a worker: once PARENT, the main process, is gone, stop as its SIGTERM would.
+def watch_parent(
+    parent: int, loaded: Callable[[], bool], every: float = PARENT_CHECK_SECONDS
+) -> threading.Thread:
+    """In a worker: once PARENT, the main process, is gone, stop as its SIGTERM would; one
+    not LOADED yet ends at once (a stop would let it load first, minutes at 100,000 files,
+    holding the listening socket that clients queue on meanwhile).
 
     An orphan is adopted by another process (init, or a subreaper): its parent's pid
-    changes. gunicorn's workers make the same check; granian's do not.
+    changes. gunicorn's workers make the same check; granian's do not. A load cut short
+    writes nothing half: the store rolls back its transaction.
     """
 
     def watch() -> None:
@@ -116,6 +121,8 @@ def watch_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.
         logging.getLogger("feedsvc").warning(
             "worker %d: the main process %d is gone; stopping", os.getpid(), parent
         )
+        if not loaded():
+            os._exit(1)
         os.kill(os.getpid(), signal.SIGTERM)
 
     thread = threading.Thread(target=watch, name="feedsvc-parent", daemon=True)
