@@ -105,7 +105,7 @@ PARENT_CHECK_SECONDS = 1.0  # how often a worker looks for its main process
 
 def watch_parent(
     parent: int, loaded: Callable[[], bool], every: float = PARENT_CHECK_SECONDS
-) -> threading.Thread:
+) -> None:
     """In a worker: once PARENT, the main process, is gone, stop as its SIGTERM would; one
     not LOADED yet ends at once (a stop would let it load first, minutes at 100,000 files,
     holding the listening socket that clients queue on meanwhile).
@@ -125,9 +125,7 @@ def watch_parent(
             os._exit(1)
         os.kill(os.getpid(), signal.SIGTERM)
 
-    thread = threading.Thread(target=watch, name="feedsvc-parent", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=watch, name="feedsvc-parent", daemon=True).start()
 
 
 def give_back() -> None:
