@@ -9,6 +9,7 @@ publishes an empty site.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import subprocess
@@ -96,6 +97,48 @@ def test_a_symlink_swap_is_served_within_a_second_and_watched(
     swap(current, tmp_path / "release-1")
     took = wait_for(lambda: not shown(server, "Swapped in") and titles(server) is not None, 5)
     assert took >= replaced.QUIET - 0.5
+
+
+@pytest.mark.server
+def test_a_post_renamed_in_a_swapped_release_stays_the_same_entry(
+    notify_server: tuple[Server, Path], tmp_path: Path
+) -> None:
+    """Rule (brief): a deploy never changes a published article's id or date. A release
+    swapped in under `feedsvc serve` has a post under another file name: a reader polling
+    the Atom feed never sees a new entry; once the folder is quiet the entry (same id, same
+    date) links to the new URL, and the old URL answers 301 to it."""
+    server, current = notify_server
+
+    def entries() -> dict[str, tuple[str, str]]:
+        status, _, body = server.get("/feed.atom")
+        assert status == 200
+        return {e.id: (e.link, e.published) for e in feedparser.parse(body).entries}
+
+    before = entries()
+    [(entry_id, (link, published))] = [
+        (i, e) for i, e in before.items() if e[0].endswith("/night-market-guide")
+    ]
+    second = release(tmp_path, "release-2", {})
+    (second / "night-market-guide.md").rename(second / "night-market-tonight.md")
+    swap(current, second)
+    deadline = time.monotonic() + 10 + replaced.QUIET
+    while server.get("/articles/night-market-tonight")[0] != 200:
+        assert entries().keys() == before.keys()  # no new entry, none gone, meanwhile
+        assert time.monotonic() < deadline, server.log.read_text()[-3000:]
+        time.sleep(0.1)
+    after = entries()
+    assert after.keys() == before.keys()
+    assert after[entry_id] == (
+        link.replace("night-market-guide", "night-market-tonight"),
+        published,
+    )
+    host, port = server.url.split("//")[1].rstrip("/").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("GET", "/articles/night-market-guide")
+    response = connection.getresponse()
+    assert response.status == 301
+    assert response.getheader("Location", "").endswith("/articles/night-market-tonight")
+    connection.close()
 
 
 @pytest.mark.server
@@ -631,20 +674,15 @@ def test_a_rename_just_before_a_start_is_paired_and_keeps_its_id(
     store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known problem, not fixed yet (docs/deploying.md): a swap's held deletions "
-    "are not offered to the store's rename pairing, so a post renamed in the new release is "
-    "read as new (new id and date) before its old file's deletion applies",
-)
 def test_a_post_renamed_in_a_release_swapped_under_a_running_catalog_keeps_its_id(
     tmp_path: Path,
 ) -> None:
     """Rule (brief): a deploy never changes a published article's id or date, here for a
     running worker's scans: the release swapped in has one post under another name and
-    another post not copied yet. While the swap is held, the renamed file should take its
-    record (same id, a redirect), the other stay published; once the folder is quiet, the
-    file not there goes (410), and nothing else does."""
+    another post not copied yet. While the swap is held, the renamed file waits (the post
+    stays published under its old name) and the other stays published; once the folder is
+    quiet, the renamed file takes its record (same id, a redirect from the old name) in the
+    scan that applies the deletions, the file not there goes (410), and nothing else does."""
     first = release(tmp_path, "release-1", {"kept.md": "Kept", "dropped.md": "Dropped"})
     link = tmp_path / "current"
     link.symlink_to(first)
@@ -654,17 +692,64 @@ def test_a_post_renamed_in_a_release_swapped_under_a_running_catalog_keeps_its_i
     (second / "kept-renamed.md").write_bytes((first / "kept.md").read_bytes())
     swap(link, second)  # no dropped.md, and kept.md as kept-renamed.md
     held = catalog.scan(NOW + timedelta(seconds=1))
-    assert held.by_slug["kept-renamed"].id == before["kept"]
-    assert held.redirects["kept"] == "kept-renamed" and "kept" not in held.by_slug
-    assert held.by_slug["dropped"].id == before["dropped"] and not held.gone  # not copied yet?
-    catalog.scan(NOW + timedelta(seconds=2 + replaced.QUIET))  # quiet: missing from now on
-    quiet = catalog.scan(NOW + timedelta(seconds=3 + replaced.QUIET))  # and SETTLE later
+    assert {a.slug: a.id for a in held.articles} == before  # nothing new, nothing gone yet
+    assert not held.gone and "kept" not in held.redirects
+    catalog.scan(NOW + timedelta(seconds=1.5), paths=[])  # a tick in the hold: still waiting
+    assert catalog.snapshot is not None and "kept-renamed" not in catalog.snapshot.by_slug
+    quiet = catalog.scan(NOW + timedelta(seconds=2 + replaced.QUIET), paths=[])  # a tick: ends
     assert {a.slug: a.id for a in quiet.articles} == {
         ("kept-renamed" if slug == "kept" else slug): id_
         for slug, id_ in before.items()
         if slug != "dropped"
     }
-    assert quiet.gone == {"dropped"}
+    assert quiet.redirects["kept"] == "kept-renamed" and quiet.gone == {"dropped"}
+    again = catalog.scan(NOW + timedelta(seconds=3 + replaced.QUIET))  # and SETTLE later
+    assert {a.slug: a.id for a in again.articles} == {a.slug: a.id for a in quiet.articles}
+    store.close()
+
+
+def test_a_copy_of_a_post_not_copied_yet_takes_nothing_from_it(tmp_path: Path) -> None:
+    """Rule (brief): a deploy never changes a published article's id: a new file with the
+    same content as a post the copy has not brought back yet waits with the hold; the post
+    comes back, and the new file is then a new article of its own (its own id), read once
+    the folder is quiet; the post keeps its id and nothing answers 410."""
+    first = release(tmp_path, "release-1", {"kept.md": "Kept"})
+    link = tmp_path / "current"
+    link.symlink_to(first)
+    catalog, store = restart(link, tmp_path / "s.sqlite3")
+    before = {a.slug: a.id for a in catalog.scan(NOW).articles}
+    second = release(tmp_path, "release-2", {})
+    (second / "kept-copy.md").write_bytes((first / "kept.md").read_bytes())
+    swap(link, second)  # kept.md not copied yet; kept-copy.md has its content
+    held = catalog.scan(NOW + timedelta(seconds=1))
+    assert {a.slug: a.id for a in held.articles} == before and not held.gone
+    (second / "kept.md").write_bytes((first / "kept.md").read_bytes())  # the copy goes on
+    catalog.scan(NOW + timedelta(seconds=1.5), paths=["kept.md"])
+    quiet = catalog.scan(NOW + timedelta(seconds=2 + replaced.QUIET), paths=[])  # a tick: ends
+    ids = {a.slug: a.id for a in quiet.articles}
+    assert {slug: ids[slug] for slug in before} == before and not quiet.gone
+    assert ids["kept-copy"] not in before.values()
+    store.close()
+
+
+def test_a_renamed_file_deleted_while_it_waits_is_never_published(tmp_path: Path) -> None:
+    """A renamed post's new file that waits with the hold and is deleted before the folder
+    is quiet was never there: the post it would have renamed goes (410) with the hold."""
+    first = release(tmp_path, "release-1", {"kept.md": "Kept"})
+    link = tmp_path / "current"
+    link.symlink_to(first)
+    catalog, store = restart(link, tmp_path / "s.sqlite3")
+    catalog.scan(NOW)
+    second = release(tmp_path, "release-2", {})
+    (second / "kept-renamed.md").write_bytes((first / "kept.md").read_bytes())
+    swap(link, second)
+    catalog.scan(NOW + timedelta(seconds=1))
+    (second / "kept-renamed.md").unlink()
+    catalog.scan(NOW + timedelta(seconds=1.5), paths=["kept-renamed.md"])
+    catalog.scan(NOW + timedelta(seconds=2 + replaced.QUIET), paths=[])  # a tick: the hold ends
+    quiet = catalog.scan(NOW + timedelta(seconds=3 + replaced.QUIET))  # and SETTLE later
+    assert quiet.gone == {"kept"} and "kept-renamed" not in quiet.by_slug
+    assert "kept" not in quiet.redirects
     store.close()
 
 

@@ -54,6 +54,16 @@ class Entries(dict[str, Entry]):
         super().__delitem__(path)
         self.troubled.pop(path, None)
 
+    def problems(self) -> list[Problem]:
+        """Return the problems of every file, as last read."""
+        problems = []
+        for path in list(self.troubled):
+            if (entry := self.get(path)) is None:  # deleted by dict.pop (no __delitem__)
+                del self.troubled[path]
+            else:
+                problems.extend(entry.problems)
+        return problems
+
     def unreadable(self) -> list[str]:
         """Return the files that are there but give no article, sorted."""
         return sorted(p for p in self.troubled if (e := self.get(p)) is not None and not e.article)

@@ -146,13 +146,7 @@ class Folder:
 
     def problems(self) -> list[Problem]:
         """Return the problems of the walk and of every file, as last read."""
-        problems = list(self._walk_problems)
-        for path in list(self.files.troubled):
-            if (entry := self.files.get(path)) is None:  # deleted by dict.pop (no __delitem__)
-                del self.files.troubled[path]
-            else:
-                problems.extend(entry.problems)
-        return problems
+        return list(self._walk_problems) + self.files.problems()
 
     def _reads(self, path: str) -> bool:  # any file but papers, or a blog's posts only
         blog = self.defaults.blog
@@ -198,6 +192,7 @@ class Folder:
         fresh: set[bytes] = set()  # the keys of the texts read now
         batch: list[tuple[str, Text]] = []  # their texts, until the store takes them
         pending: list[tuple[files.Found, Entry | None, tuple[bytes, Article] | None]] = []
+        back: list[files.Found] = []  # files withheld during a hold (``replaced``), unchanged
         total = len(found) if isinstance(found, list) else 0  # listed first by a first read
         step = 0 if self._scanned or total < PROGRESS_EVERY else max(total // 10, PROGRESS_EVERY)
         for item in found:
@@ -206,6 +201,9 @@ class Folder:
             listed.append(had if had == item.path else item.path)
             old_found += entry is not None
             self.unsettled.discard(item.path)
+            if entry is None and self.replaced.withheld.get(item.path) == item.signature:
+                back.append(item)  # a renamed file, waiting for the hold to end
+                continue
             if entry is not None and entry.signature == item.signature:
                 continue
             stirred = True
@@ -222,6 +220,17 @@ class Folder:
                     read.append(item.path)
                 continue
             pending.append((item, entry, known))
+        deleted: set[str] = set()  # sets of LISTED and of every key only if one went (8 MiB)
+        if scope is not None or old_found < before:
+            paths, keys = set(listed), self.files if scope is None else scope & self.files.keys()
+            deleted = {path for path in keys if path not in paths}
+        deleted -= files.unread(unread, deleted)  # the listing's problems: complete by now
+        wait = 0 if came or back else self.settle  # a file came: a rename (or move), paired now
+        missing, deleted = deleted, self.missing.settled(deleted, scope, wall, wait)
+        self.unsettled = (self.unsettled | missing) - deleted  # the others: looked at again
+        gone = {path: self.files[path].article for path in deleted}  # unless a hold keeps them
+        deleted, back = self.replaced.holds(gone, back, stirred, wall, scope)
+        pending += [(item, None, None) for item in back]  # the hold is over: read them now
         for item, entry, known in pending:  # once all is listed: a swap meanwhile hides none
             # A first scan's broken file keeps what the last process read (an older signature).
             previous = entry.article if entry else (known[1] if known else None)
@@ -231,6 +240,8 @@ class Folder:
                 else:
                     edited.setdefault(item.path, previous)
             article, text, problems = self._read(item, previous)
+            if entry is None and text and article and self.replaced.withholds(item, article):
+                continue  # read again once the hold ends, with the deletion it pairs with
             if previous is not None and article is not previous:
                 superseded.append(previous.text_key)
             if text is None and article is not None:  # broken: its last good version stays
@@ -251,16 +262,6 @@ class Folder:
                     self.bodies.stow(batch, remember=self._scanned)
                     batch = []
         self.bodies.stow(batch, remember=self._scanned)
-        deleted: set[str] = set()  # sets of LISTED and of every key only if one went (8 MiB)
-        if scope is not None or old_found < before:
-            paths, keys = set(listed), self.files if scope is None else scope & self.files.keys()
-            deleted = {path for path in keys if path not in paths}
-        deleted -= files.unread(unread, deleted)  # the listing's problems: complete by now
-        wait = 0 if came else self.settle  # a file came: a rename (or move), paired now
-        missing, deleted = deleted, self.missing.settled(deleted, scope, wall, wait)
-        self.unsettled = (self.unsettled | missing) - deleted  # the others: looked at again
-        if self.replaced.holds(deleted, stirred, wall, scope is None):
-            deleted = set()  # perhaps not copied yet: kept as they were
         only_deletions = edited == {}  # no file read, edited or taken from the last process
         removed: dict[str, Article | None] = {}
         for path in deleted:
@@ -272,7 +273,7 @@ class Folder:
         if read or deleted:  # the store keeps copies of the broken files' versions only
             gone_keys = [key for key in superseded if key not in fresh]  # not a twin's, read now
             self.bodies.drop(read + sorted(deleted), set(self._broken.values()), now, gone_keys)
-        return Changes(changed, edited, removed if only_deletions else {})
+        return Changes(changed or bool(back), edited, removed if only_deletions else {})
 
     def _read(
         self, item: files.Found, previous: Article | None

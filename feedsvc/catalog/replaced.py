@@ -10,14 +10,19 @@ folder than the last one did (another inode, the same inode number in a new
 generation, another symlink target, or back after being missing), files not
 found keep their articles until no file has come or changed in the folder for
 QUIET seconds; then the next scan is a full one and the deletions still due
-apply. The clock comes in as ``wall`` (seconds, from the scan's ``now``).
+apply. A new file that is a kept article renamed in the new release (another slug, the
+same content or pinned id) waits with them (``withholds``): read in the scan that applies
+the deletion, it is paired with its record by the store, as a rename in place is, and
+keeps its id, date and old URL. The clock comes in as ``wall`` (seconds, from the scan's
+``now``).
 """
 
 from __future__ import annotations
 
 import logging
 
-from ..reading.files import Identity
+from ..model import Article, written
+from ..reading.files import Found, Identity
 
 log = logging.getLogger(__name__)
 QUIET = 2.0  # seconds: longer than the pause between two files of any copy we know
@@ -31,6 +36,9 @@ class Replaced:
         self.stirred: float | None = None  # a replaced folder's last change; None: no hold
         self.held = 0  # files not found that the last scan kept
         self.marked = False  # told the folder was replaced (its inode number may be the old one)
+        self.kept: dict[str, Article | None] = {}  # path -> article: the files a hold keeps
+        self._renamed: dict[bytes | str, str] = {}  # their content hashes, pinned ids -> slug
+        self.withheld: dict[str, bytes] = {}  # path -> signature: new files that wait
 
     def mark(self) -> None:
         """Take the next folder a full scan lists for a replaced one."""
@@ -55,23 +63,66 @@ class Replaced:
         """Say whether a hold ends at WALL: the scan must then look at the whole folder."""
         return self.stirred is not None and wall - self.stirred >= QUIET
 
-    def holds(self, deleted: set[str], stirred: bool, wall: float, full: bool) -> bool:
-        """Say whether DELETED (not found by a scan at WALL that STIRRED) waits.
+    def holds(
+        self,
+        deleted: dict[str, Article | None],
+        back: list[Found],
+        stirred: bool,
+        wall: float,
+        scope: set[str] | None,
+    ) -> tuple[set[str], list[Found]]:
+        """Return which of DELETED (path -> article: the files a scan at WALL of SCOPE, None:
+        all, did not find; STIRRED: others came or changed) are deleted now, and which of
+        BACK (withheld files it found as they were) to read now: all once the hold ends.
 
-        A FULL scan of a quiet folder ends the hold.
+        A full scan of a quiet folder ends the hold.
         """
+        if self.stirred is not None:
+            if stirred:
+                self.stirred = wall
+            if wall - self.stirred < QUIET:
+                if deleted and not self.held:
+                    log.info(
+                        "%d files not in the replaced folder (yet): kept for now", len(deleted)
+                    )
+                self.held = max(self.held, len(deleted))
+                self._keep(deleted, back, scope)
+                return set(), []
+            if scope is None:
+                self.stirred, self.held = None, 0
         if self.stirred is None:
+            self.kept, self._renamed, self.withheld = {}, {}, {}
+        return set(deleted), back if self.stirred is None else []
+
+    def _keep(
+        self, kept: dict[str, Article | None], back: list[Found], scope: set[str] | None
+    ) -> None:
+        """Note KEPT, the files a scan of SCOPE did not find, and BACK, those withheld that it
+        found unchanged, while the hold lasts."""
+        if scope is not None:
+            kept = {p: a for p, a in self.kept.items() if p not in scope} | kept
+        found = {item.path for item in back}
+        self.withheld = {
+            path: signature
+            for path, signature in self.withheld.items()
+            if path in found or (scope is not None and path not in scope)
+        }
+        self.kept, self._renamed = kept, {}
+        for article in filter(None, kept.values()):
+            self._renamed[article.content_hash] = article.slug
+            if (pinned := written(article)[0]) is not None:
+                self._renamed[pinned] = article.slug
+
+    def withholds(self, item: Found, article: Article) -> bool:
+        """Say whether ARTICLE, read from the new file ITEM during a hold, is a kept article
+        renamed: another slug, the same content or pinned id. It then waits, as ITEM's path
+        and signature, for the hold to end (``holds``)."""
+        pinned = written(article)[0]
+        slugs = (self._renamed.get(article.content_hash), self._renamed.get(pinned or ""))
+        if not any(slug is not None and slug != article.slug for slug in slugs):
             return False
-        if stirred:
-            self.stirred = wall
-        if wall - self.stirred < QUIET:
-            if deleted and not self.held:
-                log.info("%d files not in the replaced folder (yet): kept for now", len(deleted))
-            self.held = max(self.held, len(deleted))
-            return bool(deleted)
-        if full:
-            self.stirred, self.held = None, 0
-        return False
+        self.withheld[item.path] = item.signature
+        return True
 
 
 class Missing:
