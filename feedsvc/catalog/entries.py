@@ -56,7 +56,7 @@ class Entries(dict[str, Entry]):
 
     def problems(self) -> list[Problem]:
         """Return the problems of every file, as last read."""
-        problems = []
+        problems: list[Problem] = []
         for path in list(self.troubled):
             if (entry := self.get(path)) is None:  # deleted by dict.pop (no __delitem__)
                 del self.troubled[path]

@@ -228,8 +228,8 @@ class Folder:
         wait = 0 if came or back else self.settle  # a file came: a rename (or move), paired now
         missing, deleted = deleted, self.missing.settled(deleted, scope, wall, wait)
         self.unsettled = (self.unsettled | missing) - deleted  # the others: looked at again
-        gone = {path: self.files[path].article for path in deleted}  # unless a hold keeps them
-        deleted, back = self.replaced.holds(gone, back, stirred, wall, scope)
+        went = {path: self.files[path].article for path in deleted}  # unless a hold keeps them
+        deleted, back = self.replaced.holds(went, back, stirred, wall, scope)
         pending += [(item, None, None) for item in back]  # the hold is over: read them now
         for item, entry, known in pending:  # once all is listed: a swap meanwhile hides none
             # A first scan's broken file keeps what the last process read (an older signature).
