@@ -294,3 +294,32 @@ def test_read_only_store_neither_creates_nor_moves_the_file(tmp_path: Path) -> N
     assert any("cannot be read" in problem for problem in store.problems)
     assert corrupt.read_bytes() == b"this is not a database" * 100
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.sqlite3"]
+
+
+@pytest.mark.parametrize("direction", ["newer into older", "older into newer"])
+def test_an_earliest_merge_keeps_a_slug_s_newcomer_apart_from_the_record_set_aside(
+    tmp_path: Path, direction: str
+) -> None:
+    """Rule (brief): a lost store never changes an article's id. ``a`` was deleted and an
+    unrelated article took its slug (``a`` set aside). Merging a store from before into one
+    from after, or the other way (a backup restored under a running server, which writes
+    back the records it knew), gives one answer: the newcomer keeps its record at ``a``,
+    the old article stays aside and gone. Before, the newcomer took the old one's id."""
+    day = timedelta(days=1)
+    newer = StateStore(str(tmp_path / "newer.sqlite3"), T0)
+    newer.sync([Seen("a", "a.md", b"1" * 32, None, title="Old")], [], "x.org", T0)
+    older = list(portable.dump(newer.db))
+    newer.sync([], ["a"], "x.org", T0 + day)
+    newer.sync([Seen("a", "a.md", b"2" * 32, None, title="New")], [], "x.org", T0 + 2 * day)
+    expected = sorted(newer.db.execute("SELECT slug, id, first_seen, gone FROM article"))
+    assert [slug for slug, *_ in expected] == ["a", "a~1"]
+    into = StateStore(str(tmp_path / "into.sqlite3"), T0)
+    if direction == "newer into older":
+        into.load(older)
+        into.load(list(portable.dump(newer.db)), "earliest")
+    else:
+        into.load(list(portable.dump(newer.db)))
+        into.load(older, "earliest")
+    assert sorted(into.db.execute("SELECT slug, id, first_seen, gone FROM article")) == expected
+    newer.close()
+    into.close()

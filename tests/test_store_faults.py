@@ -19,18 +19,23 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import app_config, start_server, stop_server, write_bulk
 
 from feedsvc import create_app
+from feedsvc.catalog.catalog import Catalog
+from feedsvc.reading.normalise import Defaults
 from feedsvc.store.db import StateStore
 from feedsvc.store.records import Seen
 from feedsvc.web.watch import utcnow
 
 PUBLIC = "https://feeds.example.org/"
 HOUR_AGO = time.time() - 3600
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def settle(folder: Path) -> None:
@@ -326,3 +331,43 @@ def test_a_backup_copied_over_the_store_under_a_server_is_followed_and_merged(
         assert "replaced under the running server" in server.log.read_text()
     finally:
         stop_server(server)
+
+
+def test_a_backup_restored_after_a_slug_was_reused_keeps_both_articles(tmp_path: Path) -> None:
+    """Rule (brief): a lost store never changes a published article's id or date. A post
+    was deleted and an unrelated one took its name (the store set the old record aside);
+    a backup from before is then restored over the store under the running catalog. The
+    records this process wrote back merge with it: the new post keeps its id and date, the
+    old one stays aside (gone, 404), and neither takes the other's record."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    post = articles / "post.md"
+    post.write_text("---\ntitle: Harbour Opens\n---\n\nThe harbour opens at dawn.\n")
+    os.utime(post, (time.time() - 3600,) * 2)
+    state = tmp_path / "state.sqlite3"
+    store = StateStore(str(state), NOW)
+    catalog = Catalog(str(articles), Defaults("A", "en", UTC), store, "example.org", 2**21)
+    old_id = catalog.scan(NOW).by_slug["post"].id
+    backup = tmp_path / "backup.sqlite3"
+    with sqlite3.connect(state) as live, sqlite3.connect(backup) as copy:
+        live.backup(copy)
+    post.unlink()
+    catalog.scan(NOW + timedelta(days=1))
+    assert catalog.scan(NOW + timedelta(days=1, seconds=1)).gone == {"post"}  # SETTLE later
+    post.write_text("---\ntitle: Library Night\n---\n\nThe library stays open late.\n")
+    os.utime(post, (time.time() - 3600,) * 2)
+    new = catalog.scan(NOW + timedelta(days=2)).by_slug["post"]
+    assert new.id != old_id
+    restored = tmp_path / "restored.sqlite3"
+    shutil.copyfile(backup, restored)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{state}{suffix}").unlink(missing_ok=True)
+    os.replace(restored, state)  # the operator restores the backup over STATE
+    after = catalog.scan(NOW + timedelta(days=3))
+    assert (after.by_slug["post"].id, after.by_slug["post"].published) == (new.id, new.published)
+    store.close()
+    again = StateStore(str(state), NOW + timedelta(days=4))  # and so in the store itself
+    records = again.records()
+    assert (records["post"].id, records["post"].first_seen) == (new.id, new.published)
+    assert old_id not in {r.id for r in records.values() if r.gone is None}
+    again.close()

@@ -9,7 +9,9 @@ such lines into a store, inside the caller's transaction:
   the one the store holds is a conflict, and nothing is written;
 - ``policy="earliest"`` (a store found replaced or written back after a full
   disk): the record first seen earliest wins, so every process that merges
-  the records it knew arrives at the same store.
+  the records it knew arrives at the same store. A record set aside (its slug
+  taken by an unrelated newcomer) is set aside in the store too, first: the
+  newcomer then keeps its own record, never the one set aside.
 
 Bodies are not exported: they are read again from the article files. A
 deleted article's likeness (title, pinned id, the opening of its body: see
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import firstwords, identity
 from .layout import pack, unpack
+from .records import SET_ASIDE
 
 if TYPE_CHECKING:
     from .sqlite import Connection
@@ -156,10 +159,10 @@ def _storable(text: str) -> bool:
 
 def load(db: Connection, items: Iterable[dict[str, Any]], policy: str) -> int:
     """Take ITEMS into DB by POLICY ("refuse" or "earliest"); return the records written."""
-    items = list(items)
+    items = sorted(items, key=lambda item: SET_ASIDE not in str(item.get("slug", "")))
     conflicts: list[str] = []
     written = 0
-    for item in items:
+    for item in items:  # the records set aside first (``_article``); else in order
         if item["kind"] == "store":
             for name in SETTINGS:  # an import's folder is the importer's own
                 if name in item and (name != "articles" or policy != "refuse"):
@@ -216,6 +219,13 @@ def _article(db: Connection, item: dict[str, Any], policy: str, conflicts: list[
         conflicts.append(f"{item['slug']} ({item['id']})")
         return 0
     row = mine[0]
+    if len(mine) == 1 and item["slug"].startswith(f"{row[0]}{SET_ASIDE}") and row[3] == item["id"]:
+        # Set aside since: its slug is another article's now, which must not take this record.
+        db.execute(
+            "UPDATE article SET slug = ?, gone = coalesce(gone, ?) WHERE slug = ?",
+            (item["slug"], item["gone"], row[0]),
+        )
+        return 1
     if len(mine) == 1 and row[0] == item["slug"] and item["first_seen"] < row[4]:
         db.execute(
             "UPDATE article SET id = ?, first_seen = ?, changed = ?, gone = ? WHERE slug = ?",
