@@ -708,6 +708,49 @@ def test_a_post_renamed_in_a_release_swapped_under_a_running_catalog_keeps_its_i
     store.close()
 
 
+def test_the_scan_that_reads_a_renamed_file_still_waits_for_a_file_just_gone(
+    tmp_path: Path,
+) -> None:
+    """Rule (brief): a deploy never makes a published article vanish. The scan that ends a
+    hold and reads the renamed file that waited must not take a file missing for less than
+    SETTLE for deleted (a next deploy's rm -rf under way): it waits, as any scan does."""
+    first = release(tmp_path, "release-1", {"kept.md": "Kept"})
+    link = tmp_path / "current"
+    link.symlink_to(first)
+    catalog, store = restart(link, tmp_path / "s.sqlite3")
+    catalog.scan(NOW)
+    second = release(tmp_path, "release-2", {})
+    (second / "kept-renamed.md").write_bytes((first / "kept.md").read_bytes())
+    swap(link, second)
+    catalog.scan(NOW + timedelta(seconds=1))
+    (second / "night-market-guide.md").unlink()  # just now: the next deploy's rm -rf
+    quiet = catalog.scan(NOW + timedelta(seconds=2 + replaced.QUIET), paths=[])
+    assert quiet.redirects["kept"] == "kept-renamed"  # paired, in the scan that ends the hold
+    assert "night-market-guide" in {a.slug for a in quiet.articles + quiet.unpublished}
+    later = catalog.scan(NOW + timedelta(seconds=3 + replaced.QUIET))  # SETTLE later: gone
+    assert later.gone == {"night-market-guide"}
+    store.close()
+
+
+def test_a_renamed_file_that_waits_rebuilds_nothing(tmp_path: Path) -> None:
+    """A renamed post's file that comes during a hold, and waits, changes nothing yet: the
+    scan that reads it (targeted, from its notification) rebuilds no snapshot (at 100,000
+    articles a rebuild costs seconds, and a release may rename many posts)."""
+    first = release(tmp_path, "release-1", {"kept.md": "Kept"})
+    link = tmp_path / "current"
+    link.symlink_to(first)
+    catalog, store = restart(link, tmp_path / "s.sqlite3")
+    catalog.scan(NOW)
+    second = release(tmp_path, "release-2", {})
+    swap(link, second)
+    held = catalog.scan(NOW + timedelta(seconds=1))
+    (second / "kept-renamed.md").write_bytes((first / "kept.md").read_bytes())
+    assert catalog.scan(NOW + timedelta(seconds=1.2), paths=["kept-renamed.md"]) is held
+    quiet = catalog.scan(NOW + timedelta(seconds=2 + replaced.QUIET), paths=[])
+    assert quiet.redirects["kept"] == "kept-renamed"
+    store.close()
+
+
 def test_a_copy_of_a_post_not_copied_yet_takes_nothing_from_it(tmp_path: Path) -> None:
     """Rule (brief): a deploy never changes a published article's id: a new file with the
     same content as a post the copy has not brought back yet waits with the hold; the post

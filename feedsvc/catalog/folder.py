@@ -186,13 +186,12 @@ class Folder:
         changed = stirred = came = False
         edited: dict[str, Article | None] | None = {}
         wall = now.timestamp()
-        listed, old_found, before = [], 0, len(self.files)  # all old ones found: none went
+        listed, old_found, before, back = [], 0, len(self.files), []  # back: withheld, found
         read: list[str] = []  # paths read anew
         superseded: list[bytes] = []  # the texts of their versions before, and of deleted files
         fresh: set[bytes] = set()  # the keys of the texts read now
         batch: list[tuple[str, Text]] = []  # their texts, until the store takes them
         pending: list[tuple[files.Found, Entry | None, tuple[bytes, Article] | None]] = []
-        back: list[files.Found] = []  # files withheld during a hold (``replaced``), unchanged
         total = len(found) if isinstance(found, list) else 0  # listed first by a first read
         step = 0 if self._scanned or total < PROGRESS_EVERY else max(total // 10, PROGRESS_EVERY)
         for item in found:
@@ -211,37 +210,38 @@ class Folder:
                 self.unsettled.add(item.path)  # maybe still being written: read it later
                 continue
             came = came or entry is None  # read now: the other half of a rename, if one
-            changed = True
             known = self.known.pop(item.path, None) if entry is None else None
             if known is not None and known[0] == item.signature:  # read by the last process
                 self.files[known[1].path] = Entry(item.signature, known[1], ())  # one path str
-                edited = None
+                changed, edited = True, None
                 if item.path in self.shared:  # read now, by another worker or a chunk of ours
                     read.append(item.path)
                 continue
             pending.append((item, entry, known))
-        deleted: set[str] = set()  # sets of LISTED and of every key only if one went (8 MiB)
-        if scope is not None or old_found < before:
-            paths, keys = set(listed), self.files if scope is None else scope & self.files.keys()
-            deleted = {path for path in keys if path not in paths}
+        deleted: set[str] = set()  # a set of every key only if one went (4 MiB), none of LISTED
+        if scope is not None:
+            deleted = (scope & self.files.keys()).difference(listed)
+        elif old_found < before:
+            deleted = self.files.keys() - listed
         deleted -= files.unread(unread, deleted)  # the listing's problems: complete by now
-        wait = 0 if came or back else self.settle  # a file came: a rename (or move), paired now
+        wait = 0 if came else self.settle  # a file came: a rename (or move), paired now
         missing, deleted = deleted, self.missing.settled(deleted, scope, wall, wait)
         self.unsettled = (self.unsettled | missing) - deleted  # the others: looked at again
-        went = {path: self.files[path].article for path in deleted}  # unless a hold keeps them
-        deleted, back = self.replaced.holds(went, back, stirred, wall, scope)
+        deleted, back = self.replaced.holds(
+            deleted, missing, self.files, back, stirred, wall, scope
+        )
         pending += [(item, None, None) for item in back]  # the hold is over: read them now
         for item, entry, known in pending:  # once all is listed: a swap meanwhile hides none
             # A first scan's broken file keeps what the last process read (an older signature).
             previous = entry.article if entry else (known[1] if known else None)
-            if edited is not None:
-                if entry is None:
-                    edited = None  # a new file: not an edit
-                else:
-                    edited.setdefault(item.path, previous)
             article, text, problems = self._read(item, previous)
             if entry is None and text and article and self.replaced.withholds(item, article):
                 continue  # read again once the hold ends, with the deletion it pairs with
+            changed = True  # a file withheld is no change yet: no rebuild for it
+            if edited is not None and entry is None:
+                edited = None  # a new file: not an edit
+            elif edited is not None:
+                edited.setdefault(item.path, previous)
             if previous is not None and article is not previous:
                 superseded.append(previous.text_key)
             if text is None and article is not None:  # broken: its last good version stays

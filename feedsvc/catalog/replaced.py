@@ -23,6 +23,7 @@ import logging
 
 from ..model import Article, written
 from ..reading.files import Found, Identity
+from .entries import Entries
 
 log = logging.getLogger(__name__)
 QUIET = 2.0  # seconds: longer than the pause between two files of any copy we know
@@ -37,7 +38,7 @@ class Replaced:
         self.held = 0  # files not found that the last scan kept
         self.marked = False  # told the folder was replaced (its inode number may be the old one)
         self.kept: dict[str, Article | None] = {}  # path -> article: the files a hold keeps
-        self._renamed: dict[bytes | str, str] = {}  # their content hashes, pinned ids -> slug
+        self._renamed: dict[bytes | str, str] | None = {}  # their hashes, pinned ids -> slug
         self.withheld: dict[str, bytes] = {}  # path -> signature: new files that wait
 
     def mark(self) -> None:
@@ -65,15 +66,18 @@ class Replaced:
 
     def holds(
         self,
-        deleted: dict[str, Article | None],
+        deleted: set[str],
+        missing: set[str],
+        entries: Entries,
         back: list[Found],
         stirred: bool,
         wall: float,
         scope: set[str] | None,
     ) -> tuple[set[str], list[Found]]:
-        """Return which of DELETED (path -> article: the files a scan at WALL of SCOPE, None:
-        all, did not find; STIRRED: others came or changed) are deleted now, and which of
-        BACK (withheld files it found as they were) to read now: all once the hold ends.
+        """Return which of DELETED (MISSING, the files of ENTRIES a scan at WALL of SCOPE,
+        None: all, did not find, less those missing for under SETTLE; STIRRED: others came or
+        changed) are deleted now, and which of BACK (withheld files it found as they were)
+        to read now: all once the hold ends.
 
         A full scan of a quiet folder ends the hold.
         """
@@ -86,37 +90,44 @@ class Replaced:
                         "%d files not in the replaced folder (yet): kept for now", len(deleted)
                     )
                 self.held = max(self.held, len(deleted))
-                self._keep(deleted, back, scope)
+                self._keep({path: entries[path].article for path in missing}, back, scope)
                 return set(), []
             if scope is None:
                 self.stirred, self.held = None, 0
         if self.stirred is None:
-            self.kept, self._renamed, self.withheld = {}, {}, {}
-        return set(deleted), back if self.stirred is None else []
+            self.kept, self._renamed, self.withheld = {}, None, {}
+        return deleted, back if self.stirred is None else []
 
     def _keep(
         self, kept: dict[str, Article | None], back: list[Found], scope: set[str] | None
     ) -> None:
         """Note KEPT, the files a scan of SCOPE did not find, and BACK, those withheld that it
         found unchanged, while the hold lasts."""
-        if scope is not None:
-            kept = {p: a for p, a in self.kept.items() if p not in scope} | kept
-        found = {item.path for item in back}
-        self.withheld = {
-            path: signature
-            for path, signature in self.withheld.items()
-            if path in found or (scope is not None and path not in scope)
-        }
-        self.kept, self._renamed = kept, {}
-        for article in filter(None, kept.values()):
-            self._renamed[article.content_hash] = article.slug
-            if (pinned := written(article)[0]) is not None:
-                self._renamed[pinned] = article.slug
+        if scope is None or len(scope) > len(self.kept):
+            self.kept = kept | {p: a for p, a in self.kept.items() if scope and p not in scope}
+        else:  # a few paths (a tick: none): what the others keep stands
+            for path in scope:
+                self.kept.pop(path, None)
+            self.kept |= kept
+        if self.withheld:
+            found = {item.path for item in back}
+            self.withheld = {
+                path: signature
+                for path, signature in self.withheld.items()
+                if path in found or (scope is not None and path not in scope)
+            }
+        self._renamed = None  # made again when a new file is read (``withholds``)
 
     def withholds(self, item: Found, article: Article) -> bool:
         """Say whether ARTICLE, read from the new file ITEM during a hold, is a kept article
         renamed: another slug, the same content or pinned id. It then waits, as ITEM's path
         and signature, for the hold to end (``holds``)."""
+        if self._renamed is None:  # once per scan at most, and only for a scan that reads
+            self._renamed = {}
+            for kept in filter(None, self.kept.values()):
+                self._renamed[kept.content_hash] = kept.slug
+                if (id_ := written(kept)[0]) is not None:
+                    self._renamed[id_] = kept.slug
         pinned = written(article)[0]
         slugs = (self._renamed.get(article.content_hash), self._renamed.get(pinned or ""))
         if not any(slug is not None and slug != article.slug for slug in slugs):
@@ -150,6 +161,5 @@ class Missing:
             for path, when in self.since.items()
             if path in missing or (scope is not None and path not in scope)
         }
-        if not settle:
-            return missing
-        return {path for path in missing if wall - self.since.setdefault(path, wall) >= settle}
+        since = {path: self.since.setdefault(path, wall) for path in missing}  # with 0 too
+        return {path for path in missing if not settle or wall - since[path] >= settle}
