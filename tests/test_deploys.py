@@ -674,6 +674,24 @@ def test_a_rename_just_before_a_start_is_paired_and_keeps_its_id(
     store.close()
 
 
+def swapped_under_a_catalog(
+    tmp_path: Path, posts: dict[str, str], copies: dict[str, str]
+) -> tuple[Catalog, StateStore, Path, Path, dict[str, str | None]]:
+    """Publish release-1 (the samples and POSTS) through a catalog on a symlink, then swap
+    in release-2: the samples and COPIES (new name -> the file of release-1 copied to it).
+    Return the catalog, its store, both releases and the ids by slug before the swap."""
+    first = release(tmp_path, "release-1", posts)
+    link = tmp_path / "current"
+    link.symlink_to(first)
+    catalog, store = restart(link, tmp_path / "s.sqlite3")
+    before = {a.slug: a.id for a in catalog.scan(NOW).articles}
+    second = release(tmp_path, "release-2", {})
+    for name, old in copies.items():
+        (second / name).write_bytes((first / old).read_bytes())
+    swap(link, second)
+    return catalog, store, first, second, before
+
+
 def test_a_post_renamed_in_a_release_swapped_under_a_running_catalog_keeps_its_id(
     tmp_path: Path,
 ) -> None:
@@ -683,14 +701,10 @@ def test_a_post_renamed_in_a_release_swapped_under_a_running_catalog_keeps_its_i
     stays published under its old name) and the other stays published; once the folder is
     quiet, the renamed file takes its record (same id, a redirect from the old name) in the
     scan that applies the deletions, the file not there goes (410), and nothing else does."""
-    first = release(tmp_path, "release-1", {"kept.md": "Kept", "dropped.md": "Dropped"})
-    link = tmp_path / "current"
-    link.symlink_to(first)
-    catalog, store = restart(link, tmp_path / "s.sqlite3")
-    before = {a.slug: a.id for a in catalog.scan(NOW).articles}
-    second = release(tmp_path, "release-2", {"kept-renamed.md": "Kept"})
-    (second / "kept-renamed.md").write_bytes((first / "kept.md").read_bytes())
-    swap(link, second)  # no dropped.md, and kept.md as kept-renamed.md
+    posts = {"kept.md": "Kept", "dropped.md": "Dropped"}
+    catalog, store, _, _, before = swapped_under_a_catalog(
+        tmp_path, posts, {"kept-renamed.md": "kept.md"}
+    )  # no dropped.md, and kept.md as kept-renamed.md
     held = catalog.scan(NOW + timedelta(seconds=1))
     assert {a.slug: a.id for a in held.articles} == before  # nothing new, nothing gone yet
     assert not held.gone and "kept" not in held.redirects
@@ -714,14 +728,9 @@ def test_the_scan_that_reads_a_renamed_file_still_waits_for_a_file_just_gone(
     """Rule (brief): a deploy never makes a published article vanish. The scan that ends a
     hold and reads the renamed file that waited must not take a file missing for less than
     SETTLE for deleted (a next deploy's rm -rf under way): it waits, as any scan does."""
-    first = release(tmp_path, "release-1", {"kept.md": "Kept"})
-    link = tmp_path / "current"
-    link.symlink_to(first)
-    catalog, store = restart(link, tmp_path / "s.sqlite3")
-    catalog.scan(NOW)
-    second = release(tmp_path, "release-2", {})
-    (second / "kept-renamed.md").write_bytes((first / "kept.md").read_bytes())
-    swap(link, second)
+    catalog, store, _, second, _ = swapped_under_a_catalog(
+        tmp_path, {"kept.md": "Kept"}, {"kept-renamed.md": "kept.md"}
+    )
     catalog.scan(NOW + timedelta(seconds=1))
     (second / "night-market-guide.md").unlink()  # just now: the next deploy's rm -rf
     quiet = catalog.scan(NOW + timedelta(seconds=2 + replaced.QUIET), paths=[])
@@ -736,13 +745,7 @@ def test_a_renamed_file_that_waits_rebuilds_nothing(tmp_path: Path) -> None:
     """A renamed post's file that comes during a hold, and waits, changes nothing yet: the
     scan that reads it (targeted, from its notification) rebuilds no snapshot (at 100,000
     articles a rebuild costs seconds, and a release may rename many posts)."""
-    first = release(tmp_path, "release-1", {"kept.md": "Kept"})
-    link = tmp_path / "current"
-    link.symlink_to(first)
-    catalog, store = restart(link, tmp_path / "s.sqlite3")
-    catalog.scan(NOW)
-    second = release(tmp_path, "release-2", {})
-    swap(link, second)
+    catalog, store, first, second, _ = swapped_under_a_catalog(tmp_path, {"kept.md": "Kept"}, {})
     held = catalog.scan(NOW + timedelta(seconds=1))
     (second / "kept-renamed.md").write_bytes((first / "kept.md").read_bytes())
     assert catalog.scan(NOW + timedelta(seconds=1.2), paths=["kept-renamed.md"]) is held
@@ -756,14 +759,9 @@ def test_a_copy_of_a_post_not_copied_yet_takes_nothing_from_it(tmp_path: Path) -
     same content as a post the copy has not brought back yet waits with the hold; the post
     comes back, and the new file is then a new article of its own (its own id), read once
     the folder is quiet; the post keeps its id and nothing answers 410."""
-    first = release(tmp_path, "release-1", {"kept.md": "Kept"})
-    link = tmp_path / "current"
-    link.symlink_to(first)
-    catalog, store = restart(link, tmp_path / "s.sqlite3")
-    before = {a.slug: a.id for a in catalog.scan(NOW).articles}
-    second = release(tmp_path, "release-2", {})
-    (second / "kept-copy.md").write_bytes((first / "kept.md").read_bytes())
-    swap(link, second)  # kept.md not copied yet; kept-copy.md has its content
+    catalog, store, first, second, before = swapped_under_a_catalog(
+        tmp_path, {"kept.md": "Kept"}, {"kept-copy.md": "kept.md"}
+    )  # kept.md not copied yet; kept-copy.md has its content
     held = catalog.scan(NOW + timedelta(seconds=1))
     assert {a.slug: a.id for a in held.articles} == before and not held.gone
     (second / "kept.md").write_bytes((first / "kept.md").read_bytes())  # the copy goes on
@@ -778,14 +776,9 @@ def test_a_copy_of_a_post_not_copied_yet_takes_nothing_from_it(tmp_path: Path) -
 def test_a_renamed_file_deleted_while_it_waits_is_never_published(tmp_path: Path) -> None:
     """A renamed post's new file that waits with the hold and is deleted before the folder
     is quiet was never there: the post it would have renamed goes (410) with the hold."""
-    first = release(tmp_path, "release-1", {"kept.md": "Kept"})
-    link = tmp_path / "current"
-    link.symlink_to(first)
-    catalog, store = restart(link, tmp_path / "s.sqlite3")
-    catalog.scan(NOW)
-    second = release(tmp_path, "release-2", {})
-    (second / "kept-renamed.md").write_bytes((first / "kept.md").read_bytes())
-    swap(link, second)
+    catalog, store, _, second, _ = swapped_under_a_catalog(
+        tmp_path, {"kept.md": "Kept"}, {"kept-renamed.md": "kept.md"}
+    )
     catalog.scan(NOW + timedelta(seconds=1))
     (second / "kept-renamed.md").unlink()
     catalog.scan(NOW + timedelta(seconds=1.5), paths=["kept-renamed.md"])
