@@ -273,7 +273,7 @@ class Folder:
         if read or deleted:  # the store keeps copies of the broken files' versions only
             gone_keys = [key for key in superseded if key not in fresh]  # not a twin's, read now
             self.bodies.drop(read + sorted(deleted), set(self._broken.values()), now, gone_keys)
-        return Changes(changed or bool(back), edited, removed if only_deletions else {})
+        return Changes(changed, edited, removed if only_deletions else {})
 
     def _read(
         self, item: files.Found, previous: Article | None

@@ -38,7 +38,7 @@ class Replaced:
         self.held = 0  # files not found that the last scan kept
         self.marked = False  # told the folder was replaced (its inode number may be the old one)
         self.kept: dict[str, Article | None] = {}  # path -> article: the files a hold keeps
-        self._renamed: dict[bytes | str, str] | None = {}  # their hashes, pinned ids -> slug
+        self._renamed: dict[bytes | str, str] | None = None  # their hashes, pinned ids -> slug
         self.withheld: dict[str, bytes] = {}  # path -> signature: new files that wait
 
     def mark(self) -> None:
