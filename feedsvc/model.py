@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,21 @@ class Text:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", text_key(self.body, self.bio))
+
+
+_SHARED: dict[tuple[object, ...], tuple[object, ...]] = {}
+SHARED_MAX = 1 << 16  # distinct tuples kept: then the table starts again
+
+
+def shared(items: tuple[_T, ...]) -> tuple[_T, ...]:
+    """Return one tuple for all tuples equal to ITEMS (authors, tags): memory, not meaning.
+
+    Most articles share their tags or authors with others: at 100,000 articles with
+    three of 30 tags each, one tuple per article held 6 MiB, one per distinct tuple 1.3.
+    """
+    if len(_SHARED) >= SHARED_MAX:
+        _SHARED.clear()
+    return _SHARED.setdefault(items, items)  # type: ignore[return-value]
 
 
 def text_key(body: str, bio: str) -> bytes:

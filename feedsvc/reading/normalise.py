@@ -22,13 +22,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
 from ..errors import Problem, warning
-from ..model import Article, Author, Tag, Text
+from ..model import Article, Author, Tag, Text, shared
 from .dates import DateError, parse_date, split_name
 from .fields import enclosure, fail, image, text_list, text_value
 from .formats import RawArticle
@@ -86,8 +86,6 @@ def _invalid_email(email: str) -> str | None:
 
 
 _shared_author = lru_cache(maxsize=4096)(Author)
-# One tuple for equal tuples of authors or tags: most articles share theirs (memory).
-_shared = lru_cache(maxsize=4096)(lambda items: items)
 
 
 def _authors(raw: RawArticle, defaults: Defaults, warnings: list[Problem]) -> tuple[Author, ...]:
@@ -101,7 +99,7 @@ def _authors(raw: RawArticle, defaults: Defaults, warnings: list[Problem]) -> tu
         author = _author(raw, key, item, warnings)
         if author is not None and author not in authors:
             authors.append(author)
-    return cast(tuple[Author, ...], _shared(tuple(authors) or (_shared_author(defaults.author),)))
+    return shared(tuple(authors) or (_shared_author(defaults.author),))
 
 
 @lru_cache(maxsize=4096)
@@ -128,7 +126,7 @@ def _tags(raw: RawArticle, warnings: list[Problem]) -> tuple[Tag, ...]:
         warnings.append(warning(raw.path, message, raw.line(key)))
     if len(tags) > MAX_TAGS:
         raise fail(raw, key, f"{len(tags)} tags; at most {MAX_TAGS} are allowed")
-    return cast(tuple[Tag, ...], _shared(tuple(tags.values())))
+    return shared(tuple(tags.values()))
 
 
 def _date(raw: RawArticle, key: str, zone: tzinfo) -> datetime | None:

@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..model import Article, written
+from ..model import Article, shared, written
 from . import pg
 from .db import StateStore
 from .layout import stored
@@ -92,7 +92,8 @@ def load(
 
     EXPECTED None: whatever the fingerprint, if the layout is this release's. An article
     with a record in RECORDS (by slug) takes the record's slug and equal id: one string
-    each for the article and its record (memory).
+    each for the article and its record (memory). Equal tuples of tags or authors are one
+    tuple, as reading makes them (pickle shares objects only within one chunk).
     """
     records = records or {}
     if path is None:
@@ -106,9 +107,11 @@ def load(
             ):
                 return {}
             for _ in range(head["chunks"]):
-                for name, signature, values in pickle.load(f):
+                for name, signature, read in pickle.load(f):
+                    values = list(read)
+                    for index in _SHARED:
+                        values[index] = shared(values[index])
                     if (record := records.get(values[_SLUG])) is not None:
-                        values = list(values)
                         values[_SLUG] = record.slug
                         if values[_ID] == record.id:
                             values[_ID] = record.id
@@ -126,6 +129,7 @@ _FIELDS = tuple(field.name for field in dataclasses.fields(Article))
 
 _WRITTEN = tuple(_FIELDS.index(name) for name in ("id", "published", "updated"))
 _SLUG, _ID = _FIELDS.index("slug"), _FIELDS.index("id")
+_SHARED = (_FIELDS.index("authors"), _FIELDS.index("tags"))
 
 
 def no_stale(path: str) -> Article | None:
