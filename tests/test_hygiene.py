@@ -13,6 +13,8 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import feedparser
@@ -20,8 +22,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES, Server, start_server, stop_server
 from feed_view import KINDS, parse_feed
+from scenario import NOW, article
 
+from feedsvc.catalog.duplicates import tag_clashes
 from feedsvc.cli import main
+from feedsvc.model import Tag
 from feedsvc.reading.text import tag_slug
 from feedsvc.render.markup import sanitise
 
@@ -161,6 +166,24 @@ def test_invalid_emails_are_dropped_with_a_warning(server: Server, checked: list
 )  # fmt: skip
 def test_tag_slugs_keep_distinct_tags_distinct(name: str, slug: str) -> None:
     assert tag_slug(name) == slug
+
+
+def test_a_tag_clash_is_told_of_the_older_article_whatever_the_order() -> None:
+    """The check sorts the articles only when a slug has two names: its answers stay."""
+    base = article("md_comma_tags.md")
+
+    def tagged(slug: str, days: int, *names: str):
+        tags = tuple(Tag(name, tag_slug(name)) for name in names)
+        published = NOW - timedelta(days=days)
+        return replace(base, slug=slug, path=f"{slug}.md", tags=tags, published=published)
+
+    new, old = tagged("new", 1, "Node JS", "Go"), tagged("old", 2, "Node.js")
+    same_but_case = tagged("older", 3, "node js", "GO")
+    assert tag_clashes([same_but_case, new]) == []  # one name, ignoring case
+    for order in ([old, new, same_but_case], [same_but_case, new, old]):
+        (problem,) = tag_clashes(order)
+        assert problem.path == "old.md" and "'Node.js' has the slug 'node-js'" in problem.message
+        assert "of tag 'Node JS'" in problem.message  # the newer article's name wins
 
 
 @pytest.mark.server
