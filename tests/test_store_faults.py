@@ -371,3 +371,64 @@ def test_a_backup_restored_after_a_slug_was_reused_keeps_both_articles(tmp_path:
     assert (records["post"].id, records["post"].first_seen) == (new.id, new.published)
     assert old_id not in {r.id for r in records.values() if r.gone is None}
     again.close()
+
+
+_ROW = (
+    "INSERT INTO article (slug, path, hash, id, first_seen) "
+    "VALUES (?, ? || '.md', randomblob(32), 'tag:example.org,2026:' || ?, "
+    "'2026-01-02T00:00:00+00:00')"
+)
+_CRASH = """
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA wal_autocheckpoint = 0")  # what it wrote stays in the log
+db.execute("BEGIN")
+db.executemany(sys.argv[2], [(f"last-{i}",) * 3 for i in range(3000)])
+db.execute("COMMIT")
+db.execute("UPDATE article SET path = path || '2' WHERE key % 5 = 0")
+os._exit(9)  # killed: no checkpoint, the log stays beside the file
+"""
+
+
+def test_a_backup_restored_after_a_crash_beside_its_log_keeps_its_records(tmp_path: Path) -> None:
+    """Rule (brief): a lost store never changes a published article's id or date. The
+    server crashed, leaving its write-ahead log; the operator renamed a backup onto STATE
+    and left the log beside it. SQLite would apply that log to the backup, whose pages it
+    does not fit: the file then failed its check and the records were lost (kept in memory
+    only, empty). Now the log is set aside, and the backup's records are used."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for name in ("harbour", "ferry", "bridge"):
+        (articles / f"{name}.md").write_text(f"# {name.title()}\n\nThe {name} story.\n")
+    settle(articles)
+    state = tmp_path / "state.sqlite3"
+    store = StateStore(str(state), NOW)
+    catalog = Catalog(str(articles), Defaults("A", "en", UTC), store, "example.org", 2**21)
+    before = {a.slug: (a.id, a.published) for a in catalog.scan(NOW).articles}
+    store.close()  # a clean stop: the file is whole alone
+    backup = tmp_path / "backup.sqlite3"
+    shutil.copyfile(state, backup)
+    with contextlib.closing(sqlite3.connect(state, isolation_level=None)) as db:
+        db.execute("BEGIN")  # the site grew, then the log was written into the file
+        db.executemany(_ROW, [(f"later-{i}",) * 3 for i in range(3000)])
+        db.execute("COMMIT")
+        db.execute("DELETE FROM article WHERE key % 3 = 0 AND slug LIKE 'later-%'")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    subprocess.run([sys.executable, "-c", _CRASH, str(state), _ROW], check=False, timeout=60)
+    stale_log = Path(f"{state}-wal").read_bytes()
+    assert stale_log, "the crash left no log"
+    restored = tmp_path / "restored.sqlite3"
+    shutil.copyfile(backup, restored)
+    os.replace(restored, state)  # the -wal and -shm left beside it
+    later = NOW + timedelta(days=1)
+    store = StateStore(str(state), later)
+    catalog = Catalog(str(articles), Defaults("A", "en", UTC), store, "example.org", 2**21)
+    after = {a.slug: (a.id, a.published) for a in catalog.scan(later).articles}
+    assert after == before  # the backup's ids and dates
+    assert any("write-ahead log does not fit" in p for p in store.problems), store.problems
+    (aside,) = tmp_path.glob("state.sqlite3.stale-*-wal")
+    assert aside.read_bytes() == stale_log  # set aside, never deleted
+    assert len(store.records()) == 3
+    store.close()
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
