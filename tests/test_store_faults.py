@@ -432,3 +432,59 @@ def test_a_backup_restored_after_a_crash_beside_its_log_keeps_its_records(tmp_pa
     store.close()
     with contextlib.closing(sqlite3.connect(state)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.server
+def test_a_backup_renamed_onto_the_store_under_a_server_never_takes_its_log(
+    articles: Path, tmp_path: Path
+) -> None:
+    """The workers' write-ahead log is the file's they opened. A backup renamed onto STATE
+    with that log left beside it (after the live file moved on: a checkpoint, then more
+    records) took the log's pages, and the file the workers moved to became corrupt
+    ("wrong # of entries in index"). The first worker to move now sets the log aside."""
+    (articles / "undated.md").write_text("# Undated\n\nIts date is only in the store.\n")
+    settle(articles)
+    state = tmp_path / "state.sqlite3"
+    env = {"FEEDSVC_STATE": str(state), "FEEDSVC_RESCAN_INTERVAL": "0.2"}
+    server = start_server(articles, env=env)
+    try:
+        backup = tmp_path / "backup.sqlite3"
+        with sqlite3.connect(state) as live, sqlite3.connect(backup) as copy:
+            live.backup(copy)
+        for i in range(40):
+            (articles / f"after-{i}.md").write_text(f"# After {i}\n\n" + "More. " * 200)
+        slugs = ["undated", "after-0", "after-39", "never-published"]
+        deadline = time.monotonic() + 15
+        while len(views := {view(server, slugs) for _ in range(12)}) > 1 or (
+            next(iter(views))[2][1] != 200
+        ):
+            assert time.monotonic() < deadline, "the new articles were not served"
+            time.sleep(0.1)
+        with contextlib.closing(sqlite3.connect(state)) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the live file moves on
+        (articles / "late.md").write_text("# Late\n\nRecorded in the log only.\n")
+        slugs.append("late")
+        deadline = time.monotonic() + 15
+        while len(views := {view(server, slugs) for _ in range(12)}) > 1 or (
+            next(iter(views))[4][1] != 200
+        ):
+            assert time.monotonic() < deadline, "the late article was not served"
+            time.sleep(0.1)
+        before = next(iter(views))
+        assert Path(f"{state}-wal").stat().st_size > 0
+        restored = tmp_path / "restored.sqlite3"
+        shutil.copyfile(backup, restored)
+        os.replace(restored, state)  # the -wal and -shm left beside it
+        deadline = time.monotonic() + 15
+        while server.log.read_text().count("this process moved") < 2:
+            assert time.monotonic() < deadline, "the workers did not move"
+            time.sleep(0.1)
+        assert {view(server, slugs) for _ in range(20)} == {before}
+        assert len(list(tmp_path.glob("state.sqlite3.stale-*-wal"))) == 1
+        assert "write-ahead log beside it was the file's it replaced" in server.log.read_text()
+        with contextlib.closing(sqlite3.connect(state)) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            found = {row[0] for row in db.execute("SELECT slug FROM article")}
+        assert {"undated", "after-0", "after-39", "late"} <= found
+    finally:
+        stop_server(server)

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from ..errors import ConfigError
-from . import firstwords, identity, minting, opening, pg, portable, records, sqlite
+from . import firstwords, identity, minting, opening, pg, portable, records, sqlite, walfile
 from .parts import parts
 from .records import Record, Seen
 from .sqlite import Connection
@@ -216,7 +216,8 @@ class StateStore:
     def _move(self, deleted: bool) -> None:
         """Move to the store now at our path, writing back what this process knew."""
         known = list(portable.dump(self.db))
-        try:
+        try:  # the old file's write-ahead log stays the old file's (``walfile``)
+            walfile.set_aside_if(self.target, self._holder.log if self._holder else None)
             db = sqlite.connect_waiting(self.target)
             with sqlite.transaction(db):
                 portable.load(db, known, "earliest")

@@ -21,10 +21,9 @@ from datetime import datetime
 from urllib.parse import quote
 
 from ..errors import ConfigError
-from . import pg
+from . import pg, walfile
 from .layout import LAYOUT, later
 from .sqlite import (
-    BUSY_TIMEOUT_MS,
     Connection,
     Holder,
     cause,
@@ -152,53 +151,15 @@ def _connect_checked(path: str) -> tuple[sqlite3.Connection, Holder | None]:
     A file with a write-ahead log beside it is checked through a read-only connection
     first: a writable one that failed would write the log into the file as it closed.
     """
-    checked = path != ":memory:" and _checked_with_log(path)
+    checked = path != ":memory:" and walfile.checked_with_log(path)
     db = connect_waiting(path)
     if not checked:
         try:
-            _whole(db.execute("PRAGMA quick_check").fetchone()[0])
+            walfile.whole(db.execute("PRAGMA quick_check").fetchone()[0])
         except sqlite3.Error:
             db.close()
             raise
     return db, None if path == ":memory:" else Holder(path)
-
-
-def _checked_with_log(path: str) -> bool:
-    """Check the store at PATH with its write-ahead log, read-only: True when checked,
-    False when it has no log or a read-only connection cannot tell (the writable checks)."""
-    if not os.path.exists(path) or _log_size(path) == 0:
-        return False
-    try:
-        ro = sqlite3.connect(
-            f"file:{quote(path)}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        try:
-            found = ro.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            ro.close()
-    except sqlite3.Error as e:
-        if kind(e) == "corrupt":
-            raise
-        return False
-    _whole(found)
-    return True
-
-
-def _whole(found: str) -> None:
-    """Raise a corrupt-store error unless FOUND, what ``quick_check`` said, is "ok"."""
-    if found != "ok":
-        problems = [line for line in found.splitlines() if not line.startswith("***")]
-        more = f" (and {len(problems) - 2} more)" if len(problems) > 2 else ""
-        raise sqlite3.DatabaseError(
-            f"database disk image is malformed: {'; '.join(problems[:2])}{more}"
-        )
-
-
-def _log_size(path: str) -> int:
-    try:
-        return os.path.getsize(path + "-wal")
-    except OSError:
-        return 0
 
 
 def _without_log(
@@ -206,26 +167,26 @@ def _without_log(
 ) -> tuple[sqlite3.Connection, Holder | None] | None:
     """Open the damaged store at PATH without its write-ahead log, if the file alone is whole.
 
-    SQLite applies the log beside the file whatever file it was written for: a backup
-    renamed onto STATE after a crash, its log left beside it, takes that log's pages
-    over its own and fails its check. The file alone is then the backup as it was
-    (a log that fits its file never makes a whole file fail). The log is set aside,
-    never deleted; unless the file alone passes, it goes back, for ``_set_aside``.
+    A backup renamed onto STATE after a crash, its log left beside it (``walfile``),
+    takes that log's pages over its own and fails its check. The file alone is then the
+    backup as it was (a log that fits its file never makes a whole file fail). The log
+    is set aside, never deleted; unless the file alone passes, it goes back, for
+    ``_set_aside``.
     """
-    if _log_size(path) == 0:
+    if walfile.size(path) == 0:
         return None
     holder = Holder(path)
     try:
         if not holder.alone():
             return None  # another process holds the log: ``_set_aside`` says so
-        aside = f"{path}.stale-{now:%Y%m%dT%H%M%S}"
-        moved = [s for s in ("-wal", "-shm") if os.path.exists(path + s)]
+        aside = walfile.aside_name(path, now)
+        moved = [s for s in walfile.SUFFIXES if os.path.exists(path + s)]
         for suffix in moved:
             os.replace(path + suffix, aside + suffix)
         try:
             opened = _connect_checked(path)
         except sqlite3.Error:
-            for suffix in ("-wal", "-shm"):
+            for suffix in walfile.SUFFIXES:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path + suffix)  # made by the try: empty
             for suffix in moved:
