@@ -28,6 +28,7 @@ from conftest import app_config, start_server, stop_server, write_bulk
 from feedsvc import create_app
 from feedsvc.catalog.catalog import Catalog
 from feedsvc.reading.normalise import Defaults
+from feedsvc.store import opening, walfile
 from feedsvc.store.db import StateStore
 from feedsvc.store.records import Seen
 from feedsvc.web.watch import utcnow
@@ -256,6 +257,7 @@ def test_a_store_locked_at_start_up_is_waited_for_never_set_aside(
 HOLD = """
 import sys, time
 from datetime import datetime, UTC
+from feedsvc.store import opening, walfile
 from feedsvc.store.db import StateStore
 store = StateStore(sys.argv[1], datetime.now(UTC))  # a worker of the same server, holding it
 print("held", flush=True)
@@ -390,12 +392,10 @@ os._exit(9)  # killed: no checkpoint, the log stays beside the file
 """
 
 
-def test_a_backup_restored_after_a_crash_beside_its_log_keeps_its_records(tmp_path: Path) -> None:
-    """Rule (brief): a lost store never changes a published article's id or date. The
-    server crashed, leaving its write-ahead log; the operator renamed a backup onto STATE
-    and left the log beside it. SQLite would apply that log to the backup, whose pages it
-    does not fit: the file then failed its check and the records were lost (kept in memory
-    only, empty). Now the log is set aside, and the backup's records are used."""
+def backup_beside_a_crashed_log(tmp_path: Path) -> tuple[Path, Path, dict, bytes]:
+    """Return (articles, STATE, its articles' ids and dates, the log) once the server
+    crashed, leaving its write-ahead log, and a backup from before was renamed onto STATE
+    with the log left beside it: a log of pages the backup does not have."""
     articles = tmp_path / "articles"
     articles.mkdir()
     for name in ("harbour", "ferry", "bridge"):
@@ -420,6 +420,16 @@ def test_a_backup_restored_after_a_crash_beside_its_log_keeps_its_records(tmp_pa
     restored = tmp_path / "restored.sqlite3"
     shutil.copyfile(backup, restored)
     os.replace(restored, state)  # the -wal and -shm left beside it
+    return articles, state, before, stale_log
+
+
+def test_a_backup_restored_after_a_crash_beside_its_log_keeps_its_records(tmp_path: Path) -> None:
+    """Rule (brief): a lost store never changes a published article's id or date. The
+    server crashed, leaving its write-ahead log; the operator renamed a backup onto STATE
+    and left the log beside it. SQLite would apply that log to the backup, whose pages it
+    does not fit: the file then failed its check and the records were lost (kept in memory
+    only, empty). Now the log is set aside, and the backup's records are used."""
+    articles, state, before, stale_log = backup_beside_a_crashed_log(tmp_path)
     later = NOW + timedelta(days=1)
     store = StateStore(str(state), later)
     catalog = Catalog(str(articles), Defaults("A", "en", UTC), store, "example.org", 2**21)
@@ -432,6 +442,39 @@ def test_a_backup_restored_after_a_crash_beside_its_log_keeps_its_records(tmp_pa
     store.close()
     with contextlib.closing(sqlite3.connect(state)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize("fault", ["read-only folder", "full disk"])
+def test_a_backup_beside_a_log_that_cannot_be_mended_is_left_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """Mending fails (the log cannot be renamed, or the file alone cannot be opened for
+    another reason than damage): the backup and the log stay as they are, for the next
+    start, and the process serves from memory. Never set aside as corrupt and rebuilt."""
+    _, state, _, stale_log = backup_beside_a_crashed_log(tmp_path)
+    backup_bytes = state.read_bytes()
+    if fault == "read-only folder":
+
+        def refused(*args: object) -> str:
+            raise PermissionError(13, "Permission denied", f"{state}-wal")
+
+        monkeypatch.setattr(walfile, "set_aside", refused)
+    else:
+        real = opening._connect_checked
+
+        def full(path: str):
+            if not Path(f"{path}-wal").exists():  # the file alone: the disk fills up
+                raise sqlite3.OperationalError("database or disk is full")
+            return real(path)
+
+        monkeypatch.setattr(opening, "_connect_checked", full)
+    store = StateStore(str(state), NOW + timedelta(days=1))
+    assert any("cannot be mended" in p for p in store.problems), store.problems
+    store.close()
+    assert state.read_bytes() == backup_bytes  # neither mended nor set aside
+    assert Path(f"{state}-wal").read_bytes() == stale_log
+    assert not list(tmp_path.glob("state.sqlite3.corrupt-*"))
+    assert not list(tmp_path.glob("state.sqlite3.stale-*"))
 
 
 @pytest.mark.server
@@ -481,7 +524,7 @@ def test_a_backup_renamed_onto_the_store_under_a_server_never_takes_its_log(
             time.sleep(0.1)
         assert {view(server, slugs) for _ in range(20)} == {before}
         assert len(list(tmp_path.glob("state.sqlite3.stale-*-wal"))) == 1
-        assert "write-ahead log beside it was the file's it replaced" in server.log.read_text()
+        assert "it was replaced under the server; its write-ahead log" in server.log.read_text()
         with contextlib.closing(sqlite3.connect(state)) as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             found = {row[0] for row in db.execute("SELECT slug FROM article")}

@@ -11,14 +11,12 @@ again as new. A node that loses the database later serves the records it holds
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sqlite3
 import time
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import quote
 
 from ..errors import ConfigError
 from . import pg, walfile
@@ -32,6 +30,7 @@ from .sqlite import (
     copy_to_memory,
     kind,
     prepare,
+    uri,
 )
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ def _file_copy(path: str) -> sqlite3.Connection | None:
     """Return an in-memory copy of the store at PATH if it can be read, else None."""
     for mode in ("mode=ro", "immutable=1"):  # immutable: a WAL store on a read-only disk
         try:
-            source = sqlite3.connect(f"file:{quote(path)}?{mode}", uri=True)
+            source = sqlite3.connect(uri(path, mode), uri=True)
             try:
                 if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                     return None
@@ -128,7 +127,12 @@ def open_file(
         return _connect_checked(path)
     except sqlite3.Error as e:
         if kind(e) == "corrupt" and os.path.exists(path):
-            opened = _without_log(path, now, report) or _set_aside(path, e, now, report)
+            try:
+                with walfile.folder_lock(path):  # one process at a time mends a store
+                    opened = _mended(path, now, report)
+            except (sqlite3.Error, OSError) as failure:  # a full disk, a read-only folder
+                report(f"state store {path} fails its check and cannot be mended ({failure})")
+                opened = None
             if opened is not None:
                 return opened
         copy = _file_copy(path) if os.path.exists(path) else None
@@ -162,6 +166,19 @@ def _connect_checked(path: str) -> tuple[sqlite3.Connection, Holder | None]:
     return db, None if path == ":memory:" else Holder(path)
 
 
+def _mended(
+    path: str, now: datetime, report: Report
+) -> tuple[sqlite3.Connection, Holder | None] | None:
+    """Open the store at PATH, which failed its check: as it is now (another process may
+    have mended it meanwhile), else without its log, else set aside and rebuilt."""
+    try:
+        return _connect_checked(path)
+    except sqlite3.Error as e:
+        if kind(e) != "corrupt":
+            raise
+        return _without_log(path, now, report) or _set_aside(path, e, now, report)
+
+
 def _without_log(
     path: str, now: datetime, report: Report
 ) -> tuple[sqlite3.Connection, Holder | None] | None:
@@ -169,9 +186,8 @@ def _without_log(
 
     A backup renamed onto STATE after a crash, its log left beside it (``walfile``),
     takes that log's pages over its own and fails its check. The file alone is then the
-    backup as it was (a log that fits its file never makes a whole file fail). The log
-    is set aside, never deleted; unless the file alone passes, it goes back, for
-    ``_set_aside``.
+    backup as it was. The log is set aside, never deleted; unless the file alone
+    passes, it goes back, for ``_set_aside``. Other errors than a failed check raise.
     """
     if walfile.size(path) == 0:
         return None
@@ -179,25 +195,20 @@ def _without_log(
     try:
         if not holder.alone():
             return None  # another process holds the log: ``_set_aside`` says so
-        aside = walfile.aside_name(path, now)
-        moved = [s for s in walfile.SUFFIXES if os.path.exists(path + s)]
-        for suffix in moved:
-            os.replace(path + suffix, aside + suffix)
+        aside = walfile.set_aside(path, now, "the file fails its check with its log")
         try:
             opened = _connect_checked(path)
-        except sqlite3.Error:
-            for suffix in walfile.SUFFIXES:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path + suffix)  # made by the try: empty
-            for suffix in moved:
-                os.replace(aside + suffix, path + suffix)
-            return None
+        except sqlite3.Error as e:
+            walfile.put_back(path, aside)
+            if kind(e) == "corrupt":
+                return None
+            raise
     finally:
         holder.release()
     report(
-        f"state store {path}: its write-ahead log does not fit the file, which is whole "
-        f"without it (a backup restored over the store while a log was left beside it?); "
-        f"the log is set aside as {aside}-wal and the file's records are used"
+        f"state store {path}: its write-ahead log does not fit the file or is damaged, and "
+        f"the file is whole without it (a backup restored over the store while a log was "
+        f"left beside it?); the log is set aside as {aside}-wal and the file's records are used"
     )
     return opened
 

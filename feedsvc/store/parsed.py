@@ -109,7 +109,7 @@ def load(
             for _ in range(head["chunks"]):
                 for name, signature, read in pickle.load(f):
                     values = list(read)
-                    for index in _SHARED:
+                    for index in _TUPLES:
                         values[index] = shared(values[index])
                     if (record := records.get(values[_SLUG])) is not None:
                         values[_SLUG] = record.slug
@@ -129,7 +129,7 @@ _FIELDS = tuple(field.name for field in dataclasses.fields(Article))
 
 _WRITTEN = tuple(_FIELDS.index(name) for name in ("id", "published", "updated"))
 _SLUG, _ID = _FIELDS.index("slug"), _FIELDS.index("id")
-_SHARED = (_FIELDS.index("authors"), _FIELDS.index("tags"))
+_TUPLES = (_FIELDS.index("authors"), _FIELDS.index("tags"))
 
 
 def no_stale(path: str) -> Article | None:

@@ -17,6 +17,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from . import layout, portable
 from .identity import ID_END
@@ -180,6 +181,12 @@ def copy_to_memory(db: Any, report: Callable[[str], None] | None = None) -> sqli
         if report is not None:
             report(cause(e))
     return memory
+
+
+def uri(path: str, query: str) -> str:
+    """Return the SQLite URI of the file at PATH with QUERY ("mode=ro"): absolute, so that
+    a path such as //srv/state is never read as an authority."""
+    return "file:" + quote("/" + os.path.abspath(path).lstrip("/")) + "?" + query
 
 
 def identity(path: str) -> tuple[int, int] | None:
