@@ -29,6 +29,7 @@ from feedsvc import create_app
 from feedsvc.catalog.catalog import Catalog
 from feedsvc.reading.normalise import Defaults
 from feedsvc.store import opening, walfile
+from feedsvc.store import sqlite as sqlite_module
 from feedsvc.store.db import StateStore
 from feedsvc.store.records import Seen
 from feedsvc.web.watch import utcnow
@@ -258,6 +259,7 @@ HOLD = """
 import sys, time
 from datetime import datetime, UTC
 from feedsvc.store import opening, walfile
+from feedsvc.store import sqlite as sqlite_module
 from feedsvc.store.db import StateStore
 store = StateStore(sys.argv[1], datetime.now(UTC))  # a worker of the same server, holding it
 print("held", flush=True)
@@ -440,6 +442,37 @@ def test_a_backup_restored_after_a_crash_beside_its_log_keeps_its_records(tmp_pa
     assert aside.read_bytes() == stale_log  # set aside, never deleted
     assert len(store.records()) == 3
     store.close()
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_processes_starting_at_once_beside_a_foreign_log_mend_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers start together on a backup beside a crashed server's log: one sets the log
+    aside, the others find the store mended (the folder's lock). None writes the log into
+    the file, none serves from memory, and every one shows the backup's ids and dates.
+    Each one's look at whether others hold the store is slowed down: without the lock,
+    each saw the others looking, took the log for a live one, and applied it."""
+    articles, state, before, stale_log = backup_beside_a_crashed_log(tmp_path)
+    alone = sqlite_module.Holder.alone
+
+    def slowly(self: sqlite_module.Holder) -> bool:
+        time.sleep(0.3)  # holding its shared lock, as every opener's check does
+        return alone(self)
+
+    monkeypatch.setattr(sqlite_module.Holder, "alone", slowly)  # the forks inherit it
+    config = app_config(articles, STATE=str(state), BASE_URL="http://example.org/")
+    found = start_at_once(config, 4)
+    for _, ids, problems in found:
+        assert ids == {
+            slug: (id_, published.isoformat()) for slug, (id_, published) in before.items()
+        }
+        assert not [p for p in problems if "memory" in p or "set aside as" in p and "corrupt" in p]
+    assert sum("write-ahead log does not fit" in p for _, _, ps in found for p in ps) == 1
+    (aside,) = tmp_path.glob("state.sqlite3.stale-*-wal")
+    assert aside.read_bytes() == stale_log
+    assert not list(tmp_path.glob("state.sqlite3.corrupt-*"))
     with contextlib.closing(sqlite3.connect(state)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 

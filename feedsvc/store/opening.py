@@ -11,6 +11,7 @@ again as new. A node that loses the database later serves the records it holds
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -153,17 +154,26 @@ def _connect_checked(path: str) -> tuple[sqlite3.Connection, Holder | None]:
     """Return a connection to the store at PATH, and this process's hold on it, if whole.
 
     A file with a write-ahead log beside it is checked through a read-only connection
-    first: a writable one that failed would write the log into the file as it closed.
+    first (a writable one that failed would write the log into the file as it closed),
+    under the folder's lock until this process holds the file: processes starting
+    together then see each other holding it, never a check of the other's under way.
     """
-    checked = path != ":memory:" and walfile.checked_with_log(path)
-    db = connect_waiting(path)
-    if not checked:
-        try:
-            walfile.whole(db.execute("PRAGMA quick_check").fetchone()[0])
-        except sqlite3.Error:
-            db.close()
-            raise
-    return db, None if path == ":memory:" else Holder(path)
+    if path == ":memory:":
+        return _checked(connect_waiting(path)), None
+    with walfile.folder_lock(path) if walfile.size(path) else contextlib.nullcontext():
+        checked = walfile.checked_with_log(path)
+        db = connect_waiting(path)
+        return (db if checked else _checked(db)), Holder(path)
+
+
+def _checked(db: sqlite3.Connection) -> sqlite3.Connection:
+    """Return DB once ``quick_check`` found it whole; else close it and raise."""
+    try:
+        walfile.whole(db.execute("PRAGMA quick_check").fetchone()[0])
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
 
 
 def _mended(

@@ -18,6 +18,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -40,19 +41,30 @@ def owner(path: str) -> tuple[int, int] | None:
     return identity(path + "-wal")
 
 
+_held = threading.local()  # the folders this thread holds the lock of (it nests)
+
+
 @contextlib.contextmanager
 def folder_lock(path: str) -> Iterator[None]:
     """Hold an exclusive ``flock`` on the folder of the store at PATH: one process at a time
-    looks at its log and sets it aside. A folder that cannot be opened is not locked."""
+    looks at its log and sets it aside. Nested in one thread, the outer lock serves; a
+    folder that cannot be opened is not locked."""
+    name = os.path.dirname(os.path.abspath(path))
+    held: set[str] = _held.__dict__.setdefault("folders", set())
+    if name in held:
+        yield
+        return
     try:
-        folder = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY | os.O_CLOEXEC)
+        folder = os.open(name, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         yield
         return
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
+        held.add(name)
         yield
     finally:
+        held.discard(name)
         os.close(folder)  # and the lock with it
 
 
