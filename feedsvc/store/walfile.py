@@ -48,7 +48,7 @@ _held = threading.local()  # the folders this thread holds the lock of (it nests
 def folder_lock(path: str) -> Iterator[None]:
     """Hold an exclusive ``flock`` on the folder of the store at PATH: one process at a time
     looks at its log and sets it aside. Nested in one thread, the outer lock serves; a
-    folder that cannot be opened is not locked."""
+    folder that cannot be opened or locked is not locked."""
     name = os.path.dirname(os.path.abspath(path))
     held: set[str] = _held.__dict__.setdefault("folders", set())
     if name in held:
@@ -60,8 +60,11 @@ def folder_lock(path: str) -> Iterator[None]:
         yield
         return
     try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
-        held.add(name)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            held.add(name)
+        except OSError:  # a file system without flock on folders: unlocked, as before
+            pass
         yield
     finally:
         held.discard(name)
