@@ -28,7 +28,7 @@ from conftest import app_config, start_server, stop_server, write_bulk
 from feedsvc import create_app
 from feedsvc.catalog.catalog import Catalog
 from feedsvc.reading.normalise import Defaults
-from feedsvc.store import opening, walfile
+from feedsvc.store import mending, walfile
 from feedsvc.store import sqlite as sqlite_module
 from feedsvc.store.db import StateStore
 from feedsvc.store.records import Seen
@@ -38,6 +38,7 @@ PUBLIC = "https://feeds.example.org/"
 HOUR_AGO = time.time() - 3600
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SQLITE_LOGS = ("-wal", "-shm")
 
 
 def settle(folder: Path) -> None:
@@ -258,8 +259,6 @@ def test_a_store_locked_at_start_up_is_waited_for_never_set_aside(
 HOLD = """
 import sys, time
 from datetime import datetime, UTC
-from feedsvc.store import opening, walfile
-from feedsvc.store import sqlite as sqlite_module
 from feedsvc.store.db import StateStore
 store = StateStore(sys.argv[1], datetime.now(UTC))  # a worker of the same server, holding it
 print("held", flush=True)
@@ -293,7 +292,8 @@ def test_a_corrupt_store_another_process_holds_is_not_set_aside(tmp_path: Path) 
         holder.communicate(b"\n", timeout=30)
     alone = StateStore(str(state), utcnow())  # nobody holds it now: set aside, rebuilt
     assert any("set aside" in p for p in alone.problems), alone.problems
-    assert [p.read_bytes() for p in tmp_path.glob("state.sqlite3.corrupt-*")] == [damaged]
+    aside = [p for p in tmp_path.glob("state.sqlite3.corrupt-*") if p.name[-4:] not in SQLITE_LOGS]
+    assert [p.read_bytes() for p in aside] == [damaged]  # its -wal and -shm beside it, if any
     alone.close()
 
 
@@ -493,14 +493,14 @@ def test_a_backup_beside_a_log_that_cannot_be_mended_is_left_as_it_is(
 
         monkeypatch.setattr(walfile, "set_aside", refused)
     else:
-        real = opening._connect_checked
+        real = mending.connect_checked
 
         def full(path: str):
             if not Path(f"{path}-wal").exists():  # the file alone: the disk fills up
                 raise sqlite3.OperationalError("database or disk is full")
             return real(path)
 
-        monkeypatch.setattr(opening, "_connect_checked", full)
+        monkeypatch.setattr(mending, "connect_checked", full)
     store = StateStore(str(state), NOW + timedelta(days=1))
     assert any("cannot be mended" in p for p in store.problems), store.problems
     store.close()
@@ -564,3 +564,96 @@ def test_a_backup_renamed_onto_the_store_under_a_server_never_takes_its_log(
         assert {"undated", "after-0", "after-39", "late"} <= found
     finally:
         stop_server(server)
+
+
+_WRITE_ONE = (
+    "import sys; from datetime import UTC, datetime; from feedsvc.store.db import StateStore; "
+    "from feedsvc.store.records import Seen; now = datetime(2026, 1, 3, tzinfo=UTC); "
+    "s = StateStore(sys.argv[1], now); "
+    "s.sync([Seen(sys.argv[2], sys.argv[2] + '.md', 'h-' + sys.argv[2], None)], [], "
+    "'example.org', now); s.close()"
+)
+
+
+def test_a_mended_store_keeps_its_locks_for_the_processes_after_it(tmp_path: Path) -> None:
+    """Mending looked at the file through a descriptor of its own and closed it after the
+    writable connection opened: that dropped SQLite's locks (POSIX locks are per process).
+    The next process to close a connection then took itself for the last one, and deleted
+    the log this one was writing: its records were lost. Every record stays now."""
+    _, state, _, _ = backup_beside_a_crashed_log(tmp_path)
+    later = NOW + timedelta(days=1)
+    store = StateStore(str(state), later)
+    assert any("write-ahead log does not fit" in p for p in store.problems), store.problems
+    mine = ["mine-1", "mine-2", "mine-3"]
+    for index, theirs in enumerate(["theirs-1", "theirs-2"]):  # a `feedsvc state` command, say
+        store.sync([Seen(mine[index], f"{mine[index]}.md", f"h{index}", None)], [], "x", later)
+        subprocess.run([sys.executable, "-c", _WRITE_ONE, str(state), theirs], check=True)
+    store.sync([Seen("mine-3", "mine-3.md", "h3", None)], [], "x", later)
+    store.close()
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        found = {row[0] for row in db.execute("SELECT slug FROM article")}
+    assert {"harbour", *mine, "theirs-1", "theirs-2"} <= found
+
+
+def test_a_crash_log_beside_a_file_with_bad_indexes_is_kept(tmp_path: Path) -> None:
+    """A file whose only damage is in an index (which quick_check does not see) crashed
+    with a log that fits it. The log is not to blame: it is applied, not set aside, and
+    the indexes are rebuilt from the records (REINDEX): nothing lost."""
+    state = tmp_path / "state.sqlite3"
+    store = StateStore(str(state), NOW)
+    store.sync([Seen(f"old-{i}", f"old-{i}.md", f"h{i}", None) for i in range(50)], [], "x", NOW)
+    store.close()
+    with contextlib.closing(sqlite3.connect(state, isolation_level=None)) as db:
+        db.execute("PRAGMA writable_schema = ON")  # an index that no longer matches its rows
+        db.execute(
+            "UPDATE sqlite_master SET sql = replace(sql, '(first_seen)', '(path)') "
+            "WHERE name = 'article_first_seen'"
+        )
+    crash = _WRITE_ONE.replace("s.close()", "import os; os._exit(9)")
+    subprocess.run([sys.executable, "-c", crash, str(state), "crashed"], check=False)
+    assert Path(f"{state}-wal").stat().st_size > 0
+    store = StateStore(str(state), NOW + timedelta(days=1))
+    assert "crashed" in store.records()  # the crash's log kept
+    assert any("REINDEX" in p for p in store.problems), store.problems
+    assert not list(tmp_path.glob("state.sqlite3.stale-*"))
+    assert not list(tmp_path.glob("state.sqlite3.corrupt-*"))
+    store.close()
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_store_that_only_could_not_be_looked_at_keeps_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One failed stat of STATE (NFS, a permission) looks like a deleted store, and the
+    process moves to the file at STATE, the same one: the log the other processes write
+    is not the old file's, and stays. Every process's records stay in the one file."""
+    state = tmp_path / "state.sqlite3"
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(state)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert other.stdout is not None and other.stdout.readline() == b"held\n"
+        store = StateStore(str(state), NOW)
+        real, failed = sqlite_module.identity, []
+
+        def once(path: str) -> tuple[int, int] | None:
+            if path == str(state) and not failed:
+                failed.append(path)
+                return None
+            return real(path)
+
+        monkeypatch.setattr(sqlite_module, "identity", once)
+        assert store.follow()  # taken for deleted: it moves, to the same file
+        monkeypatch.setattr(sqlite_module, "identity", real)
+        assert not list(tmp_path.glob("state.sqlite3.stale-*"))
+        subprocess.run([sys.executable, "-c", _WRITE_ONE, str(state), "theirs"], check=True)
+        store.sync([Seen("mine", "mine.md", "h", None)], [], "example.org", NOW)
+        assert {"theirs", "mine"} <= set(store.records())
+        store.close()
+    finally:
+        other.communicate(b"\n", timeout=30)
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert {"theirs", "mine"} <= {row[0] for row in db.execute("SELECT slug FROM article")}

@@ -217,7 +217,7 @@ class StateStore:
         """Move to the store now at our path, writing back what this process knew."""
         known = list(portable.dump(self.db))
         try:  # the old file's write-ahead log stays the old file's (``walfile``)
-            walfile.set_aside_if(self.target, self._holder.log if self._holder else None)
+            walfile.set_aside_if(self.target, self._holder, self._identity)
             db = sqlite.connect_waiting(self.target)
             with sqlite.transaction(db):
                 portable.load(db, known, "earliest")

@@ -11,7 +11,6 @@ again as new. A node that loses the database later serves the records it holds
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sqlite3
@@ -20,14 +19,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..errors import ConfigError
-from . import pg, walfile
+from . import mending, pg, walfile
 from .layout import LAYOUT, later
 from .sqlite import (
     Connection,
     Holder,
     cause,
     connect,
-    connect_waiting,
     copy_to_memory,
     kind,
     prepare,
@@ -125,12 +123,12 @@ def open_file(
                 "pinned date or id get them from now on",
                 path,
             )
-        return _connect_checked(path)
+        return mending.connect_checked(path)
     except sqlite3.Error as e:
         if kind(e) == "corrupt" and os.path.exists(path):
             try:
                 with walfile.folder_lock(path):  # one process at a time mends a store
-                    opened = _mended(path, now, report)
+                    opened = mending.mended(path, now, report)
             except (sqlite3.Error, OSError) as failure:  # a full disk, a read-only folder
                 report(f"state store {path} fails its check and cannot be mended ({failure})")
                 opened = None
@@ -148,107 +146,6 @@ def open_file(
     except OSError as e:
         report(f"state store {path} cannot be created ({e}); kept in memory only")
         return connect(":memory:"), None
-
-
-def _connect_checked(path: str) -> tuple[sqlite3.Connection, Holder | None]:
-    """Return a connection to the store at PATH, and this process's hold on it, if whole.
-
-    A file with a write-ahead log beside it is checked through a read-only connection
-    first (a writable one that failed would write the log into the file as it closed),
-    under the folder's lock until this process holds the file: processes starting
-    together then see each other holding it, never a check of the other's under way.
-    """
-    if path == ":memory:":
-        return _checked(connect_waiting(path)), None
-    with walfile.folder_lock(path) if walfile.size(path) else contextlib.nullcontext():
-        checked = walfile.checked_with_log(path)
-        db = connect_waiting(path)
-        return (db if checked else _checked(db)), Holder(path)
-
-
-def _checked(db: sqlite3.Connection) -> sqlite3.Connection:
-    """Return DB once ``quick_check`` found it whole; else close it and raise."""
-    try:
-        walfile.whole(db.execute("PRAGMA quick_check").fetchone()[0])
-    except sqlite3.Error:
-        db.close()
-        raise
-    return db
-
-
-def _mended(
-    path: str, now: datetime, report: Report
-) -> tuple[sqlite3.Connection, Holder | None] | None:
-    """Open the store at PATH, which failed its check: as it is now (another process may
-    have mended it meanwhile), else without its log, else set aside and rebuilt."""
-    try:
-        return _connect_checked(path)
-    except sqlite3.Error as e:
-        if kind(e) != "corrupt":
-            raise
-        return _without_log(path, now, report) or _set_aside(path, e, now, report)
-
-
-def _without_log(
-    path: str, now: datetime, report: Report
-) -> tuple[sqlite3.Connection, Holder | None] | None:
-    """Open the damaged store at PATH without its write-ahead log, if the file alone is whole.
-
-    A backup renamed onto STATE after a crash, its log left beside it (``walfile``),
-    takes that log's pages over its own and fails its check. The file alone is then the
-    backup as it was. The log is set aside, never deleted; unless the file alone
-    passes, it goes back, for ``_set_aside``. Other errors than a failed check raise.
-    """
-    if walfile.size(path) == 0:
-        return None
-    holder = Holder(path)
-    try:
-        if not holder.alone():
-            return None  # another process holds the log: ``_set_aside`` says so
-        aside = walfile.set_aside(path, now, "the file fails its check with its log")
-        try:
-            opened = _connect_checked(path)
-        except sqlite3.Error as e:
-            walfile.put_back(path, aside)
-            if kind(e) == "corrupt":
-                return None
-            raise
-    finally:
-        holder.release()
-    report(
-        f"state store {path}: its write-ahead log does not fit the file or is damaged, and "
-        f"the file is whole without it (a backup restored over the store while a log was "
-        f"left beside it?); the log is set aside as {aside}-wal and the file's records are used"
-    )
-    return opened
-
-
-def _set_aside(
-    path: str, error: sqlite3.Error, now: datetime, report: Report
-) -> tuple[sqlite3.Connection, Holder | None] | None:
-    """Rename the damaged store and start a new one, unless another process holds it."""
-    holder = Holder(path)
-    try:
-        if not holder.alone():
-            report(
-                f"state store {path} fails its integrity check ({error}), but another "
-                "process holds it: it is not set aside; serving from a copy in memory"
-            )
-            return None
-        aside = f"{path}.corrupt-{now:%Y%m%dT%H%M%S}"
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(path + suffix):
-                os.replace(path + suffix, aside + suffix)
-    finally:
-        holder.release()
-    report(
-        f"state store {path} is unreadable ({error}); set aside as {aside} "
-        "and rebuilt: dates and ids that are not pinned start anew"
-    )
-    try:
-        return _connect_checked(path)
-    except sqlite3.Error:
-        return None
 
 
 def newer_layout(db: Connection, path: str) -> str | None:
