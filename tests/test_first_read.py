@@ -143,6 +143,25 @@ def test_two_workers_read_each_file_once_and_hold_what_one_reading_all_holds(
     assert not Path(f"{state}.reading").exists()  # the last worker out removed the chunks
 
 
+def test_equal_tags_are_one_tuple_in_the_articles_another_worker_read(
+    tmp_path: Path, small_chunks: None
+) -> None:
+    """The chunks another worker read come back pickled, and pickle shares objects only
+    within one: their equal tuples of tags are made one with this worker's (memory)."""
+    articles = tmp_path / "articles"
+    write_articles(articles)
+    for path in sorted(articles.iterdir()):
+        path.write_text(path.read_text().replace("---\n\n", "tags: [ferry, night]\n---\n\n", 1))
+        os.utime(path, (HOUR_AGO, HOUR_AGO))
+    state = tmp_path / "s.sqlite3"
+    workers = [folder_on(articles, state), folder_on(articles, state)]
+    scan_together(workers)
+    for folder in workers:
+        tags = [e.article.tags for e in folder.files.values() if e.article is not None]
+        assert len(tags) == N and [t.name for t in tags[0]] == ["ferry", "night"]
+        assert len({id(t) for t in tags}) == 1
+
+
 def test_the_catalog_records_the_same_ids_and_dates_as_a_read_not_shared(
     tmp_path: Path, small_chunks: None
 ) -> None:

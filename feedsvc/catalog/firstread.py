@@ -172,7 +172,8 @@ def _load(name: str) -> Read | None:
     try:
         with open(name, "rb") as f:
             rows = pickle.load(f)  # our own file, beside the state store
-        return [(path, sig, Article(*values), opening) for path, sig, values, opening in rows]
+        shared = parsed.shared_values  # equal tuples of tags: one, as reading makes them
+        return [(path, sig, Article(*shared(v)), words) for path, sig, v, words in rows]
     except Exception as e:
         log.warning("%s: cannot be read (%s): its files are read here", name, e)
         return None

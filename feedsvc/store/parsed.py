@@ -108,9 +108,7 @@ def load(
                 return {}
             for _ in range(head["chunks"]):
                 for name, signature, read in pickle.load(f):
-                    values = list(read)
-                    for index in _TUPLES:
-                        values[index] = shared(values[index])
+                    values = shared_values(read)
                     if (record := records.get(values[_SLUG])) is not None:
                         values[_SLUG] = record.slug
                         if values[_ID] == record.id:
@@ -130,6 +128,15 @@ _FIELDS = tuple(field.name for field in dataclasses.fields(Article))
 _WRITTEN = tuple(_FIELDS.index(name) for name in ("id", "published", "updated"))
 _SLUG, _ID = _FIELDS.index("slug"), _FIELDS.index("id")
 _TUPLES = (_FIELDS.index("authors"), _FIELDS.index("tags"))
+
+
+def shared_values(read: tuple[Any, ...]) -> list[Any]:
+    """Return an article's fields' values as pickled (READ), its tuples of authors and tags
+    shared with equal ones (``model.shared``): pickle shares objects only within a pickle."""
+    values = list(read)
+    for index in _TUPLES:
+        values[index] = shared(values[index])
+    return values
 
 
 def no_stale(path: str) -> Article | None:
