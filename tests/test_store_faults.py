@@ -523,6 +523,7 @@ def test_a_backup_beside_a_log_that_cannot_be_mended_is_left_as_it_is(
         monkeypatch.setattr(mending, "connect_checked", full)
     store = StateStore(str(state), NOW + timedelta(days=1))
     assert any("cannot be mended" in p for p in store.problems), store.problems
+    assert len(store.records()) == 3  # the backup's, from memory: the file alone, copied
     store.close()
     assert state.read_bytes() == backup_bytes  # neither mended nor set aside
     assert Path(f"{state}-wal").read_bytes() == stale_log

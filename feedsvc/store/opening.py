@@ -89,13 +89,18 @@ def read_only_copy(target: str, report: Report) -> sqlite3.Connection:
 
 
 def _file_copy(path: str) -> sqlite3.Connection | None:
-    """Return an in-memory copy of the store at PATH if it can be read, else None."""
-    for mode in ("mode=ro", "immutable=1"):  # immutable: a WAL store on a read-only disk
+    """Return an in-memory copy of the store at PATH if it can be read, else None.
+
+    Immutable (the write-ahead log ignored) when the file cannot be read with its log (a
+    WAL store on a read-only disk), or fails its check with it: then the file alone, if
+    whole (a backup beside a log that does not fit it, which could not be set aside).
+    """
+    for mode in ("mode=ro", "immutable=1"):
         try:
             source = sqlite3.connect(uri(path, mode), uri=True)
             try:
                 if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                    return None
+                    continue
                 memory = connect(":memory:")
                 source.backup(memory)
                 prepare(memory)  # a copy of a store from before a table, or a layout
