@@ -643,10 +643,15 @@ def test_a_store_that_only_could_not_be_looked_at_keeps_its_log(
         assert store.follow()  # taken for deleted: it moves, to the same file
         monkeypatch.setattr(sqlite_module, "identity", real)
         assert not list(tmp_path.glob("state.sqlite3.stale-*"))
-        subprocess.run([sys.executable, "-c", _WRITE_ONE, str(state), "theirs"], check=True)
-        store.sync([Seen("mine", "mine.md", "h", None)], [], "example.org", NOW)
-        assert {"theirs", "mine"} <= set(store.records())
+        other.communicate(b"\n", timeout=30)  # this process is now the only one holding it
+        mine = ["mine-1", "mine-2", "mine-3"]  # and keeps SQLite's locks (the move's holder)
+        for index, theirs in enumerate(["theirs-1", "theirs-2"]):
+            store.sync([Seen(mine[index], f"{mine[index]}.md", f"h{index}", None)], [], "x", NOW)
+            subprocess.run([sys.executable, "-c", _WRITE_ONE, str(state), theirs], check=True)
+        store.sync([Seen("mine-3", "mine-3.md", "h3", None)], [], "x", NOW)
+        assert {"theirs-1", "theirs-2", *mine} <= set(store.records())
         store.close()
     finally:
-        other.communicate(b"\n", timeout=30)
-    assert {"theirs", "mine"} <= whole_slugs(state)
+        if other.poll() is None:
+            other.communicate(b"\n", timeout=30)
+    assert {"theirs-1", "theirs-2", *mine} <= whole_slugs(state)

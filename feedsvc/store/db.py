@@ -234,10 +234,9 @@ class StateStore:
         )
         old, self.db = self.db, db
         old.close()
-        if self._holder is not None:
-            self._holder.release()
-        self._holder = sqlite.Holder(self.target)
-        self._identity = sqlite.identity(self.target)
+        found = sqlite.identity(self.target)  # the same file (a stat failed): its hold stays
+        self._holder = sqlite.Holder.moved(self._holder, self.target, found == self._identity)
+        self._identity = found
         self._generation = self._read_generation(self.db)
 
     def _write_back(self) -> bool:

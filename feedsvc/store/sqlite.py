@@ -224,6 +224,16 @@ class Holder:
         fcntl.flock(self.fd, fcntl.LOCK_SH)
         return True
 
+    @staticmethod
+    def moved(old: Holder | None, path: str, same: bool) -> Holder:
+        """Return the hold on PATH after a move from OLD's file: OLD if it is the SAME file
+        (closing a descriptor of a file drops the process's SQLite locks on it), else new."""
+        if old is not None and same:
+            return old
+        if old is not None:
+            old.release()
+        return Holder(path)
+
     def release(self) -> None:
         if self.fd is not None:
             with contextlib.suppress(OSError):
