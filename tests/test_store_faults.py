@@ -621,7 +621,7 @@ def test_a_crash_log_beside_a_file_with_bad_indexes_is_kept(tmp_path: Path) -> N
 def test_a_store_that_only_could_not_be_looked_at_keeps_its_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One failed stat of STATE (NFS, a permission) looks like a deleted store, and the
+    """A failed stat of STATE (NFS, a permission) looks like a deleted store, and the
     process moves to the file at STATE, the same one: the log the other processes write
     is not the old file's, and stays. Every process's records stay in the one file."""
     state = tmp_path / "state.sqlite3"
@@ -633,8 +633,8 @@ def test_a_store_that_only_could_not_be_looked_at_keeps_its_log(
         store = StateStore(str(state), NOW)
         real, failed = sqlite_module.identity, []
 
-        def once(path: str) -> tuple[int, int] | None:
-            if path == str(state) and not failed:
+        def once(path: str) -> tuple[int, int] | None:  # twice: the move looks again
+            if path == str(state) and len(failed) < 2:
                 failed.append(path)
                 return None
             return real(path)
@@ -642,6 +642,7 @@ def test_a_store_that_only_could_not_be_looked_at_keeps_its_log(
         monkeypatch.setattr(sqlite_module, "identity", once)
         assert store.follow()  # taken for deleted: it moves, to the same file
         monkeypatch.setattr(sqlite_module, "identity", real)
+        assert not store.follow()  # and it still knows the file it holds
         assert not list(tmp_path.glob("state.sqlite3.stale-*"))
         other.communicate(b"\n", timeout=30)  # this process is now the only one holding it
         mine = ["mine-1", "mine-2", "mine-3"]  # and keeps SQLite's locks (the move's holder)
@@ -655,3 +656,65 @@ def test_a_store_that_only_could_not_be_looked_at_keeps_its_log(
         if other.poll() is None:
             other.communicate(b"\n", timeout=30)
     assert {"theirs-1", "theirs-2", *mine} <= whole_slugs(state)
+
+
+def test_a_store_restarted_cleanly_sets_its_log_aside_when_replaced(tmp_path: Path) -> None:
+    """After a clean stop there is no log: the first process to start made it by opening
+    the file, and must still know it for its own when a backup is renamed onto STATE."""
+    state = tmp_path / "state.sqlite3"
+    store = StateStore(str(state), NOW)
+    store.sync([Seen(f"old-{i}", f"old-{i}.md", f"h{i}", None) for i in range(5)], [], "x", NOW)
+    store.close()
+    backup = tmp_path / "backup.sqlite3"
+    shutil.copyfile(state, backup)
+    store = StateStore(str(state), NOW)  # no log until this process opened the file
+    seen = [Seen(f"new-{i}", f"new-{i}.md", "x" * 64 + str(i), None) for i in range(300)]
+    store.sync(seen, [], "x", NOW)
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the live file moves on
+    seen = [Seen(f"late-{i}", f"late-{i}.md", "y" * 64 + str(i), None) for i in range(300)]
+    store.sync(seen, [], "x", NOW)
+    restored = tmp_path / "restored.sqlite3"
+    shutil.copyfile(backup, restored)
+    os.replace(restored, state)  # the log left beside it
+    assert store.follow()
+    assert len(list(tmp_path.glob("state.sqlite3.stale-*-wal"))) == 1
+    assert len(store.records()) == 605  # the backup's and every one written back
+    store.close()
+    assert len(whole_slugs(state)) == 605
+
+
+def test_a_crash_log_beside_indexes_that_cannot_be_rebuilt_is_served_as_before(
+    tmp_path: Path,
+) -> None:
+    """An index entry lost (which quick_check does not see) let an earlier release record a
+    slug twice; REINDEX then fails (UNIQUE). The store is served as it is, as before, with
+    the crash's log: never set aside and rebuilt for it."""
+    state = tmp_path / "state.sqlite3"
+    store = StateStore(str(state), NOW)
+    seen = [Seen(f"post-{i:03}", f"post-{i:03}.md", f"h{i}", None) for i in range(30)]
+    store.sync(seen, [], "x", NOW)
+    store.close()
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        root = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_article_1'"
+        ).fetchone()[0]
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+    with open(state, "r+b") as f:  # the slug index's entry of post-007 says post-006
+        f.seek((root - 1) * size)
+        page = bytearray(f.read(size))
+        at = page.find(b"post-007")
+        page[at : at + 8] = b"post-006"
+        f.seek((root - 1) * size)
+        f.write(page)
+    later = NOW + timedelta(days=1)
+    store = StateStore(str(state), later)  # as an earlier release did: a second post-007
+    store.sync([Seen("post-007", "post-007.md", "h7-changed", None)], [], "x", later)
+    store.close()
+    crash = _WRITE_ONE.replace("s.close()", "import os; os._exit(9)")
+    subprocess.run([sys.executable, "-c", crash, str(state), "crashed"], check=False)
+    store = StateStore(str(state), NOW + timedelta(days=3))
+    assert any("served as it is" in p for p in store.problems), store.problems
+    assert "crashed" in store.records() and len(store.records()) >= 30
+    assert not list(tmp_path.glob("state.sqlite3.corrupt-*"))
+    store.close()

@@ -235,8 +235,9 @@ class StateStore:
         old, self.db = self.db, db
         old.close()
         found = sqlite.identity(self.target)  # the same file (a stat failed): its hold stays
-        self._holder = sqlite.Holder.moved(self._holder, self.target, found == self._identity)
-        self._identity = found
+        same = found is None or found == self._identity  # None: no stat, nothing known
+        self._holder = sqlite.Holder.moved(self._holder, self.target, same)
+        self._identity = found or self._identity
         self._generation = self._read_generation(self.db)
 
     def _write_back(self) -> bool:

@@ -40,6 +40,7 @@ def connect_checked(path: str) -> tuple[sqlite3.Connection, Holder | None]:
         holder = Holder(path)
     try:
         db = connect_waiting(path)
+        holder.log = walfile.owner(path)  # the log the connection opened (none before it)
         return (db if checked else _checked(db)), holder
     except BaseException:
         holder.release()  # no connection of ours is open to the file: no lock of SQLite's
@@ -124,17 +125,20 @@ def _reindexed(path: str, report: Report) -> tuple[sqlite3.Connection, Holder | 
     except sqlite3.Error:
         holder.release()
         return None
+    holder.log = walfile.owner(path)
     try:
         db.execute("REINDEX")
         walfile.whole(walfile.rows(db, "integrity_check"))
-    except sqlite3.Error:
-        db.close()
-        holder.release()
-        return None
-    report(
-        f"state store {path}: its indexes did not match its records ({found[0]}); "
-        "rebuilt from the records (REINDEX), nothing lost"
-    )
+        done = "rebuilt from the records (REINDEX), nothing lost"
+    except sqlite3.Error as e:  # two rows of one slug, say: served as it is, as before
+        try:
+            walfile.whole(walfile.rows(db, "quick_check"))
+        except sqlite3.Error:
+            db.close()
+            holder.release()
+            return None
+        done = f"they cannot be rebuilt ({e}); served as it is, as earlier releases did"
+    report(f"state store {path}: its indexes did not match its records ({found[0]}); {done}")
     return db, holder
 
 

@@ -208,7 +208,8 @@ class Holder:
 
     def __init__(self, path: str):
         self.fd: int | None = None
-        self.log = identity(path + "-wal")  # the file's write-ahead log, opened before us
+        self.log = identity(path + "-wal")  # the file's write-ahead log: set again once
+        # this process's connection is open (the log may be made by it: walfile.owner)
         with contextlib.suppress(OSError):
             self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             fcntl.flock(self.fd, fcntl.LOCK_SH)
