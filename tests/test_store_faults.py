@@ -160,14 +160,16 @@ def test_store_deleted_under_a_server_then_a_worker_killed_gives_one_answer(
             assert time.monotonic() < deadline, "no worker respawned"
             time.sleep(0.1)
         deadline = time.monotonic() + 20  # a rescan interval, a tick, a respawned start-up
+        while "under the running server; this process moved" not in server.log.read_text():
+            assert time.monotonic() < deadline, "no worker moved to the store made anew"
+            time.sleep(0.1)
+        deadline = time.monotonic() + 20  # then the respawned worker reads every record
         while (answers := {view(server, slugs) for _ in range(20)}) != {before}:
             if time.monotonic() > deadline:  # a respawned worker loading answers 503
                 break
             time.sleep(0.2)
         assert answers == {before}, answers  # one date per article, the first one; 410 stays
         assert state.exists()
-        log = server.log.read_text()
-        assert "under the running server; this process moved" in log
     finally:
         stop_server(server)
 
