@@ -99,7 +99,7 @@ def _file_copy(path: str) -> sqlite3.Connection | None:
         try:
             source = sqlite3.connect(uri(path, mode), uri=True)
             try:
-                if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                if walfile.rows(source, "quick_check") != ["ok"]:
                     continue
                 memory = connect(":memory:")
                 source.backup(memory)

@@ -201,8 +201,7 @@ def rows(source: str | sqlite3.Connection, pragma: str) -> list[str]:
 def whole(found: list[str]) -> None:
     """Raise a corrupt-store error unless FOUND, what a check said (``rows``), is ["ok"]."""
     if found != ["ok"]:
-        problems = found
-        more = f" (and {len(problems) - 2} more)" if len(problems) > 2 else ""
+        more = f" (and {len(found) - 2} more)" if len(found) > 2 else ""
         raise sqlite3.DatabaseError(
-            f"database disk image is malformed: {'; '.join(problems[:2])}{more}"
+            f"database disk image is malformed: {'; '.join(found[:2])}{more}"
         )
