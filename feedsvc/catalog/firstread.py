@@ -153,6 +153,7 @@ def _claimed(name: str, wait: float, read: Callable[[], Read]) -> Read | None:
 def _read(folder: Folder, chunk: list[files.Found]) -> Read:
     """Return what CHUNK's files read cleanly as, for every worker's first scan."""
     rows: Read = []
+    folder.ahead.add(item.real for item in chunk)  # from the disk, while this one parses
     for item in chunk:
         if name_date(item.path, UTC) is not None:
             continue  # its slug may depend on the store (``keep_legacy_slug``)

@@ -24,6 +24,7 @@ from itertools import chain
 from ..errors import ArticleError, Problem
 from ..model import Article, Text
 from ..reading import files
+from ..reading.ahead import MANY, ReadAhead
 from ..reading.article import Inspect as Inspect  # the catalog hands it in
 from ..reading.article import read_article, reread
 from ..reading.dates import name_date
@@ -48,14 +49,9 @@ class Folder:
     """The files under ROOT, read into articles and kept current by ``scan``."""
 
     def __init__(
-        self,
-        root: str,
-        defaults: Defaults,
-        max_bytes: int,
-        store: StateStore,
-        settle: float = SETTLE,
-        inspect: Inspect | None = None,
-    ):
+        self, root: str, defaults: Defaults, max_bytes: int, store: StateStore,
+        settle: float = SETTLE, inspect: Inspect | None = None,
+    ):  # fmt: skip
         self.root = root
         self.inspect = inspect
         self.defaults = defaults
@@ -78,6 +74,7 @@ class Folder:
         self.changed = [0.0]  # the last change (ctime, s) of a folder or file a listing saw
         self.share: Share | None = None  # a cold first read's, with the workers starting too
         self.shared: set[str] = set()  # the paths in ``known`` that it read
+        self.ahead = ReadAhead(False)  # a cold read's files, read ahead by a child
 
     def scan(self, now: datetime, paths: Iterable[str] | None = None) -> Changes:
         """Read what changed at NOW: in PATHS (relative), else (or given a folder, symlink) all."""
@@ -102,10 +99,12 @@ class Folder:
                 items = chain((first,) if first else (), listed)
                 cold = not self._scanned and not self.known  # listed first: progress lines
                 every = list(items) if cold else None
-                if every is not None and self.share is not None:  # read once by the workers
-                    self.known = self.share(self, every)
-                    self.shared = set(self.known)
-                changes = self._read_changed(items if every is None else every, None, now, listing)
+                with ReadAhead(len(every or ()) >= MANY) as self.ahead:  # files not cached
+                    if every is not None and self.share is not None:  # read once by workers
+                        self.known = self.share(self, every)
+                        self.shared = set(self.known)
+                    self.ahead.add(i.real for i in every or () if i.path not in self.known)
+                    changes = self._read_changed(every or items, None, now, listing)
             if tuple(listing) != self._walk_problems:
                 self._walk_problems = tuple(listing)
                 changes = Changes(True, None)
