@@ -29,6 +29,11 @@ Pelican is installed into its own virtual environment outside the repository
     python bench/coldload.py                 # 100, 1000, 10000, 100000; 3 repeats
     python bench/coldload.py --smoke         # 100 articles, 1 repeat, seconds
     python bench/coldload.py --sizes 10000 --repeats 5
+    python bench/coldload.py --sizes 100000 --repeats 1 --no-pelican --serve-restart --uncached
+
+``--uncached`` adds two cold starts of `feedsvc serve`, one with the files' pages
+in the system's page cache and one with that cache dropped first (as after a boot;
+it needs root), and prints their ratio; ``--smoke`` runs them at 100 articles.
 """
 
 from __future__ import annotations
@@ -365,6 +370,27 @@ def serve_restart(size: int, args: argparse.Namespace) -> tuple[float, float, fl
     worker's first rescan (the watcher's catch-up, a full scan) is done and 20 polls were
     answered, which is what a serving process holds (``settled_rss``), cold and warm.
     """
+    seconds, rss = serve_phases(size, args, ("cold", "warm"))
+    return seconds[0], seconds[1], rss[0], rss[1]
+
+
+def drop_page_cache() -> str | None:
+    """Have the system drop its page cache (clean pages: synced first); return why not."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+    except OSError as e:
+        return f"the page cache cannot be dropped here ({e.strerror}; it needs root on Linux)"
+    return None
+
+
+def serve_phases(
+    size: int, args: argparse.Namespace, phases: tuple[str, ...]
+) -> tuple[list[float], list[float]]:
+    """Time `feedsvc serve` to its first 200, and its settled RSS, in each of PHASES: "cold"
+    (a new store), "warm" (the store the phase before left) or "uncached" (a new store, the
+    page cache dropped first: the files are read from the disk, as after a boot)."""
     import signal
     import urllib.request
 
@@ -372,12 +398,16 @@ def serve_restart(size: int, args: argparse.Namespace) -> tuple[float, float, fl
 
     folder = args.workdir / f"corpus-{size}"
     state = folder / "serve.sqlite3"
-    for suffix in ("", "-wal", "-shm", ".parsed", ".served"):
-        Path(f"{state}{suffix}").unlink(missing_ok=True)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     environment.update(FEEDSVC_STATE=str(state), FEEDSVC_BASE_URL="http://bench.example.org/")
-    seconds, rss = [], []
-    for phase in ("cold", "warm"):
+    seconds: list[float] = []
+    rss: list[float] = []
+    for phase in phases:
+        if phase != "warm":
+            for suffix in ("", "-wal", "-shm", ".parsed", ".served"):
+                Path(f"{state}{suffix}").unlink(missing_ok=True)
+        if phase == "uncached" and (why := drop_page_cache()):
+            raise OSError(why)
         port = free_port()
         log = folder / f"serve-{phase}.log"
         command = [args.python, "-m", "feedsvc", "serve", "--articles", str(folder / "content")]
@@ -403,7 +433,20 @@ def serve_restart(size: int, args: argparse.Namespace) -> tuple[float, float, fl
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(60)
-    return seconds[0], seconds[1], rss[0], rss[1]
+    return seconds, rss
+
+
+def uncached_start(size: int, args: argparse.Namespace) -> None:
+    """Print the cold start with the files' pages cached, and dropped, in the same run."""
+    if why := drop_page_cache():
+        print(f"\nno start on an uncached folder: {why}")
+        return
+    seconds, _ = serve_phases(size, args, ("cold", "uncached"))
+    print(
+        f"\nfeedsvc serve, 2 workers, {size:,} articles: first 200 after a cold start "
+        f"{seconds[0]:.2f} s with the files in the page cache, {seconds[1]:.2f} s with the "
+        f"page cache dropped first ({seconds[1] / seconds[0]:.2f}x; target <= 20 s)"
+    )
 
 
 def settled_rss(pid: int, url: str, limit: float = 30.0) -> float:
@@ -475,6 +518,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also time `feedsvc serve` to its first 200, cold and restarted, at the largest size",
     )
     parser.add_argument(
+        "--uncached",
+        action="store_true",
+        help="with --serve-restart: also a cold start with the page cache dropped (root)",
+    )
+    parser.add_argument(
         "--python", default=sys.executable, help="interpreter with feedsvc installed [this one]"
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run [600]")
@@ -482,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [0] + ([100] if args.smoke else [int(s) for s in args.sizes.split(",") if int(s)])
     if args.smoke:
-        args.repeats, args.serve_restart = 1, True
+        args.repeats, args.serve_restart, args.uncached = 1, True, True
     args.workdir.mkdir(parents=True, exist_ok=True)
     pelican = None
     if not args.no_pelican:
@@ -503,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
             f"are ready and settled: {cold_rss:.0f} MiB cold, {warm_rss:.0f} MiB warm "
             "(target <= 400 MiB)"
         )
+    if args.serve_restart and args.uncached:
+        uncached_start(max(sizes), args)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
