@@ -148,72 +148,119 @@ def test_a_child_that_cannot_start_costs_nothing(
     assert "files not read ahead" in caplog.text  # the second: named, but not there
 
 
+@pytest.mark.skipif(not os.path.exists("/bin/true"), reason="no /bin/true")
+def test_a_child_that_ends_early_leaves_nothing_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(files_of(tmp_path / "a", 1)[0])
+    monkeypatch.setattr(sys, "executable", "/bin/true")  # ends at once, reading nothing
+    reader = ReadAhead()
+    reader.add([path] * 50_000)
+    pid = reader.pid
+    assert pid is not None
+    for _ in range(50):
+        reader.done(ReadAhead.WINDOW)  # the reader goes on: more is handed to no one
+    reader.close()
+    assert gone(pid) and reader._paths.empty() and not reader._waiting
+
+
 def test_a_reader_not_wanted_starts_no_child(tmp_path: Path) -> None:
     with ReadAhead(False) as reader:
         reader.add(str(p) for p in files_of(tmp_path / "a", 3))
         assert reader.pid is None
 
 
+class Handed:
+    """What each reader handed its child (its object id, each path), in order, and the
+    ids of the children started."""
+
+    def __init__(self) -> None:
+        self.paths: list[tuple[int, str]] = []
+        self.children: set[int] = set()
+
+    def of(self, reader: int) -> list[str]:
+        return [path for r, path in self.paths if r == reader]
+
+
 @pytest.fixture
-def handed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
-    """Record what each reader is handed (its object id, each path), and hand it on."""
-    seen: list[tuple[int, str]] = []
-    real = ReadAhead.add
+def handed(monkeypatch: pytest.MonkeyPatch) -> Handed:
+    """Record what readers hand their child (``ReadAhead._hand``), and hand it on."""
+    seen = Handed()
+    real = ReadAhead._hand
 
-    def add(self: ReadAhead, paths: Any) -> None:
-        paths = list(paths)
-        seen.extend((id(self), p) for p in paths)
-        real(self, paths)
+    def hand(self: ReadAhead) -> None:
+        waiting = list(self._waiting)
+        real(self)
+        seen.paths += [(id(self), p) for p in waiting[: len(waiting) - len(self._waiting)]]
+        if self.pid is not None:
+            seen.children.add(self.pid)
 
-    monkeypatch.setattr(ReadAhead, "add", add)
+    monkeypatch.setattr(ReadAhead, "_hand", hand)
     return seen
 
 
-def test_a_cold_read_of_many_files_hands_each_to_the_child_in_the_order_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handed: list[tuple[int, str]]
+def reads_after_handing(monkeypatch: pytest.MonkeyPatch, module: Any, handed: Handed) -> list[str]:
+    """Record each file MODULE reads, checking it was handed to the child before, and
+    at most WINDOW files beyond those read: return the paths read, in order."""
+    order: list[str] = []
+    real = module.read_article
+
+    def read(item: Any, *args: Any) -> Any:
+        order.append(item.real)
+        asked = [p for _, p in handed.paths]
+        assert item.real in asked, "read before the child was asked for it"
+        readers = len({reader for reader, _ in handed.paths})  # each WINDOW ahead at most
+        assert len(asked) <= len(order) + readers * ReadAhead.WINDOW
+        return real(item, *args)
+
+    monkeypatch.setattr(module, "read_article", read)
+    return order
+
+
+def test_a_cold_read_of_many_files_hands_each_to_the_child_before_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handed: Handed
 ) -> None:
     monkeypatch.setattr(folder_module, "MANY", 100)
+    monkeypatch.setattr(ReadAhead, "WINDOW", 20)
     articles = tmp_path / "articles"
     write_articles(articles, 150)
-    folder = folder_on(articles, tmp_path / "s.sqlite3", share=False)
-    order: list[str] = []
-    real = folder_module.read_article
-    monkeypatch.setattr(
-        folder_module, "read_article", lambda item, *a: order.append(item.real) or real(item, *a)
-    )
-    folder.scan(NOW)
-    assert [p for _, p in handed] == order and len(order) == 150
-    assert len({reader for reader, _ in handed}) == 1
     alone = folder_on(articles, tmp_path / "alone.sqlite3", share=False)
-    monkeypatch.setattr(folder_module, "MANY", 10**9)
+    monkeypatch.setattr(folder_module, "MANY", 1000)  # a first scan of fewer: none
     alone.scan(NOW)
+    assert handed.paths == [] and handed.children == set()
+    monkeypatch.setattr(folder_module, "MANY", 100)
+    folder = folder_on(articles, tmp_path / "s.sqlite3", share=False)
+    order = reads_after_handing(monkeypatch, folder_module, handed)
+    folder.scan(NOW)
+    assert [p for _, p in handed.paths] == order and len(order) == 150
+    assert len({reader for reader, _ in handed.paths}) == 1 and len(handed.children) == 1
+    assert all(gone(pid) for pid in handed.children)
     assert as_read(folder) == as_read(alone) and folder.problems() == []
-    # A rescan, and a first scan of fewer files, hand over nothing.
-    before = len(handed)
+    # A rescan hands over nothing.
     (articles / "a-0000.md").write_text("---\ntitle: Edited\n---\n\nNew body.\n")
     os.utime(articles / "a-0000.md", (time.time() - 60, time.time() - 60))
     folder.scan(NOW)
-    assert as_read(folder) != as_read(alone) and len(handed) == before
+    assert as_read(folder) != as_read(alone) and len(order) == 151 and len(handed.paths) == 150
 
 
 def test_workers_sharing_a_cold_read_hand_over_the_chunks_each_reads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handed: list[tuple[int, str]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handed: Handed
 ) -> None:
     monkeypatch.setattr(firstread, "SHARE_FROM", 200)
     monkeypatch.setattr(firstread, "CHUNK", 100)
     monkeypatch.setattr(folder_module, "MANY", 100)
+    monkeypatch.setattr(ReadAhead, "WINDOW", 30)
     articles = tmp_path / "articles"
     write_articles(articles, 600)
     state = tmp_path / "s.sqlite3"
     workers = [folder_on(articles, state), folder_on(articles, state)]
+    order = reads_after_handing(monkeypatch, firstread, handed)
     scan_together(workers)
     listing = sorted(os.path.realpath(p) for p in articles.iterdir())
-    # Each file once, by the one reader of the worker that read its chunk; chunks whole.
-    assert sorted(p for _, p in handed) == listing
-    by_reader: dict[int, list[str]] = {}
-    for reader, path in handed:
-        by_reader.setdefault(reader, []).append(path)
-    assert len(by_reader) == 2
-    for paths in by_reader.values():
-        assert len(paths) % 100 == 0 and paths == sorted(paths)
+    # Each file once, by the reader of the worker that read its chunk, before it read it.
+    assert sorted(p for _, p in handed.paths) == listing == sorted(order)
+    readers = {reader for reader, _ in handed.paths}
+    assert len(readers) == 2 and len(handed.children) == 2
+    for reader in readers:
+        assert len(handed.of(reader)) % 100 == 0 and handed.of(reader) == sorted(handed.of(reader))
     assert as_read(workers[0]) == as_read(workers[1]) and len(as_read(workers[0])) == 600

@@ -153,10 +153,11 @@ def _claimed(name: str, wait: float, read: Callable[[], Read]) -> Read | None:
 def _read(folder: Folder, chunk: list[files.Found]) -> Read:
     """Return what CHUNK's files read cleanly as, for every worker's first scan."""
     rows: Read = []
+    # A date in its name: its slug may depend on the store (``keep_legacy_slug``).
+    chunk = [item for item in chunk if name_date(item.path, UTC) is None]
     folder.ahead.add(item.real for item in chunk)  # from the disk, while this one parses
     for item in chunk:
-        if name_date(item.path, UTC) is not None:
-            continue  # its slug may depend on the store (``keep_legacy_slug``)
+        folder.ahead.done()
         try:
             article, text, problems = read_article(
                 item, folder.defaults, folder.max_bytes, folder.inspect

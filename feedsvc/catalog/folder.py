@@ -98,13 +98,13 @@ class Folder:
             else:
                 items = chain((first,) if first else (), listed)
                 cold = not self._scanned and not self.known  # listed first: progress lines
-                every = list(items) if cold else None
-                with ReadAhead(len(every or ()) >= MANY) as self.ahead:  # files not cached
-                    if every is not None and self.share is not None:  # read once by workers
+                every = list(items) if cold else []
+                with ReadAhead(len(every) >= MANY) as self.ahead:  # files the disk may hold up
+                    if cold and self.share is not None:  # read once by the workers
                         self.known = self.share(self, every)
                         self.shared = set(self.known)
-                    self.ahead.add(i.real for i in every or () if i.path not in self.known)
-                    changes = self._read_changed(every or items, None, now, listing)
+                    self.ahead.add(i.real for i in every if i.path not in self.known)
+                    changes = self._read_changed(every if cold else items, None, now, listing)
             if tuple(listing) != self._walk_problems:
                 self._walk_problems = tuple(listing)
                 changes = Changes(True, None)
@@ -278,6 +278,7 @@ class Folder:
         self, item: files.Found, previous: Article | None
     ) -> tuple[Article | None, Text | None, list[Problem]]:
         """Return the article ITEM holds now (and its text), else PREVIOUS; and the problems."""
+        self.ahead.done()  # one more read: one more may be asked for
         try:
             article, text, problems = read_article(
                 item, self.defaults, self.max_bytes, self.inspect

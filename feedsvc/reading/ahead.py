@@ -19,12 +19,12 @@ import queue
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Iterable
 from contextlib import suppress
 
 log = logging.getLogger(__name__)
 MANY = 2_000  # files to read, at least, for a child to be worth its start (about 20 ms)
-_BATCH = 1_000  # paths handed over at a time
 
 # The child: paths end with NUL on its standard input; it stops at the end of it.
 # O_NONBLOCK: a path that became a FIFO meanwhile must not hold it up.
@@ -52,11 +52,20 @@ while block := os.read(0, 65536):
 
 
 class ReadAhead:
-    """A child reading ahead the files handed to ``add``, until ``close`` (if WANTED)."""
+    """A child reading ahead the files handed to ``add``, until ``close`` (if WANTED).
+
+    At most WINDOW files are asked for beyond those the reader counted read (``done``):
+    the pages of a whole folder asked for at once could push out the first ones before
+    they are read (in a memory-limited cgroup, page cache counts against the limit).
+    """
+
+    WINDOW = 1_000  # files
 
     def __init__(self, wanted: bool = True) -> None:
         self._wanted = wanted
         self._child: subprocess.Popen[bytes] | None = None
+        self._waiting: deque[str] = deque()  # added, not yet handed over
+        self._ahead = 0  # handed over, not yet counted read
         self._paths: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
 
@@ -76,20 +85,21 @@ class ReadAhead:
 
         Never waits: the paths are handed over by a thread, as the child takes them.
         """
-        if not self._wanted:
-            return
-        batch: list[bytes] = []
-        for path in paths:
-            batch.append(os.fsencode(path) + b"\0")
-            if len(batch) == _BATCH:
-                self._hand(b"".join(batch))
-                batch = []
-        if batch:
-            self._hand(b"".join(batch))
+        if self._wanted:
+            self._waiting.extend(paths)
+            self._hand()
+
+    def done(self, count: int = 1) -> None:
+        """Count COUNT more files read: the child may ask for as many more."""
+        if self._wanted:
+            self._ahead -= count
+            if self._ahead < self.WINDOW // 2:
+                self._hand()
 
     def close(self) -> None:
         """End the child at once (what it has not read is of no use now); add nothing more."""
         self._wanted = False
+        self._waiting.clear()
         child, self._child = self._child, None
         if child is None:
             return
@@ -97,18 +107,23 @@ class ReadAhead:
         child.kill()  # by its pid: only the process started here
         child.wait()
         if self._writer is not None:
-            self._writer.join()
+            self._writer.join(5.0)  # at once, unless another process holds the pipe too
         if child.stdin is not None:
             with suppress(OSError):  # what was left to hand over goes with the pipe
                 child.stdin.close()
+        while not self._paths.empty():  # the writer stopped early: the child had ended
+            self._paths.get_nowait()
 
-    def _hand(self, data: bytes) -> None:
-        if self._child is None and not self._start():
+    def _hand(self) -> None:
+        count = min(len(self._waiting), self.WINDOW - self._ahead)
+        if count <= 0 or (self._child is None and not self._start()):
             return
-        self._paths.put(data)
+        batch = [os.fsencode(self._waiting.popleft()) + b"\0" for _ in range(count)]
+        self._ahead += count
+        self._paths.put(b"".join(batch))
 
     def _start(self) -> bool:
-        if not sys.executable:  # an embedding interpreter may not name one
+        if not sys.executable or getattr(sys, "frozen", False):  # no interpreter to run
             self._wanted = False
             return False
         try:
@@ -118,14 +133,14 @@ class ReadAhead:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        except OSError as e:
+            self._writer = threading.Thread(
+                target=self._write, args=(self._child,), name="feedsvc read-ahead", daemon=True
+            )
+            self._writer.start()
+        except Exception as e:  # advice only: no reason to fail the read
             log.info("files not read ahead (%s): each is waited for as it is read", e)
-            self._wanted = False
+            self.close()
             return False
-        self._writer = threading.Thread(
-            target=self._write, args=(self._child,), name="feedsvc read-ahead", daemon=True
-        )
-        self._writer.start()
         return True
 
     def _write(self, child: subprocess.Popen[bytes]) -> None:
@@ -134,5 +149,6 @@ class ReadAhead:
             try:
                 child.stdin.write(data)
                 child.stdin.flush()
-            except (OSError, ValueError):  # the child ended: what is left is read in turn
+            except (OSError, ValueError):  # the child ended: files are read in turn
+                self._wanted = False
                 return
