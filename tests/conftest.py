@@ -65,7 +65,12 @@ def app_config(articles: Path, **extra: object) -> dict[str, object]:
 
 def settle_deletions(client) -> None:
     """Let files deleted now count as deleted: a request's rescan finds them missing, and
-    the next one, SETTLE later, drops them (docs/deploying.md, "Deploying new articles")."""
+    the next one, SETTLE later, drops them (docs/deploying.md, "Deploying new articles").
+
+    A request rescans only once RESCAN_INTERVAL (0.01 s) passed since the last scan: the
+    app's first request came 11 to 18 ms after it, and one that came sooner rescanned
+    nothing, so the deletion settled a request later than the test looked."""
+    time.sleep(0.02)
     client.get("/feed.atom")
     time.sleep(SETTLE + 0.02)
 
