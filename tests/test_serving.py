@@ -305,7 +305,9 @@ def test_workers_still_loading_end_at_once_when_the_main_process_is_killed(
 ) -> None:
     """An orphan that is still loading does not load on (minutes at 100,000 files) holding
     the listening socket, where clients would queue: it ends once it sees its parent gone."""
-    write_bulk(articles, 4000)  # a load of seconds, longer than the parent check
+    # A load of seconds, longer than the parent check (PARENT_CHECK_SECONDS, 1 s): 4,000
+    # files took two workers 0.9 s on a CI run, which then loaded before the check.
+    write_bulk(articles, 12_000)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     env["FEEDSVC_STATE"] = str(tmp_path / "loading.sqlite3")
     log = tmp_path / "loading.log"
