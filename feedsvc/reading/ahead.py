@@ -123,10 +123,9 @@ class ReadAhead:
         self._paths.put(b"".join(batch))
 
     def _start(self) -> bool:
-        if not sys.executable or getattr(sys, "frozen", False):  # no interpreter to run
-            self._wanted = False
-            return False
         try:
+            if not sys.executable or getattr(sys, "frozen", False):
+                raise OSError("no Python interpreter to run it")  # embedded, or a frozen build
             self._child = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", CHILD],
                 stdin=subprocess.PIPE,
